@@ -1,0 +1,83 @@
+//! The activity log: one entry per change (and, with the vault, per reveal),
+//! written in the caller's transaction so the log never disagrees with the data.
+//! `GET /logs` reads it through the `logs` resource definition.
+
+use crate::error::Result;
+use crate::store::{Actor, Scope, Tx};
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Created.
+    Create,
+    /// Updated.
+    Update,
+    /// Deleted.
+    Delete,
+    /// A secret was shown.
+    Show,
+}
+
+impl Action {
+    /// The action as the log spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Show => "show",
+        }
+    }
+}
+
+/// One entry about one record.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// What happened.
+    pub action: Action,
+    /// Class-style type name, e.g. `Organization`.
+    pub resource_type: &'static str,
+    /// The record's id.
+    pub resource_id: Option<i64>,
+    /// The record's name at the time.
+    pub resource_name: Option<String>,
+    /// The organization the record belongs to.
+    pub organization_id: Option<i64>,
+}
+
+/// Rows per multi-row INSERT.
+const BATCH: usize = 200;
+
+/// Writes `entries` in `tx`, attributed to `actor`, at time `at` (ms).
+pub async fn record(
+    tx: &mut Tx,
+    scope: Scope,
+    actor: &Actor,
+    entries: &[Entry],
+    at: i64,
+) -> Result<()> {
+    for chunk in entries.chunks(BATCH) {
+        let mut sql = tx.sql();
+        sql.push(
+            "INSERT INTO activity_log (account_id, api_key_id, organization_id, action, resource_type, \
+             resource_id, resource_name, ip_address, user_agent, created_at) VALUES ",
+        );
+        for (i, entry) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(").bind(scope.account_id());
+            sql.push(", ").bind(actor.key_id);
+            sql.push(", ").bind(entry.organization_id);
+            sql.push(", ").bind(entry.action.as_str());
+            sql.push(", ").bind(entry.resource_type);
+            sql.push(", ").bind(entry.resource_id);
+            sql.push(", ").bind(entry.resource_name.clone());
+            sql.push(", ").bind(actor.ip.clone());
+            sql.push(", ").bind(actor.user_agent.clone());
+            sql.push(", ").bind(at).push(")");
+        }
+        tx.execute(&sql).await?;
+    }
+    Ok(())
+}

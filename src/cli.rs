@@ -1,0 +1,128 @@
+//! The `mortar` command line: parsing and dispatch, no business logic.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{ServeArgs, StoreArgs};
+
+/// Mortar: self-hosted IT documentation for MSPs, speaking the IT Glue API.
+#[derive(Debug, Parser)]
+#[command(name = "mortar", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server.
+    Serve(ServeArgs),
+    /// Manage API keys (works whether or not a server is running).
+    Keys {
+        /// What to do with keys.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// `mortar keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (once) on the last line of stdout.
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        /// The account the key acts for, made if missing (default: the first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// Allow the key to read and write password values.
+        #[arg(long)]
+        password_access: bool,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List keys (never their secrets).
+    List {
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a key by id; a running server refuses it within seconds.
+    Revoke {
+        /// The key's id, as `mortar keys list` shows it.
+        id: i64,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => crate::serve_until_signal(args).await,
+        Command::Keys { command } => keys(command).await,
+    }
+}
+
+async fn keys(command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Create {
+            name,
+            account,
+            password_access,
+            store,
+        } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let (account, _) = store.ensure_account(account.as_deref()).await?;
+            let key = store.create_key(&account, &name, password_access).await?;
+            println!(
+                "Created key {} ({name}) for account {:?}{}. It is shown once:",
+                key.id,
+                key.account_name,
+                if password_access {
+                    " with password access"
+                } else {
+                    ""
+                }
+            );
+            println!("{}", key.secret);
+            store.close().await;
+        }
+        KeysCommand::List { store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            println!(
+                "{:<6} {:<20} {:<24} {:<14} {:<9} {:<26} revoked",
+                "id", "account", "name", "prefix", "passwords", "created"
+            );
+            for key in store.list_keys().await? {
+                println!(
+                    "{:<6} {:<20} {:<24} {:<14} {:<9} {:<26} {}",
+                    key.id,
+                    key.account_name,
+                    key.name,
+                    format!("{}…", key.prefix),
+                    if key.password_access { "yes" } else { "no" },
+                    crate::clock::format_millis(key.created_at),
+                    key.revoked_at
+                        .map(crate::clock::format_millis)
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+            store.close().await;
+        }
+        KeysCommand::Revoke { id, store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let revoked = store.revoke_key(id).await?;
+            store.close().await;
+            if !revoked {
+                anyhow::bail!("no active key with id {id}");
+            }
+            println!("Revoked key {id}.");
+        }
+    }
+    Ok(())
+}

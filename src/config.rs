@@ -1,0 +1,100 @@
+//! Command-line flags and `MORTAR_*` environment variables, in one typed
+//! form per command. Nothing reads configuration from a global.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::store::StoreConfig;
+
+/// Where the data lives (shared by every command).
+#[derive(Clone, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite database, attachments and the master key file.
+    #[arg(long, env = "MORTAR_DATA_DIR", default_value = "./mortar-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `postgres://user@host/db` runs on PostgreSQL; default is SQLite in the data directory.
+    #[arg(long, env = "MORTAR_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl std::fmt::Debug for StoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreArgs")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .finish()
+    }
+}
+
+/// A database URL with any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl StoreArgs {
+    /// The store configuration these flags describe.
+    pub fn store_config(&self, max_connections: u32) -> StoreConfig {
+        StoreConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            max_connections,
+        }
+    }
+}
+
+/// `mortar serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MORTAR_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// Where the data lives.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Requests each API key may make per window.
+    #[arg(long, env = "MORTAR_RATE_LIMIT_REQUESTS", default_value_t = 3000)]
+    pub rate_limit_requests: u64,
+    /// Length of the rate-limit window, in seconds.
+    #[arg(long, env = "MORTAR_RATE_LIMIT_WINDOW_SECS", default_value_t = 300)]
+    pub rate_limit_window_secs: u64,
+    /// Base URL that response links use (e.g. `https://docs.example.com`); default: the Host the client used.
+    #[arg(long, env = "MORTAR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://mortar:s3cret@db/mortar"),
+            "postgres://mortar:***@db/mortar"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@db/x"),
+            "postgres://postgres@db/x"
+        );
+        assert_eq!(redact_url("sqlite://file.db"), "sqlite://file.db");
+    }
+}

@@ -1,0 +1,194 @@
+//! The one error type of the HTTP API and its JSON:API rendering.
+//!
+//! Every failure a client can see is a variant here, with its status code in
+//! [`Error::status`]. Unexpected failures become a 500 whose detail is generic;
+//! their cause chain is logged once, here, with the request id. Errors raised
+//! where no HTTP client waits (CLI, start-up) use `anyhow` instead.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use crate::http::request_id;
+
+/// One problem with one part of a request body, reported in a 422.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// JSON pointer into the request document, e.g. `/data/attributes/name`.
+    pub pointer: String,
+    /// What is wrong, in words a script author can act on.
+    pub detail: String,
+}
+
+impl Invalid {
+    /// A problem at `pointer`.
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Invalid {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Every error the API can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400: malformed JSON, a bad query parameter, an unknown filter/sort/include.
+    #[error("{detail}")]
+    BadRequest {
+        /// What is wrong.
+        detail: String,
+        /// The query parameter at fault, when there is one.
+        parameter: Option<String>,
+    },
+    /// 401: no `x-api-key` header.
+    #[error("missing API key")]
+    MissingKey,
+    /// 403: the key is unknown or revoked.
+    #[error("invalid API key")]
+    InvalidKey,
+    /// 403: the key may not do this (e.g. password values without password access).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such route or record (in this account).
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the route exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 413: the body exceeds the payload limit.
+    #[error("request body exceeds {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: a body with a media type the API does not read.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: one entry per problem found in the body.
+    #[error("validation failed")]
+    Invalid(Vec<Invalid>),
+    /// 429: the key's request budget for this window is spent.
+    #[error("rate limit exceeded")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
+    /// 500: anything unexpected. The detail never reaches the client.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        Error::Internal(anyhow::Error::new(error))
+    }
+}
+
+impl Error {
+    /// A 400 about a query parameter.
+    pub fn bad_parameter(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::BadRequest {
+            detail: detail.into(),
+            parameter: Some(parameter.into()),
+        }
+    }
+
+    /// A 400 about the request as a whole.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Error::BadRequest {
+            detail: detail.into(),
+            parameter: None,
+        }
+    }
+
+    /// A 422 with a single problem.
+    pub fn invalid(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Error::Invalid(vec![Invalid::new(pointer, detail)])
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::MissingKey => StatusCode::UNAUTHORIZED,
+            Error::InvalidKey | Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_objects(&self) -> Vec<Value> {
+        let status = self.status();
+        let title = status.canonical_reason().unwrap_or("Error");
+        let object = |detail: String, source: Option<Value>| {
+            let mut map = Map::new();
+            map.insert("status".into(), json!(status.as_u16().to_string()));
+            map.insert("title".into(), json!(title));
+            map.insert("detail".into(), json!(detail));
+            if let Some(source) = source {
+                map.insert("source".into(), source);
+            }
+            Value::Object(map)
+        };
+        match self {
+            Error::BadRequest {
+                detail,
+                parameter: Some(p),
+            } => vec![object(detail.clone(), Some(json!({ "parameter": p })))],
+            Error::Invalid(problems) => problems
+                .iter()
+                .map(|p| object(p.detail.clone(), Some(json!({ "pointer": p.pointer }))))
+                .collect(),
+            Error::MissingKey => vec![object(
+                "No API key was given: send it in the x-api-key header.".into(),
+                None,
+            )],
+            Error::InvalidKey => vec![object(
+                "The API key is unknown or has been revoked.".into(),
+                None,
+            )],
+            Error::RateLimited { retry_after } => vec![object(
+                format!("Too many requests for this API key; retry in {retry_after} seconds."),
+                None,
+            )],
+            Error::Internal(_) => vec![object(
+                "Something went wrong on our side; the request id identifies it in the server log."
+                    .into(),
+                None,
+            )],
+            other => vec![object(other.to_string(), None)],
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let request_id = request_id::current();
+        if let Error::Internal(cause) = &self {
+            tracing::error!(request_id = %request_id.as_deref().unwrap_or("-"), error = ?cause, "request failed");
+        }
+        let mut body = json!({ "errors": self.error_objects() });
+        if let Some(id) = &request_id {
+            body["meta"] = json!({ "request-id": id });
+        }
+        let mut response = (self.status(), body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::jsonapi::MEDIA_TYPE),
+        );
+        if let Error::RateLimited { retry_after } = self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        response
+    }
+}
+
+/// Result alias for code that answers HTTP clients.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,571 @@
+//! The generic handlers: every resource's list, show, create, update, bulk
+//! update, delete and bulk delete, on top-level and nested routes, driven by
+//! its definition. No resource has handlers of its own.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::body::read_json;
+use super::AppState;
+use crate::error::{Error, Invalid, Result};
+use crate::jsonapi::document::{envelope, included, resource_object, LinkBase};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::MEDIA_TYPE;
+use crate::resources::input::{attribute_values, data_items, Item, Purpose};
+use crate::resources::{Parent, Resource};
+use crate::store::compiled::Page;
+use crate::store::{Actor, Authenticated, Record, RecordSet, Values};
+
+/// What every handler needs from the request besides its body.
+pub struct Ctx {
+    state: Arc<AppState>,
+    grant: Authenticated,
+    query: Option<String>,
+    path: String,
+    host: Option<String>,
+    actor: Actor,
+}
+
+impl FromRequestParts<Arc<AppState>> for Ctx {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Ctx> {
+        let grant = *parts.extensions.get::<Authenticated>().ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("route served without authentication"))
+        })?;
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let header = |name: header::HeaderName| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Ok(Ctx {
+            state: state.clone(),
+            grant,
+            query: parts.uri.query().map(str::to_string),
+            path: parts.uri.path().to_string(),
+            host: header(header::HOST),
+            actor: Actor {
+                key_id: Some(grant.key_id),
+                ip,
+                user_agent: header(header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+            },
+        })
+    }
+}
+
+impl Ctx {
+    fn params(&self) -> Result<QueryParams> {
+        QueryParams::parse(self.query.as_deref())
+    }
+
+    fn link_base(&self) -> LinkBase {
+        let origin = match (&self.state.public_url, &self.host) {
+            (Some(url), _) => url.trim_end_matches('/').to_string(),
+            (None, Some(host)) => format!("http://{host}"),
+            (None, None) => "http://localhost".to_string(),
+        };
+        LinkBase {
+            origin,
+            path: self.path.clone(),
+        }
+    }
+}
+
+/// A JSON:API response.
+fn document(status: StatusCode, body: Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    response
+}
+
+/// The path parameters of a route: the parent id (nested routes) and the record id (member routes).
+struct Ids {
+    parent: Option<i64>,
+    id: Option<i64>,
+}
+
+fn ids(params: &RawPathParams, resource: &Resource) -> Result<Ids> {
+    let mut out = Ids {
+        parent: None,
+        id: None,
+    };
+    for (key, value) in params {
+        let parsed = value
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| Error::NotFound(format!("{value:?} is not a {} id", resource.kind)))?;
+        match key {
+            "parent_id" => out.parent = Some(parsed),
+            _ => out.id = Some(parsed),
+        }
+    }
+    Ok(out)
+}
+
+/// Serves `/{resource}` and `/{parent}/:parent_id/relationships/{resource}`.
+pub async fn collection(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<&'static Parent>,
+    method: Method,
+    path: RawPathParams,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let ids = ids(&path, resource)?;
+    let parent = parent.zip(ids.parent);
+    let ops = resource.ops;
+    match method {
+        Method::GET | Method::HEAD if ops.list => list(ctx, resource, parent).await,
+        Method::POST if ops.create => {
+            let body = read_json(&headers, body).await?;
+            create(ctx, resource, parent, body).await
+        }
+        Method::PATCH if ops.bulk_update && parent.is_none() => {
+            let body = read_json(&headers, body).await?;
+            bulk_update(ctx, resource, body).await
+        }
+        Method::PATCH if ops.bulk_update => Err(Error::bad_request(
+            "bulk updates go to the top-level route, not a nested one",
+        )),
+        Method::DELETE if ops.bulk_delete => {
+            let body = read_json(&headers, body).await?;
+            bulk_delete(ctx, resource, parent, body).await
+        }
+        _ => Err(Error::MethodNotAllowed),
+    }
+}
+
+/// Serves `/{resource}/:id` and its nested form.
+pub async fn member(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<&'static Parent>,
+    method: Method,
+    path: RawPathParams,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    let ids = ids(&path, resource)?;
+    let parent = parent.zip(ids.parent);
+    let id = ids
+        .id
+        .ok_or_else(|| Error::NotFound("no record id".into()))?;
+    let ops = resource.ops;
+    match method {
+        Method::GET | Method::HEAD if ops.show => show(ctx, resource, parent, id).await,
+        Method::PATCH if ops.update => {
+            let body = read_json(&headers, body).await?;
+            update(ctx, resource, parent, id, body).await
+        }
+        // The reference's nested `DELETE .../:id` is described as deleting
+        // many: with a `data` array it is the bulk delete within the parent.
+        Method::DELETE if parent.is_some() && (ops.delete || ops.bulk_delete) => {
+            match read_json(&headers, body).await? {
+                Some(body) if body.get("data").is_some() => {
+                    bulk_delete(ctx, resource, parent, Some(body)).await
+                }
+                _ => delete_one(ctx, resource, parent, id).await,
+            }
+        }
+        Method::DELETE if ops.delete => delete_one(ctx, resource, None, id).await,
+        _ => Err(Error::MethodNotAllowed),
+    }
+}
+
+async fn ensure_parent(ctx: &Ctx, parent: Option<(&'static Parent, i64)>) -> Result<()> {
+    if let Some((parent, id)) = parent {
+        if !ctx
+            .state
+            .store
+            .parent_exists(ctx.grant.scope, parent, id)
+            .await?
+        {
+            return Err(Error::NotFound(format!(
+                "{} {id} was not found",
+                parent.route.trim_end_matches('s')
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn parent_filter(parent: Option<(&'static Parent, i64)>) -> Option<(&'static str, i64)> {
+    parent.map(|(p, id)| (p.field, id))
+}
+
+async fn list(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<(&'static Parent, i64)>,
+) -> Result<Response> {
+    let params = ctx.params()?;
+    if let Some(max) = resource.max_page {
+        if params.page_number > max {
+            return Err(Error::bad_parameter(
+                "page[number]",
+                format!("must be between 1 and {max}; page further back with filter[created_at] and sort=created_at"),
+            ));
+        }
+    }
+    let compiled = ctx.state.catalog.get(resource);
+    let conditions = compiled.conditions(&params)?;
+    let sorts = compiled.sorts(&params)?;
+    let includes = compiled.includes(&params, false)?;
+    ensure_parent(&ctx, parent).await?;
+    let store = &ctx.state.store;
+    let page = store
+        .list(
+            ctx.grant.scope,
+            compiled,
+            parent_filter(parent),
+            &conditions,
+            &Page {
+                sorts: &sorts,
+                size: params.size(),
+                number: params.page_number,
+            },
+        )
+        .await?;
+    let set = store
+        .includes(
+            ctx.grant.scope,
+            &ctx.state.catalog,
+            compiled,
+            &page.records,
+            &includes,
+        )
+        .await?;
+    let data: Vec<Value> = page
+        .records
+        .iter()
+        .map(|r| resource_object(resource, r, true, Some((&set, &includes))))
+        .collect();
+    let (meta, links) = envelope(&ctx.link_base(), &params, page.total);
+    let mut body = json!({ "data": data, "meta": meta, "links": links });
+    if !includes.is_empty() {
+        body["included"] = Value::Array(included(&set));
+    }
+    Ok(document(StatusCode::OK, body))
+}
+
+async fn show(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<(&'static Parent, i64)>,
+    id: i64,
+) -> Result<Response> {
+    let params = ctx.params()?;
+    let compiled = ctx.state.catalog.get(resource);
+    let includes = compiled.includes(&params, true)?;
+    let store = &ctx.state.store;
+    let record = store
+        .show(ctx.grant.scope, compiled, id, parent_filter(parent))
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("{} {id} was not found", resource.kind)))?;
+    let records = [record];
+    let set = store
+        .includes(
+            ctx.grant.scope,
+            &ctx.state.catalog,
+            compiled,
+            &records,
+            &includes,
+        )
+        .await?;
+    Ok(single(
+        resource,
+        StatusCode::OK,
+        &records[0],
+        &set,
+        &includes,
+    ))
+}
+
+fn single(
+    resource: &Resource,
+    status: StatusCode,
+    record: &Record,
+    set: &RecordSet,
+    includes: &[&'static crate::resources::Include],
+) -> Response {
+    let mut body =
+        json!({ "data": resource_object(resource, record, false, Some((set, includes))) });
+    if !includes.is_empty() {
+        body["included"] = Value::Array(included(set));
+    }
+    document(status, body)
+}
+
+fn many(resource: &Resource, status: StatusCode, records: &[Record]) -> Response {
+    let data: Vec<Value> = records
+        .iter()
+        .map(|r| resource_object(resource, r, false, None))
+        .collect();
+    document(status, json!({ "data": data }))
+}
+
+fn require_body(body: Option<Value>) -> Result<Value> {
+    body.ok_or_else(|| Error::bad_request("a JSON:API document with data is required"))
+}
+
+fn checked(problems: Vec<Invalid>) -> Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}
+
+async fn create(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<(&'static Parent, i64)>,
+    body: Option<Value>,
+) -> Result<Response> {
+    let body = require_body(body)?;
+    let (mut items, is_array) = data_items(&body, resource, parent.is_some())?;
+    let mut problems = Vec::new();
+    let mut prepared = Vec::with_capacity(items.len());
+    for item in &mut items {
+        if let Some((parent, parent_id)) = parent {
+            // On a nested route the URL names the parent.
+            let attributes = item
+                .object
+                .entry("attributes")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(map) = attributes {
+                map.insert(parent.field.to_string(), json!(parent_id));
+            }
+        }
+        let values = attribute_values(resource, item, Purpose::Create, &mut problems);
+        prepared.push((item.attributes_pointer(), values));
+    }
+    checked(problems)?;
+    ensure_parent(&ctx, parent).await?;
+    let compiled = ctx.state.catalog.get(resource);
+    let records = ctx
+        .state
+        .store
+        .create(ctx.grant.scope, compiled, &ctx.actor, prepared)
+        .await?;
+    if is_array {
+        Ok(many(resource, StatusCode::CREATED, &records))
+    } else {
+        Ok(single(
+            resource,
+            StatusCode::CREATED,
+            &records[0],
+            &RecordSet::default(),
+            &[],
+        ))
+    }
+}
+
+async fn update(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<(&'static Parent, i64)>,
+    id: i64,
+    body: Option<Value>,
+) -> Result<Response> {
+    let body = require_body(body)?;
+    let (items, _) = data_items(&body, resource, false)?;
+    let item = &items[0];
+    let mut problems = Vec::new();
+    if let Some(given) = item.object.get("attributes").and_then(|a| a.get("id")) {
+        if !given.is_null() && crate::resources::input::parse_id(given) != Some(id) {
+            problems.push(Invalid::new(
+                format!("{}/id", item.attributes_pointer()),
+                "does not match the id in the URL",
+            ));
+        }
+    }
+    let values = attribute_values(resource, item, Purpose::Update, &mut problems);
+    checked(problems)?;
+    ensure_parent(&ctx, parent).await?;
+    let compiled = ctx.state.catalog.get(resource);
+    let records = ctx
+        .state
+        .store
+        .update(
+            ctx.grant.scope,
+            compiled,
+            &ctx.actor,
+            parent_filter(parent),
+            vec![(item.attributes_pointer(), id, values)],
+        )
+        .await?;
+    Ok(single(
+        resource,
+        StatusCode::OK,
+        &records[0],
+        &RecordSet::default(),
+        &[],
+    ))
+}
+
+async fn bulk_update(
+    ctx: Ctx,
+    resource: &'static Resource,
+    body: Option<Value>,
+) -> Result<Response> {
+    let body = require_body(body)?;
+    let params = ctx.params()?;
+    let compiled = ctx.state.catalog.get(resource);
+    let mut problems = Vec::new();
+    let items: Vec<(String, i64, Values)> = if params.filters.is_empty() {
+        if !body.get("data").is_some_and(Value::is_array) {
+            return Err(Error::bad_request(
+                "a bulk update takes a data array of records with ids, or filters and one data object",
+            ));
+        }
+        let (items, _) = data_items(&body, resource, true)?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in &items {
+            let values = attribute_values(resource, item, Purpose::Update, &mut problems);
+            match item.id() {
+                Ok(id) => out.push((item.attributes_pointer(), id, values)),
+                Err(Error::Invalid(mut p)) => problems.append(&mut p),
+                Err(other) => return Err(other),
+            }
+        }
+        out
+    } else {
+        // With filters, `data` is one object applied to every match.
+        let conditions = compiled.conditions(&params)?;
+        let (items, is_array) = data_items(&body, resource, true)?;
+        if is_array {
+            return Err(Error::invalid(
+                "/data",
+                "must be one object when filters pick the records",
+            ));
+        }
+        let item: &Item = &items[0];
+        let values = attribute_values(resource, item, Purpose::Update, &mut problems);
+        checked(std::mem::take(&mut problems))?;
+        let ids = ctx
+            .state
+            .store
+            .matching_ids(ctx.grant.scope, compiled, None, &conditions)
+            .await?;
+        ids.into_iter()
+            .map(|id| (item.attributes_pointer(), id, values.clone()))
+            .collect()
+    };
+    checked(problems)?;
+    if items.is_empty() {
+        return Ok(many(resource, StatusCode::OK, &[]));
+    }
+    let records = ctx
+        .state
+        .store
+        .update(ctx.grant.scope, compiled, &ctx.actor, None, items)
+        .await?;
+    Ok(many(resource, StatusCode::OK, &records))
+}
+
+async fn bulk_delete(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<(&'static Parent, i64)>,
+    body: Option<Value>,
+) -> Result<Response> {
+    let params = ctx.params()?;
+    let compiled = ctx.state.catalog.get(resource);
+    let has_data = body.as_ref().is_some_and(|b| b.get("data").is_some());
+    ensure_parent(&ctx, parent).await?;
+    let ids: Vec<(String, i64)> = match (has_data, params.filters.is_empty()) {
+        (true, false) => {
+            return Err(Error::bad_request(
+                "a bulk delete takes either data or filters, not both",
+            ))
+        }
+        (false, true) => {
+            return Err(Error::bad_request(
+                "a bulk delete needs a data array of ids or at least one filter",
+            ))
+        }
+        (true, true) => {
+            let body = body.expect("has_data implies a body");
+            let (items, _) = data_items(&body, resource, true)?;
+            let mut problems = Vec::new();
+            let mut ids = Vec::with_capacity(items.len());
+            for item in &items {
+                match item.id() {
+                    Ok(id) => ids.push((item.pointer.clone(), id)),
+                    Err(Error::Invalid(mut p)) => problems.append(&mut p),
+                    Err(other) => return Err(other),
+                }
+            }
+            checked(problems)?;
+            ids
+        }
+        (false, false) => {
+            let conditions = compiled.conditions(&params)?;
+            ctx.state
+                .store
+                .matching_ids(
+                    ctx.grant.scope,
+                    compiled,
+                    parent_filter(parent),
+                    &conditions,
+                )
+                .await?
+                .into_iter()
+                .map(|id| (String::from("filter"), id))
+                .collect()
+        }
+    };
+    if ids.is_empty() {
+        return Ok(many(resource, StatusCode::OK, &[]));
+    }
+    let records = ctx
+        .state
+        .store
+        .delete(
+            ctx.grant.scope,
+            compiled,
+            &ctx.actor,
+            parent_filter(parent),
+            ids,
+        )
+        .await?;
+    Ok(many(resource, StatusCode::OK, &records))
+}
+
+async fn delete_one(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<(&'static Parent, i64)>,
+    id: i64,
+) -> Result<Response> {
+    ensure_parent(&ctx, parent).await?;
+    let compiled = ctx.state.catalog.get(resource);
+    ctx.state
+        .store
+        .delete(
+            ctx.grant.scope,
+            compiled,
+            &ctx.actor,
+            parent_filter(parent),
+            vec![(String::from("/"), id)],
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

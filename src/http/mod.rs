@@ -1,0 +1,166 @@
+//! The HTTP surface: router assembly from the resource definitions, the
+//! middleware stack, and path normalisation for the scripts MSPs already run.
+
+pub mod auth;
+mod body;
+mod handlers;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::RawPathParams;
+use axum::extract::Request;
+use axum::http::Uri;
+use axum::http::{HeaderMap, Method};
+use axum::routing::{any, MethodRouter};
+use axum::Router;
+
+use crate::error::Error;
+use crate::resources::{Parent, Resource, ALL};
+use crate::store::compiled::Catalog;
+use crate::store::Store;
+
+/// Largest request body, files included (the reference's 10 MB).
+pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Compiled resource definitions.
+    pub catalog: Catalog,
+    /// Cached key lookups.
+    pub keys: auth::KeyCache,
+    /// Per-key request counters.
+    pub limiter: auth::RateLimiter,
+    /// Base URL for links, when configured (else taken from the Host header).
+    pub public_url: Option<String>,
+}
+
+/// The API router with its middleware, before path normalisation.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut api = Router::new();
+    for resource in ALL.iter().copied() {
+        api = register(api, resource);
+    }
+    api.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::middleware,
+    ))
+    .fallback(|| async { Error::NotFound("no such route".into()) })
+    .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+    .layer(axum::extract::DefaultBodyLimit::disable())
+    .layer(axum::middleware::from_fn(request_id::middleware))
+    .with_state(state)
+}
+
+/// Rewrites a request path to the canonical route form: drops an `/api`
+/// prefix and trailing slashes, and turns dashes into underscores
+/// (`/configuration-types/` -> `/configuration_types`).
+pub fn normalize_path(mut request: Request) -> Request {
+    let uri = request.uri();
+    let path = uri.path();
+    let mut normalized = path
+        .strip_prefix("/api")
+        .filter(|p| p.is_empty() || p.starts_with('/'))
+        .unwrap_or(path);
+    while normalized.len() > 1 && normalized.ends_with('/') {
+        normalized = &normalized[..normalized.len() - 1];
+    }
+    let normalized = if normalized.is_empty() {
+        "/".to_string()
+    } else {
+        normalized.replace('-', "_")
+    };
+    if normalized != path {
+        let rebuilt = match uri.query() {
+            Some(q) => format!("{normalized}?{q}"),
+            None => normalized,
+        };
+        if let Ok(new_uri) = rebuilt.parse::<Uri>() {
+            *request.uri_mut() = new_uri;
+        }
+    }
+    request
+}
+
+fn register(
+    mut router: Router<Arc<AppState>>,
+    resource: &'static Resource,
+) -> Router<Arc<AppState>> {
+    let ops = resource.ops;
+    router = router.route(&format!("/{}", resource.route), collection(resource, None));
+    if ops.show || ops.update || ops.delete {
+        router = router.route(
+            &format!("/{}/{{id}}", resource.route),
+            member(resource, None),
+        );
+    }
+    for parent in resource.parents {
+        let nested = format!(
+            "/{}/{{parent_id}}/relationships/{}",
+            parent.route, resource.route
+        );
+        router = router
+            .route(&nested, collection(resource, Some(parent)))
+            .route(&format!("{nested}/{{id}}"), member(resource, Some(parent)));
+    }
+    router
+}
+
+fn collection(
+    resource: &'static Resource,
+    parent: Option<&'static Parent>,
+) -> MethodRouter<Arc<AppState>> {
+    any(
+        move |ctx: handlers::Ctx,
+              method: Method,
+              path: RawPathParams,
+              headers: HeaderMap,
+              body: Body| {
+            handlers::collection(ctx, resource, parent, method, path, headers, body)
+        },
+    )
+}
+
+fn member(
+    resource: &'static Resource,
+    parent: Option<&'static Parent>,
+) -> MethodRouter<Arc<AppState>> {
+    any(
+        move |ctx: handlers::Ctx,
+              method: Method,
+              path: RawPathParams,
+              headers: HeaderMap,
+              body: Body| {
+            handlers::member(ctx, resource, parent, method, path, headers, body)
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_of(uri: &str) -> String {
+        let request = Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        normalize_path(request).uri().to_string()
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        assert_eq!(path_of("/organizations/"), "/organizations");
+        assert_eq!(path_of("/configurations/5/"), "/configurations/5");
+        assert_eq!(
+            path_of("/api/organizations?sort=name"),
+            "/organizations?sort=name"
+        );
+        assert_eq!(path_of("/configuration-types"), "/configuration_types");
+        assert_eq!(path_of("/apiary"), "/apiary");
+        assert_eq!(path_of("/"), "/");
+    }
+}

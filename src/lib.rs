@@ -1,0 +1,125 @@
+//! Mortar: a self-hosted IT documentation platform for managed service
+//! providers, wire-compatible with the IT Glue REST API.
+//!
+//! The data path is one way: `http` (middleware, generic handlers) ->
+//! `jsonapi` (query and document shapes) -> `resources` (definitions,
+//! validation, hooks) -> `store` (the only SQL, scoped by account) ->
+//! `activity` (one entry per change, same transaction).
+
+#![warn(missing_docs)]
+
+pub mod activity;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod jsonapi;
+pub mod resources;
+pub mod store;
+pub mod vault;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::extract::Request;
+use tokio::net::TcpListener;
+use tower::Layer as _;
+
+use crate::config::ServeArgs;
+use crate::http::auth::{KeyCache, RateLimiter};
+use crate::http::AppState;
+use crate::store::compiled::Catalog;
+use crate::store::Store;
+
+/// Logs to stderr; `RUST_LOG` picks the level (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The shared state of a server over `store`.
+pub fn build_state(store: Store, args: &ServeArgs) -> Arc<AppState> {
+    Arc::new(AppState {
+        store,
+        catalog: Catalog::build(),
+        keys: KeyCache::default(),
+        limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
+        public_url: args.public_url.clone(),
+    })
+}
+
+/// Serves the API on `listener` until `shutdown` completes; in-flight
+/// requests finish before this returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let router = http::router(state);
+    let service = tower::util::MapRequestLayer::new(http::normalize_path).layer(router);
+    axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")
+}
+
+/// `mortar serve`: opens the store (creating and migrating it), makes the
+/// first administrator key on the very first start, and serves until SIGINT or SIGTERM.
+pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
+    tracing::info!(config = ?args, "starting");
+    let master_env = std::env::var("MORTAR_MASTER_KEY").ok();
+    let master = vault::MasterKey::load_or_create(&args.store.data_dir, master_env.as_deref())?;
+    tracing::info!(fingerprint = %master.fingerprint(), "master key loaded");
+    let store = Store::open(&args.store.store_config(16)).await?;
+    if store.key_count().await? == 0 {
+        let (account, _) = store.ensure_account(None).await?;
+        let key = store.create_key(&account, "administrator", true).await?;
+        println!(
+            "First start: created an administrator API key for account {:?}.",
+            account.name
+        );
+        println!("It is shown only this once; keep it safe:");
+        println!("{}", key.secret);
+    }
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    tracing::info!(address = %args.listen, "listening");
+    let state = build_state(store.clone(), &args);
+    serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

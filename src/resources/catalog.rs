@@ -1,0 +1,169 @@
+//! The account's catalogs: organization/configuration types and statuses,
+//! contact types, password categories, manufacturers and models
+//! (seed sections "Organization Types" ... "Models").
+
+use super::{
+    Field, Filter, Include, IncludeTarget, Kind, NoHooks, Ops, Parent, Resource, Scoping, Sort,
+};
+
+const NAME: Field = Field::column("name", "t.name", Kind::Text)
+    .required()
+    .unique();
+const CREATED: Field = Field::created_at();
+const UPDATED: Field = Field::updated_at();
+const NAME_FILTERS: &[Filter] = &[
+    Filter::exact("id", "t.id", Kind::Int),
+    Filter::exact("name", "t.name", Kind::Text),
+];
+
+/// A catalog resource: a unique name and timestamps, list/show/create/update.
+const fn named(
+    kind: &'static str,
+    route: &'static str,
+    log_name: &'static str,
+    fields: &'static [Field],
+) -> Resource {
+    Resource {
+        kind,
+        route,
+        table: route,
+        log_name,
+        title_field: "name",
+        organization_column: None,
+        scoping: Scoping::Account,
+        fields,
+        joins: &[],
+        filters: NAME_FILTERS,
+        sorts: &[],
+        includes: &[],
+        parents: &[],
+        ops: Ops::EDITABLE,
+        window_days: None,
+        max_page: None,
+        hooks: &NoHooks,
+    }
+}
+
+/// `organization-types`.
+pub static ORGANIZATION_TYPES: Resource = named(
+    "organization-types",
+    "organization_types",
+    "OrganizationType",
+    &[NAME, CREATED, UPDATED],
+);
+
+/// `organization-statuses`.
+pub static ORGANIZATION_STATUSES: Resource = named(
+    "organization-statuses",
+    "organization_statuses",
+    "OrganizationStatus",
+    &[NAME, CREATED, UPDATED],
+);
+
+/// `configuration-types`; `kind` is Mortar's source of a configuration's
+/// `configuration-type-kind` (the reference shows that attribute but not where it comes from).
+pub static CONFIGURATION_TYPES: Resource = named(
+    "configuration-types",
+    "configuration_types",
+    "ConfigurationType",
+    &[
+        NAME,
+        Field::column("kind", "t.kind", Kind::Text).max_len(64),
+        CREATED,
+        UPDATED,
+    ],
+);
+
+/// `configuration-statuses`.
+pub static CONFIGURATION_STATUSES: Resource = named(
+    "configuration-statuses",
+    "configuration_statuses",
+    "ConfigurationStatus",
+    &[NAME, CREATED, UPDATED],
+);
+
+/// `contact-types`.
+pub static CONTACT_TYPES: Resource = named(
+    "contact-types",
+    "contact_types",
+    "ContactType",
+    &[NAME, CREATED, UPDATED],
+);
+
+/// `password-categories`; `passwords-count` counts the category's passwords
+/// (zero until the vault stores passwords).
+pub static PASSWORD_CATEGORIES: Resource = named(
+    "password-categories",
+    "password_categories",
+    "PasswordCategory",
+    &[NAME, PASSWORDS_COUNT, CREATED, UPDATED],
+);
+
+const PASSWORDS_COUNT: Field = Field::computed("passwords_count", "CAST(0 AS BIGINT)", Kind::Int);
+
+/// `manufacturers`; `include=models` lists a manufacturer's models.
+pub static MANUFACTURERS: Resource = Resource {
+    includes: &[Include {
+        name: "models",
+        target: IncludeTarget::HasMany {
+            resource: &MODELS,
+            foreign_key: "manufacturer_id",
+        },
+        show_only: false,
+    }],
+    ..named(
+        "manufacturers",
+        "manufacturers",
+        "Manufacturer",
+        &[NAME, CREATED, UPDATED],
+    )
+};
+
+/// `models`, also under `/manufacturers/:id/relationships/models` (bulk create there).
+pub static MODELS: Resource = Resource {
+    kind: "models",
+    route: "models",
+    table: "models",
+    log_name: "Model",
+    title_field: "name",
+    organization_column: None,
+    scoping: Scoping::Account,
+    fields: &[
+        Field::column("name", "t.name", Kind::Text).required(),
+        Field::column("manufacturer_id", "t.manufacturer_id", Kind::Int)
+            .references("manufacturers"),
+        Field::computed("manufacturer_name", "m.name", Kind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    joins: &[super::Join {
+        alias: "m",
+        sql: "LEFT JOIN manufacturers m ON m.id = t.manufacturer_id",
+    }],
+    filters: &[
+        Filter::exact("id", "t.id", Kind::Int),
+        Filter::exact("name", "t.name", Kind::Text),
+        Filter::exact("manufacturer_id", "t.manufacturer_id", Kind::Int),
+    ],
+    sorts: &[Sort::on("manufacturer_id", "t.manufacturer_id")],
+    includes: &[Include {
+        name: "manufacturer",
+        target: IncludeTarget::BelongsTo {
+            resource: &MANUFACTURERS,
+            field: "manufacturer_id",
+        },
+        show_only: false,
+    }],
+    parents: &[Parent {
+        route: "manufacturers",
+        table: "manufacturers",
+        field: "manufacturer_id",
+    }],
+    ops: Ops {
+        bulk_update: true,
+        ..Ops::EDITABLE
+    },
+    window_days: None,
+    max_page: None,
+    hooks: &NoHooks,
+};

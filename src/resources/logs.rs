@@ -1,0 +1,54 @@
+//! `logs`: the account's activity log, read-only (seed section "Logs").
+//! The last 30 days only, pages 1 to 5; older entries are reached with
+//! `filter[created_at]` and a `created_at` sort, as the reference says.
+
+use super::{Field, Filter, Kind, NoHooks, Ops, Resource, Scoping, Sort};
+
+/// `logs`.
+pub static LOGS: Resource = Resource {
+    kind: "logs",
+    route: "logs",
+    table: "activity_log",
+    log_name: "Log",
+    title_field: "resource_name",
+    organization_column: None,
+    scoping: Scoping::Account,
+    fields: &[
+        Field::created_at(),
+        Field::computed("level", "t.level", Kind::Int),
+        Field::computed("account_id", "t.account_id", Kind::Int),
+        Field::computed("user_id", "t.user_id", Kind::Int),
+        Field::computed("api_key_id", "t.api_key_id", Kind::Int),
+        Field::computed("organization_id", "t.organization_id", Kind::Int),
+        Field::computed("action", "t.action", Kind::Text),
+        Field::computed("resource_type", "t.resource_type", Kind::Text),
+        Field::computed("resource_id", "t.resource_id", Kind::Int),
+        Field::computed("resource_name", "t.resource_name", Kind::Text),
+        Field::computed("ip_address", "t.ip_address", Kind::Text),
+        Field::computed("ip_city", "CAST(NULL AS TEXT)", Kind::Text),
+        Field::computed("ip_region", "CAST(NULL AS TEXT)", Kind::Text),
+        Field::computed("ip_country", "CAST(NULL AS TEXT)", Kind::Text),
+        Field::computed("user_agent", "t.user_agent", Kind::Text),
+    ],
+    joins: &[],
+    filters: &[
+        Filter::date_range("created_at", "t.created_at"),
+        Filter::exact("resource_type", "t.resource_type", Kind::Text),
+        Filter::exact("resource_id", "t.resource_id", Kind::Int),
+        Filter::exact("action", "t.action", Kind::Text),
+        Filter::exact("organization_id", "t.organization_id", Kind::Int),
+    ],
+    sorts: &[
+        Sort::on("created_at", "t.created_at"),
+        Sort::on("name", "t.resource_name"),
+    ],
+    includes: &[],
+    parents: &[],
+    ops: Ops {
+        show: false,
+        ..Ops::READ_ONLY
+    },
+    window_days: Some(30),
+    max_page: Some(5),
+    hooks: &NoHooks,
+};

@@ -1,0 +1,521 @@
+//! Declarative resource definitions.
+//!
+//! A resource type is data: its JSON:API type, table, fields, filters, sorts,
+//! includes, parent routes and allowed operations. The generic machinery in
+//! `http::handlers` and `store` serves every type from its definition, so a new
+//! type is a definition here, a migration pair and tests. Behaviour that data
+//! cannot express goes in a [`Hooks`] implementation.
+
+mod catalog;
+mod hooks;
+pub mod input;
+mod logs;
+mod organizations;
+mod reference;
+
+pub use hooks::{BoxFuture, Hooks, NoHooks, WriteContext};
+
+/// Every resource type the API serves, in route-registration order.
+pub static ALL: &[&Resource] = &[
+    &organizations::ORGANIZATIONS,
+    &catalog::ORGANIZATION_TYPES,
+    &catalog::ORGANIZATION_STATUSES,
+    &catalog::CONFIGURATION_TYPES,
+    &catalog::CONFIGURATION_STATUSES,
+    &catalog::CONTACT_TYPES,
+    &catalog::PASSWORD_CATEGORIES,
+    &catalog::MANUFACTURERS,
+    &catalog::MODELS,
+    &reference::PLATFORMS,
+    &reference::OPERATING_SYSTEMS,
+    &reference::COUNTRIES,
+    &reference::REGIONS,
+    &logs::LOGS,
+];
+
+/// How values of a field are stored, checked and rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A 64-bit integer, rendered as a JSON number.
+    Int,
+    /// An integer id rendered as a JSON string (organizations' `parent-id`).
+    IdString,
+    /// UTF-8 text.
+    Text,
+    /// A boolean.
+    Bool,
+    /// An instant, stored as milliseconds since the Unix epoch, rendered RFC3339 UTC with milliseconds.
+    Timestamp,
+    /// A calendar date, stored and rendered as `YYYY-MM-DD`.
+    Date,
+}
+
+/// Whether and how a client may write a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Computed by the server; ignored when a client sends it.
+    ReadOnly,
+    /// Writable on create and update.
+    Writable {
+        /// Must be present (and not null) on create.
+        required: bool,
+        /// May be set to null.
+        nullable: bool,
+    },
+    /// Writable on create only; ignored on update.
+    CreateOnly {
+        /// May be set to null.
+        nullable: bool,
+    },
+}
+
+/// One attribute of a resource.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Underscored name; responses dash it.
+    pub name: &'static str,
+    /// SQL expression that reads it, over the table alias `t` and the resource's joins.
+    pub expr: &'static str,
+    /// The column written, for writable fields.
+    pub column: Option<&'static str>,
+    /// Storage and rendering kind.
+    pub kind: Kind,
+    /// Write rules.
+    pub access: Access,
+    /// Longest accepted text, in characters.
+    pub max_len: Option<usize>,
+    /// In list responses, text is cut to this many characters (organization quick notes).
+    pub list_len: Option<usize>,
+    /// For `*_id` fields: the table the id must name, in the caller's account.
+    pub references: Option<Reference>,
+    /// When not empty, the only accepted values.
+    pub one_of: &'static [&'static str],
+    /// Whether the value is unique per account (a clash is a 422 on this field).
+    pub unique: bool,
+}
+
+/// The target of a foreign key held in a field.
+#[derive(Debug, Clone, Copy)]
+pub struct Reference {
+    /// Target table.
+    pub table: &'static str,
+    /// Whether the target table is account-scoped (false for global reference data).
+    pub scoped: bool,
+}
+
+impl Field {
+    const fn base(name: &'static str, kind: Kind) -> Field {
+        Field {
+            name,
+            expr: "",
+            column: None,
+            kind,
+            access: Access::ReadOnly,
+            max_len: None,
+            list_len: None,
+            references: None,
+            one_of: &[],
+            unique: false,
+        }
+    }
+
+    /// A writable, nullable column `name` of `kind`, read as `t.name`.
+    pub const fn column(name: &'static str, expr: &'static str, kind: Kind) -> Field {
+        let mut f = Field::base(name, kind);
+        f.expr = expr;
+        f.column = Some(name);
+        f.access = Access::Writable {
+            required: false,
+            nullable: true,
+        };
+        if matches!(kind, Kind::Text) {
+            f.max_len = Some(255);
+        }
+        f
+    }
+
+    /// A read-only value computed by `expr`.
+    pub const fn computed(name: &'static str, expr: &'static str, kind: Kind) -> Field {
+        let mut f = Field::base(name, kind);
+        f.expr = expr;
+        f
+    }
+
+    /// Required on create, never null.
+    pub const fn required(mut self) -> Field {
+        self.access = Access::Writable {
+            required: true,
+            nullable: false,
+        };
+        self
+    }
+
+    /// Optional, but never null.
+    pub const fn not_null(mut self) -> Field {
+        self.access = match self.access {
+            Access::CreateOnly { .. } => Access::CreateOnly { nullable: false },
+            Access::Writable { required, .. } => Access::Writable {
+                required,
+                nullable: false,
+            },
+            other => other,
+        };
+        self
+    }
+
+    /// Written on create only.
+    pub const fn create_only(mut self) -> Field {
+        self.access = Access::CreateOnly { nullable: true };
+        self
+    }
+
+    /// Stored by the server but not writable through the API.
+    pub const fn read_only(mut self) -> Field {
+        self.access = Access::ReadOnly;
+        self
+    }
+
+    /// Longest accepted text.
+    pub const fn max_len(mut self, n: usize) -> Field {
+        self.max_len = Some(n);
+        self
+    }
+
+    /// Text with no length limit (notes, HTML).
+    pub const fn long_text(mut self) -> Field {
+        self.max_len = None;
+        self
+    }
+
+    /// Cut to `n` characters in lists.
+    pub const fn list_len(mut self, n: usize) -> Field {
+        self.list_len = Some(n);
+        self
+    }
+
+    /// Must name a row of `table` in the caller's account.
+    pub const fn references(mut self, table: &'static str) -> Field {
+        self.references = Some(Reference {
+            table,
+            scoped: true,
+        });
+        self
+    }
+
+    /// Must name a row of global reference data in `table`.
+    pub const fn references_global(mut self, table: &'static str) -> Field {
+        self.references = Some(Reference {
+            table,
+            scoped: false,
+        });
+        self
+    }
+
+    /// Unique per account.
+    pub const fn unique(mut self) -> Field {
+        self.unique = true;
+        self
+    }
+
+    /// Limited to these values.
+    pub const fn one_of(mut self, values: &'static [&'static str]) -> Field {
+        self.one_of = values;
+        self
+    }
+
+    /// The standard `created_at` timestamp.
+    pub const fn created_at() -> Field {
+        Field::computed("created_at", "t.created_at", Kind::Timestamp)
+    }
+
+    /// The standard `updated_at` timestamp.
+    pub const fn updated_at() -> Field {
+        Field::computed("updated_at", "t.updated_at", Kind::Timestamp)
+    }
+
+    /// Whether clients may write this field at all.
+    pub fn writable(&self) -> bool {
+        !matches!(self.access, Access::ReadOnly)
+    }
+}
+
+/// A join that brings computed names (e.g. `organization_type_name`) into a row.
+#[derive(Debug, Clone, Copy)]
+pub struct Join {
+    /// The alias the join introduces; sorts name it to pull the join into the page query.
+    pub alias: &'static str,
+    /// The whole join clause, e.g. `LEFT JOIN organization_types ot ON ot.id = t.organization_type_id`.
+    pub sql: &'static str,
+}
+
+/// How a filter compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterHow {
+    /// Equal to any value of a comma list.
+    Exact,
+    /// `start, end` date range with `*` for an open end (timestamps).
+    DateRange,
+    /// Accepted for compatibility, but Mortar keeps no such data, so nothing matches
+    /// (PSA/RMM integration ids, groups). `partner` must accompany it when set.
+    Unmatched {
+        /// The filter that must be given together with this one.
+        partner: Option<&'static str>,
+        /// Accepted values, when enumerated.
+        one_of: &'static [&'static str],
+    },
+}
+
+/// A `filter[name]` a resource accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter {
+    /// Underscored name.
+    pub name: &'static str,
+    /// SQL expression compared, over `t`.
+    pub expr: &'static str,
+    /// Kind of the compared values.
+    pub kind: Kind,
+    /// Comparison.
+    pub how: FilterHow,
+    /// Also accepted as `filter[exclude][name]`.
+    pub exclude: bool,
+    /// Also accepted as `filter[range][name]`.
+    pub range: bool,
+}
+
+impl Filter {
+    /// An exact-match filter.
+    pub const fn exact(name: &'static str, expr: &'static str, kind: Kind) -> Filter {
+        Filter {
+            name,
+            expr,
+            kind,
+            how: FilterHow::Exact,
+            exclude: false,
+            range: false,
+        }
+    }
+
+    /// A `start, end` timestamp range filter.
+    pub const fn date_range(name: &'static str, expr: &'static str) -> Filter {
+        Filter {
+            name,
+            expr,
+            kind: Kind::Timestamp,
+            how: FilterHow::DateRange,
+            exclude: false,
+            range: false,
+        }
+    }
+
+    /// A filter on data Mortar does not hold; it validates and matches nothing.
+    pub const fn unmatched(
+        name: &'static str,
+        partner: Option<&'static str>,
+        one_of: &'static [&'static str],
+    ) -> Filter {
+        Filter {
+            name,
+            expr: "",
+            kind: Kind::Text,
+            how: FilterHow::Unmatched { partner, one_of },
+            exclude: false,
+            range: false,
+        }
+    }
+
+    /// Also accepted as `filter[exclude][...]`.
+    pub const fn with_exclude(mut self) -> Filter {
+        self.exclude = true;
+        self
+    }
+
+    /// Also accepted as `filter[range][...]`.
+    pub const fn with_range(mut self) -> Filter {
+        self.range = true;
+        self
+    }
+}
+
+/// A `sort` field a resource accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Sort {
+    /// Underscored name.
+    pub name: &'static str,
+    /// SQL expression sorted on.
+    pub expr: &'static str,
+    /// Alias of the join the expression needs, if any.
+    pub join: Option<&'static str>,
+}
+
+impl Sort {
+    /// A sort on an expression over `t`.
+    pub const fn on(name: &'static str, expr: &'static str) -> Sort {
+        Sort {
+            name,
+            expr,
+            join: None,
+        }
+    }
+
+    /// A sort on a joined (computed) column.
+    pub const fn joined(name: &'static str, expr: &'static str, join: &'static str) -> Sort {
+        Sort {
+            name,
+            expr,
+            join: Some(join),
+        }
+    }
+}
+
+/// What an `include` name brings.
+#[derive(Debug, Clone, Copy)]
+pub enum IncludeTarget {
+    /// A concept Mortar does not model (integration data, access lists): an empty relationship.
+    Unmodelled,
+    /// Records of `resource` whose `foreign_key` column holds this record's id.
+    HasMany {
+        /// The related resource.
+        resource: &'static Resource,
+        /// Its column pointing back here.
+        foreign_key: &'static str,
+    },
+    /// The record of `resource` named by this record's `field`.
+    BelongsTo {
+        /// The related resource.
+        resource: &'static Resource,
+        /// The field of this resource holding the id.
+        field: &'static str,
+    },
+}
+
+/// An `include` name a resource accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Include {
+    /// Underscored name.
+    pub name: &'static str,
+    /// What it brings.
+    pub target: IncludeTarget,
+    /// Accepted on show routes only.
+    pub show_only: bool,
+}
+
+/// A parent under which the resource is also routed:
+/// `/{route}/:parent_id/relationships/{resource route}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Parent {
+    /// The parent's route segment, e.g. `organizations`.
+    pub route: &'static str,
+    /// The parent's table.
+    pub table: &'static str,
+    /// The child's field holding the parent id.
+    pub field: &'static str,
+}
+
+/// Which operations a resource offers.
+#[derive(Debug, Clone, Copy)]
+pub struct Ops {
+    /// `GET /things`.
+    pub list: bool,
+    /// `GET /things/:id`.
+    pub show: bool,
+    /// `POST /things` (and bulk `POST` on nested routes).
+    pub create: bool,
+    /// `PATCH /things/:id`.
+    pub update: bool,
+    /// `PATCH /things` with an array or a filter.
+    pub bulk_update: bool,
+    /// `DELETE /things` with ids or a filter.
+    pub bulk_delete: bool,
+    /// `DELETE /things/:id`.
+    pub delete: bool,
+}
+
+impl Ops {
+    /// Read-only: list and show.
+    pub const READ_ONLY: Ops = Ops {
+        list: true,
+        show: true,
+        create: false,
+        update: false,
+        bulk_update: false,
+        bulk_delete: false,
+        delete: false,
+    };
+    /// List, show, create and update (the catalog types of the reference).
+    pub const EDITABLE: Ops = Ops {
+        list: true,
+        show: true,
+        create: true,
+        update: true,
+        bulk_update: false,
+        bulk_delete: false,
+        delete: false,
+    };
+}
+
+/// Whose rows a table holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoping {
+    /// Every row belongs to one account; every query is scoped by it.
+    Account,
+    /// Shared reference data, the same for every account.
+    Global,
+}
+
+/// A resource type: everything the generic machinery needs to serve it.
+pub struct Resource {
+    /// JSON:API type, dashed: `organization-types`.
+    pub kind: &'static str,
+    /// Route segment, underscored: `organization_types`.
+    pub route: &'static str,
+    /// Table name.
+    pub table: &'static str,
+    /// Class-style name in the activity log: `OrganizationType`.
+    pub log_name: &'static str,
+    /// The field that names a record in the activity log.
+    pub title_field: &'static str,
+    /// Column holding the owning organization, if any (activity log, tenancy of children).
+    pub organization_column: Option<&'static str>,
+    /// Account-owned or global.
+    pub scoping: Scoping,
+    /// Attributes, in response order.
+    pub fields: &'static [Field],
+    /// Joins bringing computed names.
+    pub joins: &'static [Join],
+    /// Accepted filters.
+    pub filters: &'static [Filter],
+    /// Accepted sort fields.
+    pub sorts: &'static [Sort],
+    /// Accepted include names.
+    pub includes: &'static [Include],
+    /// Parent routes.
+    pub parents: &'static [Parent],
+    /// Offered operations.
+    pub ops: Ops,
+    /// Condition every read adds, e.g. the 30-day window of the activity log (`?` is "now").
+    pub window_days: Option<i64>,
+    /// Highest page number a list serves (logs: 5).
+    pub max_page: Option<u32>,
+    /// Behaviour beyond data.
+    pub hooks: &'static dyn Hooks,
+}
+
+impl Resource {
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+impl std::fmt::Debug for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resource")
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// The resource served at route segment `route` (dashes already normalised).
+pub fn by_route(route: &str) -> Option<&'static Resource> {
+    ALL.iter().copied().find(|r| r.route == route)
+}

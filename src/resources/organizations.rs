@@ -1,0 +1,253 @@
+//! `organizations`: the account's client companies (seed section "Organizations").
+//!
+//! Special behaviour ([`OrganizationHooks`]): a parent must be in the same
+//! account and form no cycle; `ancestor-ids` is kept for the record and its
+//! descendants; the account's primary (owner) organization cannot be deleted.
+
+use super::{
+    BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Resource, Scoping, Sort, WriteContext,
+};
+use crate::error::{Error, Result};
+use crate::store::{Arg, Scope, Tx};
+
+/// PSA integrations the reference's `filter[psa_integration_type]` names.
+pub const PSA_INTEGRATION_TYPES: &[&str] = &[
+    "manage",
+    "autotask",
+    "tigerpaw",
+    "kaseya-bms",
+    "pulseway-psa",
+    "vorex",
+];
+
+/// `organizations`.
+pub static ORGANIZATIONS: Resource = Resource {
+    kind: "organizations",
+    route: "organizations",
+    table: "organizations",
+    log_name: "Organization",
+    title_field: "name",
+    organization_column: Some("id"),
+    scoping: Scoping::Account,
+    fields: &[
+        Field::column("name", "t.name", Kind::Text).required(),
+        Field::column("alert", "t.alert", Kind::Text).long_text(),
+        Field::column("description", "t.description", Kind::Text).long_text(),
+        Field::column("organization_type_id", "t.organization_type_id", Kind::Int)
+            .references("organization_types"),
+        Field::computed("organization_type_name", "ot.name", Kind::Text),
+        Field::column(
+            "organization_status_id",
+            "t.organization_status_id",
+            Kind::Int,
+        )
+        .references("organization_statuses"),
+        Field::computed("organization_status_name", "os.name", Kind::Text),
+        Field::computed("primary", "t.primary_org", Kind::Bool),
+        Field::computed("logo", "''", Kind::Text),
+        Field::column("quick_notes", "t.quick_notes", Kind::Text)
+            .long_text()
+            .list_len(250),
+        Field::column("short_name", "t.short_name", Kind::Text),
+        Field::column("parent_id", "t.parent_id", Kind::IdString).references("organizations"),
+        Field::computed("ancestor_ids", "t.ancestor_ids", Kind::Text),
+        Field::created_at(),
+        Field::updated_at(),
+        Field::computed("my_glue_account_id", "t.my_glue_account_id", Kind::Int),
+    ],
+    joins: &[
+        Join {
+            alias: "ot",
+            sql: "LEFT JOIN organization_types ot ON ot.id = t.organization_type_id",
+        },
+        Join {
+            alias: "os",
+            sql: "LEFT JOIN organization_statuses os ON os.id = t.organization_status_id",
+        },
+    ],
+    filters: &[
+        Filter::exact("id", "t.id", Kind::Int).with_exclude(),
+        Filter::exact("name", "t.name", Kind::Text).with_exclude(),
+        Filter::exact("organization_type_id", "t.organization_type_id", Kind::Int).with_exclude(),
+        Filter::exact(
+            "organization_status_id",
+            "t.organization_status_id",
+            Kind::Int,
+        )
+        .with_exclude(),
+        Filter::date_range("created_at", "t.created_at"),
+        Filter::date_range("updated_at", "t.updated_at"),
+        Filter::exact("my_glue_account_id", "t.my_glue_account_id", Kind::Int).with_range(),
+        Filter::exact("primary", "t.primary_org", Kind::Bool),
+        Filter::exact("parent_id", "t.parent_id", Kind::Int),
+        Filter::exact("short_name", "t.short_name", Kind::Text),
+        Filter::unmatched("psa_id", Some("psa_integration_type"), &[]),
+        Filter::unmatched("psa_integration_type", None, PSA_INTEGRATION_TYPES),
+        Filter::unmatched("group_id", None, &[]),
+    ],
+    sorts: &[
+        Sort::joined("organization_status_name", "os.name", "os"),
+        Sort::joined("organization_type_name", "ot.name", "ot"),
+        Sort::on("short_name", "t.short_name"),
+        Sort::on("my_glue_account_id", "t.my_glue_account_id"),
+    ],
+    includes: &[],
+    parents: &[],
+    ops: Ops {
+        list: true,
+        show: true,
+        create: true,
+        update: true,
+        bulk_update: true,
+        bulk_delete: true,
+        delete: false,
+    },
+    window_days: None,
+    max_page: None,
+    hooks: &OrganizationHooks,
+};
+
+/// Parent checks, ancestor bookkeeping and the undeletable owner organization.
+pub struct OrganizationHooks;
+
+/// `[1,6]` from ids.
+fn render_ids(ids: &[i64]) -> String {
+    let inner: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("[{}]", inner.join(","))
+}
+
+fn parse_ids(text: &str) -> Vec<i64> {
+    text.trim_matches(|c| c == '[' || c == ']')
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// The ancestor chain of organization `id` (root first), or `None` if it is not in the account.
+async fn ancestors(tx: &mut Tx, scope: Scope, id: i64) -> Result<Option<Vec<i64>>> {
+    let mut sql = tx.sql();
+    sql.push("SELECT ancestor_ids FROM organizations WHERE account_id = ")
+        .bind(scope.account_id())
+        .push(" AND id = ")
+        .bind(id);
+    let rows = tx.fetch(&sql, &[Kind::Text]).await?;
+    Ok(rows
+        .first()
+        .map(|r| parse_ids(r[0].as_str().unwrap_or("[]"))))
+}
+
+impl Hooks for OrganizationHooks {
+    fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let Some(parent) = ctx.values.get("parent_id").cloned() else {
+                return Ok(());
+            };
+            let chain = match parent.as_i64() {
+                None => Vec::new(),
+                Some(parent_id) => {
+                    let pointer = format!("{}/parent-id", ctx.pointer);
+                    let mut chain =
+                        ancestors(ctx.tx, ctx.scope, parent_id)
+                            .await?
+                            .ok_or_else(|| {
+                                Error::invalid(
+                                    &pointer,
+                                    "does not name an organization in this account",
+                                )
+                            })?;
+                    chain.push(parent_id);
+                    if let Some(id) = ctx.id {
+                        if chain.contains(&id) {
+                            return Err(Error::invalid(
+                                pointer,
+                                "an organization cannot be its own ancestor",
+                            ));
+                        }
+                    }
+                    chain
+                }
+            };
+            ctx.values
+                .set("ancestor_ids", Arg::from(render_ids(&chain)));
+            Ok(())
+        })
+    }
+
+    fn after_write<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        scope: Scope,
+        id: i64,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            // Descendants carry this organization's chain inside theirs; rewrite it.
+            let Some(own) = ancestors(tx, scope, id).await? else {
+                return Ok(());
+            };
+            let mut sql = tx.sql();
+            sql.push("SELECT id, ancestor_ids FROM organizations WHERE account_id = ")
+                .bind(scope.account_id())
+                .push(" AND ancestor_ids LIKE ")
+                .bind(format!("%{id}%"));
+            let rows = tx.fetch(&sql, &[Kind::Int, Kind::Text]).await?;
+            for row in rows {
+                let (Some(child), Some(text)) = (row[0].as_i64(), row[1].as_str()) else {
+                    continue;
+                };
+                let chain = parse_ids(text);
+                let Some(at) = chain.iter().position(|a| *a == id) else {
+                    continue;
+                };
+                let mut updated = own.clone();
+                updated.extend_from_slice(&chain[at..]);
+                if updated != chain {
+                    let mut sql = tx.sql();
+                    sql.push("UPDATE organizations SET ancestor_ids = ")
+                        .bind(render_ids(&updated))
+                        .push(" WHERE id = ")
+                        .bind(child);
+                    tx.execute(&sql).await?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn before_delete<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        scope: Scope,
+        ids: &'a [i64],
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut sql = tx.sql();
+            sql.push("SELECT id FROM organizations WHERE account_id = ")
+                .bind(scope.account_id())
+                .push(" AND primary_org = TRUE AND id IN ")
+                .bind_list(ids.iter().copied());
+            if let Some(row) = tx.fetch(&sql, &[Kind::Int]).await?.first() {
+                return Err(Error::invalid(
+                    "/data",
+                    format!(
+                        "organization {} is the account's own (primary) organization and cannot be deleted; nothing was deleted",
+                        row[0].as_i64().unwrap_or_default()
+                    ),
+                ));
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestor_ids_round_trip() {
+        assert_eq!(render_ids(&[1, 6]), "[1,6]");
+        assert_eq!(render_ids(&[]), "[]");
+        assert_eq!(parse_ids("[1,6]"), vec![1, 6]);
+        assert_eq!(parse_ids("[]"), Vec::<i64>::new());
+    }
+}

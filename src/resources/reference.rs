@@ -1,0 +1,162 @@
+//! Global, read-only reference data: platforms, operating systems, countries
+//! and regions (seed sections of the same names). Loaded from `data/` at start-up.
+
+use super::{
+    Field, Filter, Include, IncludeTarget, Join, Kind, NoHooks, Ops, Parent, Resource, Scoping,
+    Sort,
+};
+
+const fn global(
+    kind: &'static str,
+    route: &'static str,
+    log_name: &'static str,
+    fields: &'static [Field],
+    filters: &'static [Filter],
+) -> Resource {
+    Resource {
+        kind,
+        route,
+        table: route,
+        log_name,
+        title_field: "name",
+        organization_column: None,
+        scoping: Scoping::Global,
+        fields,
+        joins: &[],
+        filters,
+        sorts: &[],
+        includes: &[],
+        parents: &[],
+        ops: Ops::READ_ONLY,
+        window_days: None,
+        max_page: None,
+        hooks: &NoHooks,
+    }
+}
+
+const NAME: Field = Field::computed("name", "t.name", Kind::Text);
+const ISO: Field = Field::computed("iso", "t.iso", Kind::Text);
+const CREATED: Field = Field::created_at();
+const UPDATED: Field = Field::updated_at();
+
+/// `platforms`: Windows, macOS, Linux, ...
+pub static PLATFORMS: Resource = global(
+    "platforms",
+    "platforms",
+    "Platform",
+    &[NAME, CREATED, UPDATED],
+    &[
+        Filter::exact("id", "t.id", Kind::Int),
+        Filter::exact("name", "t.name", Kind::Text),
+    ],
+);
+
+/// `operating-systems`, each on one platform.
+pub static OPERATING_SYSTEMS: Resource = Resource {
+    fields: &[
+        NAME,
+        Field::computed("platform_id", "t.platform_id", Kind::Int),
+        Field::computed("platform_name", "p.name", Kind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    joins: &[Join {
+        alias: "p",
+        sql: "JOIN platforms p ON p.id = t.platform_id",
+    }],
+    sorts: &[
+        Sort::on("platform_id", "t.platform_id"),
+        Sort::joined("platform_name", "p.name", "p"),
+    ],
+    includes: &[Include {
+        name: "platform",
+        target: IncludeTarget::BelongsTo {
+            resource: &PLATFORMS,
+            field: "platform_id",
+        },
+        show_only: false,
+    }],
+    ..global(
+        "operating-systems",
+        "operating_systems",
+        "OperatingSystem",
+        &[],
+        &[
+            Filter::exact("id", "t.id", Kind::Int),
+            Filter::exact("name", "t.name", Kind::Text),
+            Filter::exact("platform_id", "t.platform_id", Kind::Int),
+        ],
+    )
+};
+
+/// `countries`: every ISO 3166-1 country.
+pub static COUNTRIES: Resource = Resource {
+    sorts: &[Sort::on("iso", "t.iso")],
+    includes: &[Include {
+        name: "regions",
+        target: IncludeTarget::HasMany {
+            resource: &REGIONS,
+            foreign_key: "country_id",
+        },
+        show_only: true,
+    }],
+    ..global(
+        "countries",
+        "countries",
+        "Country",
+        &[NAME, ISO, CREATED, UPDATED],
+        &[
+            Filter::exact("id", "t.id", Kind::Int),
+            Filter::exact("name", "t.name", Kind::Text),
+            Filter::exact("iso", "t.iso", Kind::Text),
+        ],
+    )
+};
+
+/// `regions`: ISO 3166-2 subdivisions, also under `/countries/:id/relationships/regions`.
+pub static REGIONS: Resource = Resource {
+    fields: &[
+        NAME,
+        ISO,
+        Field {
+            column: Some("country_id"),
+            ..Field::computed("country_id", "t.country_id", Kind::Int)
+        },
+        Field::computed("country_name", "c.name", Kind::Text),
+        CREATED,
+        UPDATED,
+    ],
+    joins: &[Join {
+        alias: "c",
+        sql: "JOIN countries c ON c.id = t.country_id",
+    }],
+    sorts: &[
+        Sort::on("iso", "t.iso"),
+        Sort::on("country_id", "t.country_id"),
+    ],
+    includes: &[Include {
+        name: "country",
+        target: IncludeTarget::BelongsTo {
+            resource: &COUNTRIES,
+            field: "country_id",
+        },
+        show_only: false,
+    }],
+    parents: &[Parent {
+        route: "countries",
+        table: "countries",
+        field: "country_id",
+    }],
+    ..global(
+        "regions",
+        "regions",
+        "Region",
+        &[],
+        &[
+            Filter::exact("id", "t.id", Kind::Int),
+            Filter::exact("name", "t.name", Kind::Text),
+            Filter::exact("iso", "t.iso", Kind::Text),
+            Filter::exact("country_id", "t.country_id", Kind::Int),
+        ],
+    )
+};

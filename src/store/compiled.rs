@@ -1,0 +1,459 @@
+//! Resource definitions compiled, once at start-up, into SQL fragments and
+//! lookup tables; and request parameters checked against them.
+
+use std::collections::HashMap;
+
+use super::{Arg, Dialect, Sql};
+use crate::clock::{parse_range_bound, RangeEnd};
+use crate::error::{Error, Result};
+use crate::jsonapi::parse_bool;
+use crate::jsonapi::query::{split_list, FilterMode, QueryParams};
+use crate::resources::{Filter, FilterHow, Include, Kind, Resource, Scoping, Sort, ALL};
+
+/// One resource, ready to serve.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The definition.
+    pub def: &'static Resource,
+    /// `t.id, <field exprs...>`.
+    pub select: String,
+    /// `<table> t <joins...>`.
+    pub from: String,
+    /// ` <joins...>` alone.
+    joins: String,
+    /// Decoding kinds: id then every field.
+    pub kinds: Vec<Kind>,
+    filters: HashMap<&'static str, &'static Filter>,
+    sorts: HashMap<&'static str, Sort>,
+    includes: HashMap<&'static str, &'static Include>,
+}
+
+/// All compiled resources, keyed by route segment.
+#[derive(Debug)]
+pub struct Catalog {
+    by_route: HashMap<&'static str, Compiled>,
+}
+
+impl Catalog {
+    /// Compiles every definition in [`ALL`].
+    pub fn build() -> Catalog {
+        Catalog {
+            by_route: ALL.iter().map(|r| (r.route, Compiled::new(r))).collect(),
+        }
+    }
+
+    /// The compiled form of `resource`.
+    pub fn get(&self, resource: &Resource) -> &Compiled {
+        self.by_route
+            .get(resource.route)
+            .expect("every resource in ALL is compiled at start-up")
+    }
+}
+
+impl Compiled {
+    fn new(def: &'static Resource) -> Compiled {
+        let mut select = String::from("t.id");
+        let mut kinds = vec![Kind::Int];
+        for field in def.fields {
+            select.push_str(", ");
+            select.push_str(field.expr);
+            kinds.push(field.kind);
+        }
+        let mut joins = String::new();
+        for join in def.joins {
+            joins.push(' ');
+            joins.push_str(join.sql);
+        }
+        let from = format!("{} t{joins}", def.table);
+        // Every list sorts by id, and by name and the timestamps where the resource has them.
+        let mut sorts: HashMap<&'static str, Sort> = HashMap::new();
+        sorts.insert("id", Sort::on("id", "t.id"));
+        for standard in ["name", "created_at", "updated_at"] {
+            if let Some(field) = def.field(standard) {
+                if field.column.is_some() || field.expr.starts_with("t.") {
+                    sorts.insert(field.name, Sort::on(field.name, field.expr));
+                }
+            }
+        }
+        for sort in def.sorts {
+            sorts.insert(sort.name, *sort);
+        }
+        Compiled {
+            def,
+            select,
+            from,
+            joins,
+            kinds,
+            filters: def.filters.iter().map(|f| (f.name, f)).collect(),
+            sorts,
+            includes: def.includes.iter().map(|i| (i.name, i)).collect(),
+        }
+    }
+
+    /// The join clauses a set of sorts needs inside the page query.
+    fn joins_for(&self, sorts: &[(Sort, bool)]) -> String {
+        let mut out = String::new();
+        for join in self.def.joins {
+            if sorts.iter().any(|(s, _)| s.join == Some(join.alias)) {
+                out.push(' ');
+                out.push_str(join.sql);
+            }
+        }
+        out
+    }
+
+    /// Checks `sort` against the definition; defaults to id ascending.
+    pub fn sorts(&self, params: &QueryParams) -> Result<Vec<(Sort, bool)>> {
+        let mut out = Vec::new();
+        for (name, descending) in &params.sort {
+            let sort = self.sorts.get(name.as_str()).ok_or_else(|| {
+                Error::bad_parameter(
+                    "sort",
+                    format!(
+                        "{} cannot be sorted by {name}; allowed: {}",
+                        self.def.route,
+                        self.sort_names()
+                    ),
+                )
+            })?;
+            out.push((*sort, *descending));
+        }
+        Ok(out)
+    }
+
+    fn sort_names(&self) -> String {
+        let mut names: Vec<&str> = self.sorts.keys().copied().collect();
+        names.sort_unstable();
+        names.join(", ")
+    }
+
+    /// Checks `include` names; show routes accept the show-only ones too.
+    pub fn includes(&self, params: &QueryParams, show: bool) -> Result<Vec<&'static Include>> {
+        params
+            .include
+            .iter()
+            .map(|name| match self.includes.get(name.as_str()) {
+                Some(include) if show || !include.show_only => Ok(*include),
+                Some(_) => Err(Error::bad_parameter(
+                    "include",
+                    format!("{name} can be included on a single {} only", self.def.kind),
+                )),
+                None => Err(Error::bad_parameter(
+                    "include",
+                    format!("{name} is not an include of {}", self.def.route),
+                )),
+            })
+            .collect()
+    }
+
+    /// Turns `filter[...]` parameters into conditions.
+    pub fn conditions(&self, params: &QueryParams) -> Result<Vec<Condition>> {
+        let mut out = Vec::new();
+        for param in &params.filters {
+            let parameter = match param.mode {
+                FilterMode::Match => format!("filter[{}]", param.name),
+                FilterMode::Exclude => format!("filter[exclude][{}]", param.name),
+                FilterMode::Range => format!("filter[range][{}]", param.name),
+            };
+            let filter = self.filters.get(param.name.as_str()).ok_or_else(|| {
+                Error::bad_parameter(
+                    &parameter,
+                    format!("{} is not a filter of {}", param.name, self.def.route),
+                )
+            })?;
+            let allowed = match param.mode {
+                FilterMode::Match => true,
+                FilterMode::Exclude => filter.exclude,
+                FilterMode::Range => filter.range,
+            };
+            if !allowed {
+                return Err(Error::bad_parameter(
+                    &parameter,
+                    format!("{} does not accept this filter form", self.def.route),
+                ));
+            }
+            match filter.how {
+                FilterHow::Unmatched { partner, one_of } => {
+                    if let Some(partner) = partner {
+                        if !params.filters.iter().any(|f| f.name == partner) {
+                            return Err(Error::bad_parameter(
+                                &parameter,
+                                format!(
+                                    "filter[{}] must be accompanied by filter[{partner}]",
+                                    filter.name
+                                ),
+                            ));
+                        }
+                    }
+                    for value in split_list(&param.value) {
+                        if !one_of.is_empty() && !one_of.contains(&value) {
+                            return Err(Error::bad_parameter(
+                                &parameter,
+                                format!("must be one of: {}", one_of.join(", ")),
+                            ));
+                        }
+                    }
+                    // Mortar holds no integration or group data, so nothing matches.
+                    out.push(Condition::Never);
+                }
+                FilterHow::DateRange => {
+                    let (start, end) = parse_range(&parameter, &param.value, Kind::Timestamp)?;
+                    out.push(Condition::Between {
+                        expr: filter.expr,
+                        start,
+                        end,
+                    });
+                }
+                FilterHow::Exact => match param.mode {
+                    FilterMode::Range => {
+                        let (start, end) = parse_range(&parameter, &param.value, filter.kind)?;
+                        out.push(Condition::Between {
+                            expr: filter.expr,
+                            start,
+                            end,
+                        });
+                    }
+                    mode => {
+                        let values = split_list(&param.value)
+                            .map(|v| parse_filter_value(&parameter, v, filter.kind))
+                            .collect::<Result<Vec<_>>>()?;
+                        if values.is_empty() {
+                            return Err(Error::bad_parameter(&parameter, "needs a value"));
+                        }
+                        out.push(Condition::In {
+                            expr: filter.expr,
+                            values,
+                            negate: mode == FilterMode::Exclude,
+                        });
+                    }
+                },
+            }
+        }
+        Ok(out)
+    }
+
+    /// Appends ` WHERE ...` for the account (unless global), the parent, the
+    /// resource's window and the filter conditions.
+    pub fn push_where(&self, sql: &mut Sql, selection: &Selection<'_>) {
+        sql.push(" WHERE 1=1");
+        if let (Scoping::Account, Some(account)) = (self.def.scoping, selection.account) {
+            sql.push(" AND t.account_id = ").bind(account);
+        }
+        if let Some((column, id)) = selection.parent {
+            sql.push(" AND t.").push(column).push(" = ").bind(id);
+        }
+        if let Some(days) = self.def.window_days {
+            let since = crate::clock::now_millis() - days * 86_400_000;
+            sql.push(" AND t.created_at >= ").bind(since);
+        }
+        for condition in selection.conditions {
+            condition.push(sql);
+        }
+    }
+
+    /// The page query: ids first through an index (with only the joins the sort
+    /// needs), then every computed column joined for that page alone.
+    pub fn page_sql(&self, mut sql: Sql, selection: &Selection<'_>, page: &Page<'_>) -> Sql {
+        let dialect = sql.dialect();
+        let direction = |descending: bool| match (dialect, descending) {
+            // NULL sorts as the smallest value on both backends (SQLite's rule).
+            (Dialect::Postgres, false) => " ASC NULLS FIRST, ",
+            (Dialect::Postgres, true) => " DESC NULLS LAST, ",
+            (Dialect::Sqlite, false) => " ASC, ",
+            (Dialect::Sqlite, true) => " DESC, ",
+        };
+        sql.push("SELECT ")
+            .push(&self.select)
+            .push(" FROM (SELECT t.id");
+        for (i, (sort, _)) in page.sorts.iter().enumerate() {
+            sql.push(", ").push(sort.expr).push(&format!(" AS s{i}"));
+        }
+        sql.push(" FROM ").push(self.def.table).push(" t");
+        sql.push(&self.joins_for(page.sorts));
+        self.push_where(&mut sql, selection);
+        sql.push(" ORDER BY ");
+        for (sort, descending) in page.sorts {
+            sql.push(sort.expr).push(direction(*descending));
+        }
+        let offset = i64::from(page.number - 1) * i64::from(page.size);
+        sql.push("t.id ASC LIMIT ")
+            .bind(i64::from(page.size))
+            .push(" OFFSET ")
+            .bind(offset);
+        sql.push(") page_keys JOIN ")
+            .push(self.def.table)
+            .push(" t ON t.id = page_keys.id");
+        sql.push(&self.joins).push(" ORDER BY ");
+        for (i, (_, descending)) in page.sorts.iter().enumerate() {
+            sql.push(&format!("page_keys.s{i}"))
+                .push(direction(*descending));
+        }
+        sql.push("page_keys.id ASC");
+        sql
+    }
+
+    /// `SELECT COUNT(*)` over the same selection.
+    pub fn count_sql(&self, mut sql: Sql, selection: &Selection<'_>) -> Sql {
+        sql.push("SELECT COUNT(*) FROM ")
+            .push(self.def.table)
+            .push(" t");
+        self.push_where(&mut sql, selection);
+        sql
+    }
+
+    /// `SELECT <all columns> FROM <joined> WHERE account AND t.id IN (...)`.
+    pub fn by_ids_sql(&self, mut sql: Sql, account: Option<i64>, ids: &[i64]) -> Sql {
+        sql.push("SELECT ")
+            .push(&self.select)
+            .push(" FROM ")
+            .push(&self.from);
+        self.push_where(
+            &mut sql,
+            &Selection {
+                account,
+                ..Selection::default()
+            },
+        );
+        sql.push(" AND t.id IN ").bind_list(ids.iter().copied());
+        sql.push(" ORDER BY t.id");
+        sql
+    }
+}
+
+/// Which rows a statement reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selection<'a> {
+    /// The caller's account (ignored for global reference data).
+    pub account: Option<i64>,
+    /// On a nested route: the child's parent column and the parent id.
+    pub parent: Option<(&'a str, i64)>,
+    /// Compiled `filter[...]` conditions.
+    pub conditions: &'a [Condition],
+}
+
+/// One page of a sorted list.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<'a> {
+    /// Sort keys, each with whether it is descending; the id breaks ties.
+    pub sorts: &'a [(Sort, bool)],
+    /// Records per page.
+    pub size: u32,
+    /// 1-based page number.
+    pub number: u32,
+}
+
+/// A compiled filter condition.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// `expr IN (...)` or `NOT IN`.
+    In {
+        /// Compared expression.
+        expr: &'static str,
+        /// Accepted values.
+        values: Vec<Arg>,
+        /// `NOT IN` (and NULLs pass).
+        negate: bool,
+    },
+    /// `expr >= start AND expr <= end`, either end open.
+    Between {
+        /// Compared expression.
+        expr: &'static str,
+        /// Lower bound, inclusive.
+        start: Option<Arg>,
+        /// Upper bound, inclusive.
+        end: Option<Arg>,
+    },
+    /// Matches nothing.
+    Never,
+}
+
+impl Condition {
+    fn push(&self, sql: &mut Sql) {
+        match self {
+            Condition::In {
+                expr,
+                values,
+                negate: false,
+            } => {
+                sql.push(" AND ")
+                    .push(expr)
+                    .push(" IN ")
+                    .bind_list(values.iter().cloned());
+            }
+            Condition::In {
+                expr,
+                values,
+                negate: true,
+            } => {
+                sql.push(" AND (")
+                    .push(expr)
+                    .push(" IS NULL OR ")
+                    .push(expr);
+                sql.push(" NOT IN ")
+                    .bind_list(values.iter().cloned())
+                    .push(")");
+            }
+            Condition::Between { expr, start, end } => {
+                if let Some(start) = start {
+                    sql.push(" AND ")
+                        .push(expr)
+                        .push(" >= ")
+                        .bind(start.clone());
+                }
+                if let Some(end) = end {
+                    sql.push(" AND ").push(expr).push(" <= ").bind(end.clone());
+                }
+            }
+            Condition::Never => {
+                sql.push(" AND 1=0");
+            }
+        }
+    }
+}
+
+/// Parses one filter value of `kind`.
+fn parse_filter_value(parameter: &str, value: &str, kind: Kind) -> Result<Arg> {
+    match kind {
+        Kind::Int | Kind::IdString => value.parse::<i64>().map(Arg::from).map_err(|_| {
+            Error::bad_parameter(parameter, format!("{value:?} is not a whole number"))
+        }),
+        Kind::Bool => parse_bool(value).map(Arg::from).ok_or_else(|| {
+            Error::bad_parameter(parameter, format!("{value:?} is not true or false"))
+        }),
+        Kind::Timestamp => parse_range_bound(value, RangeEnd::Start)
+            .map(Arg::from)
+            .ok_or_else(|| {
+                Error::bad_parameter(parameter, format!("{value:?} is not a date or time"))
+            }),
+        Kind::Text | Kind::Date => Ok(Arg::from(value)),
+    }
+}
+
+/// Parses `a, b` with `*` for an open end.
+fn parse_range(parameter: &str, value: &str, kind: Kind) -> Result<(Option<Arg>, Option<Arg>)> {
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    let [start, end] = parts.as_slice() else {
+        return Err(Error::bad_parameter(
+            parameter,
+            "must be two comma-separated values, with * for an open end",
+        ));
+    };
+    let bound = |v: &str, which: RangeEnd| -> Result<Option<Arg>> {
+        if v == "*" || v.is_empty() {
+            return Ok(None);
+        }
+        match kind {
+            Kind::Timestamp => parse_range_bound(v, which)
+                .map(|ms| Some(Arg::from(ms)))
+                .ok_or_else(|| {
+                    Error::bad_parameter(parameter, format!("{v:?} is not a date or time"))
+                }),
+            _ => parse_filter_value(parameter, v, kind).map(Some),
+        }
+    };
+    let range = (bound(start, RangeEnd::Start)?, bound(end, RangeEnd::End)?);
+    if range.0.is_none() && range.1.is_none() && (*start != "*" || *end != "*") {
+        return Err(Error::bad_parameter(parameter, "the range is empty"));
+    }
+    Ok(range)
+}

@@ -1,0 +1,164 @@
+//! Schema migrations (one directory per dialect, same version numbers) and
+//! the global reference data loaded after them.
+
+use anyhow::Context as _;
+
+use super::{Arg, Store};
+use crate::resources::Kind;
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The version numbers of each dialect's migrations (they must match).
+#[cfg(test)]
+fn versions() -> (Vec<i64>, Vec<i64>) {
+    (
+        SQLITE.iter().map(|m| m.version).collect(),
+        POSTGRES.iter().map(|m| m.version).collect(),
+    )
+}
+
+/// Brings the schema up to date, then loads missing reference data.
+pub async fn run(store: &Store) -> anyhow::Result<()> {
+    match store {
+        Store::Sqlite(pool) => SQLITE.run(pool).await,
+        Store::Postgres(pool) => POSTGRES.run(pool).await,
+    }
+    .context("running database migrations")?;
+    load_reference_data(store)
+        .await
+        .context("loading reference data")?;
+    Ok(())
+}
+
+const COUNTRIES: &str = include_str!("../../data/countries.csv");
+const REGIONS: &str = include_str!("../../data/regions.csv");
+const PLATFORMS: &str = include_str!("../../data/platforms.csv");
+const OPERATING_SYSTEMS: &str = include_str!("../../data/operating_systems.csv");
+
+/// Rows per multi-row INSERT.
+const BATCH: usize = 400;
+
+fn csv_rows(data: &'static str) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut reader = csv::Reader::from_reader(data.as_bytes());
+    reader
+        .records()
+        .map(|r| Ok(r?.iter().map(str::to_string).collect()))
+        .collect()
+}
+
+async fn count(store: &Store, table: &str) -> anyhow::Result<usize> {
+    let mut sql = store.sql();
+    sql.push("SELECT COUNT(*) FROM ").push(table);
+    let rows = store.fetch(&sql, &[Kind::Int]).await?;
+    Ok(rows[0][0].as_i64().unwrap_or(0) as usize)
+}
+
+/// Inserts `rows` into `table`, skipping rows whose unique key exists.
+/// `columns` excludes the timestamps, which are added here.
+async fn insert_missing(
+    store: &Store,
+    table: &str,
+    columns: &str,
+    rows: Vec<Vec<Arg>>,
+) -> anyhow::Result<()> {
+    let now = crate::clock::now_millis();
+    let mut tx = store.begin().await?;
+    for chunk in rows.chunks(BATCH) {
+        let mut sql = tx.sql();
+        sql.push("INSERT INTO ")
+            .push(table)
+            .push(" (")
+            .push(columns)
+            .push(", created_at, updated_at) VALUES ");
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(");
+            for value in row {
+                sql.bind(value.clone()).push(", ");
+            }
+            sql.bind(now).push(", ").bind(now).push(")");
+        }
+        sql.push(" ON CONFLICT DO NOTHING");
+        tx.execute(&sql).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn load_reference_data(store: &Store) -> anyhow::Result<()> {
+    let countries = csv_rows(COUNTRIES)?;
+    if count(store, "countries").await? < countries.len() {
+        let rows = countries
+            .into_iter()
+            .map(|r| vec![Arg::from(r[0].clone()), Arg::from(r[1].clone())])
+            .collect();
+        insert_missing(store, "countries", "iso, name", rows).await?;
+    }
+    let regions = csv_rows(REGIONS)?;
+    if count(store, "regions").await? < regions.len() {
+        // Regions name their country by ISO code; resolve it to the country's id.
+        let mut sql = store.sql();
+        sql.push("SELECT iso, id FROM countries");
+        let ids: std::collections::HashMap<String, i64> = store
+            .fetch(&sql, &[Kind::Text, Kind::Int])
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r[0].as_str()?.to_string(), r[1].as_i64()?)))
+            .collect();
+        let rows = regions
+            .into_iter()
+            .filter_map(|r| {
+                let country = *ids.get(&r[0])?;
+                Some(vec![
+                    Arg::from(country),
+                    Arg::from(r[1].clone()),
+                    Arg::from(r[2].clone()),
+                ])
+            })
+            .collect();
+        insert_missing(store, "regions", "country_id, iso, name", rows).await?;
+    }
+    let platforms = csv_rows(PLATFORMS)?;
+    if count(store, "platforms").await? < platforms.len() {
+        let rows = platforms
+            .into_iter()
+            .map(|r| vec![Arg::from(r[0].clone())])
+            .collect();
+        insert_missing(store, "platforms", "name", rows).await?;
+    }
+    let systems = csv_rows(OPERATING_SYSTEMS)?;
+    if count(store, "operating_systems").await? < systems.len() {
+        let mut sql = store.sql();
+        sql.push("SELECT name, id FROM platforms");
+        let ids: std::collections::HashMap<String, i64> = store
+            .fetch(&sql, &[Kind::Text, Kind::Int])
+            .await?
+            .into_iter()
+            .filter_map(|r| Some((r[0].as_str()?.to_string(), r[1].as_i64()?)))
+            .collect();
+        let rows = systems
+            .into_iter()
+            .map(|r| {
+                let platform = *ids.get(&r[0]).with_context(|| {
+                    format!("operating system {} names unknown platform {}", r[1], r[0])
+                })?;
+                Ok(vec![Arg::from(platform), Arg::from(r[1].clone())])
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        insert_missing(store, "operating_systems", "platform_id, name", rows).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_dialects_have_the_same_migration_versions() {
+        let (sqlite, postgres) = super::versions();
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres);
+    }
+}

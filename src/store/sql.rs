@@ -1,0 +1,297 @@
+//! Statements as text plus typed arguments, rendered for either dialect, and
+//! the decoding of result rows into [`Cell`]s.
+
+use sqlx::{ColumnIndex, Decode, Postgres, Row, Sqlite, Type};
+
+use crate::resources::Kind;
+
+/// The SQL dialect of the active backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: `?` placeholders.
+    Sqlite,
+    /// PostgreSQL: `$1` placeholders.
+    Postgres,
+}
+
+/// A typed statement argument. Nulls carry their type, because PostgreSQL
+/// checks parameter types against columns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// Integer (also timestamps in milliseconds).
+    Int(Option<i64>),
+    /// Text (also dates).
+    Text(Option<String>),
+    /// Boolean.
+    Bool(Option<bool>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Arg {
+        Arg::Int(Some(v))
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Arg {
+        Arg::Bool(Some(v))
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Arg {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Arg {
+        Arg::Text(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::Int(v)
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        Arg::Text(v)
+    }
+}
+
+impl Arg {
+    /// The integer value, if this is a non-null integer.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Arg::Int(v) => *v,
+            _ => None,
+        }
+    }
+}
+
+/// One decoded value of a result row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// SQL NULL.
+    Null,
+    /// Integer.
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// Boolean.
+    Bool(bool),
+}
+
+impl Cell {
+    /// The integer value, if any.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Cell::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The text value, if any.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Cell::Text(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Column values of one record about to be written, by column name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Values(pub Vec<(&'static str, Arg)>);
+
+impl Values {
+    /// Sets `column`, replacing an earlier value.
+    pub fn set(&mut self, column: &'static str, value: Arg) {
+        match self.0.iter_mut().find(|(c, _)| *c == column) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((column, value)),
+        }
+    }
+
+    /// The value given for `column`, if any.
+    pub fn get(&self, column: &str) -> Option<&Arg> {
+        self.0.iter().find(|(c, _)| *c == column).map(|(_, v)| v)
+    }
+
+    /// Whether nothing is to be written.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A statement under construction: text with placeholders and its arguments.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    dialect: Dialect,
+    /// The statement text.
+    pub text: String,
+    /// The bound arguments, in placeholder order.
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    /// An empty statement for `dialect`.
+    pub fn new(dialect: Dialect) -> Sql {
+        Sql {
+            dialect,
+            text: String::with_capacity(256),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends literal SQL (never client input).
+    pub fn push(&mut self, sql: &str) -> &mut Sql {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder bound to `arg`.
+    pub fn bind(&mut self, arg: impl Into<Arg>) -> &mut Sql {
+        self.args.push(arg.into());
+        match self.dialect {
+            Dialect::Sqlite => self.text.push('?'),
+            Dialect::Postgres => {
+                self.text.push('$');
+                self.text.push_str(&self.args.len().to_string());
+            }
+        }
+        self
+    }
+
+    /// Appends `(?, ?, ...)` bound to `args`.
+    pub fn bind_list<A: Into<Arg>>(&mut self, args: impl IntoIterator<Item = A>) -> &mut Sql {
+        self.text.push('(');
+        for (i, arg) in args.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.bind(arg);
+        }
+        self.text.push(')');
+        self
+    }
+
+    /// The dialect this statement is written for.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Int(v) => query.bind(*v),
+                Arg::Text(v) => query.bind(v.clone()),
+                Arg::Bool(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+
+fn decode<R>(row: &R, kinds: &[Kind]) -> Result<Vec<Cell>, sqlx::Error>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<bool>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            Ok(match kind {
+                Kind::Int | Kind::IdString | Kind::Timestamp => row
+                    .try_get::<Option<i64>, _>(i)?
+                    .map_or(Cell::Null, Cell::Int),
+                Kind::Text | Kind::Date => row
+                    .try_get::<Option<String>, _>(i)?
+                    .map_or(Cell::Null, Cell::Text),
+                Kind::Bool => row
+                    .try_get::<Option<bool>, _>(i)?
+                    .map_or(Cell::Null, Cell::Bool),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn fetch_sqlite<'c, E>(
+    executor: E,
+    sql: &Sql,
+    kinds: &[Kind],
+) -> Result<Vec<Vec<Cell>>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let rows = bind_all!(sqlx::query(&sql.text), &sql.args)
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(|row| decode(row, kinds)).collect()
+}
+
+pub(crate) async fn fetch_postgres<'c, E>(
+    executor: E,
+    sql: &Sql,
+    kinds: &[Kind],
+) -> Result<Vec<Vec<Cell>>, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Postgres>,
+{
+    let rows = bind_all!(sqlx::query(&sql.text), &sql.args)
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(|row| decode(row, kinds)).collect()
+}
+
+pub(crate) async fn execute_sqlite<'c, E>(executor: E, sql: &Sql) -> Result<u64, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    Ok(bind_all!(sqlx::query(&sql.text), &sql.args)
+        .execute(executor)
+        .await?
+        .rows_affected())
+}
+
+pub(crate) async fn execute_postgres<'c, E>(executor: E, sql: &Sql) -> Result<u64, sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = Postgres>,
+{
+    Ok(bind_all!(sqlx::query(&sql.text), &sql.args)
+        .execute(executor)
+        .await?
+        .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_dialect() {
+        let mut lite = Sql::new(Dialect::Sqlite);
+        lite.push("a = ")
+            .bind(1)
+            .push(" AND b IN ")
+            .bind_list(["x", "y"]);
+        assert_eq!(lite.text, "a = ? AND b IN (?, ?)");
+        let mut pg = Sql::new(Dialect::Postgres);
+        pg.push("a = ")
+            .bind(1)
+            .push(" AND b IN ")
+            .bind_list(["x", "y"]);
+        assert_eq!(pg.text, "a = $1 AND b IN ($2, $3)");
+        assert_eq!(pg.args.len(), 3);
+    }
+}
