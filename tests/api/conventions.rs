@@ -1,0 +1,619 @@
+//! The API's conventions, shared by every route: auth, media types, errors,
+//! paging, sorting, filtering, includes, request ids, rate limits and the
+//! leniencies existing IT Glue scripts rely on.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{read, Backend, TestApp};
+
+/// Every list route of the API, for conformance loops.
+const LISTS: &[&str] = &[
+    "/organizations",
+    "/organization_types",
+    "/organization_statuses",
+    "/configuration_types",
+    "/configuration_statuses",
+    "/contact_types",
+    "/password_categories",
+    "/manufacturers",
+    "/models",
+    "/platforms",
+    "/operating_systems",
+    "/countries",
+    "/regions",
+    "/logs",
+];
+
+fn is_error_document(body: &Value, status: u16) -> bool {
+    body["errors"].as_array().is_some_and(|errors| {
+        !errors.is_empty()
+            && errors
+                .iter()
+                .all(|e| e["status"] == status.to_string().as_str())
+    })
+}
+
+async fn missing_key_is_401_and_unknown_key_is_403(app: TestApp) {
+    let response = app
+        .client
+        .get(format!("{}/organizations", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.api+json"
+    );
+    let (status, body) = read(response).await;
+    assert_eq!(status, 401);
+    assert!(is_error_document(&body, 401), "{body}");
+
+    let (status, body) = app.get_as("mtr_not_a_real_key", "/organizations").await;
+    assert_eq!(status, 403);
+    assert!(is_error_document(&body, 403), "{body}");
+}
+
+async fn a_revoked_key_is_refused_within_five_seconds(app: TestApp) {
+    let key = app
+        .store
+        .create_key(&app.account, "short-lived", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get_as(&key.secret, "/regions?page[size]=1").await.0,
+        200
+    );
+    assert!(app.store.revoke_key(key.id).await.unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (status, _) = app.get_as(&key.secret, "/regions?page[size]=1").await;
+        if status == 403 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "revoked key still accepted after 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
+async fn any_valid_key_can_list_regions_and_organizations(app: TestApp) {
+    for key in [&app.key, &app.plain_key, &app.other_key] {
+        assert_eq!(app.get_as(key, "/regions").await.0, 200);
+        assert_eq!(app.get_as(key, "/organizations").await.0, 200);
+    }
+}
+
+async fn bodies_need_a_json_media_type(app: TestApp) {
+    let body =
+        json!({"data": {"type": "manufacturers", "attributes": {"name": "Juniper"}}}).to_string();
+    let response = app
+        .request(Method::POST, "/manufacturers")
+        .header("content-type", "text/plain")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    let (status, errors) = read(response).await;
+    assert_eq!(status, 415);
+    assert!(is_error_document(&errors, 415));
+    assert_eq!(
+        app.get("/manufacturers?filter[name]=Juniper").await.1["meta"]["total-count"],
+        0
+    );
+
+    for (i, media_type) in [
+        "application/vnd.api+json; charset=utf-8",
+        "application/json",
+        "Application/JSON",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = json!({"data": {"type": "manufacturers", "attributes": {"name": format!("Maker {i}")}}});
+        let response = app
+            .request(Method::POST, "/manufacturers")
+            .header("content-type", *media_type)
+            .header("accept", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{media_type}");
+    }
+}
+
+async fn content_type_and_accept_on_reads_are_ignored(app: TestApp) {
+    for accept in ["application/json", "*/*", "text/html"] {
+        let response = app
+            .request(Method::GET, "/organizations")
+            .header("content-type", "text/plain")
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{accept}");
+    }
+}
+
+async fn oversized_bodies_get_413(app: TestApp) {
+    let big = "x".repeat(10 * 1024 * 1024 + 10);
+    let body = json!({"data": {"type": "manufacturers", "attributes": {"name": big}}});
+    let (status, errors) = app.send(Method::POST, "/manufacturers", body).await;
+    assert_eq!(status, 413);
+    assert!(is_error_document(&errors, 413), "{errors}");
+}
+
+async fn malformed_json_gets_400(app: TestApp) {
+    let response = app
+        .request(Method::POST, "/manufacturers")
+        .header("content-type", "application/vnd.api+json")
+        .body("{\"data\": {")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, 400);
+    assert!(is_error_document(&body, 400));
+}
+
+async fn validation_failures_list_every_problem_with_pointers(app: TestApp) {
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/organizations",
+            json!({"data": {"type": "organizations", "attributes": {
+                "organization-type-id": "not-a-number",
+                "short-name": "x".repeat(300),
+            }}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let pointers: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"]["pointer"].as_str().unwrap())
+        .collect();
+    assert!(pointers.contains(&"/data/attributes/name"), "{body}");
+    assert!(
+        pointers.contains(&"/data/attributes/organization-type-id"),
+        "{body}"
+    );
+    assert!(pointers.contains(&"/data/attributes/short-name"), "{body}");
+    assert_eq!(app.get("/organizations").await.1["meta"]["total-count"], 1);
+
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/organizations",
+            json!({"data": {"type": "contacts", "attributes": {"name": "X"}}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["errors"][0]["source"]["pointer"], "/data/type");
+}
+
+async fn unknown_routes_are_404_and_wrong_methods_405(app: TestApp) {
+    let (status, body) = app.get("/no_such_things").await;
+    assert_eq!(status, 404);
+    assert!(is_error_document(&body, 404));
+    let (status, body) = app.send(Method::PUT, "/organizations", json!({})).await;
+    assert_eq!(status, 405);
+    assert!(is_error_document(&body, 405));
+    let (status, body) = app
+        .send(Method::POST, "/countries", json!({"data": {}}))
+        .await;
+    assert_eq!(status, 405, "{body}");
+    let (status, _) = app.get("/organizations/abc").await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get("/organizations/999999").await;
+    assert_eq!(status, 404);
+}
+
+async fn responses_use_the_reference_wire_shapes(app: TestApp) {
+    let id = app
+        .create("/organizations", json!({"name": "Happy Frog"}))
+        .await;
+    let response = app
+        .request(Method::GET, &format!("/organizations/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/vnd.api+json"
+    );
+    let (_, body) = read(response).await;
+    let data = &body["data"];
+    assert_eq!(data["id"], id.to_string());
+    assert_eq!(data["type"], "organizations");
+    assert!(data.get("relationships").is_none());
+    let attributes = data["attributes"].as_object().unwrap();
+    for name in [
+        "name",
+        "alert",
+        "description",
+        "organization-type-id",
+        "organization-type-name",
+        "organization-status-id",
+        "organization-status-name",
+        "primary",
+        "logo",
+        "quick-notes",
+        "short-name",
+        "parent-id",
+        "ancestor-ids",
+        "created-at",
+        "updated-at",
+        "my-glue-account-id",
+    ] {
+        assert!(attributes.contains_key(name), "missing {name}: {body}");
+    }
+    assert_eq!(attributes["alert"], Value::Null);
+    assert_eq!(attributes["logo"], "");
+    assert_eq!(attributes["primary"], false);
+    let created = attributes["created-at"].as_str().unwrap();
+    assert_eq!(created.len(), 24, "{created}");
+    assert!(
+        created.ends_with('Z') && created.as_bytes()[19] == b'.',
+        "{created}"
+    );
+}
+
+async fn lists_page_with_meta_and_absolute_links(app: TestApp) {
+    for i in 0..7 {
+        app.create("/manufacturers", json!({"name": format!("Vendor {i:02}")}))
+            .await;
+    }
+    // 10 default manufacturers + 7.
+    let (status, body) = app
+        .get("/manufacturers?page[size]=5&page[number]=2&sort=name")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().unwrap().len(), 5);
+    let meta = &body["meta"];
+    assert_eq!(meta["current-page"], 2);
+    assert_eq!(meta["next-page"], 3);
+    assert_eq!(meta["prev-page"], 1);
+    assert_eq!(meta["total-pages"], 4);
+    assert_eq!(meta["total-count"], 17);
+    assert_eq!(meta["has-next-page"], true);
+    assert!(meta["filters"].is_object());
+    let links = &body["links"];
+    let next = links["next"].as_str().unwrap();
+    assert!(next.starts_with(&app.base), "{next}");
+    assert!(
+        next.contains("page%5Bnumber%5D=3") && next.contains("sort=name"),
+        "{next}"
+    );
+    for key in ["self", "first", "prev", "last"] {
+        assert!(links[key].as_str().unwrap().starts_with("http://"), "{key}");
+    }
+
+    // Following next links walks every record exactly once.
+    let mut seen = Vec::new();
+    let mut url = format!("{}/manufacturers?page[size]=5&sort=-name", app.base);
+    loop {
+        let response = app
+            .client
+            .get(&url)
+            .header("x-api-key", &app.key)
+            .send()
+            .await
+            .unwrap();
+        let (_, page) = read(response).await;
+        seen.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["attributes"]["name"].clone()),
+        );
+        match page["links"].get("next") {
+            Some(next) => url = next.as_str().unwrap().to_string(),
+            None => {
+                assert_eq!(page["meta"]["next-page"], Value::Null);
+                assert_eq!(page["meta"]["has-next-page"], false);
+                break;
+            }
+        }
+    }
+    assert_eq!(seen.len(), 17);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.as_str().cmp(&a.as_str()));
+    assert_eq!(seen, sorted);
+
+    let (status, body) = app.get("/manufacturers?page[number]=99").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"], json!([]));
+
+    let (status, body) = app.get("/manufacturers?page[size]=1001").await;
+    assert_eq!(status, 400);
+    assert!(body["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("1000"));
+    assert_eq!(app.get("/manufacturers?page[size]=1000").await.0, 200);
+}
+
+async fn every_list_sorts_by_name_and_created_at_both_ways(app: TestApp) {
+    for list in LISTS {
+        for sort in ["name", "-name", "created-at", "-created_at", "id", "-id"] {
+            let (status, body) = app.get(&format!("{list}?sort={sort}&page[size]=3")).await;
+            assert_eq!(status, 200, "{list}?sort={sort}: {body}");
+        }
+        let (status, body) = app.get(&format!("{list}?sort=no_such_field")).await;
+        assert_eq!(status, 400, "{list}");
+        assert_eq!(body["errors"][0]["source"]["parameter"], "sort");
+        let (status, _) = app.get(&format!("{list}?filter[no_such_filter]=1")).await;
+        assert_eq!(status, 400, "{list}");
+        let (status, _) = app.get(&format!("{list}?include=no_such_include")).await;
+        assert_eq!(status, 400, "{list}");
+        let (status, _) = app.get(&format!("{list}?page[size]=1001")).await;
+        assert_eq!(status, 400, "{list}");
+    }
+}
+
+async fn sorting_orders_records(app: TestApp) {
+    let (_, body) = app.get("/countries?sort=iso&page[size]=1000").await;
+    let codes: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attributes"]["iso"].as_str().unwrap())
+        .collect();
+    assert!(codes.len() > 240);
+    assert!(codes.windows(2).all(|w| w[0] < w[1]), "not ascending");
+    let (_, body) = app.get("/countries?sort=-iso&page[size]=1").await;
+    assert_eq!(body["data"][0]["attributes"]["iso"], "ZW");
+    let (_, body) = app
+        .get("/manufacturers?sort=-created_at,name&page[size]=2")
+        .await;
+    assert_eq!(
+        body["data"][0]["attributes"]["name"], "Apple",
+        "same created-at: name breaks the tie"
+    );
+}
+
+async fn request_ids_are_echoed_or_made(app: TestApp) {
+    let response = app
+        .request(Method::GET, "/organizations")
+        .header("x-request-id", "script-run-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "script-run-42");
+
+    let response = app
+        .request(Method::GET, "/organizations/0")
+        .header("x-request-id", "not safe; <script>")
+        .send()
+        .await
+        .unwrap();
+    let made = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(made, "not safe; <script>");
+    assert!(!made.is_empty() && made.len() <= 32);
+    let (status, body) = read(response).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["meta"]["request-id"], made.as_str());
+
+    let response = app
+        .client
+        .get(format!("{}/organizations", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "even a 401 carries one"
+    );
+}
+
+async fn trailing_slashes_bare_question_marks_and_api_prefix_route_the_same(app: TestApp) {
+    let id = app
+        .create("/organizations", json!({"name": "Slash Co"}))
+        .await;
+    for path in [
+        "/organizations/".to_string(),
+        "/organizations?".to_string(),
+        "/api/organizations".to_string(),
+        format!("/organizations/{id}/"),
+        format!("/organizations/{id}?"),
+        "/organization-types/".to_string(),
+    ] {
+        let (status, body) = app.get(&path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+}
+
+async fn the_key_header_is_case_insensitive_on_the_wire(app: TestApp) {
+    let address = app.base.trim_start_matches("http://").to_string();
+    for header in ["X-API-KEY", "X-Api-Key", "x-api-key"] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let request = format!(
+            "GET /organizations HTTP/1.1\r\nHost: {address}\r\n{header}: {}\r\nConnection: close\r\n\r\n",
+            app.key
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{header}: {response}");
+    }
+}
+
+async fn dashed_and_underscored_names_are_one(app: TestApp) {
+    let customer = app.catalog_id("/organization_types", "Customer").await;
+    // Underscored type and attribute names, string ids, echoed computed and unknown attributes.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/organizations",
+            json!({
+                "data": {"type": "organizations", "id": "", "attributes": {
+                    "name": "Underscore Ltd",
+                    "organization_type_id": customer.to_string(),
+                    "organization-type-name": "ignored",
+                    "created-at": "1999-01-01T00:00:00.000Z",
+                    "not_a_field": 1,
+                    "shortName": "under"
+                }},
+                "meta": {"echo": true},
+                "links": {"self": "http://elsewhere"}
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let attributes = &body["data"]["attributes"];
+    assert_eq!(attributes["organization-type-id"], customer);
+    assert_eq!(attributes["organization-type-name"], "Customer");
+    assert_eq!(attributes["short-name"], "under");
+    assert_ne!(attributes["created-at"], "1999-01-01T00:00:00.000Z");
+
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/configuration_types",
+            json!({"data": {"type": "configuration_types", "attributes": {"name": "Kiosk"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["type"], "configuration-types");
+
+    for query in [
+        format!("filter[organization-type-id]={customer}"),
+        format!("filter[organization_type_id]={customer}"),
+        format!("filter%5Borganization_type_id%5D={customer}"),
+    ] {
+        let (status, body) = app
+            .get(&format!("/organizations?{query}&sort=created-at"))
+            .await;
+        assert_eq!(status, 200, "{query}");
+        assert_eq!(body["meta"]["total-count"], 1, "{query}");
+    }
+    let (status, _) = app.get("/organizations?sort=-organization-type-name").await;
+    assert_eq!(status, 200);
+    let (status, _) = app.get("/manufacturers?include=Models").await;
+    assert_eq!(status, 200);
+}
+
+async fn query_strings_tolerate_what_scripts_send(app: TestApp) {
+    app.create("/manufacturers", json!({"name": "Big Vendor"}))
+        .await;
+    let (status, body) = app
+        .get("/manufacturers?filter[name]=Big+Vendor&&sort=name&sort=name")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["meta"]["total-count"], 1);
+    let (status, body) = app
+        .get("/manufacturers?filter%5Bname%5D=Big%20Vendor")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["meta"]["total-count"], 1);
+    let (status, _) = app.get("/manufacturers?sort=name&sort=-name").await;
+    assert_eq!(status, 400);
+    for flag in ["true", "True", "1"] {
+        let (status, body) = app
+            .get(&format!("/organizations?filter[primary]={flag}"))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["meta"]["total-count"], 1, "{flag}");
+    }
+    for flag in ["false", "False", "0"] {
+        let (_, body) = app
+            .get(&format!("/organizations?filter[primary]={flag}"))
+            .await;
+        assert_eq!(body["meta"]["total-count"], 0, "{flag}");
+    }
+    let (status, _) = app.get("/organizations?filter[primary]=maybe").await;
+    assert_eq!(status, 400);
+}
+
+/// Rate limiting lives in memory, not in the store, so one backend proves it.
+#[tokio::test]
+async fn rate_limits_are_per_key_with_headers() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |args| {
+        args.rate_limit_requests = 3;
+        args.rate_limit_window_secs = 60;
+    })
+    .await;
+    for expected_remaining in [2, 1, 0] {
+        let response = app
+            .request(Method::GET, "/regions?page[size]=1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let headers = response.headers();
+        assert_eq!(headers["x-ratelimit-limit"], "3");
+        assert_eq!(
+            headers["x-ratelimit-remaining"],
+            expected_remaining.to_string().as_str()
+        );
+        let reset: u64 = headers["x-ratelimit-reset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(reset > now && reset <= now + 60);
+    }
+    let response = app
+        .request(Method::GET, "/regions?page[size]=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let (_, body) = read(response).await;
+    assert!(is_error_document(&body, 429));
+    // Another key has its own budget.
+    assert_eq!(
+        app.get_as(&app.other_key, "/regions?page[size]=1").await.0,
+        200
+    );
+}
+
+crate::api_tests!(
+    missing_key_is_401_and_unknown_key_is_403,
+    a_revoked_key_is_refused_within_five_seconds,
+    any_valid_key_can_list_regions_and_organizations,
+    bodies_need_a_json_media_type,
+    content_type_and_accept_on_reads_are_ignored,
+    oversized_bodies_get_413,
+    malformed_json_gets_400,
+    validation_failures_list_every_problem_with_pointers,
+    unknown_routes_are_404_and_wrong_methods_405,
+    responses_use_the_reference_wire_shapes,
+    lists_page_with_meta_and_absolute_links,
+    every_list_sorts_by_name_and_created_at_both_ways,
+    sorting_orders_records,
+    request_ids_are_echoed_or_made,
+    trailing_slashes_bare_question_marks_and_api_prefix_route_the_same,
+    the_key_header_is_case_insensitive_on_the_wire,
+    dashed_and_underscored_names_are_one,
+    query_strings_tolerate_what_scripts_send,
+);
+
+#[tokio::test]
+async fn links_use_the_configured_public_url() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |args| {
+        args.public_url = Some("https://docs.example.com/".into());
+    })
+    .await;
+    let (_, body) = app.get("/regions?page[size]=2").await;
+    let next = body["links"]["next"].as_str().unwrap();
+    assert!(
+        next.starts_with("https://docs.example.com/regions?"),
+        "{next}"
+    );
+}

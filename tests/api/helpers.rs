@@ -1,0 +1,318 @@
+//! `TestApp`: a real server over a real, fresh database, on a random port.
+//!
+//! SQLite tests get a temporary directory; PostgreSQL tests get a new schema
+//! in the database named by `MORTAR_TEST_DATABASE_URL`, dropped afterwards.
+
+use std::net::SocketAddr;
+
+use mortar::config::{ServeArgs, StoreArgs};
+use mortar::store::{AccountSummary, Store};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server and the keys to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Key of account A (with password access).
+    pub key: String,
+    /// Key of account A without password access.
+    pub plain_key: String,
+    /// Key of account B, a different tenant.
+    pub other_key: String,
+    pub account: AccountSummary,
+    pub store: Store,
+    /// Keeps the SQLite files until the app is dropped.
+    _data_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    schema: Option<(String, String)>,
+}
+
+fn default_args(data_dir: &std::path::Path) -> ServeArgs {
+    ServeArgs {
+        listen: "127.0.0.1:0".parse().expect("valid address"),
+        store: StoreArgs {
+            data_dir: data_dir.to_path_buf(),
+            database_url: None,
+        },
+        rate_limit_requests: 3000,
+        rate_limit_window_secs: 300,
+        public_url: None,
+    }
+}
+
+impl TestApp {
+    /// A server with default settings.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server whose settings `configure` adjusts.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        if std::env::var("TEST_LOG").is_ok() {
+            mortar::init_tracing();
+        }
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let mut args = default_args(data_dir.path());
+        configure(&mut args);
+        let (store, schema) = match backend {
+            Backend::Sqlite => (
+                Store::open(&args.store.store_config(4))
+                    .await
+                    .expect("open SQLite"),
+                None,
+            ),
+            Backend::Postgres => {
+                let url = std::env::var("MORTAR_TEST_DATABASE_URL").expect(
+                    "MORTAR_TEST_DATABASE_URL must name a PostgreSQL database for the postgres tests",
+                );
+                let schema = format!("test_{}", random_suffix());
+                let admin = Store::open_admin_postgres(&url)
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute(&{
+                        let mut sql = admin.sql();
+                        sql.push(&format!("CREATE SCHEMA {schema}"));
+                        sql
+                    })
+                    .await
+                    .expect("create schema");
+                admin.close().await;
+                let store = Store::open_postgres_schema(&url, &schema)
+                    .await
+                    .expect("open PostgreSQL schema");
+                (store, Some((url, schema)))
+            }
+        };
+        let (account, _) = store
+            .ensure_account(Some("Acme IT"))
+            .await
+            .expect("account A");
+        let (other_account, _) = store
+            .ensure_account(Some("Rival IT"))
+            .await
+            .expect("account B");
+        let key = store
+            .create_key(&account, "test", true)
+            .await
+            .expect("key")
+            .secret;
+        let plain_key = store
+            .create_key(&account, "plain", false)
+            .await
+            .expect("key")
+            .secret;
+        let other_key = store
+            .create_key(&other_account, "other", true)
+            .await
+            .expect("key")
+            .secret;
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address: SocketAddr = listener.local_addr().expect("address");
+        let state = mortar::build_state(store.clone(), &args);
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            mortar::serve(listener, state, async move {
+                let _ = signal.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            base: format!("http://{address}"),
+            client: reqwest::Client::new(),
+            key,
+            plain_key,
+            other_key,
+            account,
+            store,
+            _data_dir: data_dir,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            schema,
+        }
+    }
+
+    /// A request with account A's key.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request_as(&self.key, method, path)
+    }
+
+    /// A request with `key`.
+    pub fn request_as(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .header("x-api-key", key)
+    }
+
+    /// GET with account A's key; returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        read(
+            self.request(Method::GET, path)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// GET with `key`.
+    pub async fn get_as(&self, key: &str, path: &str) -> (u16, Value) {
+        read(
+            self.request_as(key, Method::GET, path)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// A JSON:API write with account A's key.
+    pub async fn send(&self, method: Method, path: &str, body: Value) -> (u16, Value) {
+        self.send_as(&self.key.clone(), method, path, body).await
+    }
+
+    /// A JSON:API write with `key`.
+    pub async fn send_as(
+        &self,
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let response = self
+            .request_as(key, method, path)
+            .header("content-type", "application/vnd.api+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    /// Creates a record through the API and returns its id.
+    pub async fn create(&self, route: &str, attributes: Value) -> i64 {
+        let kind = route.trim_start_matches('/').replace('_', "-");
+        let (status, body) = self
+            .send(
+                Method::POST,
+                route,
+                serde_json::json!({"data": {"type": kind, "attributes": attributes}}),
+            )
+            .await;
+        assert_eq!(status, 201, "creating at {route}: {body}");
+        body["data"]["id"]
+            .as_str()
+            .expect("string id")
+            .parse()
+            .expect("numeric id")
+    }
+
+    /// An id of a catalog row of account A, by table and name.
+    pub async fn catalog_id(&self, route: &str, name: &str) -> i64 {
+        let (status, body) = self
+            .get(&format!("{route}?filter[name]={}", urlencode(name)))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name} in {route}: {body}"))
+            .parse()
+            .expect("numeric id")
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Status and JSON body (Null when empty).
+pub async fn read(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("status {status}, body is not JSON ({e}): {text}"))
+    };
+    (status, body)
+}
+
+fn random_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    format!("{}_{}", std::process::id(), nanos)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if let Some((url, schema)) = self.schema.take() {
+            // Drop runs outside async context guarantees: clean up on a thread of its own.
+            let handle = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async move {
+                    if let Ok(admin) = Store::open_admin_postgres(&url).await {
+                        let mut sql = admin.sql();
+                        sql.push(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                        let _ = admin.execute(&sql).await;
+                        admin.close().await;
+                    }
+                });
+            });
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Emits each listed test twice: `sqlite::name` and `postgres::name`.
+/// The PostgreSQL variants are ignored unless `--include-ignored` is given
+/// (scripts/test does that whenever PostgreSQL is there), and they fail
+/// rather than pass when `MORTAR_TEST_DATABASE_URL` is missing.
+#[macro_export]
+macro_rules! api_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+                async fn $name() {
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,90 @@
+//! The activity log: one entry per change, written with the change, read at `GET /logs`.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+async fn every_change_writes_one_log_entry(app: TestApp) {
+    let id = app
+        .create("/organizations", json!({"name": "Logged Co"}))
+        .await;
+    app.send(
+        Method::PATCH,
+        &format!("/organizations/{id}"),
+        json!({"data": {"type": "organizations", "attributes": {"short-name": "lc"}}}),
+    )
+    .await;
+    app.send(
+        Method::DELETE,
+        "/organizations",
+        json!({"data": [{"type": "organizations", "attributes": {"id": id}}]}),
+    )
+    .await;
+    let (status, body) = app.get("/logs?sort=created_at,id").await;
+    assert_eq!(status, 200);
+    let entries = body["data"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["attributes"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["create", "update", "delete"]);
+    let first = &entries[0]["attributes"];
+    assert_eq!(entries[0]["type"], "logs");
+    assert_eq!(first["resource-type"], "Organization");
+    assert_eq!(first["resource-name"], "Logged Co");
+    assert_eq!(first["resource-id"], id);
+    assert_eq!(first["organization-id"], id);
+    assert_eq!(first["account-id"], app.account.id);
+    assert_eq!(first["ip-address"], "127.0.0.1");
+    for key in [
+        "created-at",
+        "level",
+        "user-id",
+        "user-agent",
+        "ip-city",
+        "ip-region",
+        "ip-country",
+    ] {
+        assert!(first.get(key).is_some(), "{key}");
+    }
+}
+
+async fn a_failed_write_logs_nothing(app: TestApp) {
+    app.send(
+        Method::POST,
+        "/organizations",
+        json!({"data": {"type": "organizations", "attributes": {"name": ""}}}),
+    )
+    .await;
+    let (_, body) = app.get("/logs").await;
+    assert_eq!(body["meta"]["total-count"], 0);
+}
+
+async fn logs_serve_pages_one_to_five_and_filter_by_time(app: TestApp) {
+    for i in 0..6 {
+        app.create("/manufacturers", json!({"name": format!("Logged {i}")}))
+            .await;
+    }
+    let (status, body) = app.get("/logs?page[size]=1&page[number]=5").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    let (status, body) = app.get("/logs?page[size]=1&page[number]=6").await;
+    assert_eq!(status, 400, "{body}");
+    let (_, body) = app.get("/logs?filter[created_at]=*, 2001-01-01").await;
+    assert_eq!(body["meta"]["total-count"], 0);
+    let (_, body) = app
+        .get("/logs?filter[created_at]=2001-01-01, *&sort=-created_at&page[size]=1000")
+        .await;
+    assert_eq!(body["meta"]["total-count"], 6);
+    let (_, body) = app
+        .get("/logs?filter[resource_type]=Manufacturer&filter[action]=create")
+        .await;
+    assert_eq!(body["meta"]["total-count"], 6);
+}
+
+crate::api_tests!(
+    every_change_writes_one_log_entry,
+    a_failed_write_logs_nothing,
+    logs_serve_pages_one_to_five_and_filter_by_time,
+);

@@ -1,0 +1,12 @@
+//! The API test suite: one binary, a real server per test, SQLite and PostgreSQL.
+
+mod helpers;
+
+mod catalog;
+mod cli;
+mod conventions;
+mod logs;
+mod organizations;
+mod reference;
+mod schema;
+mod tenancy;

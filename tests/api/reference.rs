@@ -1,0 +1,115 @@
+//! Global reference data: platforms, operating systems, countries, regions.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+async fn every_iso_country_is_there(app: TestApp) {
+    let (status, body) = app.get("/countries?page[size]=1000").await;
+    assert_eq!(status, 200);
+    assert!(
+        body["meta"]["total-count"].as_u64().unwrap() >= 249,
+        "{}",
+        body["meta"]
+    );
+    let (_, body) = app.get("/countries?filter[iso]=CA").await;
+    assert_eq!(body["data"][0]["attributes"]["name"], "Canada");
+    assert_eq!(body["data"][0]["type"], "countries");
+}
+
+async fn regions_cover_the_main_markets_and_nest_under_countries(app: TestApp) {
+    for (country, minimum, example) in [
+        ("US", 50, "California"),
+        ("CA", 13, "Alberta"),
+        ("GB", 4, "Scotland"),
+        ("AU", 8, "Queensland"),
+        ("DE", 16, "Bayern"),
+        ("FR", 13, "Bretagne"),
+    ] {
+        let (_, countries) = app.get(&format!("/countries?filter[iso]={country}")).await;
+        let id = countries["data"][0]["id"].as_str().unwrap().to_string();
+        let (status, body) = app
+            .get(&format!(
+                "/countries/{id}/relationships/regions?page[size]=1000"
+            ))
+            .await;
+        assert_eq!(status, 200);
+        let regions = body["data"].as_array().unwrap();
+        assert!(regions.len() >= minimum, "{country}: {}", regions.len());
+        assert!(
+            regions
+                .iter()
+                .all(|r| r["attributes"]["country-id"] == id.parse::<i64>().unwrap()),
+            "{country}"
+        );
+        assert!(
+            regions.iter().any(|r| r["attributes"]["name"] == example),
+            "{country} lacks {example}"
+        );
+        let region = regions[0]["id"].as_str().unwrap();
+        assert_eq!(
+            app.get(&format!("/countries/{id}/relationships/regions/{region}"))
+                .await
+                .0,
+            200
+        );
+    }
+    let (_, body) = app.get("/regions?filter[iso]=AB&include=country").await;
+    let alberta = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["attributes"]["name"] == "Alberta")
+        .unwrap();
+    assert_eq!(alberta["attributes"]["country-name"], "Canada");
+    assert_eq!(body["included"][0]["type"], "countries");
+}
+
+async fn platforms_and_operating_systems_are_real(app: TestApp) {
+    let (_, body) = app.get("/platforms?page[size]=1000").await;
+    assert!(body["meta"]["total-count"].as_u64().unwrap() >= 5);
+    let (_, body) = app.get("/operating_systems?filter[name]=Windows 11").await;
+    assert_eq!(body["meta"]["total-count"], 1, "{body}");
+    let windows = &body["data"][0]["attributes"];
+    assert!(windows["platform-name"]
+        .as_str()
+        .unwrap()
+        .starts_with("Windows"));
+    let (_, body) = app.get("/operating_systems?page[size]=1000").await;
+    assert!(
+        body["meta"]["total-count"].as_u64().unwrap() >= 100,
+        "{}",
+        body["meta"]
+    );
+}
+
+async fn reference_data_is_read_only(app: TestApp) {
+    for route in ["/countries", "/regions", "/platforms", "/operating_systems"] {
+        let (status, _) = app
+            .send(
+                Method::POST,
+                route,
+                json!({"data": {"attributes": {"name": "New"}}}),
+            )
+            .await;
+        assert_eq!(status, 405, "{route}");
+    }
+    let (_, body) = app.get("/countries?filter[iso]=US").await;
+    let id = body["data"][0]["id"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/countries/{id}"),
+            json!({"data": {"attributes": {"name": "X"}}}),
+        )
+        .await;
+    assert_eq!(status, 405);
+}
+
+crate::api_tests!(
+    every_iso_country_is_there,
+    regions_cover_the_main_markets_and_nest_under_countries,
+    platforms_and_operating_systems_are_real,
+    reference_data_is_read_only,
+);
