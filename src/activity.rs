@@ -3,7 +3,8 @@
 //! `GET /logs` reads it through the `logs` resource definition.
 
 use crate::error::Result;
-use crate::store::{Actor, Scope, Tx};
+use crate::resources::Resource;
+use crate::store::{Actor, Cell, Record, Scope, Store, Tx};
 
 /// What happened to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,26 @@ pub struct Entry {
     pub organization_id: Option<i64>,
 }
 
+impl Entry {
+    /// The entry for `action` on `record` of `resource`.
+    pub fn for_record(resource: &Resource, record: &Record, action: Action) -> Entry {
+        Entry {
+            action,
+            resource_type: resource.log_name,
+            resource_id: Some(record.id),
+            resource_name: record
+                .get(resource, resource.title_field)
+                .and_then(Cell::as_str)
+                .map(str::to_string),
+            organization_id: match resource.organization_column {
+                Some("id") => Some(record.id),
+                Some(column) => record.get(resource, column).and_then(Cell::as_i64),
+                None => None,
+            },
+        }
+    }
+}
+
 /// Rows per multi-row INSERT.
 const BATCH: usize = 200;
 
@@ -80,4 +101,16 @@ pub async fn record(
         tx.execute(&sql).await?;
     }
     Ok(())
+}
+
+/// Writes `entries` in a transaction of their own (reveals, which change no data).
+pub async fn record_now(
+    store: &Store,
+    scope: Scope,
+    actor: &Actor,
+    entries: &[Entry],
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    record(&mut tx, scope, actor, entries, crate::clock::now_millis()).await?;
+    tx.commit().await
 }

@@ -24,6 +24,26 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage the password vault.
+    Vault {
+        /// What to do with the vault.
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+/// `mortar vault ...`.
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Re-wrap every account's data key under a new master key (stop servers first).
+    RotateMasterKey {
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The current master key (base64), when it is not in the data directory's key file.
+        #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
+        master_key: Option<crate::config::MasterKeyText>,
+    },
 }
 
 /// `mortar keys ...`.
@@ -65,7 +85,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => crate::serve_until_signal(args).await,
         Command::Keys { command } => keys(command).await,
+        Command::Vault { command } => vault(command).await,
     }
+}
+
+async fn vault(command: VaultCommand) -> anyhow::Result<()> {
+    match command {
+        VaultCommand::RotateMasterKey { store, master_key } => {
+            let data_dir = store.data_dir.clone();
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let (fingerprint, printed) = crate::vault::rotate_master_key(
+                &store,
+                &data_dir,
+                master_key.as_ref().map(|k| k.expose()),
+            )
+            .await?;
+            store.close().await;
+            match printed {
+                None => println!(
+                    "Rotated: every data key is now wrapped by master key {fingerprint}, written to {}.",
+                    data_dir.join(crate::vault::KEY_FILE).display()
+                ),
+                Some(key) => {
+                    println!("Rotated: every data key is now wrapped by master key {fingerprint}.");
+                    println!("Set MORTAR_MASTER_KEY to this new value before the next start:");
+                    println!("{}", key.as_str());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn keys(command: KeysCommand) -> anyhow::Result<()> {

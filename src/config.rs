@@ -61,6 +61,32 @@ impl StoreArgs {
     }
 }
 
+/// A base64 master key given on the command line or in `MORTAR_MASTER_KEY`.
+/// Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct MasterKeyText(String);
+
+impl MasterKeyText {
+    /// The key text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for MasterKeyText {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(MasterKeyText(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for MasterKeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// `mortar serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -79,11 +105,21 @@ pub struct ServeArgs {
     /// Base URL that response links use (e.g. `https://docs.example.com`); default: the Host the client used.
     #[arg(long, env = "MORTAR_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The vault master key (base64, 32 bytes); default: `master.key` in the data directory.
+    #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<MasterKeyText>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn master_keys_never_show_in_debug() {
+        let key: MasterKeyText = "c2VjcmV0".parse().unwrap();
+        assert_eq!(format!("{key:?}"), "[redacted]");
+        assert_eq!(key.expose(), "c2VjcmV0");
+    }
 
     #[test]
     fn passwords_in_urls_are_redacted() {

@@ -44,15 +44,24 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// The shared state of a server over `store`.
-pub fn build_state(store: Store, args: &ServeArgs) -> Arc<AppState> {
-    Arc::new(AppState {
+/// The shared state of a server over `store`; loads the vault's master key
+/// (refusing a missing or wrong one when secrets exist).
+pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<AppState>> {
+    let master = vault::load_master_key(
+        &store,
+        &args.store.data_dir,
+        args.master_key.as_ref().map(|k| k.expose()),
+    )
+    .await?;
+    tracing::info!(fingerprint = %master.fingerprint(), "vault master key loaded");
+    Ok(Arc::new(AppState {
         store,
         catalog: Catalog::build(),
         keys: KeyCache::default(),
         limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
         public_url: args.public_url.clone(),
-    })
+        vault: vault::Vault::new(master),
+    }))
 }
 
 /// Serves the API on `listener` until `shutdown` completes; in-flight
@@ -77,10 +86,8 @@ pub async fn serve(
 /// first administrator key on the very first start, and serves until SIGINT or SIGTERM.
 pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(config = ?args, "starting");
-    let master_env = std::env::var("MORTAR_MASTER_KEY").ok();
-    let master = vault::MasterKey::load_or_create(&args.store.data_dir, master_env.as_deref())?;
-    tracing::info!(fingerprint = %master.fingerprint(), "master key loaded");
     let store = Store::open(&args.store.store_config(16)).await?;
+    let state = build_state(store.clone(), &args).await?;
     if store.key_count().await? == 0 {
         let (account, _) = store.ensure_account(None).await?;
         let key = store.create_key(&account, "administrator", true).await?;
@@ -95,7 +102,6 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(address = %args.listen, "listening");
-    let state = build_state(store.clone(), &args);
     serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");

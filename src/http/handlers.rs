@@ -2,6 +2,7 @@
 //! update, delete and bulk delete, on top-level and nested routes, driven by
 //! its definition. No resource has handlers of its own.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -13,14 +14,16 @@ use serde_json::{json, Map, Value};
 
 use super::body::read_json;
 use super::AppState;
+use crate::activity::{self, Action, Entry};
 use crate::error::{Error, Invalid, Result};
 use crate::jsonapi::document::{envelope, included, resource_object, LinkBase};
-use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::parse_bool;
+use crate::jsonapi::query::{FilterMode, FilterParam, QueryParams};
 use crate::jsonapi::MEDIA_TYPE;
 use crate::resources::input::{attribute_values, data_items, Item, Purpose};
-use crate::resources::{Parent, Resource};
+use crate::resources::{Parent, Resource, Reveal, WriteEnv};
 use crate::store::compiled::Page;
-use crate::store::{Actor, Authenticated, Record, RecordSet, Values};
+use crate::store::{Actor, Authenticated, NewRecord, Record, RecordSet, Values};
 
 /// What every handler needs from the request besides its body.
 pub struct Ctx {
@@ -66,7 +69,22 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
 }
 
 impl Ctx {
-    fn params(&self) -> Result<QueryParams> {
+    pub(super) fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub(super) fn scope(&self) -> crate::store::Scope {
+        self.grant.scope
+    }
+
+    fn env(&self) -> WriteEnv<'_> {
+        WriteEnv {
+            actor: &self.actor,
+            vault: &self.state.vault,
+        }
+    }
+
+    pub(super) fn params(&self) -> Result<QueryParams> {
         QueryParams::parse(self.query.as_deref())
     }
 
@@ -84,7 +102,7 @@ impl Ctx {
 }
 
 /// A JSON:API response.
-fn document(status: StatusCode, body: Value) -> Response {
+pub(super) fn document(status: StatusCode, body: Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     response
         .headers_mut()
@@ -215,6 +233,34 @@ async fn list(
     parent: Option<(&'static Parent, i64)>,
 ) -> Result<Response> {
     let params = ctx.params()?;
+    list_with(ctx, resource, parent, params).await
+}
+
+/// The activity log entries of one record (newest first unless sorted otherwise).
+pub(super) async fn list_logs(ctx: Ctx, resource_type: &str, id: i64) -> Result<Response> {
+    let mut params = ctx.params()?;
+    params.filters.push(FilterParam {
+        mode: FilterMode::Match,
+        name: "resource_type".into(),
+        value: resource_type.into(),
+    });
+    params.filters.push(FilterParam {
+        mode: FilterMode::Match,
+        name: "resource_id".into(),
+        value: id.to_string(),
+    });
+    if params.sort.is_empty() {
+        params.sort.push(("created_at".into(), true));
+    }
+    list_with(ctx, &crate::resources::logs::LOGS, None, params).await
+}
+
+async fn list_with(
+    ctx: Ctx,
+    resource: &'static Resource,
+    parent: Option<(&'static Parent, i64)>,
+    params: QueryParams,
+) -> Result<Response> {
     if let Some(max) = resource.max_page {
         if params.page_number > max {
             return Err(Error::bad_parameter(
@@ -251,10 +297,11 @@ async fn list(
             &includes,
         )
         .await?;
+    let revealed = reveal(&ctx, resource, &page.records, false, None).await?;
     let data: Vec<Value> = page
         .records
         .iter()
-        .map(|r| resource_object(resource, r, true, Some((&set, &includes))))
+        .map(|r| object(resource, r, true, Some((&set, &includes)), &revealed))
         .collect();
     let (meta, links) = envelope(&ctx.link_base(), &params, page.total);
     let mut body = json!({ "data": data, "meta": meta, "links": links });
@@ -273,6 +320,14 @@ async fn show(
     let params = ctx.params()?;
     let compiled = ctx.state.catalog.get(resource);
     let includes = compiled.includes(&params, true)?;
+    let version = match params.other("version_id") {
+        None => None,
+        Some(v) => Some(
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| Error::bad_parameter("version_id", "must be a version id"))?,
+        ),
+    };
     let store = &ctx.state.store;
     let record = store
         .show(ctx.grant.scope, compiled, id, parent_filter(parent))
@@ -288,13 +343,104 @@ async fn show(
             &includes,
         )
         .await?;
+    let revealed = reveal(&ctx, resource, &records, true, version).await?;
     Ok(single(
         resource,
         StatusCode::OK,
         &records[0],
         &set,
         &includes,
+        &revealed,
     ))
+}
+
+/// Secret attributes revealed for some records, by record id.
+type Revealed = HashMap<i64, Map<String, Value>>;
+
+/// A resource object with any revealed secrets in its attributes.
+fn object(
+    resource: &Resource,
+    record: &Record,
+    in_list: bool,
+    related: Option<(&RecordSet, &[&'static crate::resources::Include])>,
+    revealed: &Revealed,
+) -> Value {
+    let mut object = resource_object(resource, record, in_list, related);
+    if let (Some(secrets), Some(Value::Object(attributes))) =
+        (revealed.get(&record.id), object.get_mut("attributes"))
+    {
+        for (key, value) in secrets {
+            attributes.insert(key.clone(), value.clone());
+        }
+    }
+    object
+}
+
+/// A key without password access may not send secret attributes at all.
+fn forbid_secrets(ctx: &Ctx, resource: &Resource, items: &[Item]) -> Result<()> {
+    if ctx.grant.password_access || !resource.has_secrets() {
+        return Ok(());
+    }
+    let sends_secret = items.iter().any(|item| {
+        let attributes = item.attributes();
+        resource
+            .fields
+            .iter()
+            .any(|f| f.secret && attributes.contains_key(f.name))
+    });
+    if sends_secret {
+        return Err(Error::Forbidden(
+            "this API key has no password access: it cannot send password or otp_secret values"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reveals the secrets of `records` when the key has password access and
+/// `show_password` (default `default_show`) asks for them, auditing each
+/// reveal before anything is sent.
+async fn reveal(
+    ctx: &Ctx,
+    resource: &'static Resource,
+    records: &[Record],
+    default_show: bool,
+    version: Option<i64>,
+) -> Result<Revealed> {
+    if !resource.has_secrets() || records.is_empty() {
+        return Ok(Revealed::new());
+    }
+    let params = ctx.params()?;
+    let show = match params.other("show_password") {
+        None => default_show,
+        Some(v) => parse_bool(v)
+            .ok_or_else(|| Error::bad_parameter("show_password", "must be true or false"))?,
+    };
+    if version.is_some() && !ctx.grant.password_access {
+        return Err(Error::Forbidden(
+            "this API key has no password access: it cannot read password versions".into(),
+        ));
+    }
+    if !show || !ctx.grant.password_access {
+        return Ok(Revealed::new());
+    }
+    let revealed = resource
+        .hooks
+        .reveal(Reveal {
+            store: &ctx.state.store,
+            vault: &ctx.state.vault,
+            scope: ctx.grant.scope,
+            records,
+            version,
+        })
+        .await?;
+    let entries: Vec<Entry> = records
+        .iter()
+        .filter(|r| revealed.contains_key(&r.id))
+        .map(|r| Entry::for_record(resource, r, Action::Show))
+        .collect();
+    activity::record_now(&ctx.state.store, ctx.grant.scope, &ctx.actor, &entries).await?;
+    Ok(revealed)
 }
 
 fn single(
@@ -303,19 +449,25 @@ fn single(
     record: &Record,
     set: &RecordSet,
     includes: &[&'static crate::resources::Include],
+    revealed: &Revealed,
 ) -> Response {
     let mut body =
-        json!({ "data": resource_object(resource, record, false, Some((set, includes))) });
+        json!({ "data": object(resource, record, false, Some((set, includes)), revealed) });
     if !includes.is_empty() {
         body["included"] = Value::Array(included(set));
     }
     document(status, body)
 }
 
-fn many(resource: &Resource, status: StatusCode, records: &[Record]) -> Response {
+fn many(
+    resource: &Resource,
+    status: StatusCode,
+    records: &[Record],
+    revealed: &Revealed,
+) -> Response {
     let data: Vec<Value> = records
         .iter()
-        .map(|r| resource_object(resource, r, false, None))
+        .map(|r| object(resource, r, false, None, revealed))
         .collect();
     document(status, json!({ "data": data }))
 }
@@ -340,6 +492,7 @@ async fn create(
 ) -> Result<Response> {
     let body = require_body(body)?;
     let (mut items, is_array) = data_items(&body, resource, parent.is_some())?;
+    forbid_secrets(&ctx, resource, &items)?;
     let mut problems = Vec::new();
     let mut prepared = Vec::with_capacity(items.len());
     for item in &mut items {
@@ -354,7 +507,11 @@ async fn create(
             }
         }
         let values = attribute_values(resource, item, Purpose::Create, &mut problems);
-        prepared.push((item.attributes_pointer(), values));
+        prepared.push(NewRecord {
+            pointer: item.attributes_pointer(),
+            values,
+            relationships: item.object.get("relationships").cloned(),
+        });
     }
     checked(problems)?;
     ensure_parent(&ctx, parent).await?;
@@ -362,10 +519,11 @@ async fn create(
     let records = ctx
         .state
         .store
-        .create(ctx.grant.scope, compiled, &ctx.actor, prepared)
+        .create(ctx.grant.scope, compiled, ctx.env(), prepared)
         .await?;
+    let revealed = reveal(&ctx, resource, &records, false, None).await?;
     if is_array {
-        Ok(many(resource, StatusCode::CREATED, &records))
+        Ok(many(resource, StatusCode::CREATED, &records, &revealed))
     } else {
         Ok(single(
             resource,
@@ -373,6 +531,7 @@ async fn create(
             &records[0],
             &RecordSet::default(),
             &[],
+            &revealed,
         ))
     }
 }
@@ -386,6 +545,7 @@ async fn update(
 ) -> Result<Response> {
     let body = require_body(body)?;
     let (items, _) = data_items(&body, resource, false)?;
+    forbid_secrets(&ctx, resource, &items)?;
     let item = &items[0];
     let mut problems = Vec::new();
     if let Some(given) = item.object.get("attributes").and_then(|a| a.get("id")) {
@@ -406,17 +566,19 @@ async fn update(
         .update(
             ctx.grant.scope,
             compiled,
-            &ctx.actor,
+            ctx.env(),
             parent_filter(parent),
             vec![(item.attributes_pointer(), id, values)],
         )
         .await?;
+    let revealed = reveal(&ctx, resource, &records, false, None).await?;
     Ok(single(
         resource,
         StatusCode::OK,
         &records[0],
         &RecordSet::default(),
         &[],
+        &revealed,
     ))
 }
 
@@ -436,6 +598,7 @@ async fn bulk_update(
             ));
         }
         let (items, _) = data_items(&body, resource, true)?;
+        forbid_secrets(&ctx, resource, &items)?;
         let mut out = Vec::with_capacity(items.len());
         for item in &items {
             let values = attribute_values(resource, item, Purpose::Update, &mut problems);
@@ -450,6 +613,7 @@ async fn bulk_update(
         // With filters, `data` is one object applied to every match.
         let conditions = compiled.conditions(&params)?;
         let (items, is_array) = data_items(&body, resource, true)?;
+        forbid_secrets(&ctx, resource, &items)?;
         if is_array {
             return Err(Error::invalid(
                 "/data",
@@ -470,14 +634,15 @@ async fn bulk_update(
     };
     checked(problems)?;
     if items.is_empty() {
-        return Ok(many(resource, StatusCode::OK, &[]));
+        return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
     }
     let records = ctx
         .state
         .store
-        .update(ctx.grant.scope, compiled, &ctx.actor, None, items)
+        .update(ctx.grant.scope, compiled, ctx.env(), None, items)
         .await?;
-    Ok(many(resource, StatusCode::OK, &records))
+    let revealed = reveal(&ctx, resource, &records, false, None).await?;
+    Ok(many(resource, StatusCode::OK, &records, &revealed))
 }
 
 async fn bulk_delete(
@@ -533,7 +698,7 @@ async fn bulk_delete(
         }
     };
     if ids.is_empty() {
-        return Ok(many(resource, StatusCode::OK, &[]));
+        return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
     }
     let records = ctx
         .state
@@ -541,12 +706,12 @@ async fn bulk_delete(
         .delete(
             ctx.grant.scope,
             compiled,
-            &ctx.actor,
+            ctx.env(),
             parent_filter(parent),
             ids,
         )
         .await?;
-    Ok(many(resource, StatusCode::OK, &records))
+    Ok(many(resource, StatusCode::OK, &records, &Revealed::new()))
 }
 
 async fn delete_one(
@@ -562,7 +727,7 @@ async fn delete_one(
         .delete(
             ctx.grant.scope,
             compiled,
-            &ctx.actor,
+            ctx.env(),
             parent_filter(parent),
             vec![(String::from("/"), id)],
         )

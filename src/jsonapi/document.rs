@@ -39,7 +39,10 @@ pub fn resource_object(
 ) -> Value {
     let mut attributes = Map::with_capacity(def.fields.len());
     for (field, cell) in def.fields.iter().zip(&record.cells) {
-        attributes.insert(dashed(field.name), render(field, cell, in_list));
+        // Secrets appear only when revealed, added by the caller.
+        if !field.secret {
+            attributes.insert(dashed(field.name), render(field, cell, in_list));
+        }
     }
     let mut object = Map::new();
     object.insert("id".into(), Value::String(record.id.to_string()));

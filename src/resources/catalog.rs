@@ -90,8 +90,7 @@ pub static CONTACT_TYPES: Resource = named(
     &[NAME, CREATED, UPDATED],
 );
 
-/// `password-categories`; `passwords-count` counts the category's passwords
-/// (zero until the vault stores passwords).
+/// `password-categories`; `passwords-count` counts the category's passwords.
 pub static PASSWORD_CATEGORIES: Resource = named(
     "password-categories",
     "password_categories",
@@ -99,7 +98,11 @@ pub static PASSWORD_CATEGORIES: Resource = named(
     &[NAME, PASSWORDS_COUNT, CREATED, UPDATED],
 );
 
-const PASSWORDS_COUNT: Field = Field::computed("passwords_count", "CAST(0 AS BIGINT)", Kind::Int);
+const PASSWORDS_COUNT: Field = Field::computed(
+    "passwords_count",
+    "(SELECT COUNT(*) FROM passwords p WHERE p.password_category_id = t.id)",
+    Kind::Int,
+);
 
 /// `manufacturers`; `include=models` lists a manufacturer's models.
 pub static MANUFACTURERS: Resource = Resource {

@@ -6,14 +6,15 @@
 //! type is a definition here, a migration pair and tests. Behaviour that data
 //! cannot express goes in a [`Hooks`] implementation.
 
-mod catalog;
+pub mod catalog;
 mod hooks;
 pub mod input;
-mod logs;
+pub mod logs;
 mod organizations;
+pub mod passwords;
 mod reference;
 
-pub use hooks::{BoxFuture, Hooks, NoHooks, WriteContext};
+pub use hooks::{AfterWrite, BoxFuture, Hooks, NoHooks, Reveal, WriteContext, WriteEnv};
 
 /// Every resource type the API serves, in route-registration order.
 pub static ALL: &[&Resource] = &[
@@ -26,6 +27,8 @@ pub static ALL: &[&Resource] = &[
     &catalog::PASSWORD_CATEGORIES,
     &catalog::MANUFACTURERS,
     &catalog::MODELS,
+    &passwords::PASSWORDS,
+    &passwords::PASSWORD_VERSIONS,
     &reference::PLATFORMS,
     &reference::OPERATING_SYSTEMS,
     &reference::COUNTRIES,
@@ -92,6 +95,9 @@ pub struct Field {
     pub one_of: &'static [&'static str],
     /// Whether the value is unique per account (a clash is a 422 on this field).
     pub unique: bool,
+    /// A secret: written through the resource's hooks (sealed), never read by
+    /// the generic machinery, shown only through [`Hooks::reveal`].
+    pub secret: bool,
 }
 
 /// The target of a foreign key held in a field.
@@ -116,6 +122,7 @@ impl Field {
             references: None,
             one_of: &[],
             unique: false,
+            secret: false,
         }
     }
 
@@ -215,6 +222,19 @@ impl Field {
     pub const fn unique(mut self) -> Field {
         self.unique = true;
         self
+    }
+
+    /// A secret, sealed by the vault (see [`Field::secret`]).
+    pub const fn secret(name: &'static str) -> Field {
+        let mut f = Field::base(name, Kind::Text);
+        f.expr = "CAST(NULL AS TEXT)";
+        f.column = Some(name);
+        f.access = Access::Writable {
+            required: false,
+            nullable: true,
+        };
+        f.secret = true;
+        f
     }
 
     /// Limited to these values.
@@ -501,6 +521,11 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// Whether any field is a secret.
+    pub fn has_secrets(&self) -> bool {
+        self.fields.iter().any(|f| f.secret)
+    }
+
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)

@@ -5,7 +5,8 @@
 //! descendants; the account's primary (owner) organization cannot be deleted.
 
 use super::{
-    BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Resource, Scoping, Sort, WriteContext,
+    AfterWrite, BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Resource, Scoping, Sort,
+    WriteContext,
 };
 use crate::error::{Error, Result};
 use crate::store::{Arg, Scope, Tx};
@@ -173,13 +174,9 @@ impl Hooks for OrganizationHooks {
         })
     }
 
-    fn after_write<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        scope: Scope,
-        id: i64,
-    ) -> BoxFuture<'a, Result<()>> {
+    fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
+            let (tx, scope, id) = (ctx.tx, ctx.scope, ctx.id);
             // Descendants carry this organization's chain inside theirs; rewrite it.
             let Some(own) = ancestors(tx, scope, id).await? else {
                 return Ok(());

@@ -8,7 +8,9 @@ use super::{Arg, Cell, Scope, Store, Tx, Values};
 use crate::activity::{self, Action, Entry};
 use crate::clock::now_millis;
 use crate::error::{Error, Invalid, Result};
-use crate::resources::{Include, IncludeTarget, Kind, Parent, Resource, Scoping, WriteContext};
+use crate::resources::{
+    AfterWrite, Include, IncludeTarget, Kind, Parent, Resource, Scoping, WriteContext, WriteEnv,
+};
 
 /// Who is acting, for the activity log.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +44,18 @@ impl Record {
         let index = resource.fields.iter().position(|f| f.name == name)?;
         self.cells.get(index)
     }
+}
+
+/// A record to create: where it is in the request, its column values, and
+/// any `relationships` it carries (which hooks may act on).
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// JSON pointer to the item's attributes.
+    pub pointer: String,
+    /// Column values.
+    pub values: Values,
+    /// The item's `relationships` object, if sent.
+    pub relationships: Option<serde_json::Value>,
 }
 
 /// One page of a list.
@@ -175,24 +189,36 @@ impl Store {
         &self,
         scope: Scope,
         compiled: &Compiled,
-        actor: &Actor,
-        mut items: Vec<(String, Values)>,
+        env: WriteEnv<'_>,
+        mut items: Vec<NewRecord>,
     ) -> Result<Vec<Record>> {
         let def = compiled.def;
+        if def.has_secrets() {
+            env.vault.ensure_data_key(self, scope).await?;
+        }
         let mut tx = self.begin().await?;
-        check_references(&mut tx, scope, def, &items).await?;
+        let pairs: Vec<(String, Values)> = items
+            .iter()
+            .map(|i| (i.pointer.clone(), i.values.clone()))
+            .collect();
+        check_references(&mut tx, scope, def, &pairs).await?;
         let now = now_millis();
         let mut ids = Vec::with_capacity(items.len());
-        for (pointer, values) in &mut items {
+        for item in &mut items {
+            let mut deferred = Values::default();
             def.hooks
                 .before_write(WriteContext {
                     tx: &mut tx,
                     scope,
                     id: None,
-                    values,
-                    pointer,
+                    values: &mut item.values,
+                    deferred: &mut deferred,
+                    pointer: &item.pointer,
+                    relationships: item.relationships.as_ref(),
+                    env,
                 })
                 .await?;
+            let (pointer, values) = (&item.pointer, &item.values);
             let mut sql = tx.sql();
             sql.push("INSERT INTO ")
                 .push(def.table)
@@ -210,16 +236,33 @@ impl Store {
                 .push(", ")
                 .bind(now)
                 .push(") RETURNING id");
-            match tx.insert_returning_id(&sql).await? {
-                Some(id) => ids.push(id),
+            let id = match tx.insert_returning_id(&sql).await? {
+                Some(id) => id,
                 None => return Err(unique_violation(def, pointer)),
-            }
+            };
+            ids.push(id);
             def.hooks
-                .after_write(&mut tx, scope, *ids.last().expect("just pushed"))
+                .after_write(AfterWrite {
+                    tx: &mut tx,
+                    scope,
+                    id,
+                    created: true,
+                    deferred: &deferred,
+                    env,
+                })
                 .await?;
         }
         let records = fetch_in(&mut tx, compiled, Some(scope.account_id()), &ids).await?;
-        log(&mut tx, scope, def, actor, Action::Create, &records, now).await?;
+        log(
+            &mut tx,
+            scope,
+            def,
+            env.actor,
+            Action::Create,
+            &records,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(records)
     }
@@ -230,11 +273,14 @@ impl Store {
         &self,
         scope: Scope,
         compiled: &Compiled,
-        actor: &Actor,
+        env: WriteEnv<'_>,
         parent: Option<(&str, i64)>,
         mut items: Vec<(String, i64, Values)>,
     ) -> Result<Vec<Record>> {
         let def = compiled.def;
+        if def.has_secrets() {
+            env.vault.ensure_data_key(self, scope).await?;
+        }
         let mut tx = self.begin().await?;
         let ids: Vec<i64> = items.iter().map(|(_, id, _)| *id).collect();
         existing(
@@ -255,13 +301,17 @@ impl Store {
         check_references(&mut tx, scope, def, &as_create).await?;
         let now = now_millis();
         for (pointer, id, values) in &mut items {
+            let mut deferred = Values::default();
             def.hooks
                 .before_write(WriteContext {
                     tx: &mut tx,
                     scope,
                     id: Some(*id),
                     values,
+                    deferred: &mut deferred,
                     pointer,
+                    relationships: None,
+                    env,
                 })
                 .await?;
             let mut sql = tx.sql();
@@ -275,13 +325,32 @@ impl Store {
             if !tx.execute_unique(&sql).await? {
                 return Err(unique_violation(def, pointer));
             }
-            def.hooks.after_write(&mut tx, scope, *id).await?;
+            def.hooks
+                .after_write(AfterWrite {
+                    tx: &mut tx,
+                    scope,
+                    id: *id,
+                    created: false,
+                    deferred: &deferred,
+                    env,
+                })
+                .await?;
         }
         let mut unique_ids = ids.clone();
         unique_ids.sort_unstable();
         unique_ids.dedup();
         let records = fetch_in(&mut tx, compiled, Some(scope.account_id()), &unique_ids).await?;
-        log(&mut tx, scope, def, actor, Action::Update, &records, now).await?;
+        crate::resources::passwords::refresh_embedded_names(&mut tx, scope, def, &records).await?;
+        log(
+            &mut tx,
+            scope,
+            def,
+            env.actor,
+            Action::Update,
+            &records,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(records)
     }
@@ -291,7 +360,7 @@ impl Store {
         &self,
         scope: Scope,
         compiled: &Compiled,
-        actor: &Actor,
+        env: WriteEnv<'_>,
         parent: Option<(&str, i64)>,
         ids: Vec<(String, i64)>,
     ) -> Result<Vec<Record>> {
@@ -310,11 +379,12 @@ impl Store {
             sql.push(" AND id IN ").bind_list(chunk.iter().copied());
             tx.execute(&sql).await?;
         }
+        crate::resources::passwords::delete_embedded(&mut tx, scope, def, &unique_ids).await?;
         log(
             &mut tx,
             scope,
             def,
-            actor,
+            env.actor,
             Action::Delete,
             &records,
             now_millis(),
@@ -353,7 +423,7 @@ impl Store {
                     let fk_index = resource
                         .fields
                         .iter()
-                        .position(|f| f.column == Some(foreign_key))
+                        .position(|f| f.name == foreign_key)
                         .expect("a has-many include names a field of its target");
                     for r in records {
                         set.links.insert((r.id, include.name), Vec::new());
@@ -566,20 +636,7 @@ async fn log(
 ) -> Result<()> {
     let entries: Vec<Entry> = records
         .iter()
-        .map(|r| Entry {
-            action,
-            resource_type: def.log_name,
-            resource_id: Some(r.id),
-            resource_name: r
-                .get(def, def.title_field)
-                .and_then(|c| c.as_str())
-                .map(str::to_string),
-            organization_id: match def.organization_column {
-                Some("id") => Some(r.id),
-                Some(column) => r.get(def, column).and_then(Cell::as_i64),
-                None => None,
-            },
-        })
+        .map(|r| Entry::for_record(def, r, action))
         .collect();
     activity::record(tx, scope, actor, &entries, at).await
 }

@@ -11,6 +11,7 @@ pub mod compiled;
 mod crud;
 mod migrate;
 mod sql;
+mod vault;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -22,7 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
-pub use crud::{Actor, ListPage, Record, RecordSet};
+pub use crud::{Actor, ListPage, NewRecord, Record, RecordSet};
 pub use sql::{Arg, Cell, Dialect, Sql, Values};
 
 use crate::error::Result;

@@ -116,6 +116,12 @@ impl Values {
         }
     }
 
+    /// Removes and returns the value given for `column`.
+    pub fn take(&mut self, column: &str) -> Option<Arg> {
+        let index = self.0.iter().position(|(c, _)| *c == column)?;
+        Some(self.0.remove(index).1)
+    }
+
     /// The value given for `column`, if any.
     pub fn get(&self, column: &str) -> Option<&Arg> {
         self.0.iter().find(|(c, _)| *c == column).map(|(_, v)| v)

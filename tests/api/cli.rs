@@ -86,6 +86,7 @@ fn keys_are_created_listed_and_revoked_without_a_server() {
 #[tokio::test]
 async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
+    let logs = tempfile::NamedTempFile::new().unwrap();
     let port = free_port();
     let mut child = Command::new(BIN)
         .args([
@@ -97,8 +98,9 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         .arg(dir.path())
         .env_remove("MORTAR_DATABASE_URL")
         .env_remove("MORTAR_MASTER_KEY")
+        .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(logs.reopen().unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -127,6 +129,28 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["data"][0]["attributes"]["primary"], true);
+    let organization = body["data"][0]["id"].as_str().unwrap().to_string();
+
+    // A secret written and read back never reaches the log, even at debug level.
+    let secret = "Unl0gged-Secret-4417";
+    let created = client
+        .post(format!(
+            "http://127.0.0.1:{port}/passwords?show_password=true"
+        ))
+        .header("x-api-key", &key)
+        .header("content-type", "application/vnd.api+json")
+        .body(
+            serde_json::json!({"data": {"type": "passwords", "attributes": {
+                "organization-id": organization, "name": "Core switch", "password": secret
+            }}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().await.unwrap();
+    assert_eq!(created["data"]["attributes"]["password"], secret);
 
     #[cfg(unix)]
     {
@@ -148,6 +172,23 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         .unwrap()
         .unwrap();
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+    let log = std::fs::read_to_string(logs.path()).unwrap();
+    assert!(log.contains("listening"), "the log was captured: {log}");
+    assert!(!log.contains(secret), "a secret reached the log");
+    assert!(!log.contains(&key), "an API key reached the log");
+
+    // The vault's master key rotates offline, replacing the key file.
+    let old_key = std::fs::read_to_string(dir.path().join("master.key")).unwrap();
+    let rotated = mortar(dir.path(), &["vault", "rotate-master-key"]);
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert_ne!(
+        std::fs::read_to_string(dir.path().join("master.key")).unwrap(),
+        old_key
+    );
 
     // A second start prints no new key.
     let output = mortar(dir.path(), &["keys", "list"]);

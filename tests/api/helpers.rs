@@ -48,6 +48,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         rate_limit_requests: 3000,
         rate_limit_window_secs: 300,
         public_url: None,
+        master_key: None,
     }
 }
 
@@ -121,7 +122,9 @@ impl TestApp {
 
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address: SocketAddr = listener.local_addr().expect("address");
-        let state = mortar::build_state(store.clone(), &args);
+        let state = mortar::build_state(store.clone(), &args)
+            .await
+            .expect("vault opens");
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             mortar::serve(listener, state, async move {
@@ -143,6 +146,37 @@ impl TestApp {
             server: Some(server),
             schema,
         }
+    }
+
+    /// The data directory (SQLite files, master key).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
+    /// On PostgreSQL: the database URL and this test's schema.
+    pub fn postgres_schema(&self) -> Option<(&str, &str)> {
+        self.schema.as_ref().map(|(u, s)| (u.as_str(), s.as_str()))
+    }
+
+    /// Serve arguments for another server over this app's data directory.
+    pub fn args(&self) -> ServeArgs {
+        default_args(self.data_dir())
+    }
+
+    /// A second server over the same database and data directory (a restart
+    /// as far as the vault is concerned). Stops when the guard drops.
+    pub async fn second_server(&self) -> anyhow::Result<(String, ServerGuard)> {
+        let state = mortar::build_state(self.store.clone(), &self.args()).await?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = mortar::serve(listener, state, async move {
+                let _ = signal.await;
+            })
+            .await;
+        });
+        Ok((format!("http://{address}"), ServerGuard(Some(shutdown))))
     }
 
     /// A request with account A's key.
@@ -231,6 +265,17 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no {name} in {route}: {body}"))
             .parse()
             .expect("numeric id")
+    }
+}
+
+/// Stops a second server when dropped.
+pub struct ServerGuard(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.0.take() {
+            let _ = shutdown.send(());
+        }
     }
 }
 

@@ -10,3 +10,4 @@ mod organizations;
 mod reference;
 mod schema;
 mod tenancy;
+mod vault;

@@ -1,0 +1,841 @@
+//! The password vault: sealed secrets, per-key password access, audited
+//! reveals, versions, OTP codes, master key handling and the generator.
+
+use mortar::resources::Kind;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{read, TestApp};
+
+async fn owner_org(app: &TestApp) -> i64 {
+    app.catalog_id("/organizations", "Acme IT").await
+}
+
+async fn create_password(app: &TestApp, attributes: Value) -> (i64, Value) {
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": attributes}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().parse().unwrap();
+    (id, body)
+}
+
+fn unique_secret(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("Sekr3t-{tag}-{nanos}")
+}
+
+async fn logs_for(app: &TestApp, id: i64) -> Vec<String> {
+    let (status, body) = app
+        .get(&format!("/passwords/{id}/audit?sort=created_at,id"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["attributes"]["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn show_reveals_the_password_and_audits_it(app: TestApp) {
+    let org = owner_org(&app).await;
+    let secret = unique_secret("show");
+    let (id, created) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Domain admin", "username": "administrator", "password": secret}),
+    )
+    .await;
+    let attributes = created["data"]["attributes"].as_object().unwrap();
+    assert!(
+        !attributes.contains_key("password"),
+        "create defaults to show_password=false"
+    );
+    assert_eq!(attributes["organization-name"], "Acme IT");
+    assert_eq!(attributes["username"], "administrator");
+    assert!(
+        attributes["updated-by"].is_i64(),
+        "updated-by records the key"
+    );
+
+    let (status, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["attributes"]["password"], secret.as_str());
+    let (_, body) = app
+        .get(&format!("/passwords/{id}?show_password=false"))
+        .await;
+    assert!(body["data"]["attributes"].get("password").is_none());
+    let (_, body) = app
+        .get(&format!("/passwords/{id}?show_password=False"))
+        .await;
+    assert!(body["data"]["attributes"].get("password").is_none());
+    let (status, _) = app
+        .get(&format!("/passwords/{id}?show_password=perhaps"))
+        .await;
+    assert_eq!(status, 400);
+
+    assert_eq!(logs_for(&app, id).await, vec!["create", "show"]);
+    let (_, logs) = app
+        .get("/logs?filter[resource_type]=Password&filter[action]=show")
+        .await;
+    assert_eq!(logs["meta"]["total-count"], 1);
+    assert_eq!(
+        logs["data"][0]["attributes"]["resource-name"],
+        "Domain admin"
+    );
+
+    // Create and update reveal only when asked.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{id}?show_password=true"),
+            json!({"data": {"type": "passwords", "attributes": {"notes": "rotated quarterly"}}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["attributes"]["password"], secret.as_str());
+    assert_eq!(
+        logs_for(&app, id).await,
+        vec!["create", "show", "update", "show"]
+    );
+}
+
+async fn keys_without_password_access_never_see_or_send_secrets(app: TestApp) {
+    let org = owner_org(&app).await;
+    let secret = unique_secret("noaccess");
+    let (id, _) = create_password(
+        &app,
+        json!({"organization_id": org, "name": "Router", "password": secret}),
+    )
+    .await;
+    let plain = app.plain_key.clone();
+
+    let (status, body) = app.get_as(&plain, &format!("/passwords/{id}")).await;
+    assert_eq!(status, 200);
+    let attributes = body["data"]["attributes"].as_object().unwrap();
+    assert_eq!(attributes["name"], "Router");
+    for secret_attribute in ["password", "otp-secret", "otp-code"] {
+        assert!(
+            !attributes.contains_key(secret_attribute),
+            "{secret_attribute}"
+        );
+    }
+    let (_, body) = app.get_as(&plain, "/passwords?show_password=true").await;
+    assert!(!body.to_string().contains(&secret));
+    let (status, _) = app
+        .get_as(&plain, &format!("/passwords/{id}?version_id=1"))
+        .await;
+    assert_eq!(status, 403);
+
+    let (status, body) = app
+        .send_as(
+            &plain,
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "X", "password": "p"}}}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = app
+        .send_as(
+            &plain,
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"otpSecret": "JBSWY3DPEHPK3PXP"}}}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = app
+        .send_as(
+            &plain,
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"username": "admin2"}}}),
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "everything else about the record works: {body}"
+    );
+    assert_eq!(body["data"]["attributes"]["username"], "admin2");
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(body["data"]["attributes"]["password"], secret.as_str());
+    assert_eq!(
+        logs_for(&app, id).await,
+        vec!["create", "update", "show"],
+        "no reveal by the plain key"
+    );
+}
+
+async fn lists_reveal_only_on_request_and_audit_each_record(app: TestApp) {
+    let org = owner_org(&app).await;
+    let secrets: Vec<String> = (0..3).map(|i| unique_secret(&format!("list{i}"))).collect();
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/organizations/{org}/relationships/passwords"),
+            json!({"data": secrets.iter().enumerate().map(|(i, s)| json!({
+                "type": "passwords", "attributes": {"name": format!("Entry {i}"), "password": s}
+            })).collect::<Vec<_>>()}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 3);
+
+    let (_, body) = app.get("/passwords").await;
+    assert_eq!(body["meta"]["total-count"], 3);
+    assert!(secrets
+        .iter()
+        .all(|s| !body.to_string().contains(s.as_str())));
+    let (_, logs) = app.get("/logs?filter[action]=show").await;
+    assert_eq!(logs["meta"]["total-count"], 0);
+
+    let (_, body) = app.get("/passwords?show_password=true&sort=name").await;
+    let shown: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attributes"]["password"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        shown,
+        secrets.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let (_, logs) = app.get("/logs?filter[action]=show").await;
+    assert_eq!(
+        logs["meta"]["total-count"], 3,
+        "one audit entry per revealed record"
+    );
+    let (_, body) = app
+        .get(&format!(
+            "/organizations/{org}/relationships/passwords?show_password=1&page[size]=1"
+        ))
+        .await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    let (_, logs) = app.get("/logs?filter[action]=show").await;
+    assert_eq!(logs["meta"]["total-count"], 4);
+}
+
+async fn no_plaintext_secret_reaches_the_database(app: TestApp) {
+    let org = owner_org(&app).await;
+    let secret = unique_secret("at-rest");
+    let otp = "JBSWY3DPEHPK3PXPJBSWY3DP";
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Firewall", "password": secret, "otp_secret": otp}),
+    )
+    .await;
+    let newer = unique_secret("at-rest-2");
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"password": newer}}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // An error about another field must not echo the secret either.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"password": "x-leak-check", "otp-secret": "not base32!"}}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(!body.to_string().contains("x-leak-check"));
+
+    let haystack: Vec<u8> = match app.postgres_schema() {
+        None => {
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(app.data_dir()).unwrap() {
+                let path = entry.unwrap().path();
+                if path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("mortar.db")
+                {
+                    bytes.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            assert!(!bytes.is_empty());
+            bytes
+        }
+        Some((url, schema)) => {
+            let output = std::process::Command::new("pg_dump")
+                .args(["--dbname", url, "--schema", schema, "--data-only"])
+                .output()
+                .expect("pg_dump runs");
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&output.stdout).contains("Firewall"),
+                "the dump has the data"
+            );
+            output.stdout
+        }
+    };
+    for needle in [secret.as_str(), newer.as_str(), otp] {
+        assert!(
+            !haystack
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes()),
+            "{needle} found in the database"
+        );
+    }
+}
+
+async fn secrets_moved_or_tampered_in_the_database_do_not_open(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (a, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "A", "password": unique_secret("a")}),
+    )
+    .await;
+    let (b, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "B", "password": unique_secret("b")}),
+    )
+    .await;
+    // Copy A's sealed value into B: bound to A's id, it must not open as B.
+    let mut sql = app.store.sql();
+    sql.push(
+        "UPDATE passwords SET password_sealed = (SELECT password_sealed FROM passwords WHERE id = ",
+    )
+    .bind(a)
+    .push("), secret_version = (SELECT secret_version FROM passwords WHERE id = ")
+    .bind(a)
+    .push(") WHERE id = ")
+    .bind(b);
+    app.store.execute(&sql).await.unwrap();
+    let (status, body) = app.get(&format!("/passwords/{b}")).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(!body.to_string().contains("Sekr3t"));
+    // Flip one character of A's ciphertext.
+    let mut sql = app.store.sql();
+    sql.push("SELECT password_sealed FROM passwords WHERE id = ")
+        .bind(a);
+    let sealed = app.store.fetch(&sql, &[Kind::Text]).await.unwrap()[0][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut chars: Vec<char> = sealed.chars().collect();
+    let middle = chars.len() / 2;
+    chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
+    let mut sql = app.store.sql();
+    sql.push("UPDATE passwords SET password_sealed = ")
+        .bind(chars.into_iter().collect::<String>())
+        .push(" WHERE id = ")
+        .bind(a);
+    app.store.execute(&sql).await.unwrap();
+    let (status, _) = app.get(&format!("/passwords/{a}")).await;
+    assert_eq!(status, 500);
+    let (status, _) = app
+        .get(&format!("/passwords/{a}?show_password=false"))
+        .await;
+    assert_eq!(status, 200, "the record itself still reads");
+}
+
+async fn versions_keep_every_previous_secret(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (id, created) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "VPN", "password": "first-secret"}),
+    )
+    .await;
+    let first_changed = created["data"]["attributes"]["password-updated-at"].clone();
+    assert!(first_changed.is_string());
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (_, renamed) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"name": "VPN gateway"}}}),
+        )
+        .await;
+    assert_eq!(
+        renamed["data"]["attributes"]["password-updated-at"], first_changed,
+        "only a new secret moves it"
+    );
+    for next in ["second-secret", "third-secret"] {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let (status, body) = app
+            .send(
+                Method::PATCH,
+                &format!("/passwords/{id}"),
+                json!({"data": {"type": "passwords", "attributes": {"password": next}}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_ne!(
+            body["data"]["attributes"]["password-updated-at"],
+            first_changed
+        );
+        assert!(body["data"]["attributes"]["updated-by"].is_i64());
+    }
+    let (status, body) = app
+        .get(&format!("/passwords/{id}?include=recent_versions"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["attributes"]["password"], "third-secret");
+    let versions = body["included"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert!(versions.iter().all(|v| v["type"] == "recent-versions"));
+    assert!(
+        !body["included"].to_string().contains("secret\""),
+        "versions carry no values"
+    );
+    assert_eq!(
+        body["data"]["relationships"]["recent-versions"]["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let mut olds = Vec::new();
+    for version in versions {
+        let version_id = version["id"].as_str().unwrap();
+        let (status, body) = app
+            .get(&format!("/passwords/{id}?version_id={version_id}"))
+            .await;
+        assert_eq!(status, 200);
+        olds.push(
+            body["data"]["attributes"]["password"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    olds.sort();
+    assert_eq!(olds, vec!["first-secret", "second-secret"]);
+    assert_eq!(
+        app.get(&format!("/passwords/{id}?version_id=999999"))
+            .await
+            .0,
+        404
+    );
+    let (status, _) = app.get("/passwords?include=recent_versions").await;
+    assert_eq!(status, 400, "recent_versions is a show include");
+}
+
+async fn otp_secrets_give_current_codes(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "M365", "password": "p", "otp-secret": "ab cd"}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["errors"][0]["source"]["pointer"],
+        "/data/attributes/otp-secret"
+    );
+    let seed = b"12345678901234567890";
+    let secret = data_encoding::BASE32_NOPAD.encode(seed);
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "M365", "password": "p", "otpSecret": secret}),
+    )
+    .await;
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    let attributes = &body["data"]["attributes"];
+    assert_eq!(attributes["otp-secret"], secret.as_str());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let code = attributes["otp-code"].as_str().unwrap();
+    assert_eq!(code.len(), 6);
+    let candidates = [
+        mortar::vault::totp::code(seed, now).0,
+        mortar::vault::totp::code(seed, now - 30).0,
+    ];
+    assert!(
+        candidates.iter().any(|c| c == code),
+        "{code} not in {candidates:?}"
+    );
+    let remaining = attributes["otp-remaining-seconds"].as_u64().unwrap();
+    assert!((1..=30).contains(&remaining));
+}
+
+async fn passwords_filter_sort_and_count_in_categories(app: TestApp) {
+    let org = owner_org(&app).await;
+    let cloud = app.catalog_id("/password_categories", "Cloud").await;
+    create_password(&app, json!({"organization-id": org, "name": "AWS", "password": "p", "password-category-id": cloud, "url": "https://aws.example", "username": "b"})).await;
+    create_password(&app, json!({"organization-id": org, "name": "Azure", "password": "p", "password_category_id": cloud, "username": "a", "archived": true})).await;
+    let (id, body) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Printer", "password": "p"}),
+    )
+    .await;
+    assert_eq!(body["data"]["attributes"]["archived"], false);
+    let (_, body) = app.get(&format!("/password_categories/{cloud}")).await;
+    assert_eq!(body["data"]["attributes"]["passwords-count"], 2);
+    let (_, body) = app
+        .get(&format!(
+            "/passwords?filter[password_category_id]={cloud}&sort=-username"
+        ))
+        .await;
+    assert_eq!(body["data"][0]["attributes"]["name"], "AWS");
+    assert_eq!(
+        body["data"][0]["attributes"]["password-category-name"],
+        "Cloud"
+    );
+    let (_, body) = app.get("/passwords?filter[url]=https://aws.example").await;
+    assert_eq!(body["meta"]["total-count"], 1);
+    let (_, body) = app.get("/passwords?filter[archived]=true").await;
+    assert_eq!(body["data"][0]["attributes"]["name"], "Azure");
+    let (_, body) = app.get("/passwords?sort=url,name").await;
+    assert_eq!(body["meta"]["total-count"], 3);
+
+    // A category named in relationships is found or made.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "Bank", "password": "p"},
+                "relationships": {"password_category": {"data": {"type": "password_categories", "attributes": {"name": "Finance", "account_id": 1}}}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["data"]["attributes"]["password-category-name"],
+        "Finance"
+    );
+
+    // Deletes: single (204), nested with a data array, bulk by filter.
+    let (status, _) = read(
+        app.request(Method::DELETE, &format!("/passwords/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, body) = app.get("/passwords?filter[name]=Bank").await;
+    let bank = body["data"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            &format!("/organizations/{org}/relationships/passwords/{bank}"),
+            json!({"data": [{"type": "passwords", "attributes": {"id": bank}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            &format!("/passwords?filter[password_category_id]={cloud}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert!(
+        body.to_string().find("\"password\"").is_none(),
+        "deleted records carry no secrets"
+    );
+    let (_, body) = app.get("/passwords").await;
+    assert_eq!(body["meta"]["total-count"], 0);
+}
+
+async fn embedded_passwords_need_both_resource_fields(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "E", "password": "p", "resource-type": "Configuration"}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "E", "password": "p", "resource-id": 1, "resource-type": "Spaceship"}}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "E"}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "password is required on create");
+}
+
+async fn other_accounts_cannot_reach_passwords(app: TestApp) {
+    let org = owner_org(&app).await;
+    let secret = unique_secret("tenant");
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Mine", "password": secret}),
+    )
+    .await;
+    let other = app.other_key.clone();
+    assert_eq!(app.get_as(&other, &format!("/passwords/{id}")).await.0, 404);
+    assert_eq!(
+        app.get_as(&other, &format!("/passwords/{id}/audit"))
+            .await
+            .0,
+        404
+    );
+    let (_, body) = app.get_as(&other, "/passwords?show_password=true").await;
+    assert_eq!(body["meta"]["total-count"], 0);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"password": "owned"}}}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = read(
+        app.request_as(&other, Method::DELETE, &format!("/passwords/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(&other, Method::POST, "/passwords", json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "Plant", "password": "p"}}}))
+        .await;
+    assert_eq!(status, 422, "another account's organization");
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(body["data"]["attributes"]["password"], secret.as_str());
+}
+
+async fn the_generator_draws_passwords_to_order(app: TestApp) {
+    let (status, body) = app
+        .send(Method::POST, "/passwords/generate", json!({"data": {"type": "generated-passwords", "attributes": {"length": 32, "symbols": false}}}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let password = body["data"]["attributes"]["password"].as_str().unwrap();
+    assert_eq!(password.len(), 32);
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+    let (status, body) = read(
+        app.request(
+            Method::POST,
+            "/passwords/generate?generated_password_type=pronounceable&length=12",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["attributes"]["password"]
+            .as_str()
+            .unwrap()
+            .len(),
+        12
+    );
+    let (status, _) = read(
+        app.request(Method::POST, "/passwords/generate?length=3")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 422);
+}
+
+async fn a_missing_or_wrong_master_key_refuses_to_start(app: TestApp) {
+    let org = owner_org(&app).await;
+    create_password(
+        &app,
+        json!({"organization-id": org, "name": "Kept", "password": "p"}),
+    )
+    .await;
+    let key_file = app.data_dir().join(mortar::vault::KEY_FILE);
+    let original = std::fs::read_to_string(&key_file).unwrap();
+
+    let mut args = app.args();
+    args.master_key = Some(
+        mortar::vault::MasterKey::generate()
+            .to_base64()
+            .parse()
+            .unwrap(),
+    );
+    let error = mortar::build_state(app.store.clone(), &args)
+        .await
+        .err()
+        .expect("wrong key refused");
+    assert!(error.to_string().contains("not the one"), "{error:#}");
+
+    std::fs::remove_file(&key_file).unwrap();
+    let error = mortar::build_state(app.store.clone(), &app.args())
+        .await
+        .err()
+        .expect("missing key refused");
+    assert!(format!("{error:#}").contains("does not exist"), "{error:#}");
+    assert!(!key_file.exists(), "no new key is made silently");
+
+    std::fs::write(&key_file, &original).unwrap();
+    assert!(mortar::build_state(app.store.clone(), &app.args())
+        .await
+        .is_ok());
+}
+
+async fn rotation_rewraps_every_key_and_retires_the_old_one(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (mine, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Before", "password": "kept-through-rotation"}),
+    )
+    .await;
+    let other_org = {
+        let (_, body) = app.get_as(&app.other_key, "/organizations").await;
+        body["data"][0]["id"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let (status, body) = app
+        .send_as(&app.other_key, Method::POST, "/passwords", json!({"data": {"type": "passwords", "attributes": {"organization-id": other_org, "name": "Theirs", "password": "theirs-too"}}}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let theirs: i64 = body["data"]["id"].as_str().unwrap().parse().unwrap();
+    let key_file = app.data_dir().join(mortar::vault::KEY_FILE);
+    let old_key = std::fs::read_to_string(&key_file).unwrap();
+
+    let (fingerprint, printed) = mortar::vault::rotate_master_key(&app.store, app.data_dir(), None)
+        .await
+        .unwrap();
+    assert!(printed.is_none());
+    let new_key = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(old_key, new_key);
+    assert_eq!(
+        mortar::vault::MasterKey::from_base64(&new_key)
+            .unwrap()
+            .fingerprint(),
+        fingerprint
+    );
+
+    // A server started now (with the new key file) reads every password of every account.
+    let (mortar_base, _server) = app.second_server().await.expect("starts with the new key");
+    let get = |key: String, id: i64| {
+        let client = app.client.clone();
+        let url = format!("{mortar_base}/passwords/{id}");
+        async move {
+            read(
+                client
+                    .get(url)
+                    .header("x-api-key", key)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (status, body) = get(app.key.clone(), mine).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["attributes"]["password"],
+        "kept-through-rotation"
+    );
+    let (_, body) = get(app.other_key.clone(), theirs).await;
+    assert_eq!(body["data"]["attributes"]["password"], "theirs-too");
+
+    // The old key opens nothing: a server given it refuses to start.
+    let mut args = app.args();
+    args.master_key = Some(old_key.trim().parse().unwrap());
+    let error = mortar::build_state(app.store.clone(), &args)
+        .await
+        .err()
+        .expect("old key refused");
+    assert!(error.to_string().contains("not the one"), "{error:#}");
+}
+
+async fn an_interrupted_rotation_leaves_the_vault_readable(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Survivor", "password": "still-here"}),
+    )
+    .await;
+    let key_file = app.data_dir().join(mortar::vault::KEY_FILE);
+    let next_file = app.data_dir().join(mortar::vault::NEXT_KEY_FILE);
+    let old_key = std::fs::read_to_string(&key_file).unwrap();
+
+    // Interrupted before the database switched: a stray next key is discarded.
+    std::fs::write(
+        &next_file,
+        mortar::vault::MasterKey::generate().to_base64().as_bytes(),
+    )
+    .unwrap();
+    let (base, server) = app.second_server().await.expect("old key still opens");
+    let (_, body) = read(
+        app.client
+            .get(format!("{base}/passwords/{id}"))
+            .header("x-api-key", &app.key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["attributes"]["password"], "still-here");
+    assert!(!next_file.exists());
+    drop(server);
+
+    // Interrupted after the database switched but before the file was renamed.
+    mortar::vault::rotate_master_key(&app.store, app.data_dir(), None)
+        .await
+        .unwrap();
+    let new_key = std::fs::read_to_string(&key_file).unwrap();
+    std::fs::write(&next_file, &new_key).unwrap();
+    std::fs::write(&key_file, &old_key).unwrap();
+    let (base, _server) = app
+        .second_server()
+        .await
+        .expect("the next key is picked up");
+    let (_, body) = read(
+        app.client
+            .get(format!("{base}/passwords/{id}"))
+            .header("x-api-key", &app.key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["data"]["attributes"]["password"], "still-here");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new_key);
+}
+
+crate::api_tests!(
+    show_reveals_the_password_and_audits_it,
+    keys_without_password_access_never_see_or_send_secrets,
+    lists_reveal_only_on_request_and_audit_each_record,
+    no_plaintext_secret_reaches_the_database,
+    secrets_moved_or_tampered_in_the_database_do_not_open,
+    versions_keep_every_previous_secret,
+    otp_secrets_give_current_codes,
+    passwords_filter_sort_and_count_in_categories,
+    embedded_passwords_need_both_resource_fields,
+    other_accounts_cannot_reach_passwords,
+    the_generator_draws_passwords_to_order,
+    a_missing_or_wrong_master_key_refuses_to_start,
+    rotation_rewraps_every_key_and_retires_the_old_one,
+    an_interrupted_rotation_leaves_the_vault_readable,
+);
