@@ -13,16 +13,24 @@ Mortar embeds the CSV files at build time and loads missing rows at start-up.
 import csv
 import json
 import pathlib
+import unicodedata
 
 SOURCE = pathlib.Path("/usr/share/iso-codes/json")
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
+
+
+def sort_key(name: str) -> tuple[str, str]:
+    """Orders names alphabetically ignoring accents and case ("Åland" near "Albania")."""
+    folded = unicodedata.normalize("NFKD", name)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+    return (folded, name)
 
 
 def main() -> None:
     countries = json.loads((SOURCE / "iso_3166-1.json").read_text(encoding="utf-8"))["3166-1"]
     rows = sorted(
         ((c["alpha_2"], c.get("common_name", c["name"])) for c in countries),
-        key=lambda row: row[1],
+        key=lambda row: sort_key(row[1]),
     )
     with open(DATA / "countries.csv", "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
@@ -33,7 +41,7 @@ def main() -> None:
     regions = sorted(
         (s["code"].split("-", 1)[0], s["code"].split("-", 1)[1], s["name"]) for s in subdivisions
     )
-    regions.sort(key=lambda row: (row[0], row[2]))
+    regions.sort(key=lambda row: (row[0], sort_key(row[2])))
     with open(DATA / "regions.csv", "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["country_iso", "iso", "name"])
