@@ -223,10 +223,6 @@ async fn ensure_parent(ctx: &Ctx, parent: Option<(&'static Parent, i64)>) -> Res
     Ok(())
 }
 
-fn parent_filter(parent: Option<(&'static Parent, i64)>) -> Option<(&'static str, i64)> {
-    parent.map(|(p, id)| (p.field, id))
-}
-
 async fn list(
     ctx: Ctx,
     resource: &'static Resource,
@@ -279,7 +275,7 @@ async fn list_with(
         .list(
             ctx.grant.scope,
             compiled,
-            parent_filter(parent),
+            parent,
             &conditions,
             &Page {
                 sorts: &sorts,
@@ -329,8 +325,9 @@ async fn show(
         ),
     };
     let store = &ctx.state.store;
+    resource.hooks.shown(store, ctx.grant.scope, id).await?;
     let record = store
-        .show(ctx.grant.scope, compiled, id, parent_filter(parent))
+        .show(ctx.grant.scope, compiled, id, parent)
         .await?
         .ok_or_else(|| Error::NotFound(format!("{} {id} was not found", resource.kind)))?;
     let records = [record];
@@ -504,6 +501,9 @@ async fn create(
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(map) = attributes {
                 map.insert(parent.field.to_string(), json!(parent_id));
+                if let Some(kind) = parent.kind {
+                    map.insert("resource_type".to_string(), json!(kind));
+                }
             }
         }
         let values = attribute_values(resource, item, Purpose::Create, &mut problems);
@@ -567,7 +567,7 @@ async fn update(
             ctx.grant.scope,
             compiled,
             ctx.env(),
-            parent_filter(parent),
+            parent,
             vec![(item.attributes_pointer(), id, values)],
         )
         .await?;
@@ -685,12 +685,7 @@ async fn bulk_delete(
             let conditions = compiled.conditions(&params)?;
             ctx.state
                 .store
-                .matching_ids(
-                    ctx.grant.scope,
-                    compiled,
-                    parent_filter(parent),
-                    &conditions,
-                )
+                .matching_ids(ctx.grant.scope, compiled, parent, &conditions)
                 .await?
                 .into_iter()
                 .map(|id| (String::from("filter"), id))
@@ -700,16 +695,10 @@ async fn bulk_delete(
     if ids.is_empty() {
         return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
     }
-    let records = ctx
+    let (records, _removed) = ctx
         .state
         .store
-        .delete(
-            ctx.grant.scope,
-            compiled,
-            ctx.env(),
-            parent_filter(parent),
-            ids,
-        )
+        .delete(ctx.grant.scope, compiled, ctx.env(), parent, ids)
         .await?;
     Ok(many(resource, StatusCode::OK, &records, &Revealed::new()))
 }
@@ -728,7 +717,7 @@ async fn delete_one(
             ctx.grant.scope,
             compiled,
             ctx.env(),
-            parent_filter(parent),
+            parent,
             vec![(String::from("/"), id)],
         )
         .await?;

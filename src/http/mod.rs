@@ -98,16 +98,18 @@ fn register(
     resource: &'static Resource,
 ) -> Router<Arc<AppState>> {
     let ops = resource.ops;
-    if !(ops.list || ops.show || ops.create) {
+    if !(ops.list || ops.show || ops.create || ops.update || ops.bulk_delete) {
         // Reached only through includes.
         return router;
     }
-    router = router.route(&format!("/{}", resource.route), collection(resource, None));
-    if ops.show || ops.update || ops.delete {
-        router = router.route(
-            &format!("/{}/{{id}}", resource.route),
-            member(resource, None),
-        );
+    if ops.top_level {
+        router = router.route(&format!("/{}", resource.route), collection(resource, None));
+        if ops.show || ops.update || ops.delete {
+            router = router.route(
+                &format!("/{}/{{id}}", resource.route),
+                member(resource, None),
+            );
+        }
     }
     for parent in resource.parents {
         let nested = format!(

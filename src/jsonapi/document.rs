@@ -18,6 +18,7 @@ fn render(field: &Field, cell: &Cell, in_list: bool) -> Value {
         (Kind::Int, Cell::Int(v)) => json!(v),
         (Kind::Bool, Cell::Bool(v)) => json!(v),
         (Kind::Bool, Cell::Int(v)) => json!(*v != 0),
+        (Kind::Json, Cell::Text(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
         (_, Cell::Text(s)) => match field.list_len {
             Some(max) if in_list && s.chars().count() > max => {
                 Value::String(s.chars().take(max).collect())
@@ -40,7 +41,7 @@ pub fn resource_object(
     let mut attributes = Map::with_capacity(def.fields.len());
     for (field, cell) in def.fields.iter().zip(&record.cells) {
         // Secrets appear only when revealed, added by the caller.
-        if !field.secret {
+        if !field.secret && !field.write_only {
             attributes.insert(dashed(field.name), render(field, cell, in_list));
         }
     }

@@ -157,11 +157,11 @@ pub static MODELS: Resource = Resource {
         },
         show_only: false,
     }],
-    parents: &[Parent {
-        route: "manufacturers",
-        table: "manufacturers",
-        field: "manufacturer_id",
-    }],
+    parents: &[Parent::new(
+        "manufacturers",
+        "manufacturers",
+        "manufacturer_id",
+    )],
     ops: Ops {
         bulk_update: true,
         ..Ops::EDITABLE

@@ -97,6 +97,17 @@ pub trait Hooks: Sync {
         Box::pin(async { Ok(()) })
     }
 
+    /// Runs when record `id` is about to be shown on its own (documents note
+    /// when they were last viewed).
+    fn shown<'a>(
+        &'a self,
+        _store: &'a Store,
+        _scope: Scope,
+        _id: i64,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// The secret attributes of each record, by record id (resources with
     /// secret fields). The caller has checked the key's access and audits
     /// each reveal before anything is sent.

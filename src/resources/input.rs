@@ -199,7 +199,7 @@ fn nullable(field: &Field) -> bool {
 fn null_of(kind: Kind) -> Arg {
     match kind {
         Kind::Int | Kind::IdString | Kind::Timestamp => Arg::Int(None),
-        Kind::Text | Kind::Date => Arg::Text(None),
+        Kind::Text | Kind::Date | Kind::Json => Arg::Text(None),
         Kind::Bool => Arg::Bool(None),
     }
 }
@@ -270,6 +270,10 @@ fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
                 Err("must be a date (YYYY-MM-DD)".into())
             }
         }
+        Kind::Json => match value {
+            Value::Array(_) | Value::Object(_) => Ok(Arg::from(value.to_string())),
+            _ => Err("must be an array or an object".into()),
+        },
         Kind::Timestamp => value
             .as_str()
             .and_then(|s| crate::clock::parse_range_bound(s.trim(), crate::clock::RangeEnd::Start))

@@ -6,13 +6,22 @@
 //! type is a definition here, a migration pair and tests. Behaviour that data
 //! cannot express goes in a [`Hooks`] implementation.
 
+mod attachments;
 pub mod catalog;
+mod configurations;
+mod contacts;
+mod documents;
+mod domains;
+pub mod expirations;
 mod hooks;
 pub mod input;
+mod locations;
 pub mod logs;
 mod organizations;
+mod owned;
 pub mod passwords;
 mod reference;
+mod related_items;
 
 pub use hooks::{AfterWrite, BoxFuture, Hooks, NoHooks, Reveal, WriteContext, WriteEnv};
 
@@ -27,6 +36,16 @@ pub static ALL: &[&Resource] = &[
     &catalog::PASSWORD_CATEGORIES,
     &catalog::MANUFACTURERS,
     &catalog::MODELS,
+    &locations::LOCATIONS,
+    &contacts::CONTACTS,
+    &configurations::CONFIGURATIONS,
+    &configurations::CONFIGURATION_INTERFACES,
+    &domains::DOMAINS,
+    &documents::DOCUMENTS,
+    &documents::DOCUMENT_VERSIONS,
+    &related_items::RELATED_ITEMS,
+    &attachments::ATTACHMENTS,
+    &expirations::EXPIRATIONS,
     &passwords::PASSWORDS,
     &passwords::PASSWORD_VERSIONS,
     &reference::PLATFORMS,
@@ -51,6 +70,8 @@ pub enum Kind {
     Timestamp,
     /// A calendar date, stored and rendered as `YYYY-MM-DD`.
     Date,
+    /// A JSON array or object, stored as its text (contact emails and phones).
+    Json,
 }
 
 /// Whether and how a client may write a field.
@@ -98,6 +119,9 @@ pub struct Field {
     /// A secret: written through the resource's hooks (sealed), never read by
     /// the generic machinery, shown only through [`Hooks::reveal`].
     pub secret: bool,
+    /// Accepted in requests but never part of a response (an attachment's
+    /// file content, which a hook turns into stored columns).
+    pub write_only: bool,
 }
 
 /// The target of a foreign key held in a field.
@@ -123,6 +147,7 @@ impl Field {
             one_of: &[],
             unique: false,
             secret: false,
+            write_only: false,
         }
     }
 
@@ -146,6 +171,12 @@ impl Field {
         let mut f = Field::base(name, kind);
         f.expr = expr;
         f
+    }
+
+    /// Written to `column` rather than the column named like the field.
+    pub const fn stored_in(mut self, column: &'static str) -> Field {
+        self.column = Some(column);
+        self
     }
 
     /// Required on create, never null.
@@ -234,6 +265,17 @@ impl Field {
             nullable: true,
         };
         f.secret = true;
+        f
+    }
+
+    /// A create-only request value of `kind` that is never shown; the
+    /// resource's hooks take it out of the column values before the insert.
+    pub const fn write_only(name: &'static str, kind: Kind) -> Field {
+        let mut f = Field::base(name, kind);
+        f.expr = "CAST(NULL AS TEXT)";
+        f.column = Some(name);
+        f.access = Access::CreateOnly { nullable: false };
+        f.write_only = true;
         f
     }
 
@@ -392,6 +434,13 @@ impl Sort {
 pub enum IncludeTarget {
     /// A concept Mortar does not model (integration data, access lists): an empty relationship.
     Unmodelled,
+    /// Records of `resource` that belong to this record through their
+    /// `resource_type` (this resource's `log_name`) and `resource_id` columns:
+    /// embedded passwords, attachments, related items.
+    Polymorphic {
+        /// The related resource; it has a `resource_id` field.
+        resource: &'static Resource,
+    },
     /// Records of `resource` whose `foreign_key` column holds this record's id.
     HasMany {
         /// The related resource.
@@ -429,6 +478,32 @@ pub struct Parent {
     pub table: &'static str,
     /// The child's field holding the parent id.
     pub field: &'static str,
+    /// For polymorphic children (attachments, related items): the parent's
+    /// class-style name, held in the child's `resource_type` column.
+    pub kind: Option<&'static str>,
+}
+
+impl Parent {
+    /// A parent whose id the child holds in `field`.
+    pub const fn new(route: &'static str, table: &'static str, field: &'static str) -> Parent {
+        Parent {
+            route,
+            table,
+            field,
+            kind: None,
+        }
+    }
+
+    /// A parent of a polymorphic child, stored in table `route`: the child's
+    /// `resource_id` holds its id and `resource_type` its class-style name.
+    pub const fn polymorphic(route: &'static str, kind: &'static str) -> Parent {
+        Parent {
+            route,
+            table: route,
+            field: "resource_id",
+            kind: Some(kind),
+        }
+    }
 }
 
 /// Which operations a resource offers.
@@ -448,6 +523,8 @@ pub struct Ops {
     pub bulk_delete: bool,
     /// `DELETE /things/:id`.
     pub delete: bool,
+    /// Whether the top-level routes exist (false: only under a parent).
+    pub top_level: bool,
 }
 
 impl Ops {
@@ -460,6 +537,7 @@ impl Ops {
         bulk_update: false,
         bulk_delete: false,
         delete: false,
+        top_level: true,
     };
     /// List, show, create and update (the catalog types of the reference).
     pub const EDITABLE: Ops = Ops {
@@ -470,6 +548,18 @@ impl Ops {
         bulk_update: false,
         bulk_delete: false,
         delete: false,
+        top_level: true,
+    };
+    /// Every operation.
+    pub const ALL: Ops = Ops {
+        list: true,
+        show: true,
+        create: true,
+        update: true,
+        bulk_update: true,
+        bulk_delete: true,
+        delete: true,
+        top_level: true,
     };
 }
 

@@ -95,13 +95,8 @@ pub static ORGANIZATIONS: Resource = Resource {
     includes: &[],
     parents: &[],
     ops: Ops {
-        list: true,
-        show: true,
-        create: true,
-        update: true,
-        bulk_update: true,
-        bulk_delete: true,
         delete: false,
+        ..Ops::ALL
     },
     window_days: None,
     max_page: None,

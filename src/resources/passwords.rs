@@ -139,41 +139,25 @@ pub static PASSWORDS: Resource = Resource {
             },
             show_only: false,
         },
-        unmodelled("network_glue_networks", false),
-        unmodelled("attachments", false),
-        unmodelled("rotatable_password", false),
-        unmodelled("updater", false),
-        unmodelled("user_resource_accesses", false),
-        unmodelled("group_resource_accesses", false),
-        unmodelled("related_items", true),
-        unmodelled("authorized_users", true),
+        super::owned::unmodelled("network_glue_networks", false),
+        super::owned::ATTACHMENTS,
+        super::owned::unmodelled("rotatable_password", false),
+        super::owned::unmodelled("updater", false),
+        super::owned::unmodelled("user_resource_accesses", false),
+        super::owned::unmodelled("group_resource_accesses", false),
+        super::owned::RELATED_ITEMS,
+        super::owned::unmodelled("authorized_users", true),
     ],
-    parents: &[Parent {
-        route: "organizations",
-        table: "organizations",
-        field: "organization_id",
-    }],
-    ops: Ops {
-        list: true,
-        show: true,
-        create: true,
-        update: true,
-        bulk_update: true,
-        bulk_delete: true,
-        delete: true,
-    },
+    parents: &[Parent::new(
+        "organizations",
+        "organizations",
+        "organization_id",
+    )],
+    ops: Ops::ALL,
     window_days: None,
     max_page: None,
     hooks: &PasswordHooks,
 };
-
-const fn unmodelled(name: &'static str, show_only: bool) -> Include {
-    Include {
-        name,
-        target: IncludeTarget::Unmodelled,
-        show_only,
-    }
-}
 
 /// `recent-versions`: earlier secrets of a password, without their values
 /// (reached through `include=recent_versions`; not routed on its own).
@@ -583,32 +567,6 @@ pub async fn refresh_embedded_names(
             .push(" AND (cached_resource_name IS NULL OR cached_resource_name <> ")
             .bind(name)
             .push(")");
-        tx.execute(&sql).await?;
-    }
-    Ok(())
-}
-
-/// Deletes the passwords embedded in records `ids` of `resource`, which are being deleted.
-pub async fn delete_embedded(
-    tx: &mut Tx,
-    scope: Scope,
-    resource: &Resource,
-    ids: &[i64],
-) -> Result<()> {
-    let Some((kind, _)) = EMBEDDABLE
-        .iter()
-        .find(|(_, route)| *route == resource.route)
-    else {
-        return Ok(());
-    };
-    for chunk in ids.chunks(500) {
-        let mut sql = tx.sql();
-        sql.push("DELETE FROM passwords WHERE account_id = ")
-            .bind(scope.account_id())
-            .push(" AND resource_type = ")
-            .bind(*kind)
-            .push(" AND resource_id IN ")
-            .bind_list(chunk.iter().copied());
         tx.execute(&sql).await?;
     }
     Ok(())

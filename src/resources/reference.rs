@@ -142,11 +142,7 @@ pub static REGIONS: Resource = Resource {
         },
         show_only: false,
     }],
-    parents: &[Parent {
-        route: "countries",
-        table: "countries",
-        field: "country_id",
-    }],
+    parents: &[Parent::new("countries", "countries", "country_id")],
     ..global(
         "regions",
         "regions",

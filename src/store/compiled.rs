@@ -8,7 +8,7 @@ use crate::clock::{parse_range_bound, RangeEnd};
 use crate::error::{Error, Result};
 use crate::jsonapi::parse_bool;
 use crate::jsonapi::query::{split_list, FilterMode, QueryParams};
-use crate::resources::{Filter, FilterHow, Include, Kind, Resource, Scoping, Sort, ALL};
+use crate::resources::{Filter, FilterHow, Include, Kind, Parent, Resource, Scoping, Sort, ALL};
 
 /// One resource, ready to serve.
 #[derive(Debug)]
@@ -239,8 +239,11 @@ impl Compiled {
         if let (Scoping::Account, Some(account)) = (self.def.scoping, selection.account) {
             sql.push(" AND t.account_id = ").bind(account);
         }
-        if let Some((column, id)) = selection.parent {
-            sql.push(" AND t.").push(column).push(" = ").bind(id);
+        if let Some((parent, id)) = selection.parent {
+            sql.push(" AND t.").push(parent.field).push(" = ").bind(id);
+            if let Some(kind) = parent.kind {
+                sql.push(" AND t.resource_type = ").bind(kind);
+            }
         }
         if let Some(days) = self.def.window_days {
             let since = crate::clock::now_millis() - days * 86_400_000;
@@ -325,8 +328,8 @@ impl Compiled {
 pub struct Selection<'a> {
     /// The caller's account (ignored for global reference data).
     pub account: Option<i64>,
-    /// On a nested route: the child's parent column and the parent id.
-    pub parent: Option<(&'a str, i64)>,
+    /// On a nested route: the parent and its id.
+    pub parent: Option<(&'a Parent, i64)>,
     /// Compiled `filter[...]` conditions.
     pub conditions: &'a [Condition],
 }
@@ -425,7 +428,7 @@ fn parse_filter_value(parameter: &str, value: &str, kind: Kind) -> Result<Arg> {
             .ok_or_else(|| {
                 Error::bad_parameter(parameter, format!("{value:?} is not a date or time"))
             }),
-        Kind::Text | Kind::Date => Ok(Arg::from(value)),
+        Kind::Text | Kind::Date | Kind::Json => Ok(Arg::from(value)),
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::compiled::{Compiled, Condition, Page, Selection};
+use super::dependents::Removed;
 use super::{Arg, Cell, Scope, Store, Tx, Values};
 use crate::activity::{self, Action, Entry};
 use crate::clock::now_millis;
@@ -92,7 +93,7 @@ impl Store {
         &self,
         scope: Scope,
         compiled: &Compiled,
-        parent: Option<(&str, i64)>,
+        parent: Option<(&Parent, i64)>,
         conditions: &[Condition],
         page: &Page<'_>,
     ) -> Result<ListPage> {
@@ -119,7 +120,7 @@ impl Store {
         scope: Scope,
         compiled: &Compiled,
         id: i64,
-        parent: Option<(&str, i64)>,
+        parent: Option<(&Parent, i64)>,
     ) -> Result<Option<Record>> {
         let mut sql = self.sql();
         sql.push("SELECT ")
@@ -160,7 +161,7 @@ impl Store {
         &self,
         scope: Scope,
         compiled: &Compiled,
-        parent: Option<(&str, i64)>,
+        parent: Option<(&Parent, i64)>,
         conditions: &[Condition],
     ) -> Result<Vec<i64>> {
         let mut sql = self.sql();
@@ -274,7 +275,7 @@ impl Store {
         scope: Scope,
         compiled: &Compiled,
         env: WriteEnv<'_>,
-        parent: Option<(&str, i64)>,
+        parent: Option<(&Parent, i64)>,
         mut items: Vec<(String, i64, Values)>,
     ) -> Result<Vec<Record>> {
         let def = compiled.def;
@@ -355,15 +356,16 @@ impl Store {
         Ok(records)
     }
 
-    /// Deletes records, all or none, and returns them as they were.
+    /// Deletes records, all or none, with what hangs off them; returns them as
+    /// they were, and the blobs to remove once the delete has committed.
     pub async fn delete(
         &self,
         scope: Scope,
         compiled: &Compiled,
         env: WriteEnv<'_>,
-        parent: Option<(&str, i64)>,
+        parent: Option<(&Parent, i64)>,
         ids: Vec<(String, i64)>,
-    ) -> Result<Vec<Record>> {
+    ) -> Result<(Vec<Record>, Removed)> {
         let def = compiled.def;
         let mut tx = self.begin().await?;
         existing(&mut tx, scope, compiled, parent, &ids).await?;
@@ -372,6 +374,7 @@ impl Store {
         unique_ids.dedup();
         def.hooks.before_delete(&mut tx, scope, &unique_ids).await?;
         let records = fetch_in(&mut tx, compiled, Some(scope.account_id()), &unique_ids).await?;
+        let removed = super::dependents::delete(&mut tx, scope, def.log_name, &unique_ids).await?;
         for chunk in unique_ids.chunks(CHUNK) {
             let mut sql = tx.sql();
             sql.push("DELETE FROM ").push(def.table);
@@ -379,7 +382,6 @@ impl Store {
             sql.push(" AND id IN ").bind_list(chunk.iter().copied());
             tx.execute(&sql).await?;
         }
-        crate::resources::passwords::delete_embedded(&mut tx, scope, def, &unique_ids).await?;
         log(
             &mut tx,
             scope,
@@ -391,7 +393,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(records)
+        Ok((records, removed))
     }
 
     /// Loads what `includes` name for `records`, one query per include.
@@ -414,10 +416,17 @@ impl Store {
                         set.links.insert((r.id, include.name), Vec::new());
                     }
                 }
-                IncludeTarget::HasMany {
-                    resource,
-                    foreign_key,
-                } => {
+                IncludeTarget::HasMany { .. } | IncludeTarget::Polymorphic { .. } => {
+                    let (resource, foreign_key, owner_kind) = match include.target {
+                        IncludeTarget::HasMany {
+                            resource,
+                            foreign_key,
+                        } => (resource, foreign_key, None),
+                        IncludeTarget::Polymorphic { resource } => {
+                            (resource, "resource_id", Some(compiled.def.log_name))
+                        }
+                        _ => unreachable!("matched above"),
+                    };
                     let target = catalog.get(resource);
                     let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
                     let fk_index = resource
@@ -441,6 +450,9 @@ impl Store {
                                 ..Selection::default()
                             },
                         );
+                        if let Some(kind) = owner_kind {
+                            sql.push(" AND t.resource_type = ").bind(kind);
+                        }
                         sql.push(" AND t.")
                             .push(foreign_key)
                             .push(" IN ")
@@ -521,7 +533,7 @@ async fn existing(
     tx: &mut Tx,
     scope: Scope,
     compiled: &Compiled,
-    parent: Option<(&str, i64)>,
+    parent: Option<(&Parent, i64)>,
     ids: &[(String, i64)],
 ) -> Result<()> {
     let mut found = BTreeSet::new();

@@ -9,6 +9,7 @@
 mod accounts;
 pub mod compiled;
 mod crud;
+pub mod dependents;
 mod migrate;
 mod sql;
 mod vault;

@@ -221,7 +221,7 @@ where
                 Kind::Int | Kind::IdString | Kind::Timestamp => row
                     .try_get::<Option<i64>, _>(i)?
                     .map_or(Cell::Null, Cell::Int),
-                Kind::Text | Kind::Date => row
+                Kind::Text | Kind::Date | Kind::Json => row
                     .try_get::<Option<String>, _>(i)?
                     .map_or(Cell::Null, Cell::Text),
                 Kind::Bool => row

@@ -1,0 +1,255 @@
+//! `documents` (seed sections "Documents" and "Copilot Smart Assist"). The
+//! reference gives only PATCH; Mortar serves the whole resource (list, show,
+//! create, delete, nested under organizations too), as MSPs expect.
+//!
+//! Content is HTML, cleaned of scripts and event handlers on write. Every
+//! change of the name or content keeps the previous revision
+//! (`include=recent_versions`); showing a document notes `last-viewed-at`;
+//! `expires-on` feeds a "Document expiration".
+
+use super::expirations::{self, Source};
+use super::owned::{
+    self, ARCHIVED, MY_GLUE, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL,
+    RESTRICTED,
+};
+use super::{
+    AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Kind, Ops, Parent,
+    Resource, Scoping, Sort, WriteContext,
+};
+use crate::clock::now_millis;
+use crate::error::Result;
+use crate::store::{Arg, Scope, Store};
+
+const EXPIRY: &[Source] = &[Source {
+    column: "expires_on",
+    kind: Kind::Date,
+    description: "Document expiration",
+}];
+
+/// `documents`, also under `/organizations/:id/relationships/documents`.
+pub static DOCUMENTS: Resource = Resource {
+    kind: "documents",
+    route: "documents",
+    table: "documents",
+    log_name: "Document",
+    title_field: "name",
+    organization_column: Some("organization_id"),
+    scoping: Scoping::Account,
+    fields: &[
+        ORGANIZATION_ID,
+        ORGANIZATION_NAME,
+        RESOURCE_URL,
+        RESTRICTED,
+        MY_GLUE,
+        Field::column("name", "t.name", Kind::Text).required(),
+        Field::column("content", "t.content", Kind::Text).long_text(),
+        ARCHIVED,
+        Field::column("public", "t.is_public", Kind::Bool)
+            .stored_in("is_public")
+            .not_null(),
+        Field::column("is_uploaded", "t.is_uploaded", Kind::Bool)
+            .create_only()
+            .not_null(),
+        Field::column("document_folder_id", "t.document_folder_id", Kind::Int).create_only(),
+        // Mortar has no document folders yet: the folder path is empty.
+        Field::computed("folder_name", "'[]'", Kind::Json),
+        Field::computed("user_id", "CAST(NULL AS BIGINT)", Kind::Int),
+        Field::computed("published_by", "CAST(NULL AS BIGINT)", Kind::Int),
+        Field::column("published_at", "t.published_at", Kind::Timestamp),
+        Field::computed("support_office_online", "FALSE", Kind::Bool),
+        Field::computed(
+            "office_online_resource_url",
+            "CAST(NULL AS TEXT)",
+            Kind::Text,
+        ),
+        Field::computed("last_viewed_at", "t.last_viewed_at", Kind::Timestamp),
+        Field::column("expires_on", "t.expires_on", Kind::Date),
+        Field::computed(
+            "related_items_count",
+            "(SELECT COUNT(*) FROM related_items ri WHERE ri.account_id = t.account_id \
+             AND ri.resource_type = 'Document' AND ri.resource_id = t.id)",
+            Kind::Int,
+        ),
+        Field::computed("updated_by", "t.updated_by", Kind::Int),
+        Field::computed("updater_name", "CAST(NULL AS TEXT)", Kind::Text),
+        Field::computed("updater_path", "CAST(NULL AS TEXT)", Kind::Text),
+        Field::computed("revision", "t.revision", Kind::Int),
+        Field::created_at(),
+        Field::updated_at(),
+    ],
+    joins: &[ORGANIZATION_JOIN],
+    filters: &[
+        Filter::exact("id", "t.id", Kind::Int),
+        Filter::exact("name", "t.name", Kind::Text),
+        Filter::exact("organization_id", "t.organization_id", Kind::Int),
+        Filter::exact("archived", "t.archived", Kind::Bool),
+    ],
+    sorts: &[Sort::on("expires_on", "t.expires_on")],
+    includes: &[
+        Include {
+            name: "recent_versions",
+            target: IncludeTarget::HasMany {
+                resource: &DOCUMENT_VERSIONS,
+                foreign_key: "document_id",
+            },
+            show_only: true,
+        },
+        owned::ATTACHMENTS,
+        owned::PASSWORDS,
+        owned::RELATED_ITEMS,
+    ],
+    parents: &[Parent::new(
+        "organizations",
+        "organizations",
+        "organization_id",
+    )],
+    ops: Ops::ALL,
+    window_days: None,
+    max_page: None,
+    hooks: &DocumentHooks,
+};
+
+/// Earlier revisions of a document (reached through `include=recent_versions`).
+pub static DOCUMENT_VERSIONS: Resource = Resource {
+    kind: "recent-versions",
+    route: "document_versions",
+    table: "document_versions",
+    log_name: "DocumentVersion",
+    title_field: "name",
+    organization_column: None,
+    scoping: Scoping::Account,
+    fields: &[
+        Field::computed("document_id", "t.document_id", Kind::Int),
+        Field::computed("revision", "t.revision", Kind::Int),
+        Field::computed("name", "t.name", Kind::Text),
+        Field::computed("content", "t.content", Kind::Text),
+        Field::computed("api_key_id", "t.api_key_id", Kind::Int),
+        Field::created_at(),
+    ],
+    joins: &[],
+    filters: &[],
+    sorts: &[],
+    includes: &[],
+    parents: &[],
+    ops: Ops {
+        list: false,
+        show: false,
+        ..Ops::READ_ONLY
+    },
+    window_days: None,
+    max_page: None,
+    hooks: &super::NoHooks,
+};
+
+/// HTML cleaning, revisions, views and expirations.
+pub struct DocumentHooks;
+
+/// `content` without scripts, event handlers or `javascript:` links.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::clean(html)
+}
+
+impl Hooks for DocumentHooks {
+    fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            if let Some(Arg::Text(Some(html))) = ctx.values.get("content").cloned() {
+                ctx.values.set("content", Arg::from(sanitize_html(&html)));
+            }
+            ctx.values
+                .set("updated_by", Arg::from(ctx.env.actor.key_id));
+            let Some(id) = ctx.id else {
+                return Ok(());
+            };
+            if ctx.values.get("content").is_none() && ctx.values.get("name").is_none() {
+                return Ok(());
+            }
+            let mut sql = ctx.tx.sql();
+            sql.push("SELECT name, content, revision FROM documents WHERE account_id = ")
+                .bind(ctx.scope.account_id())
+                .push(" AND id = ")
+                .bind(id);
+            let Some(row) = ctx
+                .tx
+                .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Int])
+                .await?
+                .pop()
+            else {
+                return Ok(());
+            };
+            let (name, content) = (
+                row[0].as_str().map(str::to_string),
+                row[1].as_str().map(str::to_string),
+            );
+            let changed = |column: &str, old: &Option<String>| match ctx.values.get(column) {
+                Some(Arg::Text(new)) => new != old,
+                _ => false,
+            };
+            if !changed("content", &content) && !changed("name", &name) {
+                return Ok(());
+            }
+            let revision = row[2].as_i64().unwrap_or(1);
+            let now = now_millis();
+            let mut sql = ctx.tx.sql();
+            sql.push(
+                "INSERT INTO document_versions (account_id, document_id, revision, name, content, \
+                 api_key_id, created_at, updated_at) VALUES (",
+            )
+            .bind(ctx.scope.account_id())
+            .push(", ")
+            .bind(id)
+            .push(", ")
+            .bind(revision)
+            .push(", ")
+            .bind(name)
+            .push(", ")
+            .bind(content)
+            .push(", ")
+            .bind(ctx.env.actor.key_id)
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(")");
+            ctx.tx.execute(&sql).await?;
+            ctx.values.set("revision", Arg::from(revision + 1));
+            Ok(())
+        })
+    }
+
+    fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(expirations::refresh(
+            ctx.tx, ctx.scope, &DOCUMENTS, ctx.id, EXPIRY,
+        ))
+    }
+
+    fn shown<'a>(&'a self, store: &'a Store, scope: Scope, id: i64) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut sql = store.sql();
+            sql.push("UPDATE documents SET last_viewed_at = ")
+                .bind(now_millis())
+                .push(" WHERE account_id = ")
+                .bind(scope.account_id())
+                .push(" AND id = ")
+                .bind(id);
+            store.execute(&sql).await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_and_handlers_are_removed_from_content() {
+        let clean = sanitize_html(
+            "<p onclick=\"steal()\">Reboot <b>nightly</b></p><script>alert(1)</script>\
+             <a href=\"javascript:alert(1)\">x</a>",
+        );
+        assert!(clean.contains("<b>nightly</b>"), "{clean}");
+        assert!(!clean.contains("script"), "{clean}");
+        assert!(!clean.contains("onclick"), "{clean}");
+        assert!(!clean.contains("javascript"), "{clean}");
+    }
+}

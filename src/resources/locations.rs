@@ -1,0 +1,193 @@
+//! `locations` (seed section "Locations"): a client's sites, with country and
+//! region from the reference data.
+//!
+//! A region must belong to the location's country; phone and fax are kept as
+//! digits with a formatted twin; at most one location of an organization is
+//! primary (marking one clears the others).
+
+use super::contacts::{format_phone, strip_phone};
+use super::owned::{
+    self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
+};
+use super::{
+    AfterWrite, BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Parent, Resource, Scoping, Sort,
+    WriteContext,
+};
+use crate::error::{Error, Result};
+use crate::store::{Arg, Cell};
+
+/// `locations`, also under `/organizations/:id/relationships/locations`.
+pub static LOCATIONS: Resource = Resource {
+    kind: "locations",
+    route: "locations",
+    table: "locations",
+    log_name: "Location",
+    title_field: "name",
+    organization_column: Some("organization_id"),
+    scoping: Scoping::Account,
+    fields: &[
+        ORGANIZATION_ID,
+        ORGANIZATION_NAME,
+        RESOURCE_URL,
+        Field::column("name", "t.name", Kind::Text).required(),
+        Field::column("primary", "t.primary_location", Kind::Bool)
+            .stored_in("primary_location")
+            .not_null(),
+        Field::column("address_1", "t.address_1", Kind::Text),
+        Field::column("address_2", "t.address_2", Kind::Text),
+        Field::column("city", "t.city", Kind::Text),
+        Field::column("postal_code", "t.postal_code", Kind::Text).max_len(32),
+        Field::column("region_id", "t.region_id", Kind::Int).references_global("regions"),
+        Field::computed("region_name", "r.name", Kind::Text),
+        Field::column("country_id", "t.country_id", Kind::Int).references_global("countries"),
+        Field::computed("country_name", "co.name", Kind::Text),
+        Field::column("phone", "t.phone", Kind::Text).max_len(64),
+        Field::column("fax", "t.fax", Kind::Text).max_len(64),
+        Field::computed("formatted_phone", "t.formatted_phone", Kind::Text),
+        Field::computed("formatted_fax", "t.formatted_fax", Kind::Text),
+        Field::column("notes", "t.notes", Kind::Text).long_text(),
+        RESTRICTED,
+        Field::created_at(),
+        Field::updated_at(),
+    ],
+    joins: &[
+        ORGANIZATION_JOIN,
+        Join {
+            alias: "r",
+            sql: "LEFT JOIN regions r ON r.id = t.region_id",
+        },
+        Join {
+            alias: "co",
+            sql: "LEFT JOIN countries co ON co.id = t.country_id",
+        },
+    ],
+    filters: &[
+        Filter::exact("id", "t.id", Kind::Int),
+        Filter::exact("name", "t.name", Kind::Text),
+        Filter::exact("city", "t.city", Kind::Text),
+        Filter::exact("region_id", "t.region_id", Kind::Int),
+        Filter::exact("country_id", "t.country_id", Kind::Int),
+        Filter::exact("organization_id", "t.organization_id", Kind::Int),
+        Filter::unmatched("psa_id", Some("psa_integration_type"), &[]),
+        Filter::unmatched(
+            "psa_integration_type",
+            None,
+            super::organizations::PSA_INTEGRATION_TYPES,
+        ),
+    ],
+    sorts: &[Sort::on("primary", "t.primary_location")],
+    includes: &[
+        owned::unmodelled("adapters_resources", false),
+        owned::ATTACHMENTS,
+        owned::PASSWORDS,
+        owned::unmodelled("user_resource_accesses", false),
+        owned::unmodelled("group_resource_accesses", false),
+        owned::unmodelled("recent_versions", true),
+        owned::RELATED_ITEMS,
+        owned::unmodelled("authorized_users", true),
+    ],
+    parents: &[Parent::new(
+        "organizations",
+        "organizations",
+        "organization_id",
+    )],
+    ops: Ops::ALL,
+    window_days: None,
+    max_page: None,
+    hooks: &LocationHooks,
+};
+
+/// Phone formatting, region-in-country and the one primary location.
+pub struct LocationHooks;
+
+impl Hooks for LocationHooks {
+    fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            for (column, formatted) in [("phone", "formatted_phone"), ("fax", "formatted_fax")] {
+                if let Some(Arg::Text(value)) = ctx.values.get(column).cloned() {
+                    let digits = value.map(|v| strip_phone(&v)).filter(|d| !d.is_empty());
+                    ctx.values.set(column, Arg::from(digits.clone()));
+                    ctx.values
+                        .set(formatted, Arg::from(digits.as_deref().map(format_phone)));
+                }
+            }
+            let given_region = ctx.values.get("region_id").cloned();
+            let given_country = ctx.values.get("country_id").cloned();
+            if given_region.is_none() && given_country.is_none() {
+                return Ok(());
+            }
+            // The other half of the pair may come from the stored record.
+            let (mut region, mut country) = (None, None);
+            if let Some(id) = ctx.id {
+                let mut sql = ctx.tx.sql();
+                sql.push("SELECT region_id, country_id FROM locations WHERE account_id = ")
+                    .bind(ctx.scope.account_id())
+                    .push(" AND id = ")
+                    .bind(id);
+                if let Some(row) = ctx.tx.fetch(&sql, &[Kind::Int, Kind::Int]).await?.pop() {
+                    region = row[0].as_i64();
+                    country = row[1].as_i64();
+                }
+            }
+            if let Some(arg) = &given_region {
+                region = arg.as_i64();
+            }
+            if let Some(arg) = &given_country {
+                country = arg.as_i64();
+            }
+            let Some(region) = region else {
+                return Ok(());
+            };
+            let mut sql = ctx.tx.sql();
+            sql.push("SELECT country_id FROM regions WHERE id = ")
+                .bind(region);
+            let owner = ctx
+                .tx
+                .fetch(&sql, &[Kind::Int])
+                .await?
+                .pop()
+                .and_then(|r| r[0].as_i64());
+            match (owner, country) {
+                // An unknown region is reported by the reference check.
+                (None, _) => Ok(()),
+                (Some(owner), Some(country)) if owner != country => Err(Error::invalid(
+                    format!("{}/region-id", ctx.pointer),
+                    format!("region {region} is not in country {country}"),
+                )),
+                (Some(owner), None) => {
+                    // A region alone implies its country.
+                    ctx.values.set("country_id", Arg::from(owner));
+                    Ok(())
+                }
+                _ => Ok(()),
+            }
+        })
+    }
+
+    fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let (tx, scope, id) = (ctx.tx, ctx.scope, ctx.id);
+            let mut sql = tx.sql();
+            sql.push("SELECT organization_id, primary_location FROM locations WHERE account_id = ")
+                .bind(scope.account_id())
+                .push(" AND id = ")
+                .bind(id);
+            let Some(row) = tx.fetch(&sql, &[Kind::Int, Kind::Bool]).await?.pop() else {
+                return Ok(());
+            };
+            if !matches!(row[1], Cell::Bool(true) | Cell::Int(1)) {
+                return Ok(());
+            }
+            let mut sql = tx.sql();
+            sql.push("UPDATE locations SET primary_location = FALSE WHERE account_id = ")
+                .bind(scope.account_id())
+                .push(" AND organization_id = ")
+                .bind(row[0].as_i64())
+                .push(" AND id <> ")
+                .bind(id)
+                .push(" AND primary_location = TRUE");
+            tx.execute(&sql).await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,106 @@
+//! Records that hang off another record by `resource_type` + `resource_id`
+//! (embedded passwords, attachments, related items, expirations) and go when
+//! it goes. Rows owned through a foreign key (interfaces of a configuration,
+//! everything of an organization) cascade in the schema instead.
+
+use super::{Scope, Tx};
+use crate::error::Result;
+use crate::resources::Kind;
+
+/// Largest id list bound into one statement.
+const CHUNK: usize = 500;
+
+/// What a delete leaves to do once its transaction has committed.
+#[derive(Debug, Default)]
+pub struct Removed {
+    /// Blob keys of the attachments deleted with the records.
+    pub blobs: Vec<String>,
+}
+
+/// Deletes what belongs to records `ids` of the class-style type `kind`
+/// (`Configuration`, `Organization`, ...), in the caller's transaction.
+pub async fn delete(tx: &mut Tx, scope: Scope, kind: &str, ids: &[i64]) -> Result<Removed> {
+    let mut removed = Removed::default();
+    let account = scope.account_id();
+    for chunk in ids.chunks(CHUNK) {
+        if kind == "Organization" {
+            // Everything of an organization cascades in the schema; only the
+            // attachment blobs need collecting before their rows go.
+            let mut sql = tx.sql();
+            sql.push("SELECT blob_key FROM attachments WHERE account_id = ")
+                .bind(account)
+                .push(" AND organization_id IN ")
+                .bind_list(chunk.iter().copied());
+            collect_blobs(tx, &sql, &mut removed).await?;
+        } else if kind != "Password" {
+            let mut sql = tx.sql();
+            sql.push("SELECT id FROM passwords WHERE account_id = ")
+                .bind(account)
+                .push(" AND resource_type = ")
+                .bind(kind)
+                .push(" AND resource_id IN ")
+                .bind_list(chunk.iter().copied());
+            let embedded: Vec<i64> = tx
+                .fetch(&sql, &[Kind::Int])
+                .await?
+                .iter()
+                .filter_map(|r| r[0].as_i64())
+                .collect();
+            if !embedded.is_empty() {
+                let nested = Box::pin(delete(tx, scope, "Password", &embedded)).await?;
+                removed.blobs.extend(nested.blobs);
+                for inner in embedded.chunks(CHUNK) {
+                    let mut sql = tx.sql();
+                    sql.push("DELETE FROM passwords WHERE account_id = ")
+                        .bind(account)
+                        .push(" AND id IN ")
+                        .bind_list(inner.iter().copied());
+                    tx.execute(&sql).await?;
+                }
+            }
+        }
+        let mut sql = tx.sql();
+        sql.push("SELECT blob_key FROM attachments WHERE account_id = ")
+            .bind(account)
+            .push(" AND resource_type = ")
+            .bind(kind)
+            .push(" AND resource_id IN ")
+            .bind_list(chunk.iter().copied());
+        collect_blobs(tx, &sql, &mut removed).await?;
+        for table in ["attachments", "expirations"] {
+            let mut sql = tx.sql();
+            sql.push("DELETE FROM ")
+                .push(table)
+                .push(" WHERE account_id = ")
+                .bind(account)
+                .push(" AND resource_type = ")
+                .bind(kind)
+                .push(" AND resource_id IN ")
+                .bind_list(chunk.iter().copied());
+            tx.execute(&sql).await?;
+        }
+        let mut sql = tx.sql();
+        sql.push("DELETE FROM related_items WHERE account_id = ")
+            .bind(account)
+            .push(" AND ((resource_type = ")
+            .bind(kind)
+            .push(" AND resource_id IN ")
+            .bind_list(chunk.iter().copied())
+            .push(") OR (destination_type = ")
+            .bind(kind)
+            .push(" AND destination_id IN ")
+            .bind_list(chunk.iter().copied())
+            .push("))");
+        tx.execute(&sql).await?;
+    }
+    Ok(removed)
+}
+
+async fn collect_blobs(tx: &mut Tx, sql: &super::Sql, removed: &mut Removed) -> Result<()> {
+    for row in tx.fetch(sql, &[Kind::Text]).await? {
+        if let Some(key) = row[0].as_str() {
+            removed.blobs.push(key.to_string());
+        }
+    }
+    Ok(())
+}
