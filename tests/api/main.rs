@@ -2,12 +2,16 @@
 
 mod helpers;
 
+mod cascade;
 mod catalog;
 mod cli;
 mod conventions;
+mod documents;
+mod domains;
 mod logs;
 mod organizations;
 mod reference;
+mod related_items;
 mod schema;
 mod tenancy;
 mod vault;

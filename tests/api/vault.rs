@@ -580,6 +580,92 @@ async fn embedded_passwords_need_both_resource_fields(app: TestApp) {
     assert_eq!(status, 422, "password is required on create");
 }
 
+async fn embedded_passwords_follow_their_record(app: TestApp) {
+    let org = owner_org(&app).await;
+    let frog = app
+        .create("/organizations", json!({"name": "Happy Frog"}))
+        .await;
+    let ct = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let server = app
+        .create(
+            "/configurations",
+            json!({"organization-id": org, "name": "fw01", "configuration-type-id": ct}),
+        )
+        .await;
+    let (id, body) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "fw01 admin", "password": "p",
+               "resource-type": "Configuration", "resource-id": server.to_string()}),
+    )
+    .await;
+    let attributes = &body["data"]["attributes"];
+    assert_eq!(attributes["resource-id"], server);
+    assert_eq!(attributes["resource-type"], "Configuration");
+    assert_eq!(attributes["cached-resource-type-name"], "Configuration");
+    assert_eq!(attributes["cached-resource-name"], "fw01");
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": frog, "name": "x", "password": "p", "resource-type": "Configuration", "resource-id": server}}}),
+        )
+        .await;
+    assert_eq!(
+        status, 422,
+        "the record must be in the password's organization: {body}"
+    );
+    assert_eq!(
+        body["errors"][0]["source"]["pointer"],
+        "/data/attributes/resource-id"
+    );
+
+    let (_, body) = app
+        .get(&format!("/configurations/{server}?include=passwords"))
+        .await;
+    assert_eq!(
+        body["data"]["relationships"]["passwords"]["data"][0]["id"],
+        id.to_string()
+    );
+    let included = &body["included"][0]["attributes"];
+    assert_eq!(included["name"], "fw01 admin");
+    assert!(
+        included.get("password").is_none(),
+        "includes carry no secrets"
+    );
+
+    // Renaming the record renames the cached name, and filters follow.
+    app.send(
+        Method::PATCH,
+        &format!("/configurations/{server}"),
+        json!({"data": {"type": "configurations", "attributes": {"name": "fw01-edge"}}}),
+    )
+    .await;
+    let (_, body) = app
+        .get("/passwords?filter[cached_resource_name]=fw01-edge")
+        .await;
+    assert_eq!(body["meta"]["total-count"], 1);
+    assert_eq!(body["data"][0]["id"], id.to_string());
+
+    // Contacts, locations, domains and documents hold passwords too.
+    let contact = app
+        .create(
+            "/contacts",
+            json!({"organization-id": org, "first-name": "Rob", "last-name": "Storts"}),
+        )
+        .await;
+    let (_, body) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "VPN", "password": "p", "resource-type": "Contact", "resource-id": contact}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["attributes"]["cached-resource-name"],
+        "Rob Storts"
+    );
+}
+
 async fn other_accounts_cannot_reach_passwords(app: TestApp) {
     let org = owner_org(&app).await;
     let secret = unique_secret("tenant");
@@ -833,6 +919,7 @@ crate::api_tests!(
     otp_secrets_give_current_codes,
     passwords_filter_sort_and_count_in_categories,
     embedded_passwords_need_both_resource_fields,
+    embedded_passwords_follow_their_record,
     other_accounts_cannot_reach_passwords,
     the_generator_draws_passwords_to_order,
     a_missing_or_wrong_master_key_refuses_to_start,
