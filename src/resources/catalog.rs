@@ -60,7 +60,7 @@ pub static ORGANIZATION_STATUSES: Resource = named(
     &[NAME, CREATED, UPDATED],
 );
 
-/// `configuration-types`; `kind` is Mortar's source of a configuration's
+/// `configuration-types`, with `configurations-count`; `kind` is Mortar's source of a configuration's
 /// `configuration-type-kind` (the reference shows that attribute but not where it comes from).
 pub static CONFIGURATION_TYPES: Resource = named(
     "configuration-types",
@@ -69,6 +69,11 @@ pub static CONFIGURATION_TYPES: Resource = named(
     &[
         NAME,
         Field::column("kind", "t.kind", Kind::Text).max_len(64),
+        Field::computed(
+            "configurations_count",
+            "(SELECT COUNT(*) FROM configurations c WHERE c.configuration_type_id = t.id)",
+            Kind::Int,
+        ),
         CREATED,
         UPDATED,
     ],

@@ -120,15 +120,31 @@ pub fn data_items(body: &Value, resource: &Resource, many: bool) -> Result<(Vec<
                 )),
             }
         }
-        items.push(Item {
-            pointer,
-            object: object.clone(),
-        });
+        let mut object = object.clone();
+        hoist_json_attributes(resource, &mut object);
+        items.push(Item { pointer, object });
     }
     if problems.is_empty() {
         Ok((items, is_array))
     } else {
         Err(Error::Invalid(problems))
+    }
+}
+
+/// Moves JSON attributes sent beside `attributes` into it: the reference's
+/// parameter tables place contact emails and phones at `data[contact_emails]`
+/// while its examples put them inside `attributes`; both are accepted.
+fn hoist_json_attributes(resource: &Resource, object: &mut Map<String, Value>) {
+    for field in resource.fields.iter().filter(|f| f.kind == Kind::Json) {
+        let Some(value) = object.remove(field.name) else {
+            continue;
+        };
+        let attributes = object
+            .entry("attributes")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(map) = attributes {
+            map.entry(field.name.to_string()).or_insert(value);
+        }
     }
 }
 

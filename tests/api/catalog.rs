@@ -70,11 +70,25 @@ async fn password_categories_count_passwords(app: TestApp) {
     assert_eq!(body["data"][0]["attributes"]["passwords-count"], 0);
 }
 
-async fn configuration_types_carry_a_kind(app: TestApp) {
+async fn configuration_types_carry_a_kind_and_count_configurations(app: TestApp) {
     let (_, body) = app
         .get("/configuration_types?filter[name]=Managed Server")
         .await;
     assert_eq!(body["data"][0]["attributes"]["kind"], "server");
+    assert_eq!(body["data"][0]["attributes"]["configurations-count"], 0);
+    let ct = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let org = app.catalog_id("/organizations", "Acme IT").await;
+    for name in ["dc01", "dc02"] {
+        app.create(
+            "/configurations",
+            json!({"organization-id": org, "name": name, "configuration-type-id": ct}),
+        )
+        .await;
+    }
+    let (_, body) = app.get(&format!("/configuration_types/{ct}")).await;
+    assert_eq!(body["data"]["attributes"]["configurations-count"], 2);
 }
 
 async fn models_nest_under_manufacturers_with_bulk_create(app: TestApp) {
@@ -216,7 +230,7 @@ async fn models_bulk_update_moves_them(app: TestApp) {
 crate::api_tests!(
     every_catalog_creates_shows_updates_and_filters_by_name,
     password_categories_count_passwords,
-    configuration_types_carry_a_kind,
+    configuration_types_carry_a_kind_and_count_configurations,
     models_nest_under_manufacturers_with_bulk_create,
     models_bulk_update_moves_them,
 );
