@@ -268,3 +268,15 @@ CREATE INDEX expirations_resource_name ON expirations (account_id, resource_name
 CREATE INDEX expirations_description ON expirations (account_id, description);
 CREATE INDEX expirations_created ON expirations (account_id, created_at);
 CREATE INDEX expirations_updated ON expirations (account_id, updated_at);
+
+-- Indexes that earlier tables lacked for filters and sorts they serve.
+CREATE INDEX passwords_resource_id ON passwords (account_id, resource_id);
+CREATE INDEX activity_log_resource_id ON activity_log (account_id, resource_id);
+CREATE INDEX platforms_created ON platforms (created_at);
+CREATE INDEX platforms_updated ON platforms (updated_at);
+CREATE INDEX operating_systems_created ON operating_systems (created_at);
+CREATE INDEX operating_systems_updated ON operating_systems (updated_at);
+CREATE INDEX countries_created ON countries (created_at);
+CREATE INDEX countries_updated ON countries (updated_at);
+CREATE INDEX regions_created ON regions (created_at);
+CREATE INDEX regions_updated ON regions (updated_at);

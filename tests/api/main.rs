@@ -8,6 +8,7 @@ mod cli;
 mod conventions;
 mod documents;
 mod domains;
+mod indexes;
 mod logs;
 mod organizations;
 mod reference;

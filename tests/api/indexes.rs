@@ -1,0 +1,125 @@
+//! Every filter, sort and nested route of every resource is served by an
+//! index: one whose leading columns are the column itself, or the account and
+//! the column (the shape every scoped query takes).
+
+use std::collections::BTreeMap;
+
+use mortar::resources::{FilterHow, Kind, Scoping, ALL};
+use mortar::store::Dialect;
+
+use crate::helpers::TestApp;
+
+/// The leading columns of every index, by table.
+async fn index_prefixes(app: &TestApp) -> BTreeMap<String, Vec<Vec<String>>> {
+    let mut sql = app.store.sql();
+    match app.store.dialect() {
+        Dialect::Sqlite => sql.push(
+            "SELECT m.tbl_name, m.name, i.seqno, i.name FROM sqlite_master m \
+             JOIN pragma_index_info(m.name) i WHERE m.type = 'index' ORDER BY m.name, i.seqno",
+        ),
+        Dialect::Postgres => sql.push(
+            "SELECT CAST(tablename AS TEXT), CAST(indexname AS TEXT), CAST(0 AS BIGINT), indexdef FROM pg_indexes \
+             WHERE schemaname = current_schema() ORDER BY indexname",
+        ),
+    };
+    let rows = app
+        .store
+        .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Int, Kind::Text])
+        .await
+        .expect("index list");
+    let mut by_index: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for row in rows {
+        let (table, index) = (
+            row[0].as_str().unwrap().to_string(),
+            row[1].as_str().unwrap().to_string(),
+        );
+        let columns = by_index.entry((table, index)).or_default();
+        let text = row[3].as_str().unwrap_or_default();
+        match app.store.dialect() {
+            Dialect::Sqlite => columns.push(text.to_string()),
+            // `CREATE INDEX x ON s.t USING btree (account_id, name NULLS FIRST)`
+            Dialect::Postgres => {
+                let inner = text
+                    .rsplit_once('(')
+                    .map(|(_, rest)| rest.trim_end_matches(')'))
+                    .unwrap_or_default();
+                columns.extend(
+                    inner
+                        .split(',')
+                        .map(|c| c.split_whitespace().next().unwrap_or_default().to_string()),
+                );
+            }
+        }
+    }
+    let mut out: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+    for ((table, _), columns) in by_index {
+        out.entry(table).or_default().push(columns);
+    }
+    out
+}
+
+fn served(indexes: &[Vec<String>], wanted: &[&str], scoped: bool) -> bool {
+    indexes.iter().any(|columns| {
+        let starts = |prefix: &[&str]| {
+            columns.len() >= prefix.len() && prefix.iter().zip(columns).all(|(a, b)| *a == b)
+        };
+        starts(wanted) || (scoped && starts(&[&["account_id"], wanted].concat()))
+    })
+}
+
+async fn every_filter_sort_and_nested_route_has_an_index(app: TestApp) {
+    let indexes = index_prefixes(&app).await;
+    let mut missing = Vec::new();
+    for resource in ALL {
+        let none = Vec::new();
+        let table_indexes = indexes.get(resource.table).unwrap_or(&none);
+        let scoped = resource.scoping == Scoping::Account;
+        let mut columns: Vec<(&str, Vec<&str>)> = Vec::new();
+        let listed = resource.ops.list;
+        for filter in resource.filters.iter().filter(|_| listed) {
+            if matches!(filter.how, FilterHow::Unmatched { .. }) {
+                continue;
+            }
+            if let Some(column) = filter.expr.strip_prefix("t.") {
+                columns.push(("filter", vec![column]));
+            }
+        }
+        for sort in resource.sorts.iter().filter(|_| listed) {
+            if let Some(column) = sort.expr.strip_prefix("t.") {
+                columns.push(("sort", vec![column]));
+            }
+        }
+        for field in ["name", "created_at", "updated_at"]
+            .into_iter()
+            .filter(|_| listed)
+        {
+            if let Some(column) = resource
+                .field(field)
+                .and_then(|f| f.expr.strip_prefix("t."))
+            {
+                columns.push(("standard sort", vec![column]));
+            }
+        }
+        for parent in resource.parents {
+            match parent.kind {
+                Some(_) => columns.push(("nested route", vec!["resource_type", parent.field])),
+                None => columns.push(("nested route", vec![parent.field])),
+            }
+        }
+        for (what, wanted) in columns {
+            if wanted == ["id"] {
+                continue;
+            }
+            if !served(table_indexes, &wanted, scoped) {
+                missing.push(format!(
+                    "{} {what} on {}",
+                    resource.route,
+                    wanted.join(", ")
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no index serves: {missing:#?}");
+}
+
+crate::api_tests!(every_filter_sort_and_nested_route_has_an_index);
