@@ -23,6 +23,8 @@ use crate::jsonapi::MEDIA_TYPE;
 use crate::resources::input::{attribute_values, data_items, Item, Purpose};
 use crate::resources::{Parent, Resource, Reveal, WriteEnv};
 use crate::store::compiled::Page;
+use crate::files::Journal;
+use crate::store::dependents::Removed;
 use crate::store::{Actor, Authenticated, NewRecord, Record, RecordSet, Values};
 
 /// What every handler needs from the request besides its body.
@@ -77,10 +79,16 @@ impl Ctx {
         self.grant.scope
     }
 
-    fn env(&self) -> WriteEnv<'_> {
+    /// A fresh blob journal for one write; [`settle`] ends it.
+    fn journal(&self) -> Journal {
+        Journal::new(self.state.files.clone())
+    }
+
+    fn env<'a>(&'a self, files: &'a Journal) -> WriteEnv<'a> {
         WriteEnv {
             actor: &self.actor,
             vault: &self.state.vault,
+            files,
         }
     }
 
@@ -88,7 +96,7 @@ impl Ctx {
         QueryParams::parse(self.query.as_deref())
     }
 
-    fn link_base(&self) -> LinkBase {
+    pub(super) fn link_base(&self) -> LinkBase {
         let origin = match (&self.state.public_url, &self.host) {
             (Some(url), _) => url.trim_end_matches('/').to_string(),
             (None, Some(host)) => format!("http://{host}"),
@@ -469,6 +477,41 @@ fn many(
     document(status, json!({ "data": data }))
 }
 
+/// What a store write returns: its records, and the blobs its commit released.
+trait Written {
+    fn into_parts(self) -> (Vec<Record>, Vec<String>);
+}
+
+impl Written for Vec<Record> {
+    fn into_parts(self) -> (Vec<Record>, Vec<String>) {
+        (self, Vec::new())
+    }
+}
+
+impl Written for (Vec<Record>, Removed) {
+    fn into_parts(self) -> (Vec<Record>, Vec<String>) {
+        (self.0, self.1.blobs)
+    }
+}
+
+/// Ends every write: settles its blob journal by the outcome (a failed write
+/// removes the blobs it stored; a committed one removes the blobs of the
+/// attachments it deleted) and hands back the records.
+async fn settle(journal: Journal, outcome: Result<impl Written>) -> Result<Vec<Record>> {
+    match outcome {
+        Ok(written) => {
+            let (records, released) = written.into_parts();
+            journal.release(released);
+            journal.settle(true).await;
+            Ok(records)
+        }
+        Err(error) => {
+            journal.settle(false).await;
+            Err(error)
+        }
+    }
+}
+
 fn require_body(body: Option<Value>) -> Result<Value> {
     body.ok_or_else(|| Error::bad_request("a JSON:API document with data is required"))
 }
@@ -516,11 +559,13 @@ async fn create(
     checked(problems)?;
     ensure_parent(&ctx, parent).await?;
     let compiled = ctx.state.catalog.get(resource);
-    let records = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
-        .create(ctx.grant.scope, compiled, ctx.env(), prepared)
-        .await?;
+        .create(ctx.grant.scope, compiled, ctx.env(&journal), prepared)
+        .await;
+    let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
     if is_array {
         Ok(many(resource, StatusCode::CREATED, &records, &revealed))
@@ -560,17 +605,19 @@ async fn update(
     checked(problems)?;
     ensure_parent(&ctx, parent).await?;
     let compiled = ctx.state.catalog.get(resource);
-    let records = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
         .update(
             ctx.grant.scope,
             compiled,
-            ctx.env(),
+            ctx.env(&journal),
             parent,
             vec![(item.attributes_pointer(), id, values)],
         )
-        .await?;
+        .await;
+    let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
     Ok(single(
         resource,
@@ -636,11 +683,13 @@ async fn bulk_update(
     if items.is_empty() {
         return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
     }
-    let records = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
-        .update(ctx.grant.scope, compiled, ctx.env(), None, items)
-        .await?;
+        .update(ctx.grant.scope, compiled, ctx.env(&journal), None, items)
+        .await;
+    let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
     Ok(many(resource, StatusCode::OK, &records, &revealed))
 }
@@ -695,11 +744,13 @@ async fn bulk_delete(
     if ids.is_empty() {
         return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
     }
-    let (records, _removed) = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
-        .delete(ctx.grant.scope, compiled, ctx.env(), parent, ids)
-        .await?;
+        .delete(ctx.grant.scope, compiled, ctx.env(&journal), parent, ids)
+        .await;
+    let records = settle(journal, outcome).await?;
     Ok(many(resource, StatusCode::OK, &records, &Revealed::new()))
 }
 
@@ -711,15 +762,18 @@ async fn delete_one(
 ) -> Result<Response> {
     ensure_parent(&ctx, parent).await?;
     let compiled = ctx.state.catalog.get(resource);
-    ctx.state
+    let journal = ctx.journal();
+    let outcome = ctx
+        .state
         .store
         .delete(
             ctx.grant.scope,
             compiled,
-            ctx.env(),
+            ctx.env(&journal),
             parent,
             vec![(String::from("/"), id)],
         )
-        .await?;
+        .await;
+    settle(journal, outcome).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

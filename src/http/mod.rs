@@ -39,6 +39,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The password vault.
     pub vault: crate::vault::Vault,
+    /// Attachment contents.
+    pub files: Arc<dyn crate::files::BlobStore>,
 }
 
 /// The API router with its middleware, before path normalisation.

@@ -13,7 +13,7 @@ const CHUNK: usize = 500;
 /// What a delete leaves to do once its transaction has committed.
 #[derive(Debug, Default)]
 pub struct Removed {
-    /// Blob keys of the attachments deleted with the records.
+    /// Blob keys of the attachments deleted (with the records, or as the records).
     pub blobs: Vec<String>,
 }
 
@@ -23,6 +23,16 @@ pub async fn delete(tx: &mut Tx, scope: Scope, kind: &str, ids: &[i64]) -> Resul
     let mut removed = Removed::default();
     let account = scope.account_id();
     for chunk in ids.chunks(CHUNK) {
+        if kind == "Attachment" {
+            // Attachments deleted themselves release their own blobs.
+            let mut sql = tx.sql();
+            sql.push("SELECT blob_key FROM attachments WHERE account_id = ")
+                .bind(account)
+                .push(" AND id IN ")
+                .bind_list(chunk.iter().copied());
+            collect_blobs(tx, &sql, &mut removed).await?;
+            continue;
+        }
         if kind == "Organization" {
             // Everything of an organization cascades in the schema; only the
             // attachment blobs need collecting before their rows go.
