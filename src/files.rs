@@ -211,7 +211,8 @@ impl Journal {
 }
 
 fn lock(list: &Mutex<Vec<String>>) -> std::sync::MutexGuard<'_, Vec<String>> {
-    list.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    list.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -225,7 +226,10 @@ mod tests {
         let key = new_key(7);
         assert!(key.starts_with("7/"));
         store.put(&key, b"hello".to_vec()).await.unwrap();
-        assert_eq!(store.get(&key).await.unwrap().as_deref(), Some(&b"hello"[..]));
+        assert_eq!(
+            store.get(&key).await.unwrap().as_deref(),
+            Some(&b"hello"[..])
+        );
         let leftovers: Vec<_> = std::fs::read_dir(store.root().join("7"))
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -12,10 +12,11 @@ use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusC
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use super::body::read_json;
+use super::body::{read_document, read_json};
 use super::AppState;
 use crate::activity::{self, Action, Entry};
 use crate::error::{Error, Invalid, Result};
+use crate::files::Journal;
 use crate::jsonapi::document::{envelope, included, resource_object, LinkBase};
 use crate::jsonapi::parse_bool;
 use crate::jsonapi::query::{FilterMode, FilterParam, QueryParams};
@@ -23,7 +24,6 @@ use crate::jsonapi::MEDIA_TYPE;
 use crate::resources::input::{attribute_values, data_items, Item, Purpose};
 use crate::resources::{Parent, Resource, Reveal, WriteEnv};
 use crate::store::compiled::Page;
-use crate::files::Journal;
 use crate::store::dependents::Removed;
 use crate::store::{Actor, Authenticated, NewRecord, Record, RecordSet, Values};
 
@@ -96,14 +96,19 @@ impl Ctx {
         QueryParams::parse(self.query.as_deref())
     }
 
-    pub(super) fn link_base(&self) -> LinkBase {
-        let origin = match (&self.state.public_url, &self.host) {
+    /// `scheme://host[:port]` that links use: the configured public URL, or
+    /// the Host the client used.
+    pub(super) fn origin(&self) -> String {
+        match (&self.state.public_url, &self.host) {
             (Some(url), _) => url.trim_end_matches('/').to_string(),
             (None, Some(host)) => format!("http://{host}"),
             (None, None) => "http://localhost".to_string(),
-        };
+        }
+    }
+
+    fn link_base(&self) -> LinkBase {
         LinkBase {
-            origin,
+            origin: self.origin(),
             path: self.path.clone(),
         }
     }
@@ -159,7 +164,7 @@ pub async fn collection(
     match method {
         Method::GET | Method::HEAD if ops.list => list(ctx, resource, parent).await,
         Method::POST if ops.create => {
-            let body = read_json(&headers, body).await?;
+            let body = read_document(&headers, body, resource.takes_files()).await?;
             create(ctx, resource, parent, body).await
         }
         Method::PATCH if ops.bulk_update && parent.is_none() => {
@@ -302,15 +307,25 @@ async fn list_with(
         )
         .await?;
     let revealed = reveal(&ctx, resource, &page.records, false, None).await?;
+    let origin = ctx.origin();
     let data: Vec<Value> = page
         .records
         .iter()
-        .map(|r| object(resource, r, true, Some((&set, &includes)), &revealed))
+        .map(|r| {
+            object(
+                resource,
+                r,
+                true,
+                Some((&set, &includes)),
+                &revealed,
+                &origin,
+            )
+        })
         .collect();
     let (meta, links) = envelope(&ctx.link_base(), &params, page.total);
     let mut body = json!({ "data": data, "meta": meta, "links": links });
     if !includes.is_empty() {
-        body["included"] = Value::Array(included(&set));
+        body["included"] = Value::Array(included(&set, &origin));
     }
     Ok(document(StatusCode::OK, body))
 }
@@ -356,6 +371,7 @@ async fn show(
         &set,
         &includes,
         &revealed,
+        &ctx.origin(),
     ))
 }
 
@@ -369,8 +385,9 @@ fn object(
     in_list: bool,
     related: Option<(&RecordSet, &[&'static crate::resources::Include])>,
     revealed: &Revealed,
+    origin: &str,
 ) -> Value {
-    let mut object = resource_object(resource, record, in_list, related);
+    let mut object = resource_object(resource, record, in_list, related, origin);
     if let (Some(secrets), Some(Value::Object(attributes))) =
         (revealed.get(&record.id), object.get_mut("attributes"))
     {
@@ -455,11 +472,13 @@ fn single(
     set: &RecordSet,
     includes: &[&'static crate::resources::Include],
     revealed: &Revealed,
+    origin: &str,
 ) -> Response {
-    let mut body =
-        json!({ "data": object(resource, record, false, Some((set, includes)), revealed) });
+    let mut body = json!({
+        "data": object(resource, record, false, Some((set, includes)), revealed, origin)
+    });
     if !includes.is_empty() {
-        body["included"] = Value::Array(included(set));
+        body["included"] = Value::Array(included(set, origin));
     }
     document(status, body)
 }
@@ -469,10 +488,11 @@ fn many(
     status: StatusCode,
     records: &[Record],
     revealed: &Revealed,
+    origin: &str,
 ) -> Response {
     let data: Vec<Value> = records
         .iter()
-        .map(|r| object(resource, r, false, None, revealed))
+        .map(|r| object(resource, r, false, None, revealed, origin))
         .collect();
     document(status, json!({ "data": data }))
 }
@@ -568,7 +588,13 @@ async fn create(
     let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
     if is_array {
-        Ok(many(resource, StatusCode::CREATED, &records, &revealed))
+        Ok(many(
+            resource,
+            StatusCode::CREATED,
+            &records,
+            &revealed,
+            &ctx.origin(),
+        ))
     } else {
         Ok(single(
             resource,
@@ -577,6 +603,7 @@ async fn create(
             &RecordSet::default(),
             &[],
             &revealed,
+            &ctx.origin(),
         ))
     }
 }
@@ -626,6 +653,7 @@ async fn update(
         &RecordSet::default(),
         &[],
         &revealed,
+        &ctx.origin(),
     ))
 }
 
@@ -681,7 +709,13 @@ async fn bulk_update(
     };
     checked(problems)?;
     if items.is_empty() {
-        return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
+        return Ok(many(
+            resource,
+            StatusCode::OK,
+            &[],
+            &Revealed::new(),
+            &ctx.origin(),
+        ));
     }
     let journal = ctx.journal();
     let outcome = ctx
@@ -691,7 +725,13 @@ async fn bulk_update(
         .await;
     let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
-    Ok(many(resource, StatusCode::OK, &records, &revealed))
+    Ok(many(
+        resource,
+        StatusCode::OK,
+        &records,
+        &revealed,
+        &ctx.origin(),
+    ))
 }
 
 async fn bulk_delete(
@@ -742,7 +782,13 @@ async fn bulk_delete(
         }
     };
     if ids.is_empty() {
-        return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
+        return Ok(many(
+            resource,
+            StatusCode::OK,
+            &[],
+            &Revealed::new(),
+            &ctx.origin(),
+        ));
     }
     let journal = ctx.journal();
     let outcome = ctx
@@ -751,7 +797,13 @@ async fn bulk_delete(
         .delete(ctx.grant.scope, compiled, ctx.env(&journal), parent, ids)
         .await;
     let records = settle(journal, outcome).await?;
-    Ok(many(resource, StatusCode::OK, &records, &Revealed::new()))
+    Ok(many(
+        resource,
+        StatusCode::OK,
+        &records,
+        &Revealed::new(),
+        &ctx.origin(),
+    ))
 }
 
 async fn delete_one(

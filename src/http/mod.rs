@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod body;
+mod files;
 mod handlers;
 mod passwords;
 pub mod request_id;
@@ -50,7 +51,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/passwords/generate",
             axum::routing::post(passwords::generate_password),
         )
-        .route("/passwords/{id}/audit", get(passwords::audit));
+        .route("/passwords/{id}/audit", get(passwords::audit))
+        .route("/attachments/{id}/download", get(files::download));
     for resource in ALL.iter().copied() {
         api = register(api, resource);
     }

@@ -1,9 +1,10 @@
 //! Records that hang off another record by `resource_type` + `resource_id`
 //! (embedded passwords, attachments, related items, expirations) and go when
 //! it goes. Rows owned through a foreign key (interfaces of a configuration,
-//! everything of an organization) cascade in the schema instead.
+//! everything of an organization) cascade in the schema instead. Also where
+//! an attachment's file is kept, for the download route.
 
-use super::{Scope, Tx};
+use super::{Scope, Store, Tx};
 use crate::error::Result;
 use crate::resources::Kind;
 
@@ -113,4 +114,37 @@ async fn collect_blobs(tx: &mut Tx, sql: &super::Sql, removed: &mut Removed) -> 
         }
     }
     Ok(())
+}
+
+/// Where an attachment's bytes are and how to serve them.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// The blob's key.
+    pub blob_key: String,
+    /// The original file name.
+    pub file_name: String,
+    /// The content type detected at upload.
+    pub content_type: String,
+}
+
+impl Store {
+    /// The file of attachment `id`, if it exists in the caller's account.
+    pub async fn attachment_file(&self, scope: Scope, id: i64) -> Result<Option<StoredFile>> {
+        let mut sql = self.sql();
+        sql.push("SELECT blob_key, file_name, content_type FROM attachments WHERE account_id = ")
+            .bind(scope.account_id())
+            .push(" AND id = ")
+            .bind(id);
+        let rows = self
+            .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Text])
+            .await?;
+        Ok(rows.into_iter().next().and_then(|row| {
+            let text = |i: usize| row.get(i).and_then(|c| c.as_str()).map(str::to_string);
+            Some(StoredFile {
+                blob_key: text(0)?,
+                file_name: text(1)?,
+                content_type: text(2)?,
+            })
+        }))
+    }
 }
