@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod attachments;
 mod catalog;
 mod cli;
 mod conventions;
