@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod http;
 pub mod jsonapi;
 pub mod resources;
@@ -54,6 +55,9 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     )
     .await?;
     tracing::info!(fingerprint = %master.fingerprint(), "vault master key loaded");
+    let attachments = args.store.data_dir.join("attachments");
+    let files = files::FsBlobStore::open(&attachments)
+        .with_context(|| format!("opening the attachment directory {}", attachments.display()))?;
     Ok(Arc::new(AppState {
         store,
         catalog: Catalog::build(),
@@ -61,6 +65,7 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
         public_url: args.public_url.clone(),
         vault: vault::Vault::new(master),
+        files: Arc::new(files),
     }))
 }
 

@@ -12,10 +12,11 @@ use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusC
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
-use super::body::read_json;
+use super::body::{read_document, read_json};
 use super::AppState;
 use crate::activity::{self, Action, Entry};
 use crate::error::{Error, Invalid, Result};
+use crate::files::Journal;
 use crate::jsonapi::document::{envelope, included, resource_object, LinkBase};
 use crate::jsonapi::parse_bool;
 use crate::jsonapi::query::{FilterMode, FilterParam, QueryParams};
@@ -23,6 +24,7 @@ use crate::jsonapi::MEDIA_TYPE;
 use crate::resources::input::{attribute_values, data_items, Item, Purpose};
 use crate::resources::{Parent, Resource, Reveal, WriteEnv};
 use crate::store::compiled::Page;
+use crate::store::dependents::Removed;
 use crate::store::{Actor, Authenticated, NewRecord, Record, RecordSet, Values};
 
 /// What every handler needs from the request besides its body.
@@ -77,10 +79,16 @@ impl Ctx {
         self.grant.scope
     }
 
-    fn env(&self) -> WriteEnv<'_> {
+    /// A fresh blob journal for one write; [`settle`] ends it.
+    fn journal(&self) -> Journal {
+        Journal::new(self.state.files.clone())
+    }
+
+    fn env<'a>(&'a self, files: &'a Journal) -> WriteEnv<'a> {
         WriteEnv {
             actor: &self.actor,
             vault: &self.state.vault,
+            files,
         }
     }
 
@@ -88,14 +96,19 @@ impl Ctx {
         QueryParams::parse(self.query.as_deref())
     }
 
-    fn link_base(&self) -> LinkBase {
-        let origin = match (&self.state.public_url, &self.host) {
+    /// `scheme://host[:port]` that links use: the configured public URL, or
+    /// the Host the client used.
+    pub(super) fn origin(&self) -> String {
+        match (&self.state.public_url, &self.host) {
             (Some(url), _) => url.trim_end_matches('/').to_string(),
             (None, Some(host)) => format!("http://{host}"),
             (None, None) => "http://localhost".to_string(),
-        };
+        }
+    }
+
+    fn link_base(&self) -> LinkBase {
         LinkBase {
-            origin,
+            origin: self.origin(),
             path: self.path.clone(),
         }
     }
@@ -151,7 +164,7 @@ pub async fn collection(
     match method {
         Method::GET | Method::HEAD if ops.list => list(ctx, resource, parent).await,
         Method::POST if ops.create => {
-            let body = read_json(&headers, body).await?;
+            let body = read_document(&headers, body, resource.takes_files()).await?;
             create(ctx, resource, parent, body).await
         }
         Method::PATCH if ops.bulk_update && parent.is_none() => {
@@ -294,15 +307,25 @@ async fn list_with(
         )
         .await?;
     let revealed = reveal(&ctx, resource, &page.records, false, None).await?;
+    let origin = ctx.origin();
     let data: Vec<Value> = page
         .records
         .iter()
-        .map(|r| object(resource, r, true, Some((&set, &includes)), &revealed))
+        .map(|r| {
+            object(
+                resource,
+                r,
+                true,
+                Some((&set, &includes)),
+                &revealed,
+                &origin,
+            )
+        })
         .collect();
     let (meta, links) = envelope(&ctx.link_base(), &params, page.total);
     let mut body = json!({ "data": data, "meta": meta, "links": links });
     if !includes.is_empty() {
-        body["included"] = Value::Array(included(&set));
+        body["included"] = Value::Array(included(&set, &origin));
     }
     Ok(document(StatusCode::OK, body))
 }
@@ -348,6 +371,7 @@ async fn show(
         &set,
         &includes,
         &revealed,
+        &ctx.origin(),
     ))
 }
 
@@ -361,8 +385,9 @@ fn object(
     in_list: bool,
     related: Option<(&RecordSet, &[&'static crate::resources::Include])>,
     revealed: &Revealed,
+    origin: &str,
 ) -> Value {
-    let mut object = resource_object(resource, record, in_list, related);
+    let mut object = resource_object(resource, record, in_list, related, origin);
     if let (Some(secrets), Some(Value::Object(attributes))) =
         (revealed.get(&record.id), object.get_mut("attributes"))
     {
@@ -447,11 +472,13 @@ fn single(
     set: &RecordSet,
     includes: &[&'static crate::resources::Include],
     revealed: &Revealed,
+    origin: &str,
 ) -> Response {
-    let mut body =
-        json!({ "data": object(resource, record, false, Some((set, includes)), revealed) });
+    let mut body = json!({
+        "data": object(resource, record, false, Some((set, includes)), revealed, origin)
+    });
     if !includes.is_empty() {
-        body["included"] = Value::Array(included(set));
+        body["included"] = Value::Array(included(set, origin));
     }
     document(status, body)
 }
@@ -461,12 +488,48 @@ fn many(
     status: StatusCode,
     records: &[Record],
     revealed: &Revealed,
+    origin: &str,
 ) -> Response {
     let data: Vec<Value> = records
         .iter()
-        .map(|r| object(resource, r, false, None, revealed))
+        .map(|r| object(resource, r, false, None, revealed, origin))
         .collect();
     document(status, json!({ "data": data }))
+}
+
+/// What a store write returns: its records, and the blobs its commit released.
+trait Written {
+    fn into_parts(self) -> (Vec<Record>, Vec<String>);
+}
+
+impl Written for Vec<Record> {
+    fn into_parts(self) -> (Vec<Record>, Vec<String>) {
+        (self, Vec::new())
+    }
+}
+
+impl Written for (Vec<Record>, Removed) {
+    fn into_parts(self) -> (Vec<Record>, Vec<String>) {
+        (self.0, self.1.blobs)
+    }
+}
+
+/// Ends every write: settles its blob journal by the outcome (a failed write
+/// removes the blobs it stored; a committed one removes the blobs of the
+/// attachments it deleted) and hands back the records.
+async fn settle(journal: Journal, outcome: Result<impl Written>) -> Result<Vec<Record>> {
+    match outcome {
+        Ok(written) => {
+            let (records, released) = written.into_parts();
+            journal.release(released);
+            journal.settle(true).await;
+            Ok(records)
+        }
+        Err(error) => {
+            journal.settle(false).await;
+            Err(error)
+        }
+    }
 }
 
 fn require_body(body: Option<Value>) -> Result<Value> {
@@ -516,14 +579,22 @@ async fn create(
     checked(problems)?;
     ensure_parent(&ctx, parent).await?;
     let compiled = ctx.state.catalog.get(resource);
-    let records = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
-        .create(ctx.grant.scope, compiled, ctx.env(), prepared)
-        .await?;
+        .create(ctx.grant.scope, compiled, ctx.env(&journal), prepared)
+        .await;
+    let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
     if is_array {
-        Ok(many(resource, StatusCode::CREATED, &records, &revealed))
+        Ok(many(
+            resource,
+            StatusCode::CREATED,
+            &records,
+            &revealed,
+            &ctx.origin(),
+        ))
     } else {
         Ok(single(
             resource,
@@ -532,6 +603,7 @@ async fn create(
             &RecordSet::default(),
             &[],
             &revealed,
+            &ctx.origin(),
         ))
     }
 }
@@ -560,17 +632,19 @@ async fn update(
     checked(problems)?;
     ensure_parent(&ctx, parent).await?;
     let compiled = ctx.state.catalog.get(resource);
-    let records = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
         .update(
             ctx.grant.scope,
             compiled,
-            ctx.env(),
+            ctx.env(&journal),
             parent,
             vec![(item.attributes_pointer(), id, values)],
         )
-        .await?;
+        .await;
+    let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
     Ok(single(
         resource,
@@ -579,6 +653,7 @@ async fn update(
         &RecordSet::default(),
         &[],
         &revealed,
+        &ctx.origin(),
     ))
 }
 
@@ -634,15 +709,29 @@ async fn bulk_update(
     };
     checked(problems)?;
     if items.is_empty() {
-        return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
+        return Ok(many(
+            resource,
+            StatusCode::OK,
+            &[],
+            &Revealed::new(),
+            &ctx.origin(),
+        ));
     }
-    let records = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
-        .update(ctx.grant.scope, compiled, ctx.env(), None, items)
-        .await?;
+        .update(ctx.grant.scope, compiled, ctx.env(&journal), None, items)
+        .await;
+    let records = settle(journal, outcome).await?;
     let revealed = reveal(&ctx, resource, &records, false, None).await?;
-    Ok(many(resource, StatusCode::OK, &records, &revealed))
+    Ok(many(
+        resource,
+        StatusCode::OK,
+        &records,
+        &revealed,
+        &ctx.origin(),
+    ))
 }
 
 async fn bulk_delete(
@@ -693,14 +782,28 @@ async fn bulk_delete(
         }
     };
     if ids.is_empty() {
-        return Ok(many(resource, StatusCode::OK, &[], &Revealed::new()));
+        return Ok(many(
+            resource,
+            StatusCode::OK,
+            &[],
+            &Revealed::new(),
+            &ctx.origin(),
+        ));
     }
-    let (records, _removed) = ctx
+    let journal = ctx.journal();
+    let outcome = ctx
         .state
         .store
-        .delete(ctx.grant.scope, compiled, ctx.env(), parent, ids)
-        .await?;
-    Ok(many(resource, StatusCode::OK, &records, &Revealed::new()))
+        .delete(ctx.grant.scope, compiled, ctx.env(&journal), parent, ids)
+        .await;
+    let records = settle(journal, outcome).await?;
+    Ok(many(
+        resource,
+        StatusCode::OK,
+        &records,
+        &Revealed::new(),
+        &ctx.origin(),
+    ))
 }
 
 async fn delete_one(
@@ -711,15 +814,18 @@ async fn delete_one(
 ) -> Result<Response> {
     ensure_parent(&ctx, parent).await?;
     let compiled = ctx.state.catalog.get(resource);
-    ctx.state
+    let journal = ctx.journal();
+    let outcome = ctx
+        .state
         .store
         .delete(
             ctx.grant.scope,
             compiled,
-            ctx.env(),
+            ctx.env(&journal),
             parent,
             vec![(String::from("/"), id)],
         )
-        .await?;
+        .await;
+    settle(journal, outcome).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod body;
+mod files;
 mod handlers;
 mod passwords;
 pub mod request_id;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The password vault.
     pub vault: crate::vault::Vault,
+    /// Attachment contents.
+    pub files: Arc<dyn crate::files::BlobStore>,
 }
 
 /// The API router with its middleware, before path normalisation.
@@ -48,7 +51,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/passwords/generate",
             axum::routing::post(passwords::generate_password),
         )
-        .route("/passwords/{id}/audit", get(passwords::audit));
+        .route("/passwords/{id}/audit", get(passwords::audit))
+        .route("/attachments/{id}/download", get(files::download));
     for resource in ALL.iter().copied() {
         api = register(api, resource);
     }

@@ -9,10 +9,12 @@ use crate::clock::format_millis;
 use crate::resources::{Field, Include, IncludeTarget, Kind, Resource};
 use crate::store::{Cell, Record, RecordSet};
 
-/// One attribute value as the wire spells it.
-fn render(field: &Field, cell: &Cell, in_list: bool) -> Value {
+/// One attribute value as the wire spells it; link fields (server paths)
+/// become absolute URLs under `origin`.
+fn render(field: &Field, cell: &Cell, in_list: bool, origin: &str) -> Value {
     match (field.kind, cell) {
         (_, Cell::Null) => Value::Null,
+        (Kind::Text, Cell::Text(path)) if field.link => Value::String(format!("{origin}{path}")),
         (Kind::IdString, Cell::Int(v)) => Value::String(v.to_string()),
         (Kind::Timestamp, Cell::Int(v)) => Value::String(format_millis(*v)),
         (Kind::Int, Cell::Int(v)) => json!(v),
@@ -31,18 +33,20 @@ fn render(field: &Field, cell: &Cell, in_list: bool) -> Value {
 }
 
 /// A resource object: string id, type, every attribute (null when unset),
-/// and `relationships` when an include asked for them.
+/// and `relationships` when an include asked for them. `origin`
+/// (`scheme://host[:port]`, as in [`LinkBase`]) prefixes link attributes.
 pub fn resource_object(
     def: &Resource,
     record: &Record,
     in_list: bool,
     related: Option<(&RecordSet, &[&'static Include])>,
+    origin: &str,
 ) -> Value {
     let mut attributes = Map::with_capacity(def.fields.len());
     for (field, cell) in def.fields.iter().zip(&record.cells) {
         // Secrets appear only when revealed, added by the caller.
         if !field.secret && !field.write_only {
-            attributes.insert(dashed(field.name), render(field, cell, in_list));
+            attributes.insert(dashed(field.name), render(field, cell, in_list, origin));
         }
     }
     let mut object = Map::new();
@@ -76,11 +80,11 @@ pub fn resource_object(
     Value::Object(object)
 }
 
-/// The `included` array of a document.
-pub fn included(set: &RecordSet) -> Vec<Value> {
+/// The `included` array of a document (`origin` as for [`resource_object`]).
+pub fn included(set: &RecordSet, origin: &str) -> Vec<Value> {
     set.included
         .values()
-        .map(|(def, record)| resource_object(def, record, false, None))
+        .map(|(def, record)| resource_object(def, record, false, None, origin))
         .collect()
 }
 

@@ -10,19 +10,23 @@ use std::pin::Pin;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
+use crate::files::Journal;
 use crate::store::{Actor, Record, Scope, Store, Tx, Values};
 use crate::vault::Vault;
 
 /// A boxed future, so hooks stay object-safe.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Who writes, and with what keys.
+/// Who writes, with what keys, and where files go.
 #[derive(Clone, Copy)]
 pub struct WriteEnv<'a> {
     /// The caller, for the activity log and `updated-by`.
     pub actor: &'a Actor,
     /// The vault, for resources with secret fields.
     pub vault: &'a Vault,
+    /// The request's blob journal: hooks store files through it, so that a
+    /// failed write leaves none behind.
+    pub files: &'a Journal,
 }
 
 /// One record about to be written.
@@ -41,7 +45,7 @@ pub struct WriteContext<'a> {
     pub pointer: &'a str,
     /// The item's `relationships` (creates only; updates refuse them).
     pub relationships: Option<&'a Value>,
-    /// Caller and vault.
+    /// Caller, vault and files.
     pub env: WriteEnv<'a>,
 }
 
@@ -57,7 +61,7 @@ pub struct AfterWrite<'a> {
     pub created: bool,
     /// What [`Hooks::before_write`] set aside.
     pub deferred: &'a Values,
-    /// Caller and vault.
+    /// Caller, vault and files.
     pub env: WriteEnv<'a>,
 }
 

@@ -122,6 +122,9 @@ pub struct Field {
     /// Accepted in requests but never part of a response (an attachment's
     /// file content, which a hook turns into stored columns).
     pub write_only: bool,
+    /// A path on this server (read by `expr`), rendered as an absolute URL
+    /// under the request's link origin (an attachment's `download-url`).
+    pub link: bool,
 }
 
 /// The target of a foreign key held in a field.
@@ -148,6 +151,7 @@ impl Field {
             unique: false,
             secret: false,
             write_only: false,
+            link: false,
         }
     }
 
@@ -276,6 +280,16 @@ impl Field {
         f.column = Some(name);
         f.access = Access::CreateOnly { nullable: false };
         f.write_only = true;
+        f
+    }
+
+    /// A read-only link: `expr` gives a path on this server (`/attachments/1/download`),
+    /// and responses show it as an absolute URL that follows the configured
+    /// public URL or the client's Host, as list links do.
+    pub const fn link(name: &'static str, expr: &'static str) -> Field {
+        let mut f = Field::base(name, Kind::Text);
+        f.expr = expr;
+        f.link = true;
         f
     }
 
@@ -614,6 +628,12 @@ impl Resource {
     /// Whether any field is a secret.
     pub fn has_secrets(&self) -> bool {
         self.fields.iter().any(|f| f.secret)
+    }
+
+    /// Whether a create may carry files (a write-only field such as an
+    /// attachment's content), and so may also come as `multipart/form-data`.
+    pub fn takes_files(&self) -> bool {
+        self.fields.iter().any(|f| f.write_only)
     }
 
     /// The field called `name`.

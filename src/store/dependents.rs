@@ -1,9 +1,10 @@
 //! Records that hang off another record by `resource_type` + `resource_id`
 //! (embedded passwords, attachments, related items, expirations) and go when
 //! it goes. Rows owned through a foreign key (interfaces of a configuration,
-//! everything of an organization) cascade in the schema instead.
+//! everything of an organization) cascade in the schema instead. Also where
+//! an attachment's file is kept, for the download route.
 
-use super::{Scope, Tx};
+use super::{Scope, Store, Tx};
 use crate::error::Result;
 use crate::resources::Kind;
 
@@ -13,7 +14,7 @@ const CHUNK: usize = 500;
 /// What a delete leaves to do once its transaction has committed.
 #[derive(Debug, Default)]
 pub struct Removed {
-    /// Blob keys of the attachments deleted with the records.
+    /// Blob keys of the attachments deleted (with the records, or as the records).
     pub blobs: Vec<String>,
 }
 
@@ -23,6 +24,16 @@ pub async fn delete(tx: &mut Tx, scope: Scope, kind: &str, ids: &[i64]) -> Resul
     let mut removed = Removed::default();
     let account = scope.account_id();
     for chunk in ids.chunks(CHUNK) {
+        if kind == "Attachment" {
+            // Attachments deleted themselves release their own blobs.
+            let mut sql = tx.sql();
+            sql.push("SELECT blob_key FROM attachments WHERE account_id = ")
+                .bind(account)
+                .push(" AND id IN ")
+                .bind_list(chunk.iter().copied());
+            collect_blobs(tx, &sql, &mut removed).await?;
+            continue;
+        }
         if kind == "Organization" {
             // Everything of an organization cascades in the schema; only the
             // attachment blobs need collecting before their rows go.
@@ -103,4 +114,37 @@ async fn collect_blobs(tx: &mut Tx, sql: &super::Sql, removed: &mut Removed) -> 
         }
     }
     Ok(())
+}
+
+/// Where an attachment's bytes are and how to serve them.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// The blob's key.
+    pub blob_key: String,
+    /// The original file name.
+    pub file_name: String,
+    /// The content type detected at upload.
+    pub content_type: String,
+}
+
+impl Store {
+    /// The file of attachment `id`, if it exists in the caller's account.
+    pub async fn attachment_file(&self, scope: Scope, id: i64) -> Result<Option<StoredFile>> {
+        let mut sql = self.sql();
+        sql.push("SELECT blob_key, file_name, content_type FROM attachments WHERE account_id = ")
+            .bind(scope.account_id())
+            .push(" AND id = ")
+            .bind(id);
+        let rows = self
+            .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Text])
+            .await?;
+        Ok(rows.into_iter().next().and_then(|row| {
+            let text = |i: usize| row.get(i).and_then(|c| c.as_str()).map(str::to_string);
+            Some(StoredFile {
+                blob_key: text(0)?,
+                file_name: text(1)?,
+                content_type: text(2)?,
+            })
+        }))
+    }
 }

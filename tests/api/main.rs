@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod attachments;
 mod cascade;
 mod catalog;
 mod cli;
