@@ -4,6 +4,7 @@ mod helpers;
 
 mod catalog;
 mod cli;
+mod configurations;
 mod conventions;
 mod logs;
 mod organizations;
