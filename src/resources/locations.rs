@@ -91,7 +91,13 @@ pub static LOCATIONS: Resource = Resource {
         "organizations",
         "organization_id",
     )],
-    ops: Ops::ALL,
+    // The reference has no `DELETE /locations/:id`; its only single delete
+    // is the nested `DELETE /organizations/:id/relationships/locations/:id`,
+    // which the generic member handler serves without `delete`.
+    ops: Ops {
+        delete: false,
+        ..Ops::ALL
+    },
     window_days: None,
     max_page: None,
     hooks: &LocationHooks,
