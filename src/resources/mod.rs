@@ -342,6 +342,9 @@ pub struct Filter {
     pub exclude: bool,
     /// Also accepted as `filter[range][name]`.
     pub range: bool,
+    /// Brings each filter value to the stored form (MAC and IP notations),
+    /// as writes do; a value it cannot read is compared as given.
+    pub normalize: Option<fn(&str) -> Option<String>>,
 }
 
 impl Filter {
@@ -354,6 +357,7 @@ impl Filter {
             how: FilterHow::Exact,
             exclude: false,
             range: false,
+            normalize: None,
         }
     }
 
@@ -366,6 +370,7 @@ impl Filter {
             how: FilterHow::DateRange,
             exclude: false,
             range: false,
+            normalize: None,
         }
     }
 
@@ -382,6 +387,7 @@ impl Filter {
             how: FilterHow::Unmatched { partner, one_of },
             exclude: false,
             range: false,
+            normalize: None,
         }
     }
 
@@ -394,6 +400,12 @@ impl Filter {
     /// Also accepted as `filter[range][...]`.
     pub const fn with_range(mut self) -> Filter {
         self.range = true;
+        self
+    }
+
+    /// Values are brought to the stored form by `normalize` before comparing.
+    pub const fn normalized(mut self, normalize: fn(&str) -> Option<String>) -> Filter {
+        self.normalize = Some(normalize);
         self
     }
 }

@@ -804,6 +804,19 @@ async fn mac_notations_are_normalised(app: TestApp) {
     );
     let (_, body) = app.get("/configurations?filter[name]=c47a92143d7a").await;
     assert_eq!(body["data"][0]["attributes"]["primary-ip"], "192.168.1.10");
+
+    // The filter finds a MAC address in any of the notations it was stored from.
+    for notation in ["c4-7a-92-14-3d-79", "C47A.9214.3D79", "c4:7a:92:14:3d:79"] {
+        let (status, body) = app
+            .get(&format!("/configurations?filter[mac_address]={notation}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(names(&body), ["c47a.9214.3d79"], "{notation}");
+    }
+    let (_, body) = app
+        .get("/configurations?filter[mac_address]=C4:7A:92:14:3D:78,c47a92143d7a&sort=id")
+        .await;
+    assert_eq!(body["meta"]["total-count"], 2);
 }
 
 async fn include_configuration_interfaces_lists_them(app: TestApp) {
@@ -947,10 +960,12 @@ async fn interfaces_nested_list_show_create_and_bulk_create(app: TestApp) {
         .unwrap()
         .iter()
         .all(|d| d["attributes"]["id"].is_i64()));
-    let (_, body) = app
-        .get(&format!("{route}?filter[ip_address]=fd00::3"))
-        .await;
-    assert_eq!(body["meta"]["total-count"], 1);
+    for spelling in ["fd00::3", "FD00:0:0::3"] {
+        let (_, body) = app
+            .get(&format!("{route}?filter[ip_address]={spelling}"))
+            .await;
+        assert_eq!(body["meta"]["total-count"], 1, "{spelling}");
+    }
 
     let (status, body) = app.get(&format!("{route}/{first}")).await;
     assert_eq!(status, 200, "{body}");
