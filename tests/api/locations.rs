@@ -146,6 +146,28 @@ async fn a_region_must_belong_to_the_country(app: TestApp) {
     assert_eq!(status, 422, "{body}");
     assert_eq!(show(&app, id).await["country-id"], ca);
 
+    // An update of the region alone moves the location to the region's country.
+    let california = region(&app, us, "California").await;
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/locations/{id}"),
+            json!({"data": {"type": "locations", "attributes": {"region-id": california}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["country-name"], "United States");
+    assert_eq!(body["data"]["attributes"]["region-name"], "California");
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/locations/{id}"),
+            json!({"data": {"type": "locations", "attributes": {"region-id": ontario, "country-id": us}}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(show(&app, id).await["region-name"], "California");
+
     let (status, body) = app
         .send(
             Method::POST,
