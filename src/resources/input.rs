@@ -170,7 +170,14 @@ pub fn attribute_values(
             continue;
         }
         let pointer = format!("{base}/{}", crate::jsonapi::dashed(field.name));
-        match attributes.get(field.name) {
+        // The reference's parameter tables put list values (contact emails
+        // and phones) beside `attributes`, its examples inside: take both.
+        let value = attributes.get(field.name).or_else(|| {
+            (field.kind == Kind::Json)
+                .then(|| item.object.get(field.name))
+                .flatten()
+        });
+        match value {
             None => {
                 if purpose == Purpose::Create && is_required(field) {
                     problems.push(Invalid::new(pointer, "is required"));

@@ -491,7 +491,40 @@ async fn nested_create_and_another_accounts_references(app: TestApp) {
     assert_eq!(body["meta"]["total-count"], 2);
 }
 
+async fn emails_and_phones_beside_attributes_are_kept(app: TestApp) {
+    let org = organization(&app).await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/contacts",
+            json!({"data": {"type": "contacts",
+                "attributes": {"organization-id": org, "first-name": "Ann"},
+                "contact_emails": [{"value": "ann@frog.example", "label_name": "Work"}],
+                "contact-phones": [{"value": "415-555-0100", "label-name": "Cell"}]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let a = &body["data"]["attributes"];
+    assert_eq!(a["contact-emails"][0]["value"], "ann@frog.example");
+    assert_eq!(a["contact-phones"][0]["formatted-value"], "(415) 555-0100");
+    let id = id_of(&body);
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/contacts/{id}"),
+            json!({"data": {"type": "contacts", "attributes": {},
+                "contact_emails": [{"value": "ann@new.example", "label_name": "Home"}]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = app
+        .get("/contacts?filter[primary_email]=ann@new.example")
+        .await;
+    assert_eq!(ids(&body), [id]);
+}
+
 crate::api_tests!(
+    emails_and_phones_beside_attributes_are_kept,
     create_keeps_emails_phones_and_the_full_name,
     the_first_entry_is_primary_when_none_is,
     invalid_entries_are_422_with_a_pointer_to_the_entry,
