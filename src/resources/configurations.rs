@@ -191,7 +191,7 @@ pub static CONFIGURATIONS: Resource = Resource {
         ),
         Filter::exact("contact_id", "t.contact_id", Kind::Int),
         Filter::exact("serial_number", "t.serial_number", Kind::Text),
-        Filter::exact("mac_address", "t.mac_address", Kind::Text),
+        Filter::exact("mac_address", "t.mac_address", Kind::Text).normalized(normalize_mac),
         Filter::exact("asset_tag", "t.asset_tag", Kind::Text),
         Filter::exact("archived", "t.archived", Kind::Bool),
         Filter::unmatched("psa_id", Some("psa_integration_type"), &[]),
@@ -285,7 +285,7 @@ pub static CONFIGURATION_INTERFACES: Resource = Resource {
     joins: &[],
     filters: &[
         Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("ip_address", "t.ip_address", Kind::Text),
+        Filter::exact("ip_address", "t.ip_address", Kind::Text).normalized(normalize_ip),
     ],
     sorts: &[
         Sort::on("ip_address", "t.ip_address"),
@@ -336,6 +336,15 @@ pub fn normalize_mac(value: &str) -> Option<String> {
     Some(pairs.join(":"))
 }
 
+/// An IPv4 or IPv6 address in the form it is stored in (IPv6 compressed, lower case).
+pub fn normalize_ip(value: &str) -> Option<String> {
+    value
+        .trim()
+        .parse::<IpAddr>()
+        .ok()
+        .map(|addr| addr.to_string())
+}
+
 /// Checks (and normalises) the IP and MAC columns present in `values`.
 fn check_addresses(
     values: &mut Values,
@@ -345,9 +354,9 @@ fn check_addresses(
 ) {
     let [(ip_column, ip_name), (mac_column, mac_name)] = columns;
     if let Some(Arg::Text(Some(ip))) = values.get(ip_column).cloned() {
-        match ip.trim().parse::<IpAddr>() {
-            Ok(addr) => values.set(ip_column, Arg::from(addr.to_string())),
-            Err(_) => problems.push(Invalid::new(
+        match normalize_ip(&ip) {
+            Some(normal) => values.set(ip_column, Arg::from(normal)),
+            None => problems.push(Invalid::new(
                 format!("{pointer}/{ip_name}"),
                 format!("{ip:?} is not an IPv4 or IPv6 address"),
             )),

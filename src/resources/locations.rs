@@ -1,9 +1,10 @@
 //! `locations` (seed section "Locations"): a client's sites, with country and
 //! region from the reference data.
 //!
-//! A region must belong to the location's country; phone and fax are kept as
-//! digits with a formatted twin; at most one location of an organization is
-//! primary (marking one clears the others).
+//! A region must belong to the location's country (a region sent without a
+//! country brings its own); phone and fax are kept as digits with a
+//! formatted twin; at most one location of an organization is primary
+//! (marking one clears the others).
 
 use super::contacts::{format_phone, strip_phone};
 use super::owned::{
@@ -91,7 +92,13 @@ pub static LOCATIONS: Resource = Resource {
         "organizations",
         "organization_id",
     )],
-    ops: Ops::ALL,
+    // The reference has no `DELETE /locations/:id`; its only single delete
+    // is the nested `DELETE /organizations/:id/relationships/locations/:id`,
+    // which the generic member handler serves without `delete`.
+    ops: Ops {
+        delete: false,
+        ..Ops::ALL
+    },
     window_days: None,
     max_page: None,
     hooks: &LocationHooks,
@@ -131,6 +138,11 @@ impl Hooks for LocationHooks {
             }
             if let Some(arg) = &given_region {
                 region = arg.as_i64();
+                // A new region without a country brings its own country,
+                // rather than being checked against the stored one.
+                if given_country.is_none() {
+                    country = None;
+                }
             }
             if let Some(arg) = &given_country {
                 country = arg.as_i64();

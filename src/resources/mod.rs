@@ -356,6 +356,9 @@ pub struct Filter {
     pub exclude: bool,
     /// Also accepted as `filter[range][name]`.
     pub range: bool,
+    /// Brings each filter value to the stored form (MAC and IP notations),
+    /// as writes do; a value it cannot read is compared as given.
+    pub normalize: Option<fn(&str) -> Option<String>>,
 }
 
 impl Filter {
@@ -368,6 +371,7 @@ impl Filter {
             how: FilterHow::Exact,
             exclude: false,
             range: false,
+            normalize: None,
         }
     }
 
@@ -380,6 +384,7 @@ impl Filter {
             how: FilterHow::DateRange,
             exclude: false,
             range: false,
+            normalize: None,
         }
     }
 
@@ -396,6 +401,7 @@ impl Filter {
             how: FilterHow::Unmatched { partner, one_of },
             exclude: false,
             range: false,
+            normalize: None,
         }
     }
 
@@ -408,6 +414,12 @@ impl Filter {
     /// Also accepted as `filter[range][...]`.
     pub const fn with_range(mut self) -> Filter {
         self.range = true;
+        self
+    }
+
+    /// Values are brought to the stored form by `normalize` before comparing.
+    pub const fn normalized(mut self, normalize: fn(&str) -> Option<String>) -> Filter {
+        self.normalize = Some(normalize);
         self
     }
 }

@@ -215,7 +215,14 @@ impl Compiled {
                     }
                     mode => {
                         let values = split_list(&param.value)
-                            .map(|v| parse_filter_value(&parameter, v, filter.kind))
+                            .map(
+                                |v| match filter.normalize.and_then(|normalize| normalize(v)) {
+                                    Some(stored) => {
+                                        parse_filter_value(&parameter, &stored, filter.kind)
+                                    }
+                                    None => parse_filter_value(&parameter, v, filter.kind),
+                                },
+                            )
                             .collect::<Result<Vec<_>>>()?;
                         if values.is_empty() {
                             return Err(Error::bad_parameter(&parameter, "needs a value"));

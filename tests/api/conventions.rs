@@ -24,6 +24,12 @@ const LISTS: &[&str] = &[
     "/countries",
     "/regions",
     "/logs",
+    "/configurations",
+    "/contacts",
+    "/locations",
+    "/domains",
+    "/documents",
+    "/expirations",
 ];
 
 fn is_error_document(body: &Value, status: u16) -> bool {

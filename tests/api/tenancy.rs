@@ -52,74 +52,152 @@ fn owned() -> Vec<(&'static str, &'static str, serde_json::Value)> {
     ]
 }
 
-async fn another_account_cannot_see_change_or_delete_records(app: TestApp) {
+/// Checks that account B can neither see nor change nor delete record `id`
+/// of `route`, whose attribute `key` holds `value`.
+async fn assert_private(app: &TestApp, route: &str, kind: &str, id: i64, key: &str, value: &str) {
     let other = app.other_key.clone();
+    let (status, body) = app
+        .get_as(&other, &format!("{route}?page[size]=1000"))
+        .await;
+    assert_eq!(status, 200, "{route}: {body}");
+    assert!(
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["id"] != id.to_string().as_str()),
+        "{route} leaks into the other account's list"
+    );
+    let (_, body) = app
+        .get_as(&other, &format!("{route}?filter[id]={id}"))
+        .await;
+    assert_eq!(body["meta"]["total-count"], 0, "{route}");
+    assert_eq!(
+        app.get_as(&other, &format!("{route}/{id}")).await.0,
+        404,
+        "{route}"
+    );
+
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::PATCH,
+            &format!("{route}/{id}"),
+            json!({"data": {"type": kind, "attributes": {key: "Hijacked"}}}),
+        )
+        .await;
+    assert_eq!(status, 404, "{route} single update");
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::PATCH,
+            route,
+            json!({"data": [{"type": kind, "attributes": {"id": id, key: "Hijacked"}}]}),
+        )
+        .await;
+    assert!(
+        status == 404 || status == 405,
+        "{route} bulk update: {status}"
+    );
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::DELETE,
+            route,
+            json!({"data": [{"type": kind, "attributes": {"id": id}}]}),
+        )
+        .await;
+    assert!(
+        status == 404 || status == 405,
+        "{route} bulk delete: {status}"
+    );
+    let (status, body) = app.get(&format!("{route}/{id}")).await;
+    assert_eq!(status, 200, "{route}");
+    assert_eq!(
+        body["data"]["attributes"][key.replace('_', "-")],
+        value,
+        "{route} changed by another account"
+    );
+}
+
+async fn another_account_cannot_see_change_or_delete_records(app: TestApp) {
     for (route, kind, attributes) in owned() {
         let id = app.create(route, attributes.clone()).await;
         let name = attributes["name"].as_str().unwrap();
-
-        let (status, body) = app
-            .get_as(&other, &format!("{route}?page[size]=1000"))
-            .await;
-        assert_eq!(status, 200);
-        assert!(
-            body["data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|d| d["id"] != id.to_string().as_str()),
-            "{route} leaks into the other account's list"
-        );
-        let (_, body) = app
-            .get_as(&other, &format!("{route}?filter[id]={id}"))
-            .await;
-        assert_eq!(body["meta"]["total-count"], 0, "{route}");
-        assert_eq!(
-            app.get_as(&other, &format!("{route}/{id}")).await.0,
-            404,
-            "{route}"
-        );
-
-        let (status, _) = app
-            .send_as(
-                &other,
-                Method::PATCH,
-                &format!("{route}/{id}"),
-                json!({"data": {"type": kind, "attributes": {"name": "Hijacked"}}}),
-            )
-            .await;
-        assert_eq!(status, 404, "{route} single update");
-        let (status, _) = app
-            .send_as(
-                &other,
-                Method::PATCH,
-                route,
-                json!({"data": [{"type": kind, "attributes": {"id": id, "name": "Hijacked"}}]}),
-            )
-            .await;
-        assert!(
-            status == 404 || status == 405,
-            "{route} bulk update: {status}"
-        );
-        let (status, _) = app
-            .send_as(
-                &other,
-                Method::DELETE,
-                route,
-                json!({"data": [{"type": kind, "attributes": {"id": id}}]}),
-            )
-            .await;
-        assert!(
-            status == 404 || status == 405,
-            "{route} bulk delete: {status}"
-        );
-        let (status, body) = app.get(&format!("{route}/{id}")).await;
-        assert_eq!(status, 200, "{route}");
-        assert_eq!(
-            body["data"]["attributes"]["name"], name,
-            "{route} changed by another account"
-        );
+        assert_private(&app, route, kind, id, "name", name).await;
     }
+}
+
+async fn another_account_cannot_reach_configurations_contacts_or_locations(app: TestApp) {
+    let org = app
+        .create("/organizations", json!({"name": "Secret Client"}))
+        .await;
+    let server = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let configuration = app
+        .create(
+            "/configurations",
+            json!({"name": "Secret Box", "organization-id": org, "configuration-type-id": server}),
+        )
+        .await;
+    let interface = app
+        .create(
+            "/configuration_interfaces",
+            json!({"name": "Secret NIC", "configuration-id": configuration}),
+        )
+        .await;
+    let contact = app
+        .create(
+            "/contacts",
+            json!({"first-name": "Secret", "organization-id": org}),
+        )
+        .await;
+    let location = app
+        .create(
+            "/locations",
+            json!({"name": "Secret Site", "organization-id": org}),
+        )
+        .await;
+    for (route, kind, id, key, value) in [
+        (
+            "/configurations",
+            "configurations",
+            configuration,
+            "name",
+            "Secret Box",
+        ),
+        (
+            "/configuration_interfaces",
+            "configuration-interfaces",
+            interface,
+            "name",
+            "Secret NIC",
+        ),
+        ("/contacts", "contacts", contact, "first_name", "Secret"),
+        ("/locations", "locations", location, "name", "Secret Site"),
+    ] {
+        assert_private(&app, route, kind, id, key, value).await;
+    }
+    // Nor reach them under their parents.
+    for path in [
+        format!("/organizations/{org}/relationships/configurations"),
+        format!("/organizations/{org}/relationships/contacts"),
+        format!("/organizations/{org}/relationships/locations"),
+        format!("/configurations/{configuration}/relationships/configuration_interfaces"),
+    ] {
+        assert_eq!(app.get_as(&app.other_key, &path).await.0, 404, "{path}");
+    }
+    let (status, _) = app
+        .send_as(
+            &app.other_key,
+            Method::DELETE,
+            &format!("/organizations/{org}/relationships/locations/{location}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(app.get(&format!("/locations/{location}")).await.0, 200);
 }
 
 async fn filtered_bulk_writes_stay_in_the_callers_account(app: TestApp) {
@@ -209,6 +287,7 @@ async fn logs_are_per_account(app: TestApp) {
 
 crate::api_tests!(
     another_account_cannot_see_change_or_delete_records,
+    another_account_cannot_reach_configurations_contacts_or_locations,
     filtered_bulk_writes_stay_in_the_callers_account,
     references_to_another_accounts_records_are_refused,
     logs_are_per_account,
