@@ -578,11 +578,11 @@ impl Hooks for ConfigurationHooks {
                     "configuration_interfaces": serde_json::from_str::<Value>(json).unwrap_or(Value::Null)
                 });
                 let mut interfaces = inline_interfaces(Some(&relationships), "/data")?;
-                // At most one primary: the first one marked so.
-                let mut seen_primary = false;
-                for interface in &mut interfaces {
-                    interface.primary = interface.primary && !seen_primary;
-                    seen_primary |= interface.primary;
+                // At most one primary: the last one marked so, as when
+                // interfaces are created one after another.
+                let last_primary = interfaces.iter().rposition(|i| i.primary);
+                for (i, interface) in interfaces.iter_mut().enumerate() {
+                    interface.primary = Some(i) == last_primary;
                 }
                 for interface in &interfaces {
                     insert_interface(tx, scope, id, interface).await?;
@@ -640,6 +640,32 @@ impl Hooks for InterfaceHooks {
                 [("ip_address", "ip-address"), ("mac_address", "mac-address")],
                 &mut problems,
             );
+            // An interface belongs to one device for life: moving it would
+            // leave the old configuration's primary address behind.
+            if let (Some(id), Some(target)) = (
+                ctx.id,
+                ctx.values.get("configuration_id").and_then(Arg::as_i64),
+            ) {
+                let mut sql = ctx.tx.sql();
+                sql.push(
+                    "SELECT configuration_id FROM configuration_interfaces WHERE account_id = ",
+                )
+                .bind(ctx.scope.account_id())
+                .push(" AND id = ")
+                .bind(id);
+                let current = ctx
+                    .tx
+                    .fetch(&sql, &[Kind::Int])
+                    .await?
+                    .pop()
+                    .and_then(|r| r[0].as_i64());
+                if current.is_some_and(|c| c != target) {
+                    problems.push(Invalid::new(
+                        format!("{}/configuration-id", ctx.pointer),
+                        "an interface cannot move to another configuration",
+                    ));
+                }
+            }
             if problems.is_empty() {
                 Ok(())
             } else {

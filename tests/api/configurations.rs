@@ -918,6 +918,61 @@ async fn inline_interfaces_are_created_with_the_configuration(app: TestApp) {
     );
     let (_, body) = app.get("/configurations?filter[name]=Bad").await;
     assert_eq!(body["meta"]["total-count"], 0);
+
+    // Several marked primary: the last one is, as when created one by one.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/configurations",
+            json!({"data": {"type": "configurations",
+                "attributes": {"organization-id": s.org, "name": "Twin", "configuration-type-id": s.server},
+                "relationships": {"configuration_interfaces": {"data": [
+                    {"type": "configuration_interfaces", "attributes": {"ip_address": "10.9.0.1", "primary": true}},
+                    {"type": "configuration_interfaces", "attributes": {"ip_address": "10.9.0.2", "primary": true}},
+                ]}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let twin = id_of(&body);
+    assert_eq!(show(&app, twin).await["primary-ip"], "10.9.0.2");
+    let primaries: Vec<bool> = interfaces_of(&app, twin)
+        .await
+        .iter()
+        .map(|i| i["attributes"]["primary"].as_bool().unwrap())
+        .collect();
+    assert_eq!(primaries, vec![false, true]);
+}
+
+async fn an_interface_cannot_move_to_another_configuration(app: TestApp) {
+    let s = setup(&app).await;
+    let first = configuration(&app, &s, json!({"name": "First", "primary-ip": "10.0.0.1"})).await;
+    let second = configuration(&app, &s, json!({"name": "Second"})).await;
+    let interface = interfaces_of(&app, first).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/configuration_interfaces/{interface}"),
+            json!({"data": {"type": "configuration_interfaces", "attributes": {"configuration_id": second}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["errors"][0]["source"]["pointer"],
+        "/data/attributes/configuration-id"
+    );
+    assert_eq!(interfaces_of(&app, first).await.len(), 1);
+    // Naming its own configuration is fine.
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/configuration_interfaces/{interface}"),
+            json!({"data": {"type": "configuration_interfaces", "attributes": {"configuration_id": first, "name": "wan"}}}),
+        )
+        .await;
+    assert_eq!(status, 200);
 }
 
 async fn interfaces_nested_list_show_create_and_bulk_create(app: TestApp) {
@@ -1355,6 +1410,7 @@ crate::api_tests!(
     mac_notations_are_normalised,
     include_configuration_interfaces_lists_them,
     inline_interfaces_are_created_with_the_configuration,
+    an_interface_cannot_move_to_another_configuration,
     interfaces_nested_list_show_create_and_bulk_create,
     interfaces_top_level_create_update_and_bulk_update,
     invalid_interface_addresses_are_422,
