@@ -17,7 +17,7 @@ use super::{
 };
 use crate::clock::now_millis;
 use crate::error::{Error, Result};
-use crate::store::{Arg, Cell, Record, Scope, Tx};
+use crate::store::{Arg, Cell, Scope, Tx};
 use crate::vault::{totp, Place};
 
 /// The record types an embedded password may belong to (the reference's enum),
@@ -532,44 +532,6 @@ async fn find_or_create_category(tx: &mut Tx, scope: Scope, name: &str) -> Resul
             "could not be created",
         )
     })
-}
-
-/// Keeps embedded passwords' `cached-resource-name` equal to their record's
-/// name after `records` of `resource` were updated.
-pub async fn refresh_embedded_names(
-    tx: &mut Tx,
-    scope: Scope,
-    resource: &Resource,
-    records: &[Record],
-) -> Result<()> {
-    let Some((kind, _)) = EMBEDDABLE
-        .iter()
-        .find(|(_, route)| *route == resource.route)
-    else {
-        return Ok(());
-    };
-    for record in records {
-        let Some(name) = record
-            .get(resource, resource.title_field)
-            .and_then(Cell::as_str)
-        else {
-            continue;
-        };
-        let mut sql = tx.sql();
-        sql.push("UPDATE passwords SET cached_resource_name = ")
-            .bind(name)
-            .push(" WHERE account_id = ")
-            .bind(scope.account_id())
-            .push(" AND resource_type = ")
-            .bind(*kind)
-            .push(" AND resource_id = ")
-            .bind(record.id)
-            .push(" AND (cached_resource_name IS NULL OR cached_resource_name <> ")
-            .bind(name)
-            .push(")");
-        tx.execute(&sql).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -341,7 +341,7 @@ impl Store {
         unique_ids.sort_unstable();
         unique_ids.dedup();
         let records = fetch_in(&mut tx, compiled, Some(scope.account_id()), &unique_ids).await?;
-        crate::resources::passwords::refresh_embedded_names(&mut tx, scope, def, &records).await?;
+        super::dependents::renamed(&mut tx, scope, def, &records).await?;
         log(
             &mut tx,
             scope,

@@ -1,12 +1,14 @@
 //! Records that hang off another record by `resource_type` + `resource_id`
-//! (embedded passwords, attachments, related items, expirations) and go when
-//! it goes. Rows owned through a foreign key (interfaces of a configuration,
-//! everything of an organization) cascade in the schema instead. Also where
-//! an attachment's file is kept, for the download route.
+//! (embedded passwords, attachments, related items, expirations): they go
+//! when it goes, and embedded passwords follow its renames. Rows owned
+//! through a foreign key (interfaces of a configuration, everything of an
+//! organization) cascade in the schema instead. Also where an attachment's
+//! file is kept, for the download route.
 
-use super::{Scope, Store, Tx};
+use super::{Cell, Record, Scope, Store, Tx};
 use crate::error::Result;
-use crate::resources::Kind;
+use crate::resources::passwords::EMBEDDABLE;
+use crate::resources::{Kind, Resource};
 
 /// Largest id list bound into one statement.
 const CHUNK: usize = 500;
@@ -147,4 +149,42 @@ impl Store {
             })
         }))
     }
+}
+
+/// Keeps embedded passwords' `cached-resource-name` equal to their record's
+/// name after `records` of `resource` were updated.
+pub async fn renamed(
+    tx: &mut Tx,
+    scope: Scope,
+    resource: &Resource,
+    records: &[Record],
+) -> Result<()> {
+    let Some((kind, _)) = EMBEDDABLE
+        .iter()
+        .find(|(_, route)| *route == resource.route)
+    else {
+        return Ok(());
+    };
+    for record in records {
+        let Some(name) = record
+            .get(resource, resource.title_field)
+            .and_then(Cell::as_str)
+        else {
+            continue;
+        };
+        let mut sql = tx.sql();
+        sql.push("UPDATE passwords SET cached_resource_name = ")
+            .bind(name)
+            .push(" WHERE account_id = ")
+            .bind(scope.account_id())
+            .push(" AND resource_type = ")
+            .bind(*kind)
+            .push(" AND resource_id = ")
+            .bind(record.id)
+            .push(" AND (cached_resource_name IS NULL OR cached_resource_name <> ")
+            .bind(name)
+            .push(")");
+        tx.execute(&sql).await?;
+    }
+    Ok(())
 }
