@@ -7,6 +7,7 @@ mod cli;
 mod conventions;
 mod logs;
 mod organizations;
+mod performance;
 mod reference;
 mod schema;
 mod tenancy;
