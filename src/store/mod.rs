@@ -9,6 +9,7 @@
 mod accounts;
 pub mod compiled;
 mod crud;
+mod demo;
 pub mod dependents;
 mod migrate;
 mod sql;
@@ -27,6 +28,10 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
 pub use crud::{Actor, ListPage, NewRecord, Record, RecordSet};
+pub use demo::{
+    ConfigurationPlan, ContactPlan, DemoCatalog, DemoCounts, DocumentPlan, DomainPlan,
+    InterfacePlan, LocationPlan, ManufacturerPlan, OrganizationPlan, RelatedPlan, RelatedTarget,
+};
 pub use sql::{Arg, Cell, Dialect, Sql, Values};
 
 use crate::error::Result;

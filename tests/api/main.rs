@@ -5,6 +5,7 @@ mod helpers;
 mod catalog;
 mod cli;
 mod conventions;
+mod demo;
 mod logs;
 mod organizations;
 mod performance;
