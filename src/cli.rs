@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{ServeArgs, StoreArgs};
+use anyhow::Context as _;
+
+use crate::config::{DemoArgs, ServeArgs, StoreArgs};
 
 /// Mortar: self-hosted IT documentation for MSPs, speaking the IT Glue API.
 #[derive(Debug, Parser)]
@@ -24,6 +26,9 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Fill an account with realistic sample data (organizations, sites,
+    /// people, devices, domains, documents).
+    Demo(DemoArgs),
     /// Manage the password vault.
     Vault {
         /// What to do with the vault.
@@ -86,7 +91,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => crate::serve_until_signal(args).await,
         Command::Keys { command } => keys(command).await,
         Command::Vault { command } => vault(command).await,
+        Command::Demo(args) => demo(args).await,
     }
+}
+
+async fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let store = crate::store::Store::open(&args.store.store_config(2))
+        .await
+        .context("opening the store")?;
+    let (account, _) = store
+        .ensure_account(args.account.as_deref())
+        .await
+        .context("finding the account to fill")?;
+    let options = crate::demo::DemoOptions {
+        organizations: args.organizations,
+        configurations_per_organization: args.configurations_per_organization,
+        seed: args.seed,
+    };
+    let result = crate::demo::load(&store, &account, options).await;
+    store.close().await;
+    result?;
+    Ok(())
 }
 
 async fn vault(command: VaultCommand) -> anyhow::Result<()> {

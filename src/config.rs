@@ -87,6 +87,26 @@ impl std::fmt::Debug for MasterKeyText {
     }
 }
 
+/// `mortar demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Organizations to add.
+    #[arg(long, default_value_t = 10)]
+    pub organizations: u32,
+    /// Configurations (devices) per organization.
+    #[arg(long, default_value_t = 50)]
+    pub configurations_per_organization: u32,
+    /// The account to fill, made if missing (default: the first account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Seed of the generator: the same seed and sizes make the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where the data lives.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// `mortar serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {

@@ -12,6 +12,7 @@ pub mod activity;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod files;
 pub mod http;

@@ -77,8 +77,9 @@ pub struct RecordSet {
     pub links: HashMap<(i64, &'static str), Vec<(&'static str, i64)>>,
 }
 
-/// Largest id list bound into one statement.
-const CHUNK: usize = 500;
+/// Largest id list bound into one statement: a whole page (at most 1000
+/// records), so an include costs one statement per page, not per row.
+const CHUNK: usize = 1000;
 
 fn account_of(compiled: &Compiled, scope: Scope) -> Option<i64> {
     match compiled.def.scoping {

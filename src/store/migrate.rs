@@ -3,7 +3,7 @@
 
 use anyhow::Context as _;
 
-use super::{Arg, Store};
+use super::{Arg, Pool, Store};
 use crate::resources::Kind;
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -20,9 +20,9 @@ fn versions() -> (Vec<i64>, Vec<i64>) {
 
 /// Brings the schema up to date, then loads missing reference data.
 pub async fn run(store: &Store) -> anyhow::Result<()> {
-    match store {
-        Store::Sqlite(pool) => SQLITE.run(pool).await,
-        Store::Postgres(pool) => POSTGRES.run(pool).await,
+    match store.pool() {
+        Pool::Sqlite(pool) => SQLITE.run(pool).await,
+        Pool::Postgres(pool) => POSTGRES.run(pool).await,
     }
     .context("running database migrations")?;
     load_reference_data(store)

@@ -1,14 +1,15 @@
 //! The only place that speaks SQL.
 //!
-//! [`Store`] holds a SQLite or a PostgreSQL pool; statements are assembled as
-//! [`Sql`] (text plus typed arguments) and rendered for the active dialect's
-//! placeholders. Every function that touches account data takes a [`Scope`],
+//! [`Store`] holds a SQLite or a PostgreSQL pool and counts the statements
+//! it runs; statements are assembled as [`Sql`] (text plus typed arguments)
+//! and rendered for the active dialect's placeholders. Every function that touches account data takes a [`Scope`],
 //! which only authentication can produce, so code that forgets the account
 //! does not compile.
 
 mod accounts;
 pub mod compiled;
 mod crud;
+mod demo;
 pub mod dependents;
 mod migrate;
 mod sql;
@@ -16,6 +17,8 @@ mod vault;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -25,6 +28,10 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
 pub use crud::{Actor, ListPage, NewRecord, Record, RecordSet};
+pub use demo::{
+    ConfigurationPlan, ContactPlan, DemoCatalog, DemoCounts, DocumentPlan, DomainPlan,
+    InterfacePlan, LocationPlan, ManufacturerPlan, OrganizationPlan, RelatedPlan, RelatedTarget,
+};
 pub use sql::{Arg, Cell, Dialect, Sql, Values};
 
 use crate::error::Result;
@@ -58,20 +65,31 @@ pub struct StoreConfig {
     pub max_connections: u32,
 }
 
-/// A connection pool to one of the two backends.
+/// A connection pool to one of the two backends, with a count of the
+/// statements run through it (shared by its clones).
 #[derive(Debug, Clone)]
-pub enum Store {
+pub struct Store {
+    pool: Pool,
+    statements: Arc<AtomicU64>,
+}
+
+/// The pool of the active backend.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
     /// Embedded SQLite (the default).
     Sqlite(SqlitePool),
     /// PostgreSQL.
     Postgres(PgPool),
 }
 
-/// An open transaction on either backend.
-pub enum Tx {
-    /// SQLite transaction.
+/// An open transaction on either backend; its statements count towards its store's.
+pub struct Tx {
+    inner: TxInner,
+    statements: Arc<AtomicU64>,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
-    /// PostgreSQL transaction.
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -88,21 +106,20 @@ impl Store {
                     .connect_with(options)
                     .await
                     .context("connecting to PostgreSQL")?;
-                Store::Postgres(pool)
+                Pool::Postgres(pool)
             }
             Some(url) => {
-                Store::Sqlite(open_sqlite(SqliteConnectOptions::from_str(url)?, config).await?)
+                Pool::Sqlite(open_sqlite(SqliteConnectOptions::from_str(url)?, config).await?)
             }
             None => {
                 std::fs::create_dir_all(&config.data_dir).with_context(|| {
                     format!("creating the data directory {}", config.data_dir.display())
                 })?;
                 let file = config.data_dir.join("mortar.db");
-                Store::Sqlite(
-                    open_sqlite(SqliteConnectOptions::new().filename(file), config).await?,
-                )
+                Pool::Sqlite(open_sqlite(SqliteConnectOptions::new().filename(file), config).await?)
             }
         };
+        let store = Store::new(store);
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -114,7 +131,7 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        let store = Store::Postgres(pool);
+        let store = Store::new(Pool::Postgres(pool));
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -125,14 +142,36 @@ impl Store {
             .max_connections(1)
             .connect_with(PgConnectOptions::from_str(url)?)
             .await?;
-        Ok(Store::Postgres(pool))
+        Ok(Store::new(Pool::Postgres(pool)))
+    }
+
+    fn new(pool: Pool) -> Store {
+        Store {
+            pool,
+            statements: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The pool, for what runs on it directly (migrations).
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// How many statements this store (and its clones and transactions) has
+    /// run since it was opened: every fetch and execute, not `BEGIN`/`COMMIT`.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The active SQL dialect.
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Store::Sqlite(_) => Dialect::Sqlite,
-            Store::Postgres(_) => Dialect::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
         }
     }
 
@@ -143,9 +182,13 @@ impl Store {
 
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Store::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Store::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            statements: self.statements.clone(),
         })
     }
 
@@ -155,25 +198,27 @@ impl Store {
         sql: &Sql,
         kinds: &[crate::resources::Kind],
     ) -> Result<Vec<Vec<Cell>>> {
-        Ok(match self {
-            Store::Sqlite(pool) => sql::fetch_sqlite(pool, sql, kinds).await?,
-            Store::Postgres(pool) => sql::fetch_postgres(pool, sql, kinds).await?,
+        self.count();
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sql::fetch_sqlite(pool, sql, kinds).await?,
+            Pool::Postgres(pool) => sql::fetch_postgres(pool, sql, kinds).await?,
         })
     }
 
     /// Runs a statement; returns the number of rows affected.
     pub async fn execute(&self, sql: &Sql) -> Result<u64> {
-        Ok(match self {
-            Store::Sqlite(pool) => sql::execute_sqlite(pool, sql).await?,
-            Store::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
+        self.count();
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sql::execute_sqlite(pool, sql).await?,
+            Pool::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
         })
     }
 
     /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite(pool) => pool.close().await,
-            Store::Postgres(pool) => pool.close().await,
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 }
@@ -181,10 +226,14 @@ impl Store {
 impl Tx {
     /// The dialect of this transaction.
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
-            Tx::Postgres(_) => Dialect::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Dialect::Sqlite,
+            TxInner::Postgres(_) => Dialect::Postgres,
         }
+    }
+
+    fn count(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A new statement in this transaction's dialect.
@@ -198,25 +247,28 @@ impl Tx {
         sql: &Sql,
         kinds: &[crate::resources::Kind],
     ) -> Result<Vec<Vec<Cell>>> {
-        Ok(match self {
-            Tx::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, kinds).await?,
-            Tx::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, kinds).await?,
+        self.count();
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, kinds).await?,
+            TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, kinds).await?,
         })
     }
 
     /// Runs a statement inside the transaction; returns the number of rows affected.
     pub async fn execute(&mut self, sql: &Sql) -> Result<u64> {
-        Ok(match self {
-            Tx::Sqlite(tx) => sql::execute_sqlite(&mut **tx, sql).await?,
-            Tx::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await?,
+        self.count();
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(tx) => sql::execute_sqlite(&mut **tx, sql).await?,
+            TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await?,
         })
     }
 
     /// Runs a statement that may break a unique constraint; `Ok(false)` if it did.
     pub async fn execute_unique(&mut self, sql: &Sql) -> Result<bool> {
-        let result = match self {
-            Tx::Sqlite(tx) => sql::execute_sqlite(&mut **tx, sql).await,
-            Tx::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await,
+        self.count();
+        let result = match &mut self.inner {
+            TxInner::Sqlite(tx) => sql::execute_sqlite(&mut **tx, sql).await,
+            TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await,
         };
         match result {
             Ok(_) => Ok(true),
@@ -228,9 +280,10 @@ impl Tx {
     /// Runs an `INSERT ... RETURNING id`; `Ok(None)` if it broke a unique constraint.
     pub async fn insert_returning_id(&mut self, sql: &Sql) -> Result<Option<i64>> {
         let kinds = [crate::resources::Kind::Int];
-        let result = match self {
-            Tx::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, &kinds).await,
-            Tx::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, &kinds).await,
+        self.count();
+        let result = match &mut self.inner {
+            TxInner::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, &kinds).await,
+            TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, &kinds).await,
         };
         match result {
             Ok(rows) => Ok(rows.first().and_then(|r| r[0].as_i64())),
@@ -241,9 +294,9 @@ impl Tx {
 
     /// Commits.
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }

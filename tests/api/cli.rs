@@ -195,3 +195,69 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     let keys = String::from_utf8_lossy(&output.stdout).lines().count();
     assert_eq!(keys, 2, "header and the one administrator key");
 }
+
+#[tokio::test]
+async fn demo_fills_the_first_account_with_sample_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mortar(
+        dir.path(),
+        &[
+            "demo",
+            "--organizations",
+            "2",
+            "--configurations-per-organization",
+            "5",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary = stdout.lines().last().unwrap_or_default();
+    assert!(
+        summary.starts_with("Done in ") && summary.contains(" 2 organizations"),
+        "{summary}"
+    );
+    assert!(summary.contains(" 10 configurations"), "{summary}");
+    assert!(!stdout.contains("mtr_"), "no key is made or shown");
+
+    let store = mortar::store::Store::open(&mortar::store::StoreConfig {
+        data_dir: dir.path().to_path_buf(),
+        database_url: None,
+        max_connections: 1,
+    })
+    .await
+    .unwrap();
+    let count = |table: &str| {
+        let mut sql = store.sql();
+        sql.push("SELECT COUNT(*) FROM ").push(table);
+        sql
+    };
+    let kinds = [mortar::resources::Kind::Int];
+    let mut counts = Vec::new();
+    for table in [
+        "accounts",
+        "organizations",
+        "configurations",
+        "configuration_interfaces",
+        "expirations",
+        "activity_log",
+    ] {
+        let rows = store.fetch(&count(table), &kinds).await.unwrap();
+        counts.push((table, rows[0][0].as_i64().unwrap()));
+    }
+    store.close().await;
+    let get = |table: &str| counts.iter().find(|(t, _)| *t == table).unwrap().1;
+    assert_eq!(
+        get("accounts"),
+        1,
+        "the default account was made and filled"
+    );
+    assert_eq!(get("organizations"), 3, "the owner and two clients");
+    assert_eq!(get("configurations"), 10);
+    assert!(get("configuration_interfaces") >= 10);
+    assert!(get("expirations") > 0);
+    assert_eq!(get("activity_log"), 0);
+}

@@ -1,18 +1,18 @@
 //! The two dialects' migrations build the same tables and columns.
 
 use mortar::resources::Kind;
-use mortar::store::Store;
+use mortar::store::{Dialect, Store};
 
 use crate::helpers::{Backend, TestApp};
 
 async fn columns(store: &Store) -> Vec<(String, String)> {
     let mut sql = store.sql();
-    match store {
-        Store::Sqlite(_) => sql.push(
+    match store.dialect() {
+        Dialect::Sqlite => sql.push(
             "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
         ),
-        Store::Postgres(_) => sql.push(
+        Dialect::Postgres => sql.push(
             "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
         ),

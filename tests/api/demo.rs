@@ -1,0 +1,196 @@
+//! Sample data (`mortar demo`) is served by the normal API exactly as if the
+//! API had written it, and the API's own writes keep working on it.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{urlencode, TestApp};
+
+async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
+    let (_, logs) = app.get("/logs").await;
+    let options = mortar::demo::DemoOptions {
+        organizations: 3,
+        configurations_per_organization: 20,
+        seed: 11,
+    };
+    let counts = mortar::demo::load(&app.store, &app.account, options)
+        .await
+        .expect("demo data loads");
+    assert_eq!(counts.organizations, 3);
+    assert_eq!(counts.configurations, 60);
+    assert!(counts.interfaces >= 60);
+
+    let (_, body) = app.get("/organizations").await;
+    assert_eq!(
+        body["meta"]["total-count"], 4,
+        "the owner and three clients"
+    );
+    let client = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["attributes"]["primary"] == false)
+        .unwrap()
+        .clone();
+    assert!(client["attributes"]["organization-type-name"].is_string());
+    assert!(client["attributes"]["short-name"].is_string());
+
+    let (_, body) = app.get("/configurations?page[size]=100").await;
+    assert_eq!(body["meta"]["total-count"], 60);
+    let configurations = body["data"].as_array().unwrap();
+    for c in configurations {
+        let a = &c["attributes"];
+        for name in [
+            "organization-name",
+            "configuration-type-name",
+            "configuration-status-name",
+            "manufacturer-name",
+            "model-name",
+            "location-name",
+            "primary-ip",
+            "mac-address",
+            "serial-number",
+            "hostname",
+        ] {
+            assert!(a[name].is_string(), "{name} of {c}");
+        }
+    }
+    let with_warranty = configurations
+        .iter()
+        .filter(|c| c["attributes"]["warranty-expires-at"].is_string())
+        .count();
+    assert!(with_warranty > 0);
+    assert!(configurations
+        .iter()
+        .any(|c| c["attributes"]["contact-name"].is_string()));
+    assert!(configurations
+        .iter()
+        .any(|c| c["attributes"]["operating-system-name"].is_string()));
+
+    // The first configuration: its primary interface mirrors it, and it has a related item.
+    let first = &configurations[0];
+    let id = first["id"].as_str().unwrap();
+    let (code, body) = app
+        .get(&format!(
+            "/configurations/{id}?include=configuration_interfaces,related_items"
+        ))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let included = body["included"].as_array().unwrap();
+    let primary = included
+        .iter()
+        .find(|i| i["type"] == "configuration-interfaces" && i["attributes"]["primary"] == true)
+        .expect("a primary interface");
+    assert_eq!(
+        primary["attributes"]["ip-address"],
+        first["attributes"]["primary-ip"]
+    );
+    assert_eq!(
+        primary["attributes"]["mac-address"],
+        first["attributes"]["mac-address"]
+    );
+    let related = included
+        .iter()
+        .find(|i| i["type"] == "related-items")
+        .expect("a related item");
+    assert_eq!(related["attributes"]["resource-type"], "Configuration");
+    assert!(
+        related["attributes"]["destination-name"].is_string(),
+        "{related}"
+    );
+
+    // Warranty expirations: one per dated configuration, at midnight UTC.
+    let (_, body) = app
+        .get("/expirations?filter[description]=Warranty%20expiration&page[size]=100")
+        .await;
+    assert_eq!(body["meta"]["total-count"], with_warranty);
+    let dated = configurations
+        .iter()
+        .find(|c| c["attributes"]["warranty-expires-at"].is_string())
+        .unwrap();
+    let dated_id = dated["id"].as_str().unwrap();
+    let (_, body) = app
+        .get(&format!(
+            "/expirations?filter[resource_id]={dated_id}&filter[resource_type_name]=Configuration"
+        ))
+        .await;
+    assert_eq!(body["meta"]["total-count"], 1);
+    assert_eq!(
+        body["data"][0]["attributes"]["expiration-date"],
+        format!(
+            "{}T00:00:00.000Z",
+            dated["attributes"]["warranty-expires-at"].as_str().unwrap()
+        )
+    );
+    assert_eq!(
+        body["data"][0]["attributes"]["resource-type"],
+        "Configuration"
+    );
+
+    // The API's own writes carry on from the sample rows: the expiration moves, not doubles.
+    let (code, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/configurations/{dated_id}"),
+            json!({"data": {"type": "configurations", "attributes": {"warranty-expires-at": "2031-03-04"}}}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let (_, body) = app
+        .get(&format!(
+            "/expirations?filter[resource_id]={dated_id}&filter[resource_type_name]=Configuration"
+        ))
+        .await;
+    assert_eq!(body["meta"]["total-count"], 1);
+    assert_eq!(
+        body["data"][0]["attributes"]["expiration-date"],
+        "2031-03-04T00:00:00.000Z"
+    );
+
+    // Contacts: typed emails and phones, the primary email filterable.
+    let (_, body) = app.get("/contacts").await;
+    let contact = &body["data"][0]["attributes"];
+    let email = contact["contact-emails"][0]["value"].as_str().unwrap();
+    assert_eq!(contact["contact-emails"][0]["primary"], true);
+    assert_eq!(contact["contact-emails"][0]["label-name"], "Work");
+    assert!(contact["contact-phones"][0]["formatted-value"].is_string());
+    assert!(contact["name"].as_str().unwrap().contains(' '));
+    let (_, body) = app
+        .get(&format!(
+            "/contacts?filter[primary_email]={}",
+            urlencode(email)
+        ))
+        .await;
+    assert_eq!(body["meta"]["total-count"], 1);
+
+    // Locations in real regions of real countries.
+    let (_, body) = app.get("/locations").await;
+    for l in body["data"].as_array().unwrap() {
+        assert!(l["attributes"]["region-name"].is_string(), "{l}");
+        assert!(l["attributes"]["country-name"].is_string(), "{l}");
+    }
+
+    // Domains and their expirations; documents at revision 1.
+    let (_, domains) = app.get("/domains").await;
+    assert!(domains["data"][0]["attributes"]["registrar-name"].is_string());
+    let (_, body) = app
+        .get("/expirations?filter[description]=Domain%20expiration")
+        .await;
+    assert_eq!(body["meta"]["total-count"], domains["meta"]["total-count"]);
+    let (_, body) = app.get("/documents").await;
+    assert_eq!(body["data"][0]["attributes"]["revision"], 1);
+    assert!(body["data"][0]["attributes"]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("<h2>"));
+
+    // Sample data writes no activity.
+    let (_, after) = app.get("/logs").await;
+    assert_eq!(
+        after["meta"]["total-count"].as_i64().unwrap(),
+        logs["meta"]["total-count"].as_i64().unwrap() + 1,
+        "only the PATCH above was logged"
+    );
+}
+
+crate::api_tests!(sample_data_is_served_as_the_api_writes_it);

@@ -1,0 +1,132 @@
+//! What a list costs: a page of 1000 configurations with every computed name
+//! is one page query plus one count, and an include adds one statement for
+//! the whole page, not one per row (counted by the store itself).
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+const RECORDS: usize = 1000;
+const BATCH: usize = 250;
+
+/// Makes 1000 configurations with every reference (and so every computed
+/// name) set, through the nested bulk create route.
+async fn thousand_configurations(app: &TestApp) -> i64 {
+    let organization = app
+        .create(
+            "/organizations",
+            json!({"name": "Bench Co", "short-name": "bench"}),
+        )
+        .await;
+    let location = app
+        .create(
+            "/locations",
+            json!({"organization-id": organization, "name": "Headquarters"}),
+        )
+        .await;
+    let contact = app
+        .create(
+            "/contacts",
+            json!({"organization-id": organization, "first-name": "Ada", "last-name": "Lovelace"}),
+        )
+        .await;
+    let manufacturer = app.catalog_id("/manufacturers", "Dell").await;
+    let model = app
+        .create(
+            "/models",
+            json!({"manufacturer-id": manufacturer, "name": "OptiPlex 7010"}),
+        )
+        .await;
+    let system = app.catalog_id("/operating_systems", "Windows 11").await;
+    let kind = app
+        .catalog_id("/configuration_types", "Managed Workstation")
+        .await;
+    let status = app.catalog_id("/configuration_statuses", "Active").await;
+    for batch in 0..RECORDS / BATCH {
+        let data: Vec<Value> = (0..BATCH)
+            .map(|i| {
+                let n = batch * BATCH + i;
+                json!({"type": "configurations", "attributes": {
+                    "name": format!("BENCH-WS-{n:04}"),
+                    "hostname": format!("bench-ws-{n:04}"),
+                    "primary-ip": format!("10.1.{}.{}", n / 250, n % 250 + 2),
+                    "serial-number": format!("SN{n:06}"),
+                    "configuration-type-id": kind,
+                    "configuration-status-id": status,
+                    "manufacturer-id": manufacturer,
+                    "model-id": model,
+                    "operating-system-id": system,
+                    "location-id": location,
+                    "contact-id": contact,
+                }})
+            })
+            .collect();
+        let (code, body) = app
+            .send(
+                Method::POST,
+                &format!("/organizations/{organization}/relationships/configurations"),
+                json!({ "data": data }),
+            )
+            .await;
+        assert_eq!(code, 201, "{body}");
+        assert_eq!(body["data"].as_array().map(Vec::len), Some(BATCH));
+    }
+    organization
+}
+
+/// GETs `path` after warming the key cache; returns the body and the
+/// statements the request cost.
+async fn measured(app: &TestApp, path: &str) -> (Value, u64) {
+    let (code, _) = app.get("/configuration_types?page[size]=1").await;
+    assert_eq!(code, 200);
+    let before = app.store.statements();
+    let (code, body) = app.get(path).await;
+    assert_eq!(code, 200, "{body}");
+    (body, app.store.statements() - before)
+}
+
+async fn a_page_of_a_thousand_configurations_costs_two_statements(app: TestApp) {
+    thousand_configurations(&app).await;
+
+    let (body, statements) = measured(&app, "/configurations?page[size]=1000").await;
+    let data = body["data"].as_array().expect("a data array");
+    assert_eq!(data.len(), RECORDS);
+    assert_eq!(body["meta"]["total-count"], RECORDS);
+    for record in data {
+        let a = &record["attributes"];
+        for name in [
+            "organization-name",
+            "location-name",
+            "contact-name",
+            "manufacturer-name",
+            "model-name",
+            "operating-system-name",
+            "configuration-type-name",
+            "configuration-status-name",
+        ] {
+            assert!(
+                a[name].as_str().is_some_and(|s| !s.is_empty()),
+                "{name} of {record}"
+            );
+        }
+    }
+    assert_eq!(data[0]["attributes"]["contact-name"], "Ada Lovelace");
+    assert_eq!(data[0]["attributes"]["model-name"], "OptiPlex 7010");
+    assert_eq!(statements, 2, "page query and count");
+
+    let (body, statements) = measured(
+        &app,
+        "/configurations?page[size]=1000&include=configuration_interfaces",
+    )
+    .await;
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(RECORDS));
+    let included = body["included"].as_array().expect("included");
+    assert_eq!(included.len(), RECORDS, "one primary interface each");
+    assert!(included
+        .iter()
+        .all(|i| i["type"] == "configuration-interfaces"));
+    assert_eq!(statements, 3, "page query, count and one for the include");
+}
+
+crate::api_tests!(a_page_of_a_thousand_configurations_costs_two_statements);
