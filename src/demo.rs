@@ -16,6 +16,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use crate::resources::contacts::format_phone;
 use crate::store::{
     AccountSummary, ConfigurationPlan, ContactPlan, DemoCatalog, DemoCounts, DocumentPlan,
     DomainPlan, InterfacePlan, LocationPlan, ManufacturerPlan, OrganizationPlan, RelatedPlan,
@@ -1502,25 +1503,6 @@ fn phone(rng: &mut StdRng, prefix: &str) -> String {
     out
 }
 
-/// `(415) 555-0123` for North American numbers, others as stored (the
-/// formatting the contacts and locations hooks apply).
-fn format_phone(digits: &str) -> String {
-    let national = digits
-        .strip_prefix("+1")
-        .or_else(|| digits.strip_prefix('1').filter(|d| d.len() == 10))
-        .unwrap_or(digits);
-    if national.len() == 10 && national.chars().all(|c| c.is_ascii_digit()) {
-        format!(
-            "({}) {}-{}",
-            &national[..3],
-            &national[3..6],
-            &national[6..]
-        )
-    } else {
-        digits.to_string()
-    }
-}
-
 /// A MAC address under `oui`, upper case with colons (as the API normalises it).
 fn mac(rng: &mut StdRng, oui: &str) -> String {
     let [a, b, c]: [u8; 3] = rng.gen();
@@ -1605,7 +1587,5 @@ mod tests {
                 contact.primary_email.as_deref()
             );
         }
-        assert_eq!(format_phone("+14155550123"), "(415) 555-0123");
-        assert_eq!(format_phone("+442079460958"), "+442079460958");
     }
 }

@@ -9,7 +9,7 @@
 mod attachments;
 pub mod catalog;
 mod configurations;
-mod contacts;
+pub mod contacts;
 mod documents;
 mod domains;
 pub mod expirations;
