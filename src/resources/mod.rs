@@ -576,6 +576,18 @@ impl Ops {
         delete: false,
         top_level: true,
     };
+    /// Children routed only under their record (attachments, related items):
+    /// create one or many, change one, delete many.
+    pub const UNDER_RECORD: Ops = Ops {
+        list: false,
+        show: false,
+        create: true,
+        update: true,
+        bulk_update: false,
+        bulk_delete: true,
+        delete: false,
+        top_level: false,
+    };
     /// Every operation.
     pub const ALL: Ops = Ops {
         list: true,

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{id_of, ids, names, TestApp};
 
 /// Ids of the data `configuration` bodies refer to.
 struct Setup {
@@ -25,28 +25,6 @@ async fn setup(app: &TestApp) -> Setup {
             .catalog_id("/configuration_types", "Managed Server")
             .await,
     }
-}
-
-fn id_of(body: &Value) -> i64 {
-    body["data"]["id"].as_str().unwrap().parse().unwrap()
-}
-
-fn ids(body: &Value) -> Vec<i64> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data array: {body}"))
-        .iter()
-        .map(|d| d["id"].as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
-fn names(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data array: {body}"))
-        .iter()
-        .map(|d| d["attributes"]["name"].as_str().unwrap().to_string())
-        .collect()
 }
 
 async fn configuration(app: &TestApp, s: &Setup, attributes: Value) -> i64 {

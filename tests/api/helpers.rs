@@ -279,6 +279,31 @@ impl Drop for ServerGuard {
     }
 }
 
+/// The id of the record in a single-record document.
+pub fn id_of(body: &Value) -> i64 {
+    body["data"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// The ids of the records in a list document, in order.
+pub fn ids(body: &Value) -> Vec<i64> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data array: {body}"))
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// The `name` attributes of the records in a list document, in order.
+pub fn names(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data array: {body}"))
+        .iter()
+        .map(|d| d["attributes"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()

@@ -4,29 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
-
-fn id_of(body: &Value) -> i64 {
-    body["data"]["id"].as_str().unwrap().parse().unwrap()
-}
-
-fn ids(body: &Value) -> Vec<i64> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data array: {body}"))
-        .iter()
-        .map(|d| d["id"].as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
-fn names(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data array: {body}"))
-        .iter()
-        .map(|d| d["attributes"]["name"].as_str().unwrap().to_string())
-        .collect()
-}
+use crate::helpers::{id_of, ids, names, TestApp};
 
 async fn country(app: &TestApp, iso: &str) -> i64 {
     let (status, body) = app.get(&format!("/countries?filter[iso]={iso}")).await;
