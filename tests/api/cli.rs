@@ -190,7 +190,7 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         old_key
     );
 
-    // A second start prints no new key.
+    // The first start made exactly one key.
     let output = mortar(dir.path(), &["keys", "list"]);
     let keys = String::from_utf8_lossy(&output.stdout).lines().count();
     assert_eq!(keys, 2, "header and the one administrator key");
@@ -609,7 +609,166 @@ async fn sigint_lets_an_in_flight_create_finish_and_keeps_it(backend: Backend) {
     an_in_flight_create_survives(backend, "INT").await;
 }
 
+/// The ids of the organizations `key` sees (its account's).
+async fn organization_ids(address: &str, key: &str) -> Vec<String> {
+    let (status, body) = get(address, key, "/organizations?sort=id").await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Keys made by `keys create` while a server runs are accepted at once, act
+/// for the account `--account` picks or makes (the first one by default),
+/// and read password values only with `--password-access`. A second start
+/// prints no new key and keeps the old ones.
+async fn keys_created_beside_a_running_server_pick_their_account_and_access(backend: Backend) {
+    let place = Place::new(backend).await;
+    let mut server = place.serve(&[]);
+    let admin = server.first_key();
+    let address = server.address();
+    let admin_organizations = organization_ids(&address, &admin).await;
+    assert_eq!(admin_organizations.len(), 1, "the owner organization");
+
+    let default = place.create_key("default account", &[]);
+    let vault = place.create_key(
+        "contoso vault",
+        &["--account", "Contoso", "--password-access"],
+    );
+    let plain = place.create_key("contoso plain", &["--account", "Contoso"]);
+
+    assert_eq!(
+        organization_ids(&address, &default).await,
+        admin_organizations
+    );
+    let contoso_organizations = organization_ids(&address, &vault).await;
+    assert_eq!(
+        contoso_organizations.len(),
+        1,
+        "a new account's owner organization"
+    );
+    assert_ne!(contoso_organizations, admin_organizations);
+    assert_eq!(
+        organization_ids(&address, &plain).await,
+        contoso_organizations
+    );
+    let store = place.store().await;
+    let mut sql = store.sql();
+    sql.push("SELECT name FROM accounts ORDER BY id");
+    let accounts: Vec<String> = store
+        .fetch(&sql, &[Kind::Text])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(accounts, ["Default", "Contoso"]);
+    store.close().await;
+
+    let secret = "Vault-Key-Reads-This-91";
+    let (status, body) = post(
+        &address,
+        &vault,
+        "/passwords",
+        serde_json::json!({"data": {"type": "passwords", "attributes": {
+            "organization-id": contoso_organizations[0], "name": "Edge firewall", "password": secret
+        }}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let password = format!(
+        "/passwords/{}?show_password=true",
+        body["data"]["id"].as_str().unwrap()
+    );
+    let (status, body) = get(&address, &vault, &password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], secret);
+    let (status, body) = get(&address, &plain, &password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["name"], "Edge firewall");
+    assert!(
+        body["data"]["attributes"].get("password").is_none(),
+        "no password access, no value: {body}"
+    );
+    server.stop();
+
+    let mut again = place.serve(&[]);
+    let address = again.address();
+    assert_eq!(
+        organization_ids(&address, &admin).await,
+        admin_organizations
+    );
+    let printed = again.stop();
+    assert!(
+        !printed
+            .iter()
+            .any(|l| l.contains("mtr_") || l.contains("First start")),
+        "a second start printed a key: {printed:?}"
+    );
+}
+
+/// Once secrets exist, a start without the master key fails with a clear
+/// message and makes no new key; the same key given in `MORTAR_MASTER_KEY`
+/// opens the vault.
+async fn a_missing_master_key_stops_the_start_until_the_key_is_given(backend: Backend) {
+    let place = Place::new(backend).await;
+    let mut server = place.serve(&[]);
+    let admin = server.first_key();
+    let address = server.address();
+    let owner = organization_ids(&address, &admin).await.remove(0);
+    let secret = "Sealed-Before-The-Key-Went-7";
+    let (status, body) = post(
+        &address,
+        &admin,
+        "/passwords",
+        serde_json::json!({"data": {"type": "passwords", "attributes": {
+            "organization-id": owner, "name": "Core switch", "password": secret
+        }}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let password = format!(
+        "/passwords/{}?show_password=true",
+        body["data"]["id"].as_str().unwrap()
+    );
+    server.stop();
+
+    let key_file = place.data_dir().join("master.key");
+    let master_key = std::fs::read_to_string(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    let mut refused = place.serve(&[]);
+    let (status, lines) = refused.wait();
+    assert!(
+        !status.success(),
+        "started without its master key: {lines:?}"
+    );
+    let said = lines.join("\n");
+    assert!(
+        said.contains("master.key")
+            && said.contains("does not exist")
+            && said.contains("MORTAR_MASTER_KEY"),
+        "{said}"
+    );
+    assert!(!key_file.exists(), "a new master key was made");
+
+    let mut server = place.serve(&[("MORTAR_MASTER_KEY", master_key.trim())]);
+    let address = server.address();
+    let (status, body) = get(&address, &admin, &password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], secret);
+    server.stop();
+    assert!(
+        !key_file.exists(),
+        "the key from the environment is not written out"
+    );
+}
+
 binary_tests!(
     sigterm_lets_an_in_flight_create_finish_and_keeps_it,
     sigint_lets_an_in_flight_create_finish_and_keeps_it,
+    keys_created_beside_a_running_server_pick_their_account_and_access,
+    a_missing_master_key_stops_the_start_until_the_key_is_given,
 );
