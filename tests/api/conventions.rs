@@ -541,6 +541,32 @@ async fn query_strings_tolerate_what_scripts_send(app: TestApp) {
     assert_eq!(status, 400);
 }
 
+async fn authentication_and_rate_limits_write_nothing_to_the_database(app: TestApp) {
+    use mortar::http::auth::KEY_CACHE_TTL;
+    let before = app.database_fingerprint().await;
+    let keys = [
+        app.key.as_str(),
+        app.plain_key.as_str(),
+        app.other_key.as_str(),
+        "mtr_unknown_key",
+    ];
+    let started = std::time::Instant::now();
+    for i in 0..30 {
+        let (status, body) = app
+            .get_as(keys[i % keys.len()], "/regions?page[size]=1")
+            .await;
+        assert_eq!(status, if i % 4 == 3 { 403 } else { 200 }, "{body}");
+        // Spread over more than a key cache lifetime, so keys are looked up again.
+        tokio::time::sleep(KEY_CACHE_TTL / 25).await;
+    }
+    assert!(started.elapsed() > KEY_CACHE_TTL);
+    assert_eq!(
+        app.database_fingerprint().await,
+        before,
+        "authenticated reads changed the database"
+    );
+}
+
 /// Rate limiting lives in memory, not in the store, so one backend proves it.
 #[tokio::test]
 async fn rate_limits_are_per_key_with_headers() {
@@ -608,6 +634,7 @@ crate::api_tests!(
     the_key_header_is_case_insensitive_on_the_wire,
     dashed_and_underscored_names_are_one,
     query_strings_tolerate_what_scripts_send,
+    authentication_and_rate_limits_write_nothing_to_the_database,
 );
 
 #[tokio::test]
