@@ -633,7 +633,7 @@ async fn dashed_include_names_work_on_a_password(app: TestApp) {
         assert!(
             included
                 .iter()
-                .all(|v| v["attributes"]["password-id"].to_string() == id),
+                .all(|v| v["attributes"]["password-id"].as_i64() == id.parse().ok()),
             "{include}: {body}"
         );
         assert!(
