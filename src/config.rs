@@ -133,6 +133,171 @@ pub struct ServeArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command, KeysCommand};
+    use clap::Parser as _;
+
+    const ENV: &[&str] = &[
+        "MORTAR_LISTEN",
+        "MORTAR_DATA_DIR",
+        "MORTAR_DATABASE_URL",
+        "MORTAR_RATE_LIMIT_REQUESTS",
+        "MORTAR_RATE_LIMIT_WINDOW_SECS",
+        "MORTAR_PUBLIC_URL",
+        "MORTAR_MASTER_KEY",
+    ];
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(["mortar", "serve"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Serve(args) => args,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn keys_create(args: &[&str]) -> (String, Option<String>, bool, StoreArgs) {
+        let cli = Cli::try_parse_from(["mortar", "keys", "create"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Keys {
+                command:
+                    KeysCommand::Create {
+                        name,
+                        account,
+                        password_access,
+                        store,
+                    },
+            } => (name, account, password_access, store),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Every flag of `serve` and `keys`, its `MORTAR_*` variable and its
+    /// default, as the command-line contract names them. One test, because
+    /// the environment is shared by the whole process.
+    #[test]
+    fn serve_and_keys_take_the_contracted_flags_env_vars_and_defaults() {
+        for name in ENV {
+            std::env::remove_var(name);
+        }
+
+        let defaults = serve(&[]);
+        assert_eq!(defaults.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(defaults.store.data_dir, PathBuf::from("./mortar-data"));
+        assert_eq!(defaults.store.database_url, None);
+        assert_eq!(defaults.rate_limit_requests, 3000);
+        assert_eq!(defaults.rate_limit_window_secs, 300);
+        assert_eq!(defaults.public_url, None);
+        assert!(defaults.master_key.is_none());
+
+        let flags = serve(&[
+            "--listen",
+            "0.0.0.0:8080",
+            "--data-dir",
+            "/srv/mortar",
+            "--database-url",
+            "postgres://mortar@db/mortar",
+            "--rate-limit-requests",
+            "10",
+            "--rate-limit-window-secs",
+            "60",
+            "--public-url",
+            "https://docs.example.com",
+            "--master-key",
+            "a2V5",
+        ]);
+        assert_eq!(flags.listen, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(flags.store.data_dir, PathBuf::from("/srv/mortar"));
+        assert_eq!(
+            flags.store.database_url.as_deref(),
+            Some("postgres://mortar@db/mortar")
+        );
+        assert_eq!(flags.rate_limit_requests, 10);
+        assert_eq!(flags.rate_limit_window_secs, 60);
+        assert_eq!(
+            flags.public_url.as_deref(),
+            Some("https://docs.example.com")
+        );
+        assert_eq!(flags.master_key.unwrap().expose(), "a2V5");
+
+        let (name, account, password_access, store) = keys_create(&["--name", "sync"]);
+        assert_eq!(name, "sync");
+        assert_eq!(account, None, "the first account by default");
+        assert!(!password_access);
+        assert_eq!(store.data_dir, PathBuf::from("./mortar-data"));
+        assert_eq!(store.database_url, None);
+        let (_, account, password_access, store) = keys_create(&[
+            "--name",
+            "sync",
+            "--account",
+            "Contoso",
+            "--password-access",
+            "--data-dir",
+            "/srv/mortar",
+            "--database-url",
+            "postgres://mortar@db/mortar",
+        ]);
+        assert_eq!(account.as_deref(), Some("Contoso"));
+        assert!(password_access);
+        assert_eq!(store.data_dir, PathBuf::from("/srv/mortar"));
+        assert_eq!(
+            store.database_url.as_deref(),
+            Some("postgres://mortar@db/mortar")
+        );
+        assert!(
+            Cli::try_parse_from(["mortar", "keys", "create"]).is_err(),
+            "--name is required"
+        );
+        for listing in [
+            &["mortar", "keys", "list", "--data-dir", "/srv/mortar"][..],
+            &["mortar", "keys", "revoke", "3", "--data-dir", "/srv/mortar"][..],
+        ] {
+            let cli = Cli::try_parse_from(listing).unwrap();
+            let store = match cli.command {
+                Command::Keys {
+                    command: KeysCommand::List { store } | KeysCommand::Revoke { store, .. },
+                } => store,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(store.data_dir, PathBuf::from("/srv/mortar"), "{listing:?}");
+        }
+
+        let values = [
+            ("MORTAR_LISTEN", "127.0.0.1:4000"),
+            ("MORTAR_DATA_DIR", "/var/lib/mortar"),
+            ("MORTAR_DATABASE_URL", "postgres://env@db/mortar"),
+            ("MORTAR_RATE_LIMIT_REQUESTS", "7"),
+            ("MORTAR_RATE_LIMIT_WINDOW_SECS", "9"),
+            ("MORTAR_PUBLIC_URL", "https://env.example.com"),
+            ("MORTAR_MASTER_KEY", "ZW52"),
+        ];
+        for (name, value) in values {
+            std::env::set_var(name, value);
+        }
+        let from_env = serve(&[]);
+        let (_, _, _, keys_store) = keys_create(&["--name", "sync"]);
+        let flag_wins = serve(&["--listen", "127.0.0.1:5000"]);
+        for name in ENV {
+            std::env::remove_var(name);
+        }
+        assert_eq!(from_env.listen, "127.0.0.1:4000".parse().unwrap());
+        assert_eq!(from_env.store.data_dir, PathBuf::from("/var/lib/mortar"));
+        assert_eq!(
+            from_env.store.database_url.as_deref(),
+            Some("postgres://env@db/mortar")
+        );
+        assert_eq!(from_env.rate_limit_requests, 7);
+        assert_eq!(from_env.rate_limit_window_secs, 9);
+        assert_eq!(
+            from_env.public_url.as_deref(),
+            Some("https://env.example.com")
+        );
+        assert_eq!(from_env.master_key.unwrap().expose(), "ZW52");
+        assert_eq!(keys_store.data_dir, PathBuf::from("/var/lib/mortar"));
+        assert_eq!(
+            keys_store.database_url.as_deref(),
+            Some("postgres://env@db/mortar")
+        );
+        assert_eq!(flag_wins.listen, "127.0.0.1:5000".parse().unwrap());
+    }
 
     #[test]
     fn master_keys_never_show_in_debug() {

@@ -107,7 +107,8 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
-    tracing::info!(address = %args.listen, "listening");
+    let address = listener.local_addr().unwrap_or(args.listen);
+    tracing::info!(%address, "listening");
     serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");

@@ -2,7 +2,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use mortar::resources::Kind;
+use mortar::store::{Store, StoreConfig};
+
+use crate::helpers::Backend;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mortar");
 
@@ -190,7 +196,7 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         old_key
     );
 
-    // A second start prints no new key.
+    // The first start made exactly one key.
     let output = mortar(dir.path(), &["keys", "list"]);
     let keys = String::from_utf8_lossy(&output.stdout).lines().count();
     assert_eq!(keys, 2, "header and the one administrator key");
@@ -261,3 +267,574 @@ async fn demo_fills_the_first_account_with_sample_data() {
     assert!(get("expirations") > 0);
     assert_eq!(get("activity_log"), 0);
 }
+
+// ---------------------------------------------------------------------------
+// The binary over both stores: a data directory and, on PostgreSQL, a fresh
+// database of its own; a `mortar serve` child that reports its address.
+
+/// A data directory, plus a fresh PostgreSQL database when testing that store.
+struct Place {
+    dir: tempfile::TempDir,
+    /// The admin URL, the database's name and its URL.
+    postgres: Option<(String, String, String)>,
+}
+
+impl Place {
+    async fn new(backend: Backend) -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let admin_url = std::env::var("MORTAR_TEST_DATABASE_URL").expect(
+                    "MORTAR_TEST_DATABASE_URL must name a PostgreSQL database for the postgres tests",
+                );
+                let name = format!(
+                    "mortar_cli_{}_{}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_nanos()
+                );
+                let admin = Store::open_admin_postgres(&admin_url).await.unwrap();
+                let mut sql = admin.sql();
+                sql.push(&format!("CREATE DATABASE {name}"));
+                admin.execute(&sql).await.unwrap();
+                admin.close().await;
+                let (base, query) = match admin_url.split_once('?') {
+                    Some((base, query)) => (base, format!("?{query}")),
+                    None => (admin_url.as_str(), String::new()),
+                };
+                let (server, _) = base.rsplit_once('/').unwrap();
+                let url = format!("{server}/{name}{query}");
+                Some((admin_url, name, url))
+            }
+        };
+        Place { dir, postgres }
+    }
+
+    fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// `mortar ARGS --data-dir DIR [--database-url URL]`, with no stray configuration.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .env_remove("MORTAR_DATABASE_URL")
+            .env_remove("MORTAR_MASTER_KEY")
+            .env_remove("MORTAR_LISTEN")
+            .env_remove("MORTAR_DATA_DIR")
+            .env_remove("MORTAR_PUBLIC_URL")
+            .env_remove("MORTAR_RATE_LIMIT_REQUESTS")
+            .env_remove("MORTAR_RATE_LIMIT_WINDOW_SECS");
+        if let Some((_, _, url)) = &self.postgres {
+            command.arg("--database-url").arg(url);
+        }
+        command
+    }
+
+    /// Runs a command to its end; fails the test unless it succeeds.
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let output = self.command(args).output().expect("run mortar");
+        assert!(
+            output.status.success(),
+            "mortar {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// `mortar keys create --name NAME EXTRA...`; returns the printed key.
+    fn create_key(&self, name: &str, extra: &[&str]) -> String {
+        let mut args = vec!["keys", "create", "--name", name];
+        args.extend_from_slice(extra);
+        let key = last_line(&self.run(&args));
+        assert!(key.starts_with("mtr_"), "{key}");
+        key
+    }
+
+    /// The store the binary wrote, opened from the test.
+    async fn store(&self) -> Store {
+        Store::open(&StoreConfig {
+            data_dir: self.data_dir().to_path_buf(),
+            database_url: self.postgres.as_ref().map(|(_, _, url)| url.clone()),
+            max_connections: 1,
+        })
+        .await
+        .unwrap()
+    }
+
+    /// `mortar serve` on a port of its own.
+    fn serve(&self, env: &[(&str, &str)]) -> Server {
+        let mut command = self.command(&["serve", "--listen", "127.0.0.1:0"]);
+        command
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Server::spawn(command)
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Some((admin_url, name, _)) = self.postgres.take() {
+            let cleanup = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    if let Ok(admin) = Store::open_admin_postgres(&admin_url).await {
+                        let mut sql = admin.sql();
+                        sql.push(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                        let _ = admin.execute(&sql).await;
+                        admin.close().await;
+                    }
+                });
+            });
+            let _ = cleanup.join();
+        }
+    }
+}
+
+/// A running `mortar serve`; killed if the test ends without stopping it.
+struct Server {
+    child: Option<std::process::Child>,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    /// Every line read so far, stdout and stderr, for failure messages.
+    seen: Vec<String>,
+}
+
+/// How long a start or a stop may take before the test fails.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn forward(reader: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+impl Server {
+    fn spawn(mut command: Command) -> Server {
+        let mut child = command.spawn().expect("start mortar serve");
+        let stdout = forward(child.stdout.take().unwrap());
+        let stderr = forward(child.stderr.take().unwrap());
+        Server {
+            child: Some(child),
+            stdout,
+            stderr,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The key a first start prints.
+    fn first_key(&mut self) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) if line.starts_with("mtr_") => return line,
+                Ok(line) => self.seen.push(line),
+                Err(_) => panic!("no key on stdout: {:?}", self.drain()),
+            }
+        }
+    }
+
+    /// Waits for the "listening" log line and returns the address it names.
+    fn address(&mut self) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    let address = line
+                        .contains("listening")
+                        .then(|| line.find("127.0.0.1:"))
+                        .flatten()
+                        .map(|at| {
+                            line[at..]
+                                .chars()
+                                .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ':'))
+                                .collect::<String>()
+                        });
+                    self.seen.push(line);
+                    if let Some(address) = address {
+                        return address;
+                    }
+                }
+                Err(_) => panic!("the server never listened: {:?}", self.drain()),
+            }
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let id = self.child.as_ref().unwrap().id().to_string();
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &id])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name}");
+    }
+
+    /// Waits (bounded) for the process to end; returns its status and
+    /// everything it wrote that the test has not read yet.
+    fn wait(&mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the server did not stop: {:?}", self.drain());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status, self.drain())
+    }
+
+    /// Stops with SIGTERM and expects a clean exit; returns what it printed.
+    fn stop(&mut self) -> Vec<String> {
+        self.signal("TERM");
+        let (status, lines) = self.wait();
+        assert!(status.success(), "clean exit: {status:?} {lines:?}");
+        lines
+    }
+
+    /// The lines written and not read yet (both streams; the process has ended or ends now).
+    fn drain(&mut self) -> Vec<String> {
+        let mut lines = std::mem::take(&mut self.seen);
+        if let Some(child) = self.child.as_mut() {
+            if child.try_wait().ok().flatten().is_none() {
+                lines.extend(self.stdout.try_iter());
+                lines.extend(self.stderr.try_iter());
+                return lines;
+            }
+        }
+        lines.extend(self.stdout.iter());
+        lines.extend(self.stderr.iter());
+        lines
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// GET `path` with `key`; status and JSON body.
+async fn get(address: &str, key: &str, path: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .get(format!("http://{address}{path}"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::read(response).await
+}
+
+/// POST a JSON:API document to `path` with `key`; status and JSON body.
+async fn post(
+    address: &str,
+    key: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{address}{path}"))
+        .header("x-api-key", key)
+        .header("content-type", "application/vnd.api+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::read(response).await
+}
+
+/// Emits `sqlite_NAME` and an ignored `postgres_NAME` for a binary test taking a `Backend`.
+macro_rules! binary_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// Starts a create on a raw connection, signals the server while the body
+/// is half sent, then sends the rest: the request still succeeds, the process
+/// exits 0 and the record is in the database afterwards.
+async fn an_in_flight_create_survives(backend: Backend, signal: &str) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let place = Place::new(backend).await;
+    let mut server = place.serve(&[]);
+    let key = server.first_key();
+    let address = server.address();
+    let name = format!("Signalled {signal}");
+    let body = serde_json::json!({"data": {"type": "organizations", "attributes": {"name": name}}})
+        .to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // `Expect: 100-continue` makes the server say when the handler starts
+    // reading the body: from then on the request is in flight.
+    let request = format!(
+        "POST /organizations HTTP/1.1\r\nHost: {address}\r\nx-api-key: {key}\r\n\
+         Content-Type: application/vnd.api+json\r\nContent-Length: {}\r\n\
+         Expect: 100-continue\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            stream.read(&mut byte).await.unwrap(),
+            1,
+            "connection closed"
+        );
+        interim.push(byte[0]);
+    }
+    let interim = String::from_utf8_lossy(&interim);
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+
+    server.signal(signal);
+    // The signal has been handled once the server stops accepting connections.
+    let deadline = Instant::now() + PATIENCE;
+    while tokio::net::TcpStream::connect(&address).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting after SIG{signal}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    stream.write_all(tail.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+
+    let (status, lines) = server.wait();
+    assert!(
+        status.success(),
+        "exit after SIG{signal}: {status:?} {lines:?}"
+    );
+
+    let store = place.store().await;
+    let mut sql = store.sql();
+    sql.push("SELECT COUNT(*) FROM organizations WHERE name = ")
+        .bind(name.as_str());
+    let rows = store.fetch(&sql, &[Kind::Int]).await.unwrap();
+    assert_eq!(
+        rows[0][0].as_i64(),
+        Some(1),
+        "the acknowledged create is stored"
+    );
+    store.close().await;
+}
+
+async fn sigterm_lets_an_in_flight_create_finish_and_keeps_it(backend: Backend) {
+    an_in_flight_create_survives(backend, "TERM").await;
+}
+
+async fn sigint_lets_an_in_flight_create_finish_and_keeps_it(backend: Backend) {
+    an_in_flight_create_survives(backend, "INT").await;
+}
+
+/// The ids of the organizations `key` sees (its account's).
+async fn organization_ids(address: &str, key: &str) -> Vec<String> {
+    let (status, body) = get(address, key, "/organizations?sort=id").await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Keys made by `keys create` while a server runs are accepted at once, act
+/// for the account `--account` picks or makes (the first one by default),
+/// and read password values only with `--password-access`. A second start
+/// prints no new key and keeps the old ones.
+async fn keys_created_beside_a_running_server_pick_their_account_and_access(backend: Backend) {
+    let place = Place::new(backend).await;
+    let mut server = place.serve(&[]);
+    let admin = server.first_key();
+    let address = server.address();
+    let admin_organizations = organization_ids(&address, &admin).await;
+    assert_eq!(admin_organizations.len(), 1, "the owner organization");
+
+    let default = place.create_key("default account", &[]);
+    let vault = place.create_key(
+        "contoso vault",
+        &["--account", "Contoso", "--password-access"],
+    );
+    let plain = place.create_key("contoso plain", &["--account", "Contoso"]);
+
+    assert_eq!(
+        organization_ids(&address, &default).await,
+        admin_organizations
+    );
+    let contoso_organizations = organization_ids(&address, &vault).await;
+    assert_eq!(
+        contoso_organizations.len(),
+        1,
+        "a new account's owner organization"
+    );
+    assert_ne!(contoso_organizations, admin_organizations);
+    assert_eq!(
+        organization_ids(&address, &plain).await,
+        contoso_organizations
+    );
+    let store = place.store().await;
+    let mut sql = store.sql();
+    sql.push("SELECT name FROM accounts ORDER BY id");
+    let accounts: Vec<String> = store
+        .fetch(&sql, &[Kind::Text])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(accounts, ["Default", "Contoso"]);
+    store.close().await;
+
+    let secret = "Vault-Key-Reads-This-91";
+    let (status, body) = post(
+        &address,
+        &vault,
+        "/passwords",
+        serde_json::json!({"data": {"type": "passwords", "attributes": {
+            "organization-id": contoso_organizations[0], "name": "Edge firewall", "password": secret
+        }}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let password = format!(
+        "/passwords/{}?show_password=true",
+        body["data"]["id"].as_str().unwrap()
+    );
+    let (status, body) = get(&address, &vault, &password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], secret);
+    let (status, body) = get(&address, &plain, &password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["name"], "Edge firewall");
+    assert!(
+        body["data"]["attributes"].get("password").is_none(),
+        "no password access, no value: {body}"
+    );
+    server.stop();
+
+    let mut again = place.serve(&[]);
+    let address = again.address();
+    assert_eq!(
+        organization_ids(&address, &admin).await,
+        admin_organizations
+    );
+    let printed = again.stop();
+    assert!(
+        !printed
+            .iter()
+            .any(|l| l.contains("mtr_") || l.contains("First start")),
+        "a second start printed a key: {printed:?}"
+    );
+}
+
+/// Once secrets exist, a start without the master key fails with a clear
+/// message and makes no new key; the same key given in `MORTAR_MASTER_KEY`
+/// opens the vault.
+async fn a_missing_master_key_stops_the_start_until_the_key_is_given(backend: Backend) {
+    let place = Place::new(backend).await;
+    let mut server = place.serve(&[]);
+    let admin = server.first_key();
+    let address = server.address();
+    let owner = organization_ids(&address, &admin).await.remove(0);
+    let secret = "Sealed-Before-The-Key-Went-7";
+    let (status, body) = post(
+        &address,
+        &admin,
+        "/passwords",
+        serde_json::json!({"data": {"type": "passwords", "attributes": {
+            "organization-id": owner, "name": "Core switch", "password": secret
+        }}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let password = format!(
+        "/passwords/{}?show_password=true",
+        body["data"]["id"].as_str().unwrap()
+    );
+    server.stop();
+
+    let key_file = place.data_dir().join("master.key");
+    let master_key = std::fs::read_to_string(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    let mut refused = place.serve(&[]);
+    let (status, lines) = refused.wait();
+    assert!(
+        !status.success(),
+        "started without its master key: {lines:?}"
+    );
+    let said = lines.join("\n");
+    assert!(
+        said.contains("master.key")
+            && said.contains("does not exist")
+            && said.contains("MORTAR_MASTER_KEY"),
+        "{said}"
+    );
+    assert!(!key_file.exists(), "a new master key was made");
+
+    let mut server = place.serve(&[("MORTAR_MASTER_KEY", master_key.trim())]);
+    let address = server.address();
+    let (status, body) = get(&address, &admin, &password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], secret);
+    server.stop();
+    assert!(
+        !key_file.exists(),
+        "the key from the environment is not written out"
+    );
+}
+
+binary_tests!(
+    sigterm_lets_an_in_flight_create_finish_and_keeps_it,
+    sigint_lets_an_in_flight_create_finish_and_keeps_it,
+    keys_created_beside_a_running_server_pick_their_account_and_access,
+    a_missing_master_key_stops_the_start_until_the_key_is_given,
+);

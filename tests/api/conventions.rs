@@ -30,7 +30,33 @@ const LISTS: &[&str] = &[
     "/domains",
     "/documents",
     "/expirations",
+    "/passwords",
+    "/organizations/{organization}/relationships/configurations",
+    "/organizations/{organization}/relationships/contacts",
+    "/organizations/{organization}/relationships/locations",
+    "/organizations/{organization}/relationships/domains",
+    "/organizations/{organization}/relationships/documents",
+    "/organizations/{organization}/relationships/expirations",
+    "/organizations/{organization}/relationships/passwords",
+    "/manufacturers/{manufacturer}/relationships/models",
+    "/countries/{country}/relationships/regions",
 ];
+
+/// The routes of [`LISTS`] with their parents' ids filled in.
+async fn lists(app: &TestApp) -> Vec<String> {
+    let organization = app.catalog_id("/organizations", "Acme IT").await;
+    let manufacturer = app.catalog_id("/manufacturers", "Apple").await;
+    let (_, body) = app.get("/countries?filter[iso]=US").await;
+    let country = body["data"][0]["id"].as_str().unwrap().to_string();
+    LISTS
+        .iter()
+        .map(|list| {
+            list.replace("{organization}", &organization.to_string())
+                .replace("{manufacturer}", &manufacturer.to_string())
+                .replace("{country}", &country)
+        })
+        .collect()
+}
 
 fn is_error_document(body: &Value, status: u16) -> bool {
     body["errors"].as_array().is_some_and(|errors| {
@@ -347,7 +373,7 @@ async fn lists_page_with_meta_and_absolute_links(app: TestApp) {
 }
 
 async fn every_list_sorts_by_name_and_created_at_both_ways(app: TestApp) {
-    for list in LISTS {
+    for list in lists(&app).await {
         for sort in ["name", "-name", "created-at", "-created_at", "id", "-id"] {
             let (status, body) = app.get(&format!("{list}?sort={sort}&page[size]=3")).await;
             assert_eq!(status, 200, "{list}?sort={sort}: {body}");
@@ -410,16 +436,211 @@ async fn request_ids_are_echoed_or_made(app: TestApp) {
     assert_eq!(status, 404);
     assert_eq!(body["meta"]["request-id"], made.as_str());
 
+    let longest = "a".repeat(32);
     let response = app
-        .client
-        .get(format!("{}/organizations", app.base))
+        .request(Method::GET, "/organizations")
+        .header("x-request-id", &longest)
         .send()
         .await
         .unwrap();
-    assert!(
-        response.headers().contains_key("x-request-id"),
+    assert_eq!(response.headers()["x-request-id"], longest.as_str());
+    let too_long = "b".repeat(33);
+    let response = app
+        .request(Method::GET, "/organizations/0")
+        .header("x-request-id", &too_long)
+        .send()
+        .await
+        .unwrap();
+    let made = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(made, too_long);
+    assert!(!made.is_empty() && made.len() <= 32, "{made}");
+    let (status, body) = read(response).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["meta"]["request-id"], made.as_str());
+
+    let response = app
+        .client
+        .get(format!("{}/organizations", app.base))
+        .header("x-request-id", "unauthenticated-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["x-request-id"],
+        "unauthenticated-7",
         "even a 401 carries one"
     );
+    let (status, body) = read(response).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["meta"]["request-id"], "unauthenticated-7");
+}
+
+async fn lists_default_to_fifty_a_page(app: TestApp) {
+    let (status, body) = app.get("/countries").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"].as_array().unwrap().len(), 50);
+    let total = body["meta"]["total-count"].as_u64().unwrap();
+    assert!(total > 50);
+    assert_eq!(body["meta"]["total-pages"], total.div_ceil(50));
+    assert_eq!(body["meta"]["next-page"], 2);
+}
+
+async fn next_links_carry_the_filters_and_sorts_of_the_request(app: TestApp) {
+    for i in 0..3 {
+        app.create("/organizations", json!({"name": format!("Linked {i}")}))
+            .await;
+    }
+    let (status, body) = app
+        .get("/organizations?filter[name]=Linked 0,Linked 1,Linked 2&filter[exclude][name]=Linked 1&sort=-name&page[size]=1")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["meta"]["total-count"], 2);
+    assert_eq!(body["data"][0]["attributes"]["name"], "Linked 2");
+    let next = body["links"]["next"].as_str().unwrap().to_string();
+    for part in [
+        "filter",
+        "exclude",
+        "Linked",
+        "sort=-name",
+        "page%5Bsize%5D=1",
+    ] {
+        assert!(next.contains(part), "{part} missing from {next}");
+    }
+    let response = app
+        .client
+        .get(&next)
+        .header("x-api-key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = read(response).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["meta"]["total-count"], 2, "the filters came along");
+    assert_eq!(page["meta"]["current-page"], 2);
+    assert_eq!(
+        page["data"][0]["attributes"]["name"], "Linked 0",
+        "the sort came along"
+    );
+    assert!(page["links"].get("next").is_none());
+}
+
+async fn a_delete_with_a_stray_content_type_and_no_body_asks_for_data_or_a_filter(app: TestApp) {
+    let response = app
+        .request(Method::DELETE, "/organizations")
+        .header("content-type", "text/plain")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("needs a data array of ids or at least one filter"),
+        "{body}"
+    );
+    assert!(
+        app.get("/organizations").await.1["meta"]["total-count"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+async fn a_body_without_a_content_type_gets_415(app: TestApp) {
+    let response = app
+        .request(Method::POST, "/manufacturers")
+        .body(
+            json!({"data": {"type": "manufacturers", "attributes": {"name": "Untyped"}}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("content-type").is_some());
+    let (status, body) = read(response).await;
+    assert_eq!(status, 415, "{body}");
+    assert!(is_error_document(&body, 415), "{body}");
+    assert_eq!(
+        app.get("/manufacturers?filter[name]=Untyped").await.1["meta"]["total-count"],
+        0
+    );
+}
+
+async fn a_chunked_body_over_ten_megabytes_gets_413(app: TestApp) {
+    let address = app.base.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /manufacturers HTTP/1.1\r\nHost: {address}\r\nx-api-key: {}\r\n\
+         Content-Type: application/vnd.api+json\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        app.key
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let opening = r#"{"data": {"type": "manufacturers", "attributes": {"name": ""#;
+    stream
+        .write_all(format!("{:x}\r\n{opening}\r\n", opening.len()).as_bytes())
+        .await
+        .unwrap();
+    // 11 chunks of 1 MiB: the server may answer before it has read them all.
+    let chunk = format!("{:x}\r\n{}\r\n", 1 << 20, "x".repeat(1 << 20));
+    for _ in 0..11 {
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let closing = r#""}}}"#;
+    let _ = stream
+        .write_all(format!("{:x}\r\n{closing}\r\n0\r\n\r\n", closing.len()).as_bytes())
+        .await;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.contains("\"errors\""), "{response}");
+}
+
+async fn dashed_include_names_work_on_a_password(app: TestApp) {
+    let organization = app.catalog_id("/organizations", "Acme IT").await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {
+                "organization-id": organization, "name": "Versioned", "password": "first"
+            }}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"password": "second"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for include in ["recent-versions", "recent_versions"] {
+        let (status, body) = app.get(&format!("/passwords/{id}?include={include}")).await;
+        assert_eq!(status, 200, "{include}: {body}");
+        let included = body["included"].as_array().unwrap();
+        assert!(!included.is_empty(), "{include}: {body}");
+        assert!(
+            included
+                .iter()
+                .all(|v| v["attributes"]["password-id"].as_i64() == id.parse().ok()),
+            "{include}: {body}"
+        );
+        assert!(
+            body["data"]["relationships"]["recent-versions"].is_object(),
+            "{body}"
+        );
+    }
 }
 
 async fn trailing_slashes_bare_question_marks_and_api_prefix_route_the_same(app: TestApp) {
@@ -541,6 +762,32 @@ async fn query_strings_tolerate_what_scripts_send(app: TestApp) {
     assert_eq!(status, 400);
 }
 
+async fn authentication_and_rate_limits_write_nothing_to_the_database(app: TestApp) {
+    use mortar::http::auth::KEY_CACHE_TTL;
+    let before = app.database_fingerprint().await;
+    let keys = [
+        app.key.as_str(),
+        app.plain_key.as_str(),
+        app.other_key.as_str(),
+        "mtr_unknown_key",
+    ];
+    let started = std::time::Instant::now();
+    for i in 0..30 {
+        let (status, body) = app
+            .get_as(keys[i % keys.len()], "/regions?page[size]=1")
+            .await;
+        assert_eq!(status, if i % 4 == 3 { 403 } else { 200 }, "{body}");
+        // Spread over more than a key cache lifetime, so keys are looked up again.
+        tokio::time::sleep(KEY_CACHE_TTL / 25).await;
+    }
+    assert!(started.elapsed() > KEY_CACHE_TTL);
+    assert_eq!(
+        app.database_fingerprint().await,
+        before,
+        "authenticated reads changed the database"
+    );
+}
+
 /// Rate limiting lives in memory, not in the store, so one backend proves it.
 #[tokio::test]
 async fn rate_limits_are_per_key_with_headers() {
@@ -608,6 +855,13 @@ crate::api_tests!(
     the_key_header_is_case_insensitive_on_the_wire,
     dashed_and_underscored_names_are_one,
     query_strings_tolerate_what_scripts_send,
+    authentication_and_rate_limits_write_nothing_to_the_database,
+    lists_default_to_fifty_a_page,
+    next_links_carry_the_filters_and_sorts_of_the_request,
+    a_delete_with_a_stray_content_type_and_no_body_asks_for_data_or_a_filter,
+    a_body_without_a_content_type_gets_415,
+    a_chunked_body_over_ten_megabytes_gets_413,
+    dashed_include_names_work_on_a_password,
 );
 
 #[tokio::test]

@@ -179,6 +179,56 @@ impl TestApp {
         Ok((format!("http://{address}"), ServerGuard(Some(shutdown))))
     }
 
+    /// A digest of everything the database holds, to prove that requests
+    /// wrote nothing. SQLite: the database and WAL files' bytes (reads leave
+    /// both untouched; only the shared-memory index changes). PostgreSQL:
+    /// each table's row count and newest row version (`xmin`), which any
+    /// insert, update or delete changes.
+    pub async fn database_fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let mut digest = sha2::Sha256::new();
+        match self.schema {
+            None => {
+                for file in ["mortar.db", "mortar.db-wal"] {
+                    digest.update(file);
+                    if let Ok(bytes) = std::fs::read(self.data_dir().join(file)) {
+                        digest.update(bytes.len().to_le_bytes());
+                        digest.update(&bytes);
+                    }
+                }
+            }
+            Some(_) => {
+                let mut sql = self.store.sql();
+                sql.push(
+                    "SELECT table_name::text FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+                     ORDER BY table_name",
+                );
+                let tables = self
+                    .store
+                    .fetch(&sql, &[mortar::resources::Kind::Text])
+                    .await
+                    .expect("list tables");
+                assert!(tables.len() > 10, "the schema's tables: {}", tables.len());
+                for table in tables {
+                    let table = table[0].as_str().expect("table name").to_string();
+                    let mut sql = self.store.sql();
+                    sql.push(&format!(
+                        "SELECT COUNT(*)::text || '/' || COALESCE(MAX(xmin::text::bigint), 0)::text \
+                         FROM \"{table}\""
+                    ));
+                    let row = self
+                        .store
+                        .fetch(&sql, &[mortar::resources::Kind::Text])
+                        .await
+                        .expect("table versions");
+                    digest.update(format!("{table}={};", row[0][0].as_str().unwrap_or("")));
+                }
+            }
+        }
+        hex::encode(digest.finalize())
+    }
+
     /// A request with account A's key.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.request_as(&self.key, method, path)

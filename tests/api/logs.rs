@@ -83,8 +83,48 @@ async fn logs_serve_pages_one_to_five_and_filter_by_time(app: TestApp) {
     assert_eq!(body["meta"]["total-count"], 6);
 }
 
+/// Writes an activity entry `days_ago` days old straight into the store.
+async fn backdated_entry(app: &TestApp, name: &str, days_ago: i64) {
+    let created_at = mortar::clock::now_millis() - days_ago * 86_400_000;
+    let mut sql = app.store.sql();
+    sql.push(
+        "INSERT INTO activity_log (account_id, action, resource_type, resource_name, created_at) VALUES (",
+    )
+    .bind(app.account.id)
+    .push(", 'create', 'Manufacturer', ")
+    .bind(name)
+    .push(", ")
+    .bind(created_at)
+    .push(")");
+    assert_eq!(app.store.execute(&sql).await.unwrap(), 1);
+}
+
+async fn logs_show_only_the_last_thirty_days_whatever_the_filter(app: TestApp) {
+    backdated_entry(&app, "Recent enough", 29).await;
+    backdated_entry(&app, "Too old", 31).await;
+    backdated_entry(&app, "Ancient", 9000).await;
+    for query in [
+        "",
+        "?filter[created_at]=2000-01-01, *",
+        "?filter[created_at]=*, *",
+        "?filter[created_at]=1990-01-01, 2100-01-01&sort=created_at&page[size]=1000",
+    ] {
+        let (status, body) = app.get(&format!("/logs{query}")).await;
+        assert_eq!(status, 200, "{query}: {body}");
+        let names: Vec<&str> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["attributes"]["resource-name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Recent enough"], "{query}");
+        assert_eq!(body["meta"]["total-count"], 1, "{query}");
+    }
+}
+
 crate::api_tests!(
     every_change_writes_one_log_entry,
     a_failed_write_logs_nothing,
     logs_serve_pages_one_to_five_and_filter_by_time,
+    logs_show_only_the_last_thirty_days_whatever_the_filter,
 );

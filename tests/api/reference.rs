@@ -107,8 +107,41 @@ async fn reference_data_is_read_only(app: TestApp) {
     assert_eq!(status, 405);
 }
 
+async fn operating_systems_span_servers_desktops_phones_and_network_gear(app: TestApp) {
+    for (name, platform) in [
+        ("Windows Server 2016", "Windows Server"),
+        ("Windows Server 2019", "Windows Server"),
+        ("Windows Server 2022", "Windows Server"),
+        ("Windows Server 2025", "Windows Server"),
+        ("macOS 14 Sonoma", "macOS"),
+        ("macOS 15 Sequoia", "macOS"),
+        ("Ubuntu 24.04 LTS", "Linux"),
+        ("Debian 12 Bookworm", "Linux"),
+        ("Red Hat Enterprise Linux 9", "Linux"),
+        ("iOS 18", "iOS"),
+        ("Android 15", "Android"),
+        ("Cisco IOS XE 17", "Cisco"),
+        ("Junos OS 23", "Juniper"),
+        ("FortiOS 7.4", "Fortinet"),
+    ] {
+        let (status, body) = app
+            .get(&format!(
+                "/operating_systems?filter[name]={}",
+                crate::helpers::urlencode(name)
+            ))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["meta"]["total-count"], 1, "{name}: {body}");
+        assert_eq!(
+            body["data"][0]["attributes"]["platform-name"], platform,
+            "{name}"
+        );
+    }
+}
+
 crate::api_tests!(
     every_iso_country_is_there,
+    operating_systems_span_servers_desktops_phones_and_network_gear,
     regions_cover_the_main_markets_and_nest_under_countries,
     platforms_and_operating_systems_are_real,
     reference_data_is_read_only,
