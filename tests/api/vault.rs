@@ -805,10 +805,11 @@ async fn rotation_rewraps_every_key_and_retires_the_old_one(app: TestApp) {
     let key_file = app.data_dir().join(mortar::vault::KEY_FILE);
     let old_key = std::fs::read_to_string(&key_file).unwrap();
 
-    let (fingerprint, printed) = mortar::vault::rotate_master_key(&app.store, app.data_dir(), None)
+    let rotated = mortar::vault::rotate_master_key(&app.store, app.data_dir(), None)
         .await
         .unwrap();
-    assert!(printed.is_none());
+    assert!(rotated.pending_env_key.is_none());
+    let fingerprint = rotated.fingerprint;
     let new_key = std::fs::read_to_string(&key_file).unwrap();
     assert_ne!(old_key, new_key);
     assert_eq!(
@@ -909,6 +910,168 @@ async fn an_interrupted_rotation_leaves_the_vault_readable(app: TestApp) {
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new_key);
 }
 
+/// A server over `app`'s database with `args`; it stops when the sender drops.
+async fn server_with(
+    app: &TestApp,
+    args: &mortar::config::ServeArgs,
+) -> anyhow::Result<(String, tokio::sync::oneshot::Sender<()>)> {
+    let state = mortar::build_state(app.store.clone(), args).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let (stop, signal) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = mortar::serve(listener, state, async move {
+            let _ = signal.await;
+        })
+        .await;
+    });
+    Ok((format!("http://{address}"), stop))
+}
+
+/// Password `id`'s value as read through the server at `base`.
+async fn password_at(app: &TestApp, base: &str, id: i64) -> Value {
+    let (status, body) = read(
+        app.client
+            .get(format!("{base}/passwords/{id}"))
+            .header("x-api-key", &app.key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["attributes"]["password"].clone()
+}
+
+async fn an_interrupted_env_key_rotation_leaves_the_vault_readable(app: TestApp) {
+    use mortar::vault::{MasterKey, KEY_FILE, NEXT_KEY_FILE};
+    let org = owner_org(&app).await;
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Env survivor", "password": "env-still-here"}),
+    )
+    .await;
+    // Move the key into MORTAR_MASTER_KEY: none is left in the data directory.
+    let key_file = app.data_dir().join(KEY_FILE);
+    let next_file = app.data_dir().join(NEXT_KEY_FILE);
+    let old_key = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    std::fs::remove_file(&key_file).unwrap();
+    let env = |key: &str| {
+        let mut args = app.args();
+        args.master_key = Some(key.parse().unwrap());
+        args
+    };
+    let old_fingerprint = MasterKey::from_base64(&old_key).unwrap().fingerprint();
+
+    // Interrupted before the commit: the old key opens, the unused next key goes.
+    std::fs::write(&next_file, MasterKey::generate().to_base64().as_bytes()).unwrap();
+    let (base, stop) = server_with(&app, &env(&old_key))
+        .await
+        .expect("the old key still opens");
+    assert_eq!(password_at(&app, &base, id).await, "env-still-here");
+    assert!(
+        !next_file.exists(),
+        "a next key that never committed is discarded"
+    );
+    drop(stop);
+
+    // The new key reaches the disk before the transaction commits: hold the
+    // vault's write lock so the rotation stops just before its commit.
+    let mut lock = app.store.begin().await.unwrap();
+    let mut sql = lock.sql();
+    sql.push("UPDATE vault_meta SET updated_at = updated_at WHERE id = 1");
+    lock.execute(&sql).await.unwrap();
+    let rotation = tokio::spawn({
+        let (store, dir, key) = (
+            app.store.clone(),
+            app.data_dir().to_path_buf(),
+            old_key.clone(),
+        );
+        async move { mortar::vault::rotate_master_key(&store, &dir, Some(&key)).await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !next_file.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new key must be on disk before the rotation commits"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!rotation.is_finished(), "the rotation waits for the lock");
+    let pending = MasterKey::read_file(&next_file).unwrap();
+    assert_ne!(pending.fingerprint(), old_fingerprint);
+    assert_eq!(
+        app.store.vault_fingerprint().await.unwrap().as_deref(),
+        Some(old_fingerprint.as_str()),
+        "not committed yet: the old key is still the one"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&next_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    lock.commit().await.unwrap();
+    let rotated = rotation.await.unwrap().unwrap();
+    assert_eq!(rotated.fingerprint, pending.fingerprint());
+    assert_eq!(
+        rotated.pending_env_key.as_deref(),
+        Some(next_file.as_path())
+    );
+    assert_eq!(
+        app.store.vault_fingerprint().await.unwrap(),
+        Some(pending.fingerprint())
+    );
+    assert!(
+        !key_file.exists(),
+        "an env key rotation writes no master.key"
+    );
+
+    // Interrupted after the commit, before the operator saw any output: the
+    // file is the only copy of the key, and the old key is refused, naming it.
+    drop(rotated);
+    let new_key = std::fs::read_to_string(&next_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let error = mortar::build_state(app.store.clone(), &env(&old_key))
+        .await
+        .err()
+        .expect("the old key no longer opens the vault");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(NEXT_KEY_FILE) && message.contains("MORTAR_MASTER_KEY"),
+        "{message}"
+    );
+    assert!(!message.contains(&new_key) && !message.contains(&old_key));
+    assert!(next_file.exists(), "a refused start keeps the new key");
+    let error = mortar::build_state(app.store.clone(), &app.args())
+        .await
+        .err()
+        .expect("no key file either");
+    assert!(format!("{error:#}").contains("does not exist"), "{error:#}");
+
+    // The operator sets MORTAR_MASTER_KEY to the file's contents: the server
+    // starts, reads everything, and removes the file.
+    let (base, _stop) = server_with(&app, &env(&new_key))
+        .await
+        .expect("the new key opens");
+    assert_eq!(password_at(&app, &base, id).await, "env-still-here");
+    assert!(
+        !next_file.exists(),
+        "the copy on disk is removed once installed"
+    );
+    assert!(!key_file.exists());
+    let error = mortar::build_state(app.store.clone(), &env(&old_key))
+        .await
+        .err()
+        .expect("the old key stays retired");
+    assert!(error.to_string().contains("not the one"), "{error:#}");
+}
+
 crate::api_tests!(
     show_reveals_the_password_and_audits_it,
     keys_without_password_access_never_see_or_send_secrets,
@@ -925,4 +1088,5 @@ crate::api_tests!(
     a_missing_or_wrong_master_key_refuses_to_start,
     rotation_rewraps_every_key_and_retires_the_old_one,
     an_interrupted_rotation_leaves_the_vault_readable,
+    an_interrupted_env_key_rotation_leaves_the_vault_readable,
 );
