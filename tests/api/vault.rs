@@ -1072,6 +1072,97 @@ async fn an_interrupted_env_key_rotation_leaves_the_vault_readable(app: TestApp)
     assert!(error.to_string().contains("not the one"), "{error:#}");
 }
 
+/// The `recent-versions` kept for password `id`.
+async fn version_count(app: &TestApp, id: i64) -> usize {
+    let (status, body) = app
+        .get(&format!(
+            "/passwords/{id}?include=recent_versions&show_password=false"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["included"].as_array().map_or(0, Vec::len)
+}
+
+async fn patch_password(app: &TestApp, id: i64, attributes: Value) -> Value {
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": attributes}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn resending_the_same_secret_keeps_no_version_and_keeps_password_updated_at(app: TestApp) {
+    let org = owner_org(&app).await;
+    let otp = "JBSWY3DPEHPK3PXPJBSWY3DP";
+    let (id, created) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Switch", "password": "same-secret", "otp-secret": otp}),
+    )
+    .await;
+    let changed_at = created["data"]["attributes"]["password-updated-at"].clone();
+    assert!(changed_at.is_string());
+
+    // Each unchanged re-send, alone or together, on the single and the bulk route.
+    for attributes in [
+        json!({"password": "same-secret"}),
+        json!({"otp-secret": otp}),
+        json!({"password": "same-secret", "otp_secret": otp, "notes": "checked"}),
+    ] {
+        tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+        let body = patch_password(&app, id, attributes).await;
+        assert_eq!(
+            body["data"]["attributes"]["password-updated-at"], changed_at,
+            "an unchanged secret does not move password-updated-at"
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": id, "password": "same-secret"}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"][0]["attributes"]["password-updated-at"],
+        changed_at
+    );
+    assert_eq!(version_count(&app, id).await, 0, "no version for a re-send");
+
+    // A new OTP secret beside the same password keeps a version, but the
+    // password did not change.
+    let body = patch_password(
+        &app,
+        id,
+        json!({"password": "same-secret", "otp-secret": "KRSXG5CTMVRXEZLUKRSXG5CT"}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["attributes"]["password-updated-at"],
+        changed_at
+    );
+    assert_eq!(version_count(&app, id).await, 1);
+    // Clearing the OTP secret is a change; clearing it again is not.
+    patch_password(&app, id, json!({"otp-secret": null})).await;
+    patch_password(&app, id, json!({"otp-secret": null})).await;
+    assert_eq!(version_count(&app, id).await, 2);
+
+    let body = patch_password(&app, id, json!({"password": "other-secret"})).await;
+    assert_ne!(
+        body["data"]["attributes"]["password-updated-at"],
+        changed_at
+    );
+    assert_eq!(version_count(&app, id).await, 3);
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(body["data"]["attributes"]["password"], "other-secret");
+    assert!(body["data"]["attributes"]["otp-secret"].is_null());
+}
+
 crate::api_tests!(
     show_reveals_the_password_and_audits_it,
     keys_without_password_access_never_see_or_send_secrets,
@@ -1089,4 +1180,5 @@ crate::api_tests!(
     rotation_rewraps_every_key_and_retires_the_old_one,
     an_interrupted_rotation_leaves_the_vault_readable,
     an_interrupted_env_key_rotation_leaves_the_vault_readable,
+    resending_the_same_secret_keeps_no_version_and_keeps_password_updated_at,
 );
