@@ -1163,6 +1163,255 @@ async fn resending_the_same_secret_keeps_no_version_and_keeps_password_updated_a
     assert!(body["data"]["attributes"]["otp-secret"].is_null());
 }
 
+async fn password_named(app: &TestApp, id: i64) -> (String, String) {
+    let (status, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    let attributes = &body["data"]["attributes"];
+    (
+        attributes["name"].as_str().unwrap().to_string(),
+        attributes["password"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn nested_and_bulk_password_routes_serve_the_owner(app: TestApp) {
+    let org = owner_org(&app).await;
+    let frog = app
+        .create("/organizations", json!({"name": "Happy Frog"}))
+        .await;
+    let nested = format!("/organizations/{org}/relationships/passwords");
+    let (a, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "A", "password": "secret-a"}),
+    )
+    .await;
+    let (b, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "B", "password": "secret-b"}),
+    )
+    .await;
+
+    // Nested show reveals like show, and only under the record's organization.
+    let (status, body) = app.get(&format!("{nested}/{a}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], "secret-a");
+    assert_eq!(logs_for(&app, a).await, vec!["create", "show"]);
+    let (status, _) = app
+        .get(&format!(
+            "/organizations/{frog}/relationships/passwords/{a}"
+        ))
+        .await;
+    assert_eq!(status, 404, "not under another organization");
+
+    // Nested update.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("{nested}/{a}"),
+            json!({"data": {"type": "passwords", "attributes": {"name": "A2", "password": "secret-a2"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["name"], "A2");
+    assert!(body["data"]["attributes"].get("password").is_none());
+    assert_eq!(
+        password_named(&app, a).await,
+        ("A2".into(), "secret-a2".into())
+    );
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/organizations/{frog}/relationships/passwords/{a}"),
+            json!({"data": {"type": "passwords", "attributes": {"name": "moved"}}}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Bulk update: an array of records with ids.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [
+                {"type": "passwords", "attributes": {"id": a, "name": "A3"}},
+                {"type": "passwords", "id": b.to_string(), "attributes": {"password": "secret-b2"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert!(
+        !body.to_string().contains("secret-b2"),
+        "no reveal by default"
+    );
+    assert_eq!(
+        password_named(&app, a).await,
+        ("A3".into(), "secret-a2".into())
+    );
+    assert_eq!(
+        password_named(&app, b).await,
+        ("B".into(), "secret-b2".into())
+    );
+    // A key without password access sending a password: 403, nothing changes.
+    let (status, body) = app
+        .send_as(
+            &app.plain_key,
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [
+                {"type": "passwords", "attributes": {"id": a, "name": "plain"}},
+                {"type": "passwords", "attributes": {"id": b, "password": "plain-secret"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    // One unknown id: nothing changes.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [
+                {"type": "passwords", "attributes": {"id": a, "name": "partial"}},
+                {"type": "passwords", "attributes": {"id": 999_999, "name": "ghost"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        password_named(&app, a).await,
+        ("A3".into(), "secret-a2".into())
+    );
+    assert_eq!(
+        password_named(&app, b).await,
+        ("B".into(), "secret-b2".into())
+    );
+
+    // An array to the top-level create is refused (bulk create is nested).
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"organization-id": org, "name": "X", "password": "p"}}]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    // Top-level bulk delete by data, then a nested delete without a body.
+    let (c, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "C", "password": "secret-c"}),
+    )
+    .await;
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": a}}, {"type": "passwords", "id": b.to_string()}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut deleted: Vec<String> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    deleted.sort();
+    let mut expected = vec![a.to_string(), b.to_string()];
+    expected.sort();
+    assert_eq!(deleted, expected);
+    assert!(
+        !body.to_string().contains("secret-"),
+        "no secrets in deletes"
+    );
+    let (status, body) = read(
+        app.request(Method::DELETE, &format!("{nested}/{c}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    assert!(body.is_null());
+    let (_, body) = app.get("/passwords").await;
+    assert_eq!(body["meta"]["total-count"], 0);
+}
+
+async fn nested_and_bulk_password_routes_hide_records_of_other_accounts(app: TestApp) {
+    let org = owner_org(&app).await;
+    let nested = format!("/organizations/{org}/relationships/passwords");
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Mine", "password": "mine-only"}),
+    )
+    .await;
+    let other = app.other_key.clone();
+    assert_eq!(app.get_as(&other, &format!("{nested}/{id}")).await.0, 404);
+    assert_eq!(app.get_as(&other, &nested).await.0, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::PATCH,
+            &format!("{nested}/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"name": "theirs", "password": "owned"}}}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": id, "password": "owned"}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::DELETE,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": id}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::DELETE,
+            &format!("{nested}/{id}"),
+            json!({"data": [{"type": "passwords", "attributes": {"id": id}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = read(
+        app.request_as(&other, Method::DELETE, &format!("{nested}/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::POST,
+            &nested,
+            json!({"data": [{"type": "passwords", "attributes": {"name": "Plant", "password": "p"}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    assert_eq!(
+        password_named(&app, id).await,
+        ("Mine".into(), "mine-only".into())
+    );
+    assert_eq!(
+        logs_for(&app, id).await,
+        vec!["create", "show"],
+        "nothing the other account tried touched the record"
+    );
+}
+
 crate::api_tests!(
     show_reveals_the_password_and_audits_it,
     keys_without_password_access_never_see_or_send_secrets,
@@ -1181,4 +1430,6 @@ crate::api_tests!(
     an_interrupted_rotation_leaves_the_vault_readable,
     an_interrupted_env_key_rotation_leaves_the_vault_readable,
     resending_the_same_secret_keeps_no_version_and_keeps_password_updated_at,
+    nested_and_bulk_password_routes_serve_the_owner,
+    nested_and_bulk_password_routes_hide_records_of_other_accounts,
 );
