@@ -1412,6 +1412,130 @@ async fn nested_and_bulk_password_routes_hide_records_of_other_accounts(app: Tes
     );
 }
 
+fn id_of(body: &Value) -> i64 {
+    body["data"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// The `show` entries of password `id`'s audit trail.
+async fn show_entries(app: &TestApp, id: i64) -> usize {
+    logs_for(app, id)
+        .await
+        .iter()
+        .filter(|a| *a == "show")
+        .count()
+}
+
+async fn every_reveal_is_audited_and_keys_without_access_see_no_otp(app: TestApp) {
+    let org = owner_org(&app).await;
+    let otp = "JBSWY3DPEHPK3PXPJBSWY3DP";
+    // Create with show_password=true reveals, and audits that.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords?show_password=true",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "Tenant admin", "password": "created-shown", "otp-secret": otp}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = id_of(&body);
+    assert_eq!(body["data"]["attributes"]["password"], "created-shown");
+    assert_eq!(body["data"]["attributes"]["otp-secret"], otp);
+    assert_eq!(logs_for(&app, id).await, vec!["create", "show"]);
+
+    // An update without show_password returns no secret and audits no reveal.
+    let body = patch_password(&app, id, json!({"password": "updated-hidden"})).await;
+    let attributes = body["data"]["attributes"].as_object().unwrap();
+    for hidden in [
+        "password",
+        "otp-secret",
+        "otp-code",
+        "otp-remaining-seconds",
+    ] {
+        assert!(!attributes.contains_key(hidden), "{hidden}");
+    }
+    assert!(!body.to_string().contains("updated-hidden"));
+    assert_eq!(logs_for(&app, id).await, vec!["create", "show", "update"]);
+
+    // A version reveal is a reveal.
+    let (_, body) = app
+        .get(&format!(
+            "/passwords/{id}?include=recent_versions&show_password=false"
+        ))
+        .await;
+    let version = body["included"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(show_entries(&app, id).await, 1);
+    let (status, body) = app
+        .get(&format!("/passwords/{id}?version_id={version}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], "created-shown");
+    assert_eq!(
+        logs_for(&app, id).await,
+        vec!["create", "show", "update", "show"]
+    );
+
+    // The owner sees the OTP; a key without password access sees none of it,
+    // on show or in a list that asks for secrets.
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(body["data"]["attributes"]["otp-secret"], otp);
+    assert!(body["data"]["attributes"]["otp-code"].is_string());
+    let shows = show_entries(&app, id).await;
+    let plain = app.plain_key.clone();
+    for route in [
+        format!("/passwords/{id}"),
+        format!("/passwords/{id}?show_password=true"),
+        "/passwords?show_password=true".to_string(),
+        format!("/organizations/{org}/relationships/passwords/{id}"),
+    ] {
+        let (status, body) = app.get_as(&plain, &route).await;
+        assert_eq!(status, 200, "{route}: {body}");
+        let text = body.to_string();
+        for hidden in [
+            "\"password\"",
+            "otp-secret",
+            "otp-code",
+            "otp-remaining-seconds",
+            otp,
+            "updated-hidden",
+        ] {
+            assert!(!text.contains(hidden), "{route} shows {hidden}");
+        }
+    }
+    assert_eq!(
+        show_entries(&app, id).await,
+        shows,
+        "nothing was revealed, so nothing is audited"
+    );
+
+    // The 403 is a JSON:API error that says what is wrong.
+    let (status, body) = app
+        .send_as(
+            &plain,
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"password": "plain-try"}}}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let error = &body["errors"][0];
+    assert_eq!(error["status"], "403");
+    assert_eq!(error["title"], "Forbidden");
+    let detail = error["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no password access") && detail.contains("password"),
+        "{detail}"
+    );
+    assert!(!body.to_string().contains("plain-try"));
+    let (status, body) = app
+        .get_as(&plain, &format!("/passwords/{id}?version_id={version}"))
+        .await;
+    assert_eq!(status, 403);
+    assert!(body["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no password access"));
+}
+
 crate::api_tests!(
     show_reveals_the_password_and_audits_it,
     keys_without_password_access_never_see_or_send_secrets,
@@ -1432,4 +1556,5 @@ crate::api_tests!(
     resending_the_same_secret_keeps_no_version_and_keeps_password_updated_at,
     nested_and_bulk_password_routes_serve_the_owner,
     nested_and_bulk_password_routes_hide_records_of_other_accounts,
+    every_reveal_is_audited_and_keys_without_access_see_no_otp,
 );
