@@ -1536,6 +1536,87 @@ async fn every_reveal_is_audited_and_keys_without_access_see_no_otp(app: TestApp
         .contains("no password access"));
 }
 
+async fn updated_by_and_the_audit_name_the_acting_key(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (id, body) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Hypervisor", "password": "p"}),
+    )
+    .await;
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.key_id);
+    let (status, body) = app
+        .send_as(
+            &app.plain_key,
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"username": "root"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.plain_key_id);
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(
+        body["data"]["attributes"]["updated-by"], app.plain_key_id,
+        "a read does not change who last wrote"
+    );
+    patch_password(&app, id, json!({"password": "p2"})).await;
+    let (_, body) = app
+        .get(&format!("/passwords/{id}?include=recent_versions"))
+        .await;
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.key_id);
+    assert_eq!(
+        body["included"][0]["attributes"]["api-key-id"], app.key_id,
+        "the version records the key that replaced it"
+    );
+
+    let (status, body) = app
+        .get(&format!("/passwords/{id}/audit?sort=created_at,id"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let who: Vec<(String, i64)> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["attributes"]["action"].as_str().unwrap().to_string(),
+                e["attributes"]["api-key-id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        vec![
+            ("create".to_string(), app.key_id),
+            ("update".to_string(), app.plain_key_id),
+            ("show".to_string(), app.key_id),
+            ("update".to_string(), app.key_id),
+            ("show".to_string(), app.key_id),
+        ]
+    );
+    let (_, logs) = app
+        .get("/logs?filter[resource_type]=Password&filter[action]=update&sort=created_at,id")
+        .await;
+    assert_eq!(
+        logs["data"][0]["attributes"]["api-key-id"],
+        app.plain_key_id
+    );
+
+    // Account B's writes name B's key.
+    let (_, orgs) = app.get_as(&app.other_key, "/organizations").await;
+    let other_org = orgs["data"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .send_as(
+            &app.other_key,
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": other_org, "name": "Theirs", "password": "p"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.other_key_id);
+}
+
 crate::api_tests!(
     show_reveals_the_password_and_audits_it,
     keys_without_password_access_never_see_or_send_secrets,
@@ -1557,4 +1638,5 @@ crate::api_tests!(
     nested_and_bulk_password_routes_serve_the_owner,
     nested_and_bulk_password_routes_hide_records_of_other_accounts,
     every_reveal_is_audited_and_keys_without_access_see_no_otp,
+    updated_by_and_the_audit_name_the_acting_key,
 );
