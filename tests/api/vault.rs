@@ -1617,6 +1617,127 @@ async fn updated_by_and_the_audit_name_the_acting_key(app: TestApp) {
     assert_eq!(body["data"]["attributes"]["updated-by"], app.other_key_id);
 }
 
+async fn password_includes_and_show_password_spellings(app: TestApp) {
+    let org = owner_org(&app).await;
+    let cloud = app.catalog_id("/password_categories", "Cloud").await;
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Portal", "password": "portal-secret", "password-category-id": cloud}),
+    )
+    .await;
+    let (neighbour, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Neighbour", "password": "n"}),
+    )
+    .await;
+    let content = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(b"runbook")
+    };
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/passwords/{id}/relationships/attachments"),
+            json!({"data": {"type": "attachments", "attributes": {"attachment": {"content": content, "file_name": "runbook.txt"}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let attachment = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/passwords/{id}/relationships/related_items"),
+            json!({"data": {"type": "related_items", "attributes": {"destination_type": "Password", "destination_id": neighbour}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let related = body["data"]["id"].as_str().unwrap().to_string();
+
+    let (status, body) = app
+        .get(&format!(
+            "/passwords/{id}?include=password_category,attachments,related_items"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let relationships = &body["data"]["relationships"];
+    assert_eq!(
+        relationships["password-category"]["data"],
+        json!({"type": "password-categories", "id": cloud.to_string()})
+    );
+    assert_eq!(
+        relationships["attachments"]["data"][0]["id"],
+        attachment.as_str()
+    );
+    assert_eq!(
+        relationships["related-items"]["data"][0]["id"],
+        related.as_str()
+    );
+    let included = body["included"].as_array().unwrap();
+    let category = included
+        .iter()
+        .find(|r| r["type"] == "password-categories")
+        .expect("the category is included");
+    assert_eq!(category["id"], cloud.to_string());
+    assert_eq!(category["attributes"]["name"], "Cloud");
+    assert!(included.iter().any(|r| r["type"] == "attachments"));
+    assert!(included.iter().any(|r| r["type"] == "related-items"));
+    assert!(
+        !body["included"].to_string().contains("portal-secret"),
+        "included records carry no secret"
+    );
+    let (status, body) = app
+        .get("/passwords?include=password_category&sort=name")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["included"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["type"] == "password-categories" && r["attributes"]["name"] == "Cloud"));
+
+    // What Mortar does not model is accepted and empty.
+    let unmodelled = [
+        "network_glue_networks",
+        "rotatable_password",
+        "updater",
+        "user_resource_accesses",
+        "group_resource_accesses",
+        "authorized_users",
+    ];
+    let (status, body) = app
+        .get(&format!("/passwords/{id}?include={}", unmodelled.join(",")))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for name in unmodelled {
+        let dashed = name.replace('_', "-");
+        assert_eq!(
+            body["data"]["relationships"][&dashed]["data"],
+            json!([]),
+            "{name}"
+        );
+    }
+    let (status, _) = app
+        .get("/passwords?include=network_glue_networks,updater")
+        .await;
+    assert_eq!(status, 200);
+
+    // show_password spellings: True and 1 reveal, 0 and False do not.
+    let (_, body) = app.get("/passwords?show_password=True&sort=name").await;
+    assert_eq!(body["data"][1]["attributes"]["password"], "portal-secret");
+    for hidden in ["0", "False", "false"] {
+        let (status, body) = app
+            .get(&format!("/passwords/{id}?show_password={hidden}"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            body["data"]["attributes"].get("password").is_none(),
+            "show_password={hidden}"
+        );
+    }
+    let (_, body) = app.get(&format!("/passwords/{id}?show_password=1")).await;
+    assert_eq!(body["data"]["attributes"]["password"], "portal-secret");
+}
+
 crate::api_tests!(
     show_reveals_the_password_and_audits_it,
     keys_without_password_access_never_see_or_send_secrets,
@@ -1639,4 +1760,5 @@ crate::api_tests!(
     nested_and_bulk_password_routes_hide_records_of_other_accounts,
     every_reveal_is_audited_and_keys_without_access_see_no_otp,
     updated_by_and_the_audit_name_the_acting_key,
+    password_includes_and_show_password_spellings,
 );
