@@ -1,5 +1,7 @@
 //! The `mortar` command line: parsing and dispatch, no business logic.
 
+use std::io::Write as _;
+
 use clap::{Parser, Subcommand};
 
 use anyhow::Context as _;
@@ -119,24 +121,38 @@ async fn vault(command: VaultCommand) -> anyhow::Result<()> {
         VaultCommand::RotateMasterKey { store, master_key } => {
             let data_dir = store.data_dir.clone();
             let store = crate::store::Store::open(&store.store_config(2)).await?;
-            let (fingerprint, printed) = crate::vault::rotate_master_key(
+            let rotated = crate::vault::rotate_master_key(
                 &store,
                 &data_dir,
                 master_key.as_ref().map(|k| k.expose()),
             )
             .await?;
             store.close().await;
-            match printed {
-                None => println!(
+            let fingerprint = &rotated.fingerprint;
+            let mut out = std::io::stdout().lock();
+            match rotated.pending_env_key {
+                None => writeln!(
+                    out,
                     "Rotated: every data key is now wrapped by master key {fingerprint}, written to {}.",
                     data_dir.join(crate::vault::KEY_FILE).display()
-                ),
-                Some(key) => {
-                    println!("Rotated: every data key is now wrapped by master key {fingerprint}.");
-                    println!("Set MORTAR_MASTER_KEY to this new value before the next start:");
-                    println!("{}", key.as_str());
+                )?,
+                Some(path) => {
+                    writeln!(
+                        out,
+                        "Rotated: every data key is now wrapped by master key {fingerprint}."
+                    )?;
+                    writeln!(
+                        out,
+                        "The new key is in {} (mode 0600); the old MORTAR_MASTER_KEY no longer opens the vault.",
+                        path.display()
+                    )?;
+                    writeln!(
+                        out,
+                        "Set MORTAR_MASTER_KEY to that file's contents, then start the server: it removes the file once it starts with the new key."
+                    )?;
                 }
             }
+            out.flush()?;
         }
     }
     Ok(())

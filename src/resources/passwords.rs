@@ -310,6 +310,9 @@ impl Hooks for PasswordHooks {
             if !problems.is_empty() {
                 return Err(Error::Invalid(problems));
             }
+            if let Some(id) = ctx.id {
+                drop_unchanged_secrets(ctx.tx, ctx.scope, ctx.env.vault, id, ctx.deferred).await?;
+            }
             if ctx.deferred.get("password").is_some()
                 && ctx.values.get("password_updated_at").is_none()
             {
@@ -495,6 +498,74 @@ impl Hooks for PasswordHooks {
             Ok(out)
         })
     }
+}
+
+/// Forgets the secrets of an update that equal the record's current ones, so
+/// that re-sending a value keeps no version and does not move
+/// `password-updated-at`.
+///
+/// Reads (and on PostgreSQL locks) the row in the write's transaction, so the
+/// comparison is against the value the update replaces. A secret that is not
+/// given is left alone; `null` equals an unset secret.
+async fn drop_unchanged_secrets(
+    tx: &mut Tx,
+    scope: Scope,
+    vault: &crate::vault::Vault,
+    id: i64,
+    deferred: &mut crate::store::Values,
+) -> Result<()> {
+    if deferred.is_empty() {
+        return Ok(());
+    }
+    let mut sql = tx.sql();
+    sql.push(
+        "SELECT secret_version, password_sealed, otp_secret_sealed FROM passwords WHERE account_id = ",
+    )
+    .bind(scope.account_id())
+    .push(" AND id = ")
+    .bind(id);
+    if tx.dialect() == crate::store::Dialect::Postgres {
+        sql.push(" FOR UPDATE");
+    }
+    let Some(row) = tx
+        .fetch(&sql, &[Kind::Int, Kind::Text, Kind::Text])
+        .await?
+        .pop()
+    else {
+        return Ok(());
+    };
+    let version = row[0].as_i64().unwrap_or(0);
+    for (column, cell) in [("password", &row[1]), ("otp_secret", &row[2])] {
+        let Some(Arg::Text(given)) = deferred.get(column) else {
+            continue;
+        };
+        let current = cell
+            .as_str()
+            .map(|sealed| {
+                vault.open(
+                    scope,
+                    &Place {
+                        table: TABLE,
+                        row: id,
+                        column,
+                        version,
+                    },
+                    sealed,
+                )
+            })
+            .transpose()?;
+        // Only a key with password access gets here, and it may read the
+        // value anyway: a plain comparison leaks nothing it could not see.
+        let unchanged = match (given.as_deref(), current.as_deref()) {
+            (Some(given), Some(current)) => given == current.as_str(),
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
+            deferred.take(column);
+        }
+    }
+    Ok(())
 }
 
 /// The category name in `relationships.password_category.data.attributes.name`

@@ -141,7 +141,9 @@ impl std::fmt::Debug for Vault {
 /// key file (made on first use). Refuses a key that does not match the one the
 /// database's secrets are sealed under, and refuses to make a new key when
 /// secrets exist. Finishes a rotation that was interrupted after the database
-/// switched to the next key.
+/// switched to the next key (key file), or, with `MORTAR_MASTER_KEY`, refuses
+/// the old key and names the file holding the new one until the variable is
+/// set to it; discards a next key whose rotation never committed.
 pub async fn load_master_key(
     store: &Store,
     data_dir: &Path,
@@ -162,15 +164,31 @@ pub async fn load_master_key(
         ),
         None => MasterKey::load_or_create(data_dir, None)?,
     };
-    if env_key.is_none() && next_path.exists() {
+    if next_path.exists() {
         let next = MasterKey::read_file(&next_path)?;
-        if recorded.as_deref() == Some(next.fingerprint().as_str()) {
-            // The rotation committed but did not get to rename the file.
-            std::fs::rename(&next_path, &path).context("finishing an interrupted key rotation")?;
-            key = next;
-        } else {
+        let committed = recorded.as_deref() == Some(next.fingerprint().as_str());
+        if !committed {
             // The rotation never committed: the current key is still the one.
             std::fs::remove_file(&next_path).ok();
+        } else if env_key.is_none() {
+            // The rotation committed but did not get to install the file.
+            std::fs::rename(&next_path, &path).context("finishing an interrupted key rotation")?;
+            key = next;
+        } else if key.fingerprint() == next.fingerprint() {
+            // The operator installed the rotated key in MORTAR_MASTER_KEY: the
+            // copy on disk next to the data has done its job.
+            std::fs::remove_file(&next_path)
+                .with_context(|| format!("removing {}", next_path.display()))?;
+        } else {
+            anyhow::bail!(
+                "a master key rotation committed: the database's secrets are now sealed under \
+                 master key {}, which is in {}, but MORTAR_MASTER_KEY holds key {}; set \
+                 MORTAR_MASTER_KEY to the contents of that file and start again (the file is \
+                 removed once a server starts with it)",
+                next.fingerprint(),
+                next_path.display(),
+                key.fingerprint()
+            );
         }
     }
     match recorded {
@@ -185,24 +203,40 @@ pub async fn load_master_key(
     Ok(key)
 }
 
+/// What a completed rotation leaves for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    /// The new master key's fingerprint (public).
+    pub fingerprint: String,
+    /// When the old key came from `MORTAR_MASTER_KEY`: the file (mode 0600)
+    /// that holds the new key until the operator moves it into the variable.
+    /// `None` when the key lives in the data directory's key file, which the
+    /// rotation replaced.
+    pub pending_env_key: Option<std::path::PathBuf>,
+}
+
 /// Re-wraps every account's data key under a new master key, in one
-/// transaction, and installs the new key. Returns the new key's base64 when
-/// the old one came from `MORTAR_MASTER_KEY` (nothing is written then: the
-/// operator must set the variable to the new value).
+/// transaction, and installs the new key.
 ///
-/// Safe to interrupt: the next key is written to `master.key.next` before the
-/// database switches, and [`load_master_key`] completes or discards it.
+/// Safe to interrupt at any point: the new key is written (0600, synced) to
+/// `master.key.next` in the data directory *before* the transaction commits,
+/// so the vault always opens with the old key (not committed yet) or with
+/// the key in that file (committed). With a key file, the file then replaces
+/// `master.key`, and [`load_master_key`] finishes an interrupted rename. With
+/// `MORTAR_MASTER_KEY`, nothing else holds the new key: the file stays until
+/// a server starts with the variable set to its contents (which removes it),
+/// and a server given the old key refuses to start, naming the file.
 pub async fn rotate_master_key(
     store: &Store,
     data_dir: &Path,
     env_key: Option<&str>,
-) -> anyhow::Result<(String, Option<Zeroizing<String>>)> {
+) -> anyhow::Result<Rotated> {
     let old = load_master_key(store, data_dir, env_key).await?;
     let new = MasterKey::generate();
     let next_path = data_dir.join(NEXT_KEY_FILE);
-    if env_key.is_none() {
-        new.write_file(&next_path)?;
-    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    new.write_file(&next_path)?;
     store
         .rewrap_data_keys(&new.fingerprint(), |account, wrapped| {
             let data_key = old.unwrap(account, wrapped).map_err(|_| {
@@ -213,12 +247,23 @@ pub async fn rotate_master_key(
             Ok(new.wrap(account, &data_key))
         })
         .await?;
+    // Committed: from here on only the new key opens the vault. Write it again
+    // rather than trust the file written before the commit (a server started
+    // meanwhile, against the advice to stop them, would have removed it).
     if env_key.is_none() {
-        std::fs::rename(&next_path, data_dir.join(KEY_FILE))
+        new.write_file(&data_dir.join(KEY_FILE))
             .context("installing the new master key")?;
-        Ok((new.fingerprint(), None))
+        std::fs::remove_file(&next_path).ok();
+        Ok(Rotated {
+            fingerprint: new.fingerprint(),
+            pending_env_key: None,
+        })
     } else {
-        Ok((new.fingerprint(), Some(new.to_base64())))
+        new.write_file(&next_path)?;
+        Ok(Rotated {
+            fingerprint: new.fingerprint(),
+            pending_env_key: Some(next_path),
+        })
     }
 }
 
@@ -354,6 +399,13 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     file.write_all(contents)?;
     file.sync_all()?;
     std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))?;
+    // Make the rename itself durable before anyone relies on the file.
+    #[cfg(unix)]
+    if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(directory)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("syncing {}", directory.display()))?;
+    }
     Ok(())
 }
 

@@ -838,3 +838,50 @@ binary_tests!(
     keys_created_beside_a_running_server_pick_their_account_and_access,
     a_missing_master_key_stops_the_start_until_the_key_is_given,
 );
+
+#[test]
+fn an_env_key_rotation_leaves_the_new_key_in_a_private_file_and_never_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = mortar(dir.path(), &["keys", "create", "--name", "admin"]);
+    assert!(created.status.success());
+    let old_key = mortar::vault::MasterKey::generate().to_base64();
+    let rotate = || {
+        Command::new(BIN)
+            .args(["vault", "rotate-master-key", "--data-dir"])
+            .arg(dir.path())
+            .env_remove("MORTAR_DATABASE_URL")
+            .env("MORTAR_MASTER_KEY", old_key.as_str())
+            .output()
+            .expect("run mortar")
+    };
+    let rotated = rotate();
+    let stdout = String::from_utf8_lossy(&rotated.stdout).to_string();
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let next_file = dir.path().join(mortar::vault::NEXT_KEY_FILE);
+    let new_key = std::fs::read_to_string(&next_file).unwrap();
+    let new_key = new_key.trim();
+    assert!(
+        stdout.contains(&next_file.display().to_string()),
+        "{stdout}"
+    );
+    assert!(stdout.contains("MORTAR_MASTER_KEY"), "{stdout}");
+    assert!(!stdout.contains(new_key), "the new key is never printed");
+    assert!(!dir.path().join(mortar::vault::KEY_FILE).exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&next_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Rotating again with the old key is refused and names the file.
+    let again = rotate();
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains(mortar::vault::NEXT_KEY_FILE), "{stderr}");
+    assert!(!stderr.contains(new_key) && !stderr.contains(old_key.as_str()));
+    assert!(next_file.exists());
+}

@@ -29,6 +29,12 @@ pub struct TestApp {
     pub plain_key: String,
     /// Key of account B, a different tenant.
     pub other_key: String,
+    /// The id of `key` (as `updated-by` and log entries' `api-key-id` name it).
+    pub key_id: i64,
+    /// The id of `plain_key`.
+    pub plain_key_id: i64,
+    /// The id of `other_key`.
+    pub other_key_id: i64,
     pub account: AccountSummary,
     pub store: Store,
     /// Keeps the SQLite files until the app is dropped.
@@ -104,21 +110,18 @@ impl TestApp {
             .ensure_account(Some("Rival IT"))
             .await
             .expect("account B");
-        let key = store
-            .create_key(&account, "test", true)
-            .await
-            .expect("key")
-            .secret;
-        let plain_key = store
+        let created = store.create_key(&account, "test", true).await.expect("key");
+        let (key, key_id) = (created.secret, created.id);
+        let created = store
             .create_key(&account, "plain", false)
             .await
-            .expect("key")
-            .secret;
-        let other_key = store
+            .expect("key");
+        let (plain_key, plain_key_id) = (created.secret, created.id);
+        let created = store
             .create_key(&other_account, "other", true)
             .await
-            .expect("key")
-            .secret;
+            .expect("key");
+        let (other_key, other_key_id) = (created.secret, created.id);
 
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address: SocketAddr = listener.local_addr().expect("address");
@@ -139,6 +142,9 @@ impl TestApp {
             key,
             plain_key,
             other_key,
+            key_id,
+            plain_key_id,
+            other_key_id,
             account,
             store,
             _data_dir: data_dir,

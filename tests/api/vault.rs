@@ -805,10 +805,11 @@ async fn rotation_rewraps_every_key_and_retires_the_old_one(app: TestApp) {
     let key_file = app.data_dir().join(mortar::vault::KEY_FILE);
     let old_key = std::fs::read_to_string(&key_file).unwrap();
 
-    let (fingerprint, printed) = mortar::vault::rotate_master_key(&app.store, app.data_dir(), None)
+    let rotated = mortar::vault::rotate_master_key(&app.store, app.data_dir(), None)
         .await
         .unwrap();
-    assert!(printed.is_none());
+    assert!(rotated.pending_env_key.is_none());
+    let fingerprint = rotated.fingerprint;
     let new_key = std::fs::read_to_string(&key_file).unwrap();
     assert_ne!(old_key, new_key);
     assert_eq!(
@@ -909,6 +910,834 @@ async fn an_interrupted_rotation_leaves_the_vault_readable(app: TestApp) {
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new_key);
 }
 
+/// A server over `app`'s database with `args`; it stops when the sender drops.
+async fn server_with(
+    app: &TestApp,
+    args: &mortar::config::ServeArgs,
+) -> anyhow::Result<(String, tokio::sync::oneshot::Sender<()>)> {
+    let state = mortar::build_state(app.store.clone(), args).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let (stop, signal) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = mortar::serve(listener, state, async move {
+            let _ = signal.await;
+        })
+        .await;
+    });
+    Ok((format!("http://{address}"), stop))
+}
+
+/// Password `id`'s value as read through the server at `base`.
+async fn password_at(app: &TestApp, base: &str, id: i64) -> Value {
+    let (status, body) = read(
+        app.client
+            .get(format!("{base}/passwords/{id}"))
+            .header("x-api-key", &app.key)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["attributes"]["password"].clone()
+}
+
+async fn an_interrupted_env_key_rotation_leaves_the_vault_readable(app: TestApp) {
+    use mortar::vault::{MasterKey, KEY_FILE, NEXT_KEY_FILE};
+    let org = owner_org(&app).await;
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Env survivor", "password": "env-still-here"}),
+    )
+    .await;
+    // Move the key into MORTAR_MASTER_KEY: none is left in the data directory.
+    let key_file = app.data_dir().join(KEY_FILE);
+    let next_file = app.data_dir().join(NEXT_KEY_FILE);
+    let old_key = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    std::fs::remove_file(&key_file).unwrap();
+    let env = |key: &str| {
+        let mut args = app.args();
+        args.master_key = Some(key.parse().unwrap());
+        args
+    };
+    let old_fingerprint = MasterKey::from_base64(&old_key).unwrap().fingerprint();
+
+    // Interrupted before the commit: the old key opens, the unused next key goes.
+    std::fs::write(&next_file, MasterKey::generate().to_base64().as_bytes()).unwrap();
+    let (base, stop) = server_with(&app, &env(&old_key))
+        .await
+        .expect("the old key still opens");
+    assert_eq!(password_at(&app, &base, id).await, "env-still-here");
+    assert!(
+        !next_file.exists(),
+        "a next key that never committed is discarded"
+    );
+    drop(stop);
+
+    // The new key reaches the disk before the transaction commits: hold the
+    // vault's write lock so the rotation stops just before its commit.
+    let mut lock = app.store.begin().await.unwrap();
+    let mut sql = lock.sql();
+    sql.push("UPDATE vault_meta SET updated_at = updated_at WHERE id = 1");
+    lock.execute(&sql).await.unwrap();
+    let rotation = tokio::spawn({
+        let (store, dir, key) = (
+            app.store.clone(),
+            app.data_dir().to_path_buf(),
+            old_key.clone(),
+        );
+        async move { mortar::vault::rotate_master_key(&store, &dir, Some(&key)).await }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !next_file.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new key must be on disk before the rotation commits"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!rotation.is_finished(), "the rotation waits for the lock");
+    let pending = MasterKey::read_file(&next_file).unwrap();
+    assert_ne!(pending.fingerprint(), old_fingerprint);
+    assert_eq!(
+        app.store.vault_fingerprint().await.unwrap().as_deref(),
+        Some(old_fingerprint.as_str()),
+        "not committed yet: the old key is still the one"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&next_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    lock.commit().await.unwrap();
+    let rotated = rotation.await.unwrap().unwrap();
+    assert_eq!(rotated.fingerprint, pending.fingerprint());
+    assert_eq!(
+        rotated.pending_env_key.as_deref(),
+        Some(next_file.as_path())
+    );
+    assert_eq!(
+        app.store.vault_fingerprint().await.unwrap(),
+        Some(pending.fingerprint())
+    );
+    assert!(
+        !key_file.exists(),
+        "an env key rotation writes no master.key"
+    );
+
+    // Interrupted after the commit, before the operator saw any output: the
+    // file is the only copy of the key, and the old key is refused, naming it.
+    drop(rotated);
+    let new_key = std::fs::read_to_string(&next_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let error = mortar::build_state(app.store.clone(), &env(&old_key))
+        .await
+        .err()
+        .expect("the old key no longer opens the vault");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(NEXT_KEY_FILE) && message.contains("MORTAR_MASTER_KEY"),
+        "{message}"
+    );
+    assert!(!message.contains(&new_key) && !message.contains(&old_key));
+    assert!(next_file.exists(), "a refused start keeps the new key");
+    let error = mortar::build_state(app.store.clone(), &app.args())
+        .await
+        .err()
+        .expect("no key file either");
+    assert!(format!("{error:#}").contains("does not exist"), "{error:#}");
+
+    // The operator sets MORTAR_MASTER_KEY to the file's contents: the server
+    // starts, reads everything, and removes the file.
+    let (base, _stop) = server_with(&app, &env(&new_key))
+        .await
+        .expect("the new key opens");
+    assert_eq!(password_at(&app, &base, id).await, "env-still-here");
+    assert!(
+        !next_file.exists(),
+        "the copy on disk is removed once installed"
+    );
+    assert!(!key_file.exists());
+    let error = mortar::build_state(app.store.clone(), &env(&old_key))
+        .await
+        .err()
+        .expect("the old key stays retired");
+    assert!(error.to_string().contains("not the one"), "{error:#}");
+}
+
+/// The `recent-versions` kept for password `id`.
+async fn version_count(app: &TestApp, id: i64) -> usize {
+    let (status, body) = app
+        .get(&format!(
+            "/passwords/{id}?include=recent_versions&show_password=false"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["included"].as_array().map_or(0, Vec::len)
+}
+
+async fn patch_password(app: &TestApp, id: i64, attributes: Value) -> Value {
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": attributes}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn resending_the_same_secret_keeps_no_version_and_keeps_password_updated_at(app: TestApp) {
+    let org = owner_org(&app).await;
+    let otp = "JBSWY3DPEHPK3PXPJBSWY3DP";
+    let (id, created) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Switch", "password": "same-secret", "otp-secret": otp}),
+    )
+    .await;
+    let changed_at = created["data"]["attributes"]["password-updated-at"].clone();
+    assert!(changed_at.is_string());
+
+    // Each unchanged re-send, alone or together, on the single and the bulk route.
+    for attributes in [
+        json!({"password": "same-secret"}),
+        json!({"otp-secret": otp}),
+        json!({"password": "same-secret", "otp_secret": otp, "notes": "checked"}),
+    ] {
+        tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+        let body = patch_password(&app, id, attributes).await;
+        assert_eq!(
+            body["data"]["attributes"]["password-updated-at"], changed_at,
+            "an unchanged secret does not move password-updated-at"
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": id, "password": "same-secret"}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"][0]["attributes"]["password-updated-at"],
+        changed_at
+    );
+    assert_eq!(version_count(&app, id).await, 0, "no version for a re-send");
+
+    // A new OTP secret beside the same password keeps a version, but the
+    // password did not change.
+    let body = patch_password(
+        &app,
+        id,
+        json!({"password": "same-secret", "otp-secret": "KRSXG5CTMVRXEZLUKRSXG5CT"}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["attributes"]["password-updated-at"],
+        changed_at
+    );
+    assert_eq!(version_count(&app, id).await, 1);
+    // Clearing the OTP secret is a change; clearing it again is not.
+    patch_password(&app, id, json!({"otp-secret": null})).await;
+    patch_password(&app, id, json!({"otp-secret": null})).await;
+    assert_eq!(version_count(&app, id).await, 2);
+
+    let body = patch_password(&app, id, json!({"password": "other-secret"})).await;
+    assert_ne!(
+        body["data"]["attributes"]["password-updated-at"],
+        changed_at
+    );
+    assert_eq!(version_count(&app, id).await, 3);
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(body["data"]["attributes"]["password"], "other-secret");
+    assert!(body["data"]["attributes"]["otp-secret"].is_null());
+}
+
+async fn password_named(app: &TestApp, id: i64) -> (String, String) {
+    let (status, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    let attributes = &body["data"]["attributes"];
+    (
+        attributes["name"].as_str().unwrap().to_string(),
+        attributes["password"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn nested_and_bulk_password_routes_serve_the_owner(app: TestApp) {
+    let org = owner_org(&app).await;
+    let frog = app
+        .create("/organizations", json!({"name": "Happy Frog"}))
+        .await;
+    let nested = format!("/organizations/{org}/relationships/passwords");
+    let (a, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "A", "password": "secret-a"}),
+    )
+    .await;
+    let (b, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "B", "password": "secret-b"}),
+    )
+    .await;
+
+    // Nested show reveals like show, and only under the record's organization.
+    let (status, body) = app.get(&format!("{nested}/{a}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], "secret-a");
+    assert_eq!(logs_for(&app, a).await, vec!["create", "show"]);
+    let (status, _) = app
+        .get(&format!(
+            "/organizations/{frog}/relationships/passwords/{a}"
+        ))
+        .await;
+    assert_eq!(status, 404, "not under another organization");
+
+    // Nested update.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("{nested}/{a}"),
+            json!({"data": {"type": "passwords", "attributes": {"name": "A2", "password": "secret-a2"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["name"], "A2");
+    assert!(body["data"]["attributes"].get("password").is_none());
+    assert_eq!(
+        password_named(&app, a).await,
+        ("A2".into(), "secret-a2".into())
+    );
+    let (status, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/organizations/{frog}/relationships/passwords/{a}"),
+            json!({"data": {"type": "passwords", "attributes": {"name": "moved"}}}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Bulk update: an array of records with ids.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [
+                {"type": "passwords", "attributes": {"id": a, "name": "A3"}},
+                {"type": "passwords", "id": b.to_string(), "attributes": {"password": "secret-b2"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 2);
+    assert!(
+        !body.to_string().contains("secret-b2"),
+        "no reveal by default"
+    );
+    assert_eq!(
+        password_named(&app, a).await,
+        ("A3".into(), "secret-a2".into())
+    );
+    assert_eq!(
+        password_named(&app, b).await,
+        ("B".into(), "secret-b2".into())
+    );
+    // A key without password access sending a password: 403, nothing changes.
+    let (status, body) = app
+        .send_as(
+            &app.plain_key,
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [
+                {"type": "passwords", "attributes": {"id": a, "name": "plain"}},
+                {"type": "passwords", "attributes": {"id": b, "password": "plain-secret"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    // One unknown id: nothing changes.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [
+                {"type": "passwords", "attributes": {"id": a, "name": "partial"}},
+                {"type": "passwords", "attributes": {"id": 999_999, "name": "ghost"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        password_named(&app, a).await,
+        ("A3".into(), "secret-a2".into())
+    );
+    assert_eq!(
+        password_named(&app, b).await,
+        ("B".into(), "secret-b2".into())
+    );
+
+    // An array to the top-level create is refused (bulk create is nested).
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"organization-id": org, "name": "X", "password": "p"}}]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    // Top-level bulk delete by data, then a nested delete without a body.
+    let (c, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "C", "password": "secret-c"}),
+    )
+    .await;
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": a}}, {"type": "passwords", "id": b.to_string()}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut deleted: Vec<String> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    deleted.sort();
+    let mut expected = vec![a.to_string(), b.to_string()];
+    expected.sort();
+    assert_eq!(deleted, expected);
+    assert!(
+        !body.to_string().contains("secret-"),
+        "no secrets in deletes"
+    );
+    let (status, body) = read(
+        app.request(Method::DELETE, &format!("{nested}/{c}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    assert!(body.is_null());
+    let (_, body) = app.get("/passwords").await;
+    assert_eq!(body["meta"]["total-count"], 0);
+}
+
+async fn nested_and_bulk_password_routes_hide_records_of_other_accounts(app: TestApp) {
+    let org = owner_org(&app).await;
+    let nested = format!("/organizations/{org}/relationships/passwords");
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Mine", "password": "mine-only"}),
+    )
+    .await;
+    let other = app.other_key.clone();
+    assert_eq!(app.get_as(&other, &format!("{nested}/{id}")).await.0, 404);
+    assert_eq!(app.get_as(&other, &nested).await.0, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::PATCH,
+            &format!("{nested}/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"name": "theirs", "password": "owned"}}}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::PATCH,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": id, "password": "owned"}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::DELETE,
+            "/passwords",
+            json!({"data": [{"type": "passwords", "attributes": {"id": id}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::DELETE,
+            &format!("{nested}/{id}"),
+            json!({"data": [{"type": "passwords", "attributes": {"id": id}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = read(
+        app.request_as(&other, Method::DELETE, &format!("{nested}/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .send_as(
+            &other,
+            Method::POST,
+            &nested,
+            json!({"data": [{"type": "passwords", "attributes": {"name": "Plant", "password": "p"}}]}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    assert_eq!(
+        password_named(&app, id).await,
+        ("Mine".into(), "mine-only".into())
+    );
+    assert_eq!(
+        logs_for(&app, id).await,
+        vec!["create", "show"],
+        "nothing the other account tried touched the record"
+    );
+}
+
+fn id_of(body: &Value) -> i64 {
+    body["data"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// The `show` entries of password `id`'s audit trail.
+async fn show_entries(app: &TestApp, id: i64) -> usize {
+    logs_for(app, id)
+        .await
+        .iter()
+        .filter(|a| *a == "show")
+        .count()
+}
+
+async fn every_reveal_is_audited_and_keys_without_access_see_no_otp(app: TestApp) {
+    let org = owner_org(&app).await;
+    let otp = "JBSWY3DPEHPK3PXPJBSWY3DP";
+    // Create with show_password=true reveals, and audits that.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords?show_password=true",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": org, "name": "Tenant admin", "password": "created-shown", "otp-secret": otp}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = id_of(&body);
+    assert_eq!(body["data"]["attributes"]["password"], "created-shown");
+    assert_eq!(body["data"]["attributes"]["otp-secret"], otp);
+    assert_eq!(logs_for(&app, id).await, vec!["create", "show"]);
+
+    // An update without show_password returns no secret and audits no reveal.
+    let body = patch_password(&app, id, json!({"password": "updated-hidden"})).await;
+    let attributes = body["data"]["attributes"].as_object().unwrap();
+    for hidden in [
+        "password",
+        "otp-secret",
+        "otp-code",
+        "otp-remaining-seconds",
+    ] {
+        assert!(!attributes.contains_key(hidden), "{hidden}");
+    }
+    assert!(!body.to_string().contains("updated-hidden"));
+    assert_eq!(logs_for(&app, id).await, vec!["create", "show", "update"]);
+
+    // A version reveal is a reveal.
+    let (_, body) = app
+        .get(&format!(
+            "/passwords/{id}?include=recent_versions&show_password=false"
+        ))
+        .await;
+    let version = body["included"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(show_entries(&app, id).await, 1);
+    let (status, body) = app
+        .get(&format!("/passwords/{id}?version_id={version}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["password"], "created-shown");
+    assert_eq!(
+        logs_for(&app, id).await,
+        vec!["create", "show", "update", "show"]
+    );
+
+    // The owner sees the OTP; a key without password access sees none of it,
+    // on show or in a list that asks for secrets.
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(body["data"]["attributes"]["otp-secret"], otp);
+    assert!(body["data"]["attributes"]["otp-code"].is_string());
+    let shows = show_entries(&app, id).await;
+    let plain = app.plain_key.clone();
+    for route in [
+        format!("/passwords/{id}"),
+        format!("/passwords/{id}?show_password=true"),
+        "/passwords?show_password=true".to_string(),
+        format!("/organizations/{org}/relationships/passwords/{id}"),
+    ] {
+        let (status, body) = app.get_as(&plain, &route).await;
+        assert_eq!(status, 200, "{route}: {body}");
+        let text = body.to_string();
+        for hidden in [
+            "\"password\"",
+            "otp-secret",
+            "otp-code",
+            "otp-remaining-seconds",
+            otp,
+            "updated-hidden",
+        ] {
+            assert!(!text.contains(hidden), "{route} shows {hidden}");
+        }
+    }
+    assert_eq!(
+        show_entries(&app, id).await,
+        shows,
+        "nothing was revealed, so nothing is audited"
+    );
+
+    // The 403 is a JSON:API error that says what is wrong.
+    let (status, body) = app
+        .send_as(
+            &plain,
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"password": "plain-try"}}}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let error = &body["errors"][0];
+    assert_eq!(error["status"], "403");
+    assert_eq!(error["title"], "Forbidden");
+    let detail = error["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no password access") && detail.contains("password"),
+        "{detail}"
+    );
+    assert!(!body.to_string().contains("plain-try"));
+    let (status, body) = app
+        .get_as(&plain, &format!("/passwords/{id}?version_id={version}"))
+        .await;
+    assert_eq!(status, 403);
+    assert!(body["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no password access"));
+}
+
+async fn updated_by_and_the_audit_name_the_acting_key(app: TestApp) {
+    let org = owner_org(&app).await;
+    let (id, body) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Hypervisor", "password": "p"}),
+    )
+    .await;
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.key_id);
+    let (status, body) = app
+        .send_as(
+            &app.plain_key,
+            Method::PATCH,
+            &format!("/passwords/{id}"),
+            json!({"data": {"type": "passwords", "attributes": {"username": "root"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.plain_key_id);
+    let (_, body) = app.get(&format!("/passwords/{id}")).await;
+    assert_eq!(
+        body["data"]["attributes"]["updated-by"], app.plain_key_id,
+        "a read does not change who last wrote"
+    );
+    patch_password(&app, id, json!({"password": "p2"})).await;
+    let (_, body) = app
+        .get(&format!("/passwords/{id}?include=recent_versions"))
+        .await;
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.key_id);
+    assert_eq!(
+        body["included"][0]["attributes"]["api-key-id"], app.key_id,
+        "the version records the key that replaced it"
+    );
+
+    let (status, body) = app
+        .get(&format!("/passwords/{id}/audit?sort=created_at,id"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let who: Vec<(String, i64)> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["attributes"]["action"].as_str().unwrap().to_string(),
+                e["attributes"]["api-key-id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        vec![
+            ("create".to_string(), app.key_id),
+            ("update".to_string(), app.plain_key_id),
+            ("show".to_string(), app.key_id),
+            ("update".to_string(), app.key_id),
+            ("show".to_string(), app.key_id),
+        ]
+    );
+    let (_, logs) = app
+        .get("/logs?filter[resource_type]=Password&filter[action]=update&sort=created_at,id")
+        .await;
+    assert_eq!(
+        logs["data"][0]["attributes"]["api-key-id"],
+        app.plain_key_id
+    );
+
+    // Account B's writes name B's key.
+    let (_, orgs) = app.get_as(&app.other_key, "/organizations").await;
+    let other_org = orgs["data"][0]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .send_as(
+            &app.other_key,
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"organization-id": other_org, "name": "Theirs", "password": "p"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["attributes"]["updated-by"], app.other_key_id);
+}
+
+async fn password_includes_and_show_password_spellings(app: TestApp) {
+    let org = owner_org(&app).await;
+    let cloud = app.catalog_id("/password_categories", "Cloud").await;
+    let (id, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Portal", "password": "portal-secret", "password-category-id": cloud}),
+    )
+    .await;
+    let (neighbour, _) = create_password(
+        &app,
+        json!({"organization-id": org, "name": "Neighbour", "password": "n"}),
+    )
+    .await;
+    let content = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(b"runbook")
+    };
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/passwords/{id}/relationships/attachments"),
+            json!({"data": {"type": "attachments", "attributes": {"attachment": {"content": content, "file_name": "runbook.txt"}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let attachment = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/passwords/{id}/relationships/related_items"),
+            json!({"data": {"type": "related_items", "attributes": {"destination_type": "Password", "destination_id": neighbour}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let related = body["data"]["id"].as_str().unwrap().to_string();
+
+    let (status, body) = app
+        .get(&format!(
+            "/passwords/{id}?include=password_category,attachments,related_items"
+        ))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let relationships = &body["data"]["relationships"];
+    assert_eq!(
+        relationships["password-category"]["data"],
+        json!({"type": "password-categories", "id": cloud.to_string()})
+    );
+    assert_eq!(
+        relationships["attachments"]["data"][0]["id"],
+        attachment.as_str()
+    );
+    assert_eq!(
+        relationships["related-items"]["data"][0]["id"],
+        related.as_str()
+    );
+    let included = body["included"].as_array().unwrap();
+    let category = included
+        .iter()
+        .find(|r| r["type"] == "password-categories")
+        .expect("the category is included");
+    assert_eq!(category["id"], cloud.to_string());
+    assert_eq!(category["attributes"]["name"], "Cloud");
+    assert!(included.iter().any(|r| r["type"] == "attachments"));
+    assert!(included.iter().any(|r| r["type"] == "related-items"));
+    assert!(
+        !body["included"].to_string().contains("portal-secret"),
+        "included records carry no secret"
+    );
+    let (status, body) = app
+        .get("/passwords?include=password_category&sort=name")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["included"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["type"] == "password-categories" && r["attributes"]["name"] == "Cloud"));
+
+    // What Mortar does not model is accepted and empty.
+    let unmodelled = [
+        "network_glue_networks",
+        "rotatable_password",
+        "updater",
+        "user_resource_accesses",
+        "group_resource_accesses",
+        "authorized_users",
+    ];
+    let (status, body) = app
+        .get(&format!("/passwords/{id}?include={}", unmodelled.join(",")))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for name in unmodelled {
+        let dashed = name.replace('_', "-");
+        assert_eq!(
+            body["data"]["relationships"][&dashed]["data"],
+            json!([]),
+            "{name}"
+        );
+    }
+    let (status, _) = app
+        .get("/passwords?include=network_glue_networks,updater")
+        .await;
+    assert_eq!(status, 200);
+
+    // show_password spellings: True and 1 reveal, 0 and False do not.
+    let (_, body) = app.get("/passwords?show_password=True&sort=name").await;
+    assert_eq!(body["data"][1]["attributes"]["password"], "portal-secret");
+    for hidden in ["0", "False", "false"] {
+        let (status, body) = app
+            .get(&format!("/passwords/{id}?show_password={hidden}"))
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            body["data"]["attributes"].get("password").is_none(),
+            "show_password={hidden}"
+        );
+    }
+    let (_, body) = app.get(&format!("/passwords/{id}?show_password=1")).await;
+    assert_eq!(body["data"]["attributes"]["password"], "portal-secret");
+}
+
 crate::api_tests!(
     show_reveals_the_password_and_audits_it,
     keys_without_password_access_never_see_or_send_secrets,
@@ -925,4 +1754,11 @@ crate::api_tests!(
     a_missing_or_wrong_master_key_refuses_to_start,
     rotation_rewraps_every_key_and_retires_the_old_one,
     an_interrupted_rotation_leaves_the_vault_readable,
+    an_interrupted_env_key_rotation_leaves_the_vault_readable,
+    resending_the_same_secret_keeps_no_version_and_keeps_password_updated_at,
+    nested_and_bulk_password_routes_serve_the_owner,
+    nested_and_bulk_password_routes_hide_records_of_other_accounts,
+    every_reveal_is_audited_and_keys_without_access_see_no_otp,
+    updated_by_and_the_audit_name_the_acting_key,
+    password_includes_and_show_password_spellings,
 );
