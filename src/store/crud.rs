@@ -417,60 +417,28 @@ impl Store {
                         set.links.insert((r.id, include.name), Vec::new());
                     }
                 }
-                IncludeTarget::HasMany { .. } | IncludeTarget::Polymorphic { .. } => {
-                    let (resource, foreign_key, owner_kind) = match include.target {
-                        IncludeTarget::HasMany {
-                            resource,
-                            foreign_key,
-                        } => (resource, foreign_key, None),
-                        IncludeTarget::Polymorphic { resource } => {
-                            (resource, "resource_id", Some(compiled.def.log_name))
-                        }
-                        _ => unreachable!("matched above"),
+                IncludeTarget::HasMany {
+                    resource,
+                    foreign_key,
+                } => {
+                    let link = Children {
+                        name: include.name,
+                        resource,
+                        foreign_key,
+                        owner_kind: None,
                     };
-                    let target = catalog.get(resource);
-                    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
-                    let fk_index = resource
-                        .fields
-                        .iter()
-                        .position(|f| f.name == foreign_key)
-                        .expect("a has-many include names a field of its target");
-                    for r in records {
-                        set.links.insert((r.id, include.name), Vec::new());
-                    }
-                    for chunk in ids.chunks(CHUNK) {
-                        let mut sql = self.sql();
-                        sql.push("SELECT ")
-                            .push(&target.select)
-                            .push(" FROM ")
-                            .push(&target.from);
-                        target.push_where(
-                            &mut sql,
-                            &Selection {
-                                account: account_of(target, scope),
-                                ..Selection::default()
-                            },
-                        );
-                        if let Some(kind) = owner_kind {
-                            sql.push(" AND t.resource_type = ").bind(kind);
-                        }
-                        sql.push(" AND t.")
-                            .push(foreign_key)
-                            .push(" IN ")
-                            .bind_list(chunk.iter().copied());
-                        sql.push(" ORDER BY t.id");
-                        for row in self.fetch(&sql, &target.kinds).await? {
-                            let record = Record::from_row(row);
-                            if let Some(owner) = record.cells[fk_index].as_i64() {
-                                set.links
-                                    .entry((owner, include.name))
-                                    .or_default()
-                                    .push((resource.kind, record.id));
-                            }
-                            set.included
-                                .insert((resource.kind, record.id), (resource, record));
-                        }
-                    }
+                    self.children(scope, catalog, records, link, &mut set)
+                        .await?;
+                }
+                IncludeTarget::Polymorphic { resource } => {
+                    let link = Children {
+                        name: include.name,
+                        resource,
+                        foreign_key: "resource_id",
+                        owner_kind: Some(compiled.def.log_name),
+                    };
+                    self.children(scope, catalog, records, link, &mut set)
+                        .await?;
                 }
                 IncludeTarget::BelongsTo { resource, field } => {
                     let target = catalog.get(resource);
@@ -503,6 +471,82 @@ impl Store {
         }
         Ok(set)
     }
+
+    /// Loads the records of `resource` whose `foreign_key` names one of
+    /// `records` (and, for polymorphic children, whose `resource_type` is
+    /// `owner_kind`) into `set`, linked under include `name`: one statement
+    /// per chunk of owners, never one per record.
+    async fn children(
+        &self,
+        scope: Scope,
+        catalog: &super::compiled::Catalog,
+        records: &[Record],
+        link: Children,
+        set: &mut RecordSet,
+    ) -> Result<()> {
+        let Children {
+            name,
+            resource,
+            foreign_key,
+            owner_kind,
+        } = link;
+        let target = catalog.get(resource);
+        let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+        let fk_index = resource
+            .fields
+            .iter()
+            .position(|f| f.name == foreign_key)
+            .expect("a has-many include names a field of its target");
+        for r in records {
+            set.links.insert((r.id, name), Vec::new());
+        }
+        for chunk in ids.chunks(CHUNK) {
+            let mut sql = self.sql();
+            sql.push("SELECT ")
+                .push(&target.select)
+                .push(" FROM ")
+                .push(&target.from);
+            target.push_where(
+                &mut sql,
+                &Selection {
+                    account: account_of(target, scope),
+                    ..Selection::default()
+                },
+            );
+            if let Some(kind) = owner_kind {
+                sql.push(" AND t.resource_type = ").bind(kind);
+            }
+            sql.push(" AND t.")
+                .push(foreign_key)
+                .push(" IN ")
+                .bind_list(chunk.iter().copied());
+            sql.push(" ORDER BY t.id");
+            for row in self.fetch(&sql, &target.kinds).await? {
+                let record = Record::from_row(row);
+                if let Some(owner) = record.cells[fk_index].as_i64() {
+                    set.links
+                        .entry((owner, name))
+                        .or_default()
+                        .push((resource.kind, record.id));
+                }
+                set.included
+                    .insert((resource.kind, record.id), (resource, record));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which child records an include brings, and how they point at their owner.
+struct Children {
+    /// The include's name.
+    name: &'static str,
+    /// The child resource.
+    resource: &'static Resource,
+    /// The child's column holding the owner's id.
+    foreign_key: &'static str,
+    /// For polymorphic children: the owner's class-style name in `resource_type`.
+    owner_kind: Option<&'static str>,
 }
 
 /// Re-reads records inside the transaction, in id order.
