@@ -8,9 +8,11 @@
 //! deleted go. A crash in between leaves at worst an unreferenced file, never
 //! a referenced key without its file, and never half a file under a key.
 
+use std::collections::HashSet;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use rand::RngCore;
 
@@ -26,6 +28,10 @@ pub trait BlobStore: Send + Sync {
     /// Removes the blob under `key`; a missing blob is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<()>>;
 }
+
+/// How old an unreferenced blob file must be before a start-up sweep
+/// removes it: far longer than any write takes.
+pub const SWEEP_GRACE: Duration = Duration::from_secs(3600);
 
 /// A new random key for a blob of `account_id` (never derived from content).
 pub fn new_key(account_id: i64) -> String {
@@ -52,6 +58,35 @@ impl FsBlobStore {
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Removes what a crash can leave behind: blob files no row references
+    /// (written by a write that never committed, or released by a committed
+    /// delete that stopped before removing them) and temporary files. Only
+    /// files last modified more than `grace` ago go, so a write in flight on
+    /// another node sharing the directory is never touched. Returns how many
+    /// files were removed.
+    pub fn sweep(&self, referenced: &HashSet<String>, grace: Duration) -> io::Result<usize> {
+        let cutoff = SystemTime::now() - grace;
+        let mut removed = 0;
+        for account in std::fs::read_dir(&self.root)? {
+            let account = account?;
+            if !account.file_type()?.is_dir() {
+                continue;
+            }
+            let account_name = account.file_name().to_string_lossy().to_string();
+            for file in std::fs::read_dir(account.path())? {
+                let file = file?;
+                let name = file.file_name().to_string_lossy().to_string();
+                let key = format!("{account_name}/{name}");
+                let stale = file.metadata()?.modified()? < cutoff;
+                if stale && !referenced.contains(&key) {
+                    std::fs::remove_file(file.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// The file of `key`; keys other than `<digits>/<lower hex>` are refused,

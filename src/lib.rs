@@ -59,6 +59,21 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     let attachments = args.store.data_dir.join("attachments");
     let files = files::FsBlobStore::open(&attachments)
         .with_context(|| format!("opening the attachment directory {}", attachments.display()))?;
+    let referenced = store.referenced_blobs().await?;
+    let swept = files
+        .sweep(&referenced, files::SWEEP_GRACE)
+        .with_context(|| {
+            format!(
+                "sweeping the attachment directory {}",
+                attachments.display()
+            )
+        })?;
+    if swept > 0 {
+        tracing::info!(
+            files = swept,
+            "removed attachment files no record references"
+        );
+    }
     Ok(Arc::new(AppState {
         store,
         catalog: Catalog::build(),

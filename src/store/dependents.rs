@@ -151,6 +151,23 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every blob key an attachment row references, in every account: the
+    /// start-up sweep keeps these files and removes the rest. Housekeeping
+    /// across accounts, so it takes no scope and returns no account data.
+    pub async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>> {
+        let mut sql = self.sql();
+        sql.push("SELECT blob_key FROM attachments");
+        Ok(self
+            .fetch(&sql, &[Kind::Text])
+            .await?
+            .into_iter()
+            .filter_map(|row| row.into_iter().next())
+            .filter_map(|cell| cell.as_str().map(str::to_string))
+            .collect())
+    }
+}
+
 /// Keeps embedded passwords' `cached-resource-name` equal to their record's
 /// name after `records` of `resource` were updated.
 pub async fn renamed(

@@ -695,7 +695,51 @@ async fn unknown_parent_types_and_records_are_404(app: TestApp) {
     assert_eq!(stored_files(&app).len(), 0);
 }
 
+async fn a_restart_sweeps_old_files_no_record_references(app: TestApp) {
+    let (_, parent) = configuration(&app).await;
+    let kept = attach(&app, parent, b"rack diagram", "rack.txt").await;
+    let [stored] = stored_files(&app).try_into().expect("one stored file");
+    let account_dir = stored.parent().expect("account directory").to_path_buf();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let write = |name: &str, old: bool| {
+        let path = account_dir.join(name);
+        std::fs::write(&path, b"left by a crash").unwrap();
+        if old {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(two_hours_ago).unwrap();
+        }
+        path
+    };
+    let orphan = write("0123456789abcdef0123456789abcdef", true);
+    let half_written = write(".fedcba9876543210fedcba9876543210.tmp", true);
+    let in_flight = write("00112233445566778899aabbccddeeff", false);
+    // The referenced file is old too: age alone never removes a blob.
+    std::fs::File::options()
+        .write(true)
+        .open(&stored)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+
+    let (base, _guard) = app.second_server().await.expect("a restart");
+    assert!(!orphan.exists(), "an old unreferenced blob is swept");
+    assert!(!half_written.exists(), "an old temporary file is swept");
+    assert!(
+        in_flight.exists(),
+        "a recent file may belong to a write in flight"
+    );
+    assert!(stored.exists());
+    let url = kept["attributes"]["download-url"]
+        .as_str()
+        .unwrap()
+        .replace(&app.base, &base);
+    let response = download(&app, &app.key, &url).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"rack diagram");
+}
+
 crate::api_tests!(
+    a_restart_sweeps_old_files_no_record_references,
     a_base64_upload_shows_on_its_record_with_the_detected_type,
     downloads_return_the_exact_bytes_as_a_named_file,
     multipart_uploads_work_like_the_reference_curl_example,
