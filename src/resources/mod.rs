@@ -466,6 +466,10 @@ pub enum IncludeTarget {
     Polymorphic {
         /// The related resource; it has a `resource_id` field.
         resource: &'static Resource,
+        /// Also the records whose `destination_type` and `destination_id`
+        /// name this one: related items seen from their destination (their
+        /// attributes say which way they point).
+        inbound: bool,
     },
     /// Records of `resource` whose `foreign_key` column holds this record's id.
     HasMany {

@@ -119,7 +119,10 @@ pub const fn polymorphic(
 ) -> Include {
     Include {
         name,
-        target: IncludeTarget::Polymorphic { resource },
+        target: IncludeTarget::Polymorphic {
+            resource,
+            inbound: false,
+        },
         show_only,
     }
 }
@@ -131,6 +134,13 @@ pub const PASSWORDS: Include = polymorphic("passwords", &super::passwords::PASSW
 pub const ATTACHMENTS: Include =
     polymorphic("attachments", &super::attachments::ATTACHMENTS, false);
 
-/// `include=related_items` (show routes only, as the reference says).
-pub const RELATED_ITEMS: Include =
-    polymorphic("related_items", &super::related_items::RELATED_ITEMS, true);
+/// `include=related_items` (show routes only, as the reference says): the
+/// links this record made and the links made to it, as the UI shows both.
+pub const RELATED_ITEMS: Include = Include {
+    name: "related_items",
+    target: IncludeTarget::Polymorphic {
+        resource: &super::related_items::RELATED_ITEMS,
+        inbound: true,
+    },
+    show_only: true,
+};

@@ -430,15 +430,21 @@ impl Store {
                     self.children(scope, catalog, records, link, &mut set)
                         .await?;
                 }
-                IncludeTarget::Polymorphic { resource } => {
-                    let link = Children {
-                        name: include.name,
-                        resource,
-                        foreign_key: "resource_id",
-                        owner_kind: Some(compiled.def.log_name),
-                    };
-                    self.children(scope, catalog, records, link, &mut set)
-                        .await?;
+                IncludeTarget::Polymorphic { resource, inbound } => {
+                    let mut ends = vec![("resource_type", "resource_id")];
+                    if inbound {
+                        ends.push(("destination_type", "destination_id"));
+                    }
+                    for (type_column, id_column) in ends {
+                        let link = Children {
+                            name: include.name,
+                            resource,
+                            foreign_key: id_column,
+                            owner_kind: Some((type_column, compiled.def.log_name)),
+                        };
+                        self.children(scope, catalog, records, link, &mut set)
+                            .await?;
+                    }
                 }
                 IncludeTarget::BelongsTo { resource, field } => {
                     let target = catalog.get(resource);
@@ -473,9 +479,9 @@ impl Store {
     }
 
     /// Loads the records of `resource` whose `foreign_key` names one of
-    /// `records` (and, for polymorphic children, whose `resource_type` is
-    /// `owner_kind`) into `set`, linked under include `name`: one statement
-    /// per chunk of owners, never one per record.
+    /// `records` (and, for polymorphic children, whose type column holds the
+    /// owner's class-style name) into `set`, linked under include `name`: one
+    /// statement per chunk of owners, never one per record.
     async fn children(
         &self,
         scope: Scope,
@@ -498,7 +504,7 @@ impl Store {
             .position(|f| f.name == foreign_key)
             .expect("a has-many include names a field of its target");
         for r in records {
-            set.links.insert((r.id, name), Vec::new());
+            set.links.entry((r.id, name)).or_default();
         }
         for chunk in ids.chunks(CHUNK) {
             let mut sql = self.sql();
@@ -513,8 +519,8 @@ impl Store {
                     ..Selection::default()
                 },
             );
-            if let Some(kind) = owner_kind {
-                sql.push(" AND t.resource_type = ").bind(kind);
+            if let Some((column, kind)) = owner_kind {
+                sql.push(" AND t.").push(column).push(" = ").bind(kind);
             }
             sql.push(" AND t.")
                 .push(foreign_key)
@@ -545,8 +551,9 @@ struct Children {
     resource: &'static Resource,
     /// The child's column holding the owner's id.
     foreign_key: &'static str,
-    /// For polymorphic children: the owner's class-style name in `resource_type`.
-    owner_kind: Option<&'static str>,
+    /// For polymorphic children: the column holding the owner's class-style
+    /// name, and that name.
+    owner_kind: Option<(&'static str, &'static str)>,
 }
 
 /// Re-reads records inside the transaction, in id order.

@@ -90,14 +90,20 @@ async fn links_are_created_under_their_source_and_included_on_show(app: TestApp)
         .map(|i| i["attributes"]["destination-name"].as_str().unwrap())
         .collect();
     assert_eq!(names, vec!["Rob Storts", "HQ", "Acme IT"]);
-    // Links are directional: the contact has none of its own.
+    // Links are directional, and the destination shows the link made to
+    // it, its attributes saying which way it points.
     let (_, body) = app
         .get(&format!("/contacts/{}?include=related_items", r.contact))
         .await;
-    assert_eq!(
-        body["data"]["relationships"]["related-items"]["data"],
-        json!([])
-    );
+    let links = body["data"]["relationships"]["related-items"]["data"]
+        .as_array()
+        .unwrap();
+    assert_eq!(links.len(), 1, "{body}");
+    let inbound = &body["included"][0]["attributes"];
+    assert_eq!(inbound["resource-type"], "Configuration");
+    assert_eq!(inbound["resource-id"], r.server);
+    assert_eq!(inbound["destination-type"], "Contact");
+    assert_eq!(inbound["destination-id"], r.contact);
     let (status, _) = app.get("/configurations?include=related_items").await;
     assert_eq!(status, 400, "related items are a show-only include");
 }
