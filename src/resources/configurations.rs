@@ -194,12 +194,8 @@ pub static CONFIGURATIONS: Resource = Resource {
         Filter::exact("mac_address", "t.mac_address", Kind::Text).normalized(normalize_mac),
         Filter::exact("asset_tag", "t.asset_tag", Kind::Text),
         Filter::exact("archived", "t.archived", Kind::Bool),
-        Filter::unmatched("psa_id", Some("psa_integration_type"), &[]),
-        Filter::unmatched(
-            "psa_integration_type",
-            None,
-            super::organizations::PSA_INTEGRATION_TYPES,
-        ),
+        owned::PSA_ID,
+        owned::PSA_INTEGRATION_TYPE,
         Filter::unmatched("rmm_id", Some("rmm_integration_type"), &[]),
         Filter::unmatched("rmm_integration_type", None, RMM_INTEGRATION_TYPES),
     ],
@@ -241,11 +237,7 @@ pub static CONFIGURATIONS: Resource = Resource {
         owned::RELATED_ITEMS,
         owned::unmodelled("authorized_users", true),
     ],
-    parents: &[Parent::new(
-        "organizations",
-        "organizations",
-        "organization_id",
-    )],
+    parents: &[owned::UNDER_ORGANIZATION],
     ops: Ops {
         delete: false,
         ..Ops::ALL

@@ -13,8 +13,8 @@ use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Join, Kind, Ops, Parent,
-    Resource, Scoping, Sort, WriteContext,
+    AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Join, Kind, Ops, Resource,
+    Scoping, Sort, WriteContext,
 };
 use crate::error::{Error, Invalid, Result};
 use crate::jsonapi::parse_bool;
@@ -70,12 +70,8 @@ pub static CONTACTS: Resource = Resource {
         Filter::exact("important", "t.important", Kind::Bool),
         Filter::exact("primary_email", "t.primary_email", Kind::Text),
         Filter::exact("organization_id", "t.organization_id", Kind::Int),
-        Filter::unmatched("psa_id", Some("psa_integration_type"), &[]),
-        Filter::unmatched(
-            "psa_integration_type",
-            None,
-            super::organizations::PSA_INTEGRATION_TYPES,
-        ),
+        owned::PSA_ID,
+        owned::PSA_INTEGRATION_TYPE,
     ],
     sorts: &[
         Sort::on("first_name", "t.first_name"),
@@ -102,11 +98,7 @@ pub static CONTACTS: Resource = Resource {
         owned::RELATED_ITEMS,
         owned::unmodelled("authorized_users", true),
     ],
-    parents: &[Parent::new(
-        "organizations",
-        "organizations",
-        "organization_id",
-    )],
+    parents: &[owned::UNDER_ORGANIZATION],
     ops: Ops {
         delete: false,
         ..Ops::ALL

@@ -13,8 +13,8 @@ use super::owned::{
     RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Kind, Ops, Parent,
-    Resource, Scoping, Sort, WriteContext,
+    AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Kind, Ops, Resource,
+    Scoping, Sort, WriteContext,
 };
 use crate::clock::now_millis;
 use crate::error::Result;
@@ -98,11 +98,7 @@ pub static DOCUMENTS: Resource = Resource {
         owned::PASSWORDS,
         owned::RELATED_ITEMS,
     ],
-    parents: &[Parent::new(
-        "organizations",
-        "organizations",
-        "organization_id",
-    )],
+    parents: &[owned::UNDER_ORGANIZATION],
     ops: Ops::ALL,
     window_days: None,
     max_page: None,

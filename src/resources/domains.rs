@@ -7,9 +7,7 @@ use super::expirations::{self, Source};
 use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
-use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Kind, Ops, Parent, Resource, Scoping, Sort,
-};
+use super::{AfterWrite, BoxFuture, Field, Filter, Hooks, Kind, Ops, Resource, Scoping, Sort};
 use crate::error::Result;
 
 const EXPIRY: &[Source] = &[Source {
@@ -50,11 +48,7 @@ pub static DOMAINS: Resource = Resource {
     ],
     sorts: &[Sort::on("expires_on", "t.expires_on")],
     includes: &[owned::PASSWORDS, owned::ATTACHMENTS, owned::RELATED_ITEMS],
-    parents: &[Parent::new(
-        "organizations",
-        "organizations",
-        "organization_id",
-    )],
+    parents: &[owned::UNDER_ORGANIZATION],
     ops: Ops::ALL,
     window_days: None,
     max_page: None,

@@ -3,7 +3,7 @@
 //! transaction as every write to those records, and deleted with them.
 
 use super::owned::{ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL};
-use super::{Field, Filter, Kind, NoHooks, Ops, Parent, Resource, Scoping, Sort};
+use super::{Field, Filter, Kind, NoHooks, Ops, Resource, Scoping, Sort};
 use crate::clock::{now_millis, parse_range_bound, RangeEnd};
 use crate::error::Result;
 use crate::store::{Cell, Scope, Tx};
@@ -46,11 +46,7 @@ pub static EXPIRATIONS: Resource = Resource {
         Sort::on("name", "t.resource_name"),
     ],
     includes: &[],
-    parents: &[Parent::new(
-        "organizations",
-        "organizations",
-        "organization_id",
-    )],
+    parents: &[super::owned::UNDER_ORGANIZATION],
     ops: Ops::READ_ONLY,
     window_days: None,
     max_page: None,

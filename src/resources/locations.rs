@@ -11,7 +11,7 @@ use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Parent, Resource, Scoping, Sort,
+    AfterWrite, BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Resource, Scoping, Sort,
     WriteContext,
 };
 use crate::error::{Error, Result};
@@ -69,12 +69,8 @@ pub static LOCATIONS: Resource = Resource {
         Filter::exact("region_id", "t.region_id", Kind::Int),
         Filter::exact("country_id", "t.country_id", Kind::Int),
         Filter::exact("organization_id", "t.organization_id", Kind::Int),
-        Filter::unmatched("psa_id", Some("psa_integration_type"), &[]),
-        Filter::unmatched(
-            "psa_integration_type",
-            None,
-            super::organizations::PSA_INTEGRATION_TYPES,
-        ),
+        owned::PSA_ID,
+        owned::PSA_INTEGRATION_TYPE,
     ],
     sorts: &[Sort::on("primary", "t.primary_location")],
     includes: &[
@@ -87,11 +83,7 @@ pub static LOCATIONS: Resource = Resource {
         owned::RELATED_ITEMS,
         owned::unmodelled("authorized_users", true),
     ],
-    parents: &[Parent::new(
-        "organizations",
-        "organizations",
-        "organization_id",
-    )],
+    parents: &[owned::UNDER_ORGANIZATION],
     // The reference has no `DELETE /locations/:id`; its only single delete
     // is the nested `DELETE /organizations/:id/relationships/locations/:id`,
     // which the generic member handler serves without `delete`.

@@ -82,8 +82,8 @@ pub static ORGANIZATIONS: Resource = Resource {
         Filter::exact("primary", "t.primary_org", Kind::Bool),
         Filter::exact("parent_id", "t.parent_id", Kind::Int),
         Filter::exact("short_name", "t.short_name", Kind::Text),
-        Filter::unmatched("psa_id", Some("psa_integration_type"), &[]),
-        Filter::unmatched("psa_integration_type", None, PSA_INTEGRATION_TYPES),
+        super::owned::PSA_ID,
+        super::owned::PSA_INTEGRATION_TYPE,
         Filter::unmatched("group_id", None, &[]),
     ],
     sorts: &[

@@ -3,7 +3,7 @@
 //! polymorphic includes, and the class-style names that `resource_type`
 //! columns hold.
 
-use super::{by_route, Field, Include, IncludeTarget, Join, Kind, Parent, Resource};
+use super::{by_route, Field, Filter, Include, IncludeTarget, Join, Kind, Parent, Resource};
 use crate::error::{Error, Result};
 use crate::store::{Scope, Tx};
 
@@ -32,6 +32,22 @@ pub const ORGANIZATION_JOIN: Join = Join {
     alias: "o",
     sql: "JOIN organizations o ON o.id = t.organization_id",
 };
+
+/// The nested route `/organizations/:id/relationships/...` of an
+/// organization-owned resource.
+pub const UNDER_ORGANIZATION: Parent =
+    Parent::new("organizations", "organizations", "organization_id");
+
+/// `filter[psa_id]`: accepted with its integration type, matches nothing
+/// (Mortar keeps no PSA data).
+pub const PSA_ID: Filter = Filter::unmatched("psa_id", Some("psa_integration_type"), &[]);
+
+/// `filter[psa_integration_type]`, one of the reference's PSA integrations.
+pub const PSA_INTEGRATION_TYPE: Filter = Filter::unmatched(
+    "psa_integration_type",
+    None,
+    super::organizations::PSA_INTEGRATION_TYPES,
+);
 
 /// Class-style record names (`resource_type` values) and the route of the
 /// Mortar resource that stores them. Types the reference names that Mortar

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use super::{
     by_route, AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Join, Kind, Ops,
-    Parent, Resource, Reveal, Scoping, Sort, WriteContext,
+    Resource, Reveal, Scoping, Sort, WriteContext,
 };
 use crate::clock::now_millis;
 use crate::error::{Error, Result};
@@ -148,11 +148,7 @@ pub static PASSWORDS: Resource = Resource {
         super::owned::RELATED_ITEMS,
         super::owned::unmodelled("authorized_users", true),
     ],
-    parents: &[Parent::new(
-        "organizations",
-        "organizations",
-        "organization_id",
-    )],
+    parents: &[super::owned::UNDER_ORGANIZATION],
     ops: Ops::ALL,
     window_days: None,
     max_page: None,
