@@ -51,7 +51,7 @@ impl Entry {
     pub fn for_record(resource: &Resource, record: &Record, action: Action) -> Entry {
         Entry {
             action,
-            resource_type: resource.log_name,
+            resource_type: resource.class,
             resource_id: Some(record.id),
             resource_name: record
                 .get(resource, resource.title_field)

@@ -139,7 +139,9 @@ fn ids(params: &RawPathParams, resource: &Resource) -> Result<Ids> {
             .parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
-            .ok_or_else(|| Error::NotFound(format!("{value:?} is not a {} id", resource.kind)))?;
+            .ok_or_else(|| {
+                Error::NotFound(format!("{value:?} is not a {} id", resource.json_type))
+            })?;
         match key {
             "parent_id" => out.parent = Some(parsed),
             _ => out.id = Some(parsed),
@@ -352,7 +354,7 @@ async fn show(
     let record = store
         .show(ctx.grant.scope, compiled, id, parent)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("{} {id} was not found", resource.kind)))?;
+        .ok_or_else(|| Error::NotFound(format!("{} {id} was not found", resource.json_type)))?;
     let records = [record];
     let set = store
         .includes(
@@ -564,7 +566,7 @@ async fn create(
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(map) = attributes {
                 map.insert(parent.field.to_string(), json!(parent_id));
-                if let Some(kind) = parent.kind {
+                if let Some(kind) = parent.class {
                     map.insert("resource_type".to_string(), json!(kind));
                 }
             }

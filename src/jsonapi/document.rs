@@ -6,21 +6,23 @@ use serde_json::{json, Map, Value};
 use super::dashed;
 use super::query::QueryParams;
 use crate::clock::format_millis;
-use crate::resources::{Field, Include, IncludeTarget, Kind, Resource};
+use crate::resources::{ColumnType, Field, Include, IncludeTarget, Resource};
 use crate::store::{Cell, Record, RecordSet};
 
 /// One attribute value as the wire spells it; link fields (server paths)
 /// become absolute URLs under `origin`.
 fn render(field: &Field, cell: &Cell, in_list: bool, origin: &str) -> Value {
-    match (field.kind, cell) {
+    match (field.column_type, cell) {
         (_, Cell::Null) => Value::Null,
-        (Kind::Text, Cell::Text(path)) if field.link => Value::String(format!("{origin}{path}")),
-        (Kind::IdString, Cell::Int(v)) => Value::String(v.to_string()),
-        (Kind::Timestamp, Cell::Int(v)) => Value::String(format_millis(*v)),
-        (Kind::Int, Cell::Int(v)) => json!(v),
-        (Kind::Bool, Cell::Bool(v)) => json!(v),
-        (Kind::Bool, Cell::Int(v)) => json!(*v != 0),
-        (Kind::Json, Cell::Text(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
+        (ColumnType::Text, Cell::Text(path)) if field.link => {
+            Value::String(format!("{origin}{path}"))
+        }
+        (ColumnType::IdString, Cell::Int(v)) => Value::String(v.to_string()),
+        (ColumnType::Timestamp, Cell::Int(v)) => Value::String(format_millis(*v)),
+        (ColumnType::Int, Cell::Int(v)) => json!(v),
+        (ColumnType::Bool, Cell::Bool(v)) => json!(v),
+        (ColumnType::Bool, Cell::Int(v)) => json!(*v != 0),
+        (ColumnType::Json, Cell::Text(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
         (_, Cell::Text(s)) => match field.list_len {
             Some(max) if in_list && s.chars().count() > max => {
                 Value::String(s.chars().take(max).collect())
@@ -51,7 +53,7 @@ pub fn resource_object(
     }
     let mut object = Map::new();
     object.insert("id".into(), Value::String(record.id.to_string()));
-    object.insert("type".into(), Value::String(def.kind.to_string()));
+    object.insert("type".into(), Value::String(def.json_type.to_string()));
     object.insert("attributes".into(), Value::Object(attributes));
     if let Some((set, includes)) = related {
         if !includes.is_empty() {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::owned::organization_of;
-use super::{BoxFuture, Field, Hooks, Kind, Ops, Resource, Scoping, WriteContext};
+use super::{BoxFuture, ColumnType, Field, Hooks, Ops, Resource, Scoping, WriteContext};
 use crate::error::{Error, Invalid, Result};
 use crate::store::Arg;
 
@@ -20,26 +20,30 @@ const MAX_FILE_NAME: usize = 255;
 
 /// `attachments`, routed only under the records they belong to.
 pub static ATTACHMENTS: Resource = Resource {
-    kind: "attachments",
+    json_type: "attachments",
     route: "attachments",
     table: "attachments",
-    log_name: "Attachment",
+    class: "Attachment",
     title_field: "name",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
     fields: &[
-        Field::computed("organization_id", "t.organization_id", Kind::Int),
-        Field::column("resource_id", "t.resource_id", Kind::Int).create_only(),
-        Field::column("resource_type", "t.resource_type", Kind::Text).create_only(),
-        Field::column("name", "t.name", Kind::Text).not_null(),
-        Field::computed("attachment_file_name", "t.file_name", Kind::Text),
-        Field::computed("attachment_content_type", "t.content_type", Kind::Text),
-        Field::computed("attachment_file_size", "t.file_size", Kind::Int),
-        Field::computed("ext", "t.ext", Kind::Text),
+        Field::computed("organization_id", "t.organization_id", ColumnType::Int),
+        Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
+        Field::column("resource_type", "t.resource_type", ColumnType::Text).create_only(),
+        Field::column("name", "t.name", ColumnType::Text).not_null(),
+        Field::computed("attachment_file_name", "t.file_name", ColumnType::Text),
+        Field::computed(
+            "attachment_content_type",
+            "t.content_type",
+            ColumnType::Text,
+        ),
+        Field::computed("attachment_file_size", "t.file_size", ColumnType::Int),
+        Field::computed("ext", "t.ext", ColumnType::Text),
         Field::computed(
             "viewable",
             "(t.content_type LIKE 'text/%' OR t.content_type LIKE 'image/%')",
-            Kind::Bool,
+            ColumnType::Bool,
         ),
         Field::link(
             "download_url",
@@ -47,7 +51,7 @@ pub static ATTACHMENTS: Resource = Resource {
         ),
         Field::created_at(),
         Field::updated_at(),
-        Field::write_only("attachment", Kind::Json),
+        Field::write_only("attachment", ColumnType::Json),
     ],
     joins: &[],
     filters: &[],

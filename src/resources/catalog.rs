@@ -3,31 +3,32 @@
 //! (seed sections "Organization Types" ... "Models").
 
 use super::{
-    Field, Filter, Include, IncludeTarget, Kind, NoHooks, Ops, Parent, Resource, Scoping, Sort,
+    ColumnType, Field, Filter, Include, IncludeTarget, NoHooks, Ops, Parent, Resource, Scoping,
+    Sort,
 };
 
-const NAME: Field = Field::column("name", "t.name", Kind::Text)
+const NAME: Field = Field::column("name", "t.name", ColumnType::Text)
     .required()
     .unique();
 const CREATED: Field = Field::created_at();
 const UPDATED: Field = Field::updated_at();
 const NAME_FILTERS: &[Filter] = &[
-    Filter::exact("id", "t.id", Kind::Int),
-    Filter::exact("name", "t.name", Kind::Text),
+    Filter::exact("id", "t.id", ColumnType::Int),
+    Filter::exact("name", "t.name", ColumnType::Text),
 ];
 
 /// A catalog resource: a unique name and timestamps, list/show/create/update.
 const fn named(
-    kind: &'static str,
+    json_type: &'static str,
     route: &'static str,
-    log_name: &'static str,
+    class: &'static str,
     fields: &'static [Field],
 ) -> Resource {
     Resource {
-        kind,
+        json_type,
         route,
         table: route,
-        log_name,
+        class,
         title_field: "name",
         organization_column: None,
         scoping: Scoping::Account,
@@ -68,11 +69,11 @@ pub static CONFIGURATION_TYPES: Resource = named(
     "ConfigurationType",
     &[
         NAME,
-        Field::column("kind", "t.kind", Kind::Text).max_len(64),
+        Field::column("kind", "t.kind", ColumnType::Text).max_len(64),
         Field::computed(
             "configurations_count",
             "(SELECT COUNT(*) FROM configurations c WHERE c.configuration_type_id = t.id)",
-            Kind::Int,
+            ColumnType::Int,
         ),
         CREATED,
         UPDATED,
@@ -106,7 +107,7 @@ pub static PASSWORD_CATEGORIES: Resource = named(
 const PASSWORDS_COUNT: Field = Field::computed(
     "passwords_count",
     "(SELECT COUNT(*) FROM passwords p WHERE p.password_category_id = t.id)",
-    Kind::Int,
+    ColumnType::Int,
 );
 
 /// `manufacturers`; `include=models` lists a manufacturer's models.
@@ -129,18 +130,18 @@ pub static MANUFACTURERS: Resource = Resource {
 
 /// `models`, also under `/manufacturers/:id/relationships/models` (bulk create there).
 pub static MODELS: Resource = Resource {
-    kind: "models",
+    json_type: "models",
     route: "models",
     table: "models",
-    log_name: "Model",
+    class: "Model",
     title_field: "name",
     organization_column: None,
     scoping: Scoping::Account,
     fields: &[
-        Field::column("name", "t.name", Kind::Text).required(),
-        Field::column("manufacturer_id", "t.manufacturer_id", Kind::Int)
+        Field::column("name", "t.name", ColumnType::Text).required(),
+        Field::column("manufacturer_id", "t.manufacturer_id", ColumnType::Int)
             .references("manufacturers"),
-        Field::computed("manufacturer_name", "m.name", Kind::Text),
+        Field::computed("manufacturer_name", "m.name", ColumnType::Text),
         CREATED,
         UPDATED,
     ],
@@ -149,9 +150,9 @@ pub static MODELS: Resource = Resource {
         sql: "LEFT JOIN manufacturers m ON m.id = t.manufacturer_id",
     }],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("name", "t.name", Kind::Text),
-        Filter::exact("manufacturer_id", "t.manufacturer_id", Kind::Int),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("name", "t.name", ColumnType::Text),
+        Filter::exact("manufacturer_id", "t.manufacturer_id", ColumnType::Int),
     ],
     sorts: &[Sort::on("manufacturer_id", "t.manufacturer_id")],
     includes: &[Include {

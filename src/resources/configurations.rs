@@ -16,8 +16,8 @@ use super::owned::{
     self, ARCHIVED, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Join, Kind, Ops, Parent,
-    Resource, Scoping, Sort, WriteContext,
+    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Join, Ops,
+    Parent, Resource, Scoping, Sort, WriteContext,
 };
 use crate::clock::now_millis;
 use crate::error::{Error, Invalid, Result};
@@ -52,93 +52,101 @@ pub const RMM_INTEGRATION_TYPES: &[&str] = &[
 const EXPIRY: &[Source] = &[
     Source {
         column: "warranty_expires_at",
-        kind: Kind::Date,
+        column_type: ColumnType::Date,
         description: "Warranty expiration",
     },
     Source {
         column: "mitp_device_expiration_date",
-        kind: Kind::Date,
+        column_type: ColumnType::Date,
         description: "Device expiration",
     },
     Source {
         column: "mitp_end_of_life_date",
-        kind: Kind::Date,
+        column_type: ColumnType::Date,
         description: "End of life",
     },
 ];
 
 /// `configurations`, also under `/organizations/:id/relationships/configurations`.
 pub static CONFIGURATIONS: Resource = Resource {
-    kind: "configurations",
+    json_type: "configurations",
     route: "configurations",
     table: "configurations",
-    log_name: "Configuration",
+    class: "Configuration",
     title_field: "name",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
     fields: &[
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
-        Field::computed("organization_short_name", "o.short_name", Kind::Text),
+        Field::computed("organization_short_name", "o.short_name", ColumnType::Text),
         RESOURCE_URL,
-        Field::column("name", "t.name", Kind::Text).required(),
-        Field::column("hostname", "t.hostname", Kind::Text),
-        Field::column("primary_ip", "t.primary_ip", Kind::Text).max_len(45),
-        Field::column("mac_address", "t.mac_address", Kind::Text).max_len(17),
-        Field::column("default_gateway", "t.default_gateway", Kind::Text).max_len(45),
-        Field::column("serial_number", "t.serial_number", Kind::Text),
-        Field::column("asset_tag", "t.asset_tag", Kind::Text),
-        Field::column("position", "t.position", Kind::Text),
-        Field::column("installed_by", "t.installed_by", Kind::Text),
-        Field::column("purchased_by", "t.purchased_by", Kind::Text),
-        Field::column("notes", "t.notes", Kind::Text).long_text(),
+        Field::column("name", "t.name", ColumnType::Text).required(),
+        Field::column("hostname", "t.hostname", ColumnType::Text),
+        Field::column("primary_ip", "t.primary_ip", ColumnType::Text).max_len(45),
+        Field::column("mac_address", "t.mac_address", ColumnType::Text).max_len(17),
+        Field::column("default_gateway", "t.default_gateway", ColumnType::Text).max_len(45),
+        Field::column("serial_number", "t.serial_number", ColumnType::Text),
+        Field::column("asset_tag", "t.asset_tag", ColumnType::Text),
+        Field::column("position", "t.position", ColumnType::Text),
+        Field::column("installed_by", "t.installed_by", ColumnType::Text),
+        Field::column("purchased_by", "t.purchased_by", ColumnType::Text),
+        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
         Field::column(
             "operating_system_notes",
             "t.operating_system_notes",
-            Kind::Text,
+            ColumnType::Text,
         )
         .long_text(),
-        Field::column("warranty_expires_at", "t.warranty_expires_at", Kind::Date),
-        Field::column("installed_at", "t.installed_at", Kind::Date),
-        Field::column("purchased_at", "t.purchased_at", Kind::Date),
+        Field::column(
+            "warranty_expires_at",
+            "t.warranty_expires_at",
+            ColumnType::Date,
+        ),
+        Field::column("installed_at", "t.installed_at", ColumnType::Date),
+        Field::column("purchased_at", "t.purchased_at", ColumnType::Date),
         Field::column(
             "mitp_device_expiration_date",
             "t.mitp_device_expiration_date",
-            Kind::Date,
+            ColumnType::Date,
         ),
         Field::column(
             "mitp_end_of_life_date",
             "t.mitp_end_of_life_date",
-            Kind::Date,
+            ColumnType::Date,
         ),
         Field::column(
             "configuration_type_id",
             "t.configuration_type_id",
-            Kind::Int,
+            ColumnType::Int,
         )
         .required()
         .references("configuration_types"),
-        Field::computed("configuration_type_name", "ct.name", Kind::Text),
-        Field::computed("configuration_type_kind", "ct.kind", Kind::Text),
+        Field::computed("configuration_type_name", "ct.name", ColumnType::Text),
+        Field::computed("configuration_type_kind", "ct.kind", ColumnType::Text),
         Field::column(
             "configuration_status_id",
             "t.configuration_status_id",
-            Kind::Int,
+            ColumnType::Int,
         )
         .references("configuration_statuses"),
-        Field::computed("configuration_status_name", "cs.name", Kind::Text),
-        Field::column("manufacturer_id", "t.manufacturer_id", Kind::Int)
+        Field::computed("configuration_status_name", "cs.name", ColumnType::Text),
+        Field::column("manufacturer_id", "t.manufacturer_id", ColumnType::Int)
             .references("manufacturers"),
-        Field::computed("manufacturer_name", "mf.name", Kind::Text),
-        Field::column("model_id", "t.model_id", Kind::Int).references("models"),
-        Field::computed("model_name", "md.name", Kind::Text),
-        Field::column("operating_system_id", "t.operating_system_id", Kind::Int)
-            .references_global("operating_systems"),
-        Field::computed("operating_system_name", "os.name", Kind::Text),
-        Field::column("location_id", "t.location_id", Kind::Int).references("locations"),
-        Field::computed("location_name", "l.name", Kind::Text),
-        Field::column("contact_id", "t.contact_id", Kind::Int).references("contacts"),
-        Field::computed("contact_name", "c.name", Kind::Text),
+        Field::computed("manufacturer_name", "mf.name", ColumnType::Text),
+        Field::column("model_id", "t.model_id", ColumnType::Int).references("models"),
+        Field::computed("model_name", "md.name", ColumnType::Text),
+        Field::column(
+            "operating_system_id",
+            "t.operating_system_id",
+            ColumnType::Int,
+        )
+        .references_global("operating_systems"),
+        Field::computed("operating_system_name", "os.name", ColumnType::Text),
+        Field::column("location_id", "t.location_id", ColumnType::Int).references("locations"),
+        Field::computed("location_name", "l.name", ColumnType::Text),
+        Field::column("contact_id", "t.contact_id", ColumnType::Int).references("contacts"),
+        Field::computed("contact_name", "c.name", ColumnType::Text),
         RESTRICTED,
         ARCHIVED,
         Field::created_at(),
@@ -176,24 +184,24 @@ pub static CONFIGURATIONS: Resource = Resource {
         },
     ],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("name", "t.name", Kind::Text),
-        Filter::exact("organization_id", "t.organization_id", Kind::Int),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("name", "t.name", ColumnType::Text),
+        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
         Filter::exact(
             "configuration_type_id",
             "t.configuration_type_id",
-            Kind::Int,
+            ColumnType::Int,
         ),
         Filter::exact(
             "configuration_status_id",
             "t.configuration_status_id",
-            Kind::Int,
+            ColumnType::Int,
         ),
-        Filter::exact("contact_id", "t.contact_id", Kind::Int),
-        Filter::exact("serial_number", "t.serial_number", Kind::Text),
-        Filter::exact("mac_address", "t.mac_address", Kind::Text).normalized(normalize_mac),
-        Filter::exact("asset_tag", "t.asset_tag", Kind::Text),
-        Filter::exact("archived", "t.archived", Kind::Bool),
+        Filter::exact("contact_id", "t.contact_id", ColumnType::Int),
+        Filter::exact("serial_number", "t.serial_number", ColumnType::Text),
+        Filter::exact("mac_address", "t.mac_address", ColumnType::Text).normalized(normalize_mac),
+        Filter::exact("asset_tag", "t.asset_tag", ColumnType::Text),
+        Filter::exact("archived", "t.archived", ColumnType::Bool),
         owned::PSA_ID,
         owned::PSA_INTEGRATION_TYPE,
         Filter::unmatched("rmm_id", Some("rmm_integration_type"), &[]),
@@ -251,33 +259,33 @@ pub static CONFIGURATIONS: Resource = Resource {
 /// `/configurations/:id/relationships/configuration_interfaces`.
 /// The reference gives them no delete route; they go with their configuration.
 pub static CONFIGURATION_INTERFACES: Resource = Resource {
-    kind: "configuration-interfaces",
+    json_type: "configuration-interfaces",
     route: "configuration_interfaces",
     table: "configuration_interfaces",
-    log_name: "ConfigurationInterface",
+    class: "ConfigurationInterface",
     title_field: "name",
     organization_column: None,
     scoping: Scoping::Account,
     fields: &[
         // The reference's examples carry the id inside the attributes too.
-        Field::computed("id", "t.id", Kind::Int),
-        Field::column("configuration_id", "t.configuration_id", Kind::Int)
+        Field::computed("id", "t.id", ColumnType::Int),
+        Field::column("configuration_id", "t.configuration_id", ColumnType::Int)
             .required()
             .references("configurations"),
-        Field::column("name", "t.name", Kind::Text),
-        Field::column("ip_address", "t.ip_address", Kind::Text).max_len(45),
-        Field::column("mac_address", "t.mac_address", Kind::Text).max_len(17),
-        Field::column("primary", "t.primary_interface", Kind::Bool)
+        Field::column("name", "t.name", ColumnType::Text),
+        Field::column("ip_address", "t.ip_address", ColumnType::Text).max_len(45),
+        Field::column("mac_address", "t.mac_address", ColumnType::Text).max_len(17),
+        Field::column("primary", "t.primary_interface", ColumnType::Bool)
             .stored_in("primary_interface")
             .not_null(),
-        Field::column("notes", "t.notes", Kind::Text).long_text(),
+        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
         Field::created_at(),
         Field::updated_at(),
     ],
     joins: &[],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("ip_address", "t.ip_address", Kind::Text).normalized(normalize_ip),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("ip_address", "t.ip_address", ColumnType::Text).normalized(normalize_ip),
     ],
     sorts: &[
         Sort::on("ip_address", "t.ip_address"),
@@ -490,7 +498,10 @@ async fn configuration_addresses(
         .bind(scope.account_id())
         .push(" AND id = ")
         .bind(id);
-    let row = tx.fetch(&sql, &[Kind::Text, Kind::Text]).await?.pop();
+    let row = tx
+        .fetch(&sql, &[ColumnType::Text, ColumnType::Text])
+        .await?
+        .pop();
     Ok(row.map_or((None, None), |r| {
         (
             r[0].as_str().map(str::to_string),
@@ -647,7 +658,7 @@ impl Hooks for InterfaceHooks {
                 .bind(id);
                 let current = ctx
                     .tx
-                    .fetch(&sql, &[Kind::Int])
+                    .fetch(&sql, &[ColumnType::Int])
                     .await?
                     .pop()
                     .and_then(|r| r[0].as_i64());
@@ -678,7 +689,15 @@ impl Hooks for InterfaceHooks {
             .push(" AND id = ")
             .bind(id);
             let Some(row) = tx
-                .fetch(&sql, &[Kind::Int, Kind::Text, Kind::Text, Kind::Bool])
+                .fetch(
+                    &sql,
+                    &[
+                        ColumnType::Int,
+                        ColumnType::Text,
+                        ColumnType::Text,
+                        ColumnType::Bool,
+                    ],
+                )
                 .await?
                 .pop()
             else {

@@ -13,7 +13,7 @@ use super::owned::{
     RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Kind, Ops, Resource,
+    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Ops, Resource,
     Scoping, Sort, WriteContext,
 };
 use crate::clock::now_millis;
@@ -22,16 +22,16 @@ use crate::store::{Arg, Scope, Store};
 
 const EXPIRY: &[Source] = &[Source {
     column: "expires_on",
-    kind: Kind::Date,
+    column_type: ColumnType::Date,
     description: "Document expiration",
 }];
 
 /// `documents`, also under `/organizations/:id/relationships/documents`.
 pub static DOCUMENTS: Resource = Resource {
-    kind: "documents",
+    json_type: "documents",
     route: "documents",
     table: "documents",
-    log_name: "Document",
+    class: "Document",
     title_field: "name",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
@@ -41,48 +41,53 @@ pub static DOCUMENTS: Resource = Resource {
         RESOURCE_URL,
         RESTRICTED,
         MY_GLUE,
-        Field::column("name", "t.name", Kind::Text).required(),
-        Field::column("content", "t.content", Kind::Text).long_text(),
+        Field::column("name", "t.name", ColumnType::Text).required(),
+        Field::column("content", "t.content", ColumnType::Text).long_text(),
         ARCHIVED,
-        Field::column("public", "t.is_public", Kind::Bool)
+        Field::column("public", "t.is_public", ColumnType::Bool)
             .stored_in("is_public")
             .not_null(),
-        Field::column("is_uploaded", "t.is_uploaded", Kind::Bool)
+        Field::column("is_uploaded", "t.is_uploaded", ColumnType::Bool)
             .create_only()
             .not_null(),
-        Field::column("document_folder_id", "t.document_folder_id", Kind::Int).create_only(),
+        Field::column(
+            "document_folder_id",
+            "t.document_folder_id",
+            ColumnType::Int,
+        )
+        .create_only(),
         // Mortar has no document folders yet: the folder path is empty.
-        Field::computed("folder_name", "'[]'", Kind::Json),
-        Field::computed("user_id", "CAST(NULL AS BIGINT)", Kind::Int),
-        Field::computed("published_by", "CAST(NULL AS BIGINT)", Kind::Int),
-        Field::column("published_at", "t.published_at", Kind::Timestamp),
-        Field::computed("support_office_online", "FALSE", Kind::Bool),
+        Field::computed("folder_name", "'[]'", ColumnType::Json),
+        Field::computed("user_id", "CAST(NULL AS BIGINT)", ColumnType::Int),
+        Field::computed("published_by", "CAST(NULL AS BIGINT)", ColumnType::Int),
+        Field::column("published_at", "t.published_at", ColumnType::Timestamp),
+        Field::computed("support_office_online", "FALSE", ColumnType::Bool),
         Field::computed(
             "office_online_resource_url",
             "CAST(NULL AS TEXT)",
-            Kind::Text,
+            ColumnType::Text,
         ),
-        Field::computed("last_viewed_at", "t.last_viewed_at", Kind::Timestamp),
-        Field::column("expires_on", "t.expires_on", Kind::Date),
+        Field::computed("last_viewed_at", "t.last_viewed_at", ColumnType::Timestamp),
+        Field::column("expires_on", "t.expires_on", ColumnType::Date),
         Field::computed(
             "related_items_count",
             "(SELECT COUNT(*) FROM related_items ri WHERE ri.account_id = t.account_id \
              AND ri.resource_type = 'Document' AND ri.resource_id = t.id)",
-            Kind::Int,
+            ColumnType::Int,
         ),
-        Field::computed("updated_by", "t.updated_by", Kind::Int),
-        Field::computed("updater_name", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::computed("updater_path", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::computed("revision", "t.revision", Kind::Int),
+        Field::computed("updated_by", "t.updated_by", ColumnType::Int),
+        Field::computed("updater_name", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::computed("updater_path", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::computed("revision", "t.revision", ColumnType::Int),
         Field::created_at(),
         Field::updated_at(),
     ],
     joins: &[ORGANIZATION_JOIN],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("name", "t.name", Kind::Text),
-        Filter::exact("organization_id", "t.organization_id", Kind::Int),
-        Filter::exact("archived", "t.archived", Kind::Bool),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("name", "t.name", ColumnType::Text),
+        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
+        Filter::exact("archived", "t.archived", ColumnType::Bool),
     ],
     sorts: &[Sort::on("expires_on", "t.expires_on")],
     includes: &[
@@ -107,19 +112,19 @@ pub static DOCUMENTS: Resource = Resource {
 
 /// Earlier revisions of a document (reached through `include=recent_versions`).
 pub static DOCUMENT_VERSIONS: Resource = Resource {
-    kind: "recent-versions",
+    json_type: "recent-versions",
     route: "document_versions",
     table: "document_versions",
-    log_name: "DocumentVersion",
+    class: "DocumentVersion",
     title_field: "name",
     organization_column: None,
     scoping: Scoping::Account,
     fields: &[
-        Field::computed("document_id", "t.document_id", Kind::Int),
-        Field::computed("revision", "t.revision", Kind::Int),
-        Field::computed("name", "t.name", Kind::Text),
-        Field::computed("content", "t.content", Kind::Text),
-        Field::computed("api_key_id", "t.api_key_id", Kind::Int),
+        Field::computed("document_id", "t.document_id", ColumnType::Int),
+        Field::computed("revision", "t.revision", ColumnType::Int),
+        Field::computed("name", "t.name", ColumnType::Text),
+        Field::computed("content", "t.content", ColumnType::Text),
+        Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
         Field::created_at(),
     ],
     joins: &[],
@@ -166,7 +171,7 @@ impl Hooks for DocumentHooks {
                 .bind(id);
             let Some(row) = ctx
                 .tx
-                .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Int])
+                .fetch(&sql, &[ColumnType::Text, ColumnType::Text, ColumnType::Int])
                 .await?
                 .pop()
             else {

@@ -7,21 +7,23 @@ use super::expirations::{self, Source};
 use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
-use super::{AfterWrite, BoxFuture, Field, Filter, Hooks, Kind, Ops, Resource, Scoping, Sort};
+use super::{
+    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Ops, Resource, Scoping, Sort,
+};
 use crate::error::Result;
 
 const EXPIRY: &[Source] = &[Source {
     column: "expires_on",
-    kind: Kind::Timestamp,
+    column_type: ColumnType::Timestamp,
     description: "Domain expiration",
 }];
 
 /// `domains`, also under `/organizations/:id/relationships/domains`.
 pub static DOMAINS: Resource = Resource {
-    kind: "domains",
+    json_type: "domains",
     route: "domains",
     table: "domains",
-    log_name: "Domain",
+    class: "Domain",
     title_field: "name",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
@@ -29,21 +31,21 @@ pub static DOMAINS: Resource = Resource {
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
         RESOURCE_URL,
-        Field::column("name", "t.name", Kind::Text).required(),
-        Field::computed("screenshot", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::column("registrar_name", "t.registrar_name", Kind::Text),
-        Field::column("notes", "t.notes", Kind::Text).long_text(),
+        Field::column("name", "t.name", ColumnType::Text).required(),
+        Field::computed("screenshot", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::column("registrar_name", "t.registrar_name", ColumnType::Text),
+        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
         // A full timestamp despite its name, as the reference shows it.
-        Field::column("expires_on", "t.expires_on", Kind::Timestamp),
+        Field::column("expires_on", "t.expires_on", ColumnType::Timestamp),
         RESTRICTED,
         Field::created_at(),
         Field::updated_at(),
     ],
     joins: &[ORGANIZATION_JOIN],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("name", "t.name", Kind::Text),
-        Filter::exact("organization_id", "t.organization_id", Kind::Int),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("name", "t.name", ColumnType::Text),
+        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
         Filter::date_range("expires_on", "t.expires_on"),
     ],
     sorts: &[Sort::on("expires_on", "t.expires_on")],

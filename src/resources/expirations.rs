@@ -3,41 +3,45 @@
 //! transaction as every write to those records, and deleted with them.
 
 use super::owned::{ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL};
-use super::{Field, Filter, Kind, NoHooks, Ops, Resource, Scoping, Sort};
+use super::{ColumnType, Field, Filter, NoHooks, Ops, Resource, Scoping, Sort};
 use crate::clock::{now_millis, parse_range_bound, RangeEnd};
 use crate::error::Result;
 use crate::store::{Cell, Scope, Tx};
 
 /// `expirations`, also under `/organizations/:id/relationships/expirations`.
 pub static EXPIRATIONS: Resource = Resource {
-    kind: "expirations",
+    json_type: "expirations",
     route: "expirations",
     table: "expirations",
-    log_name: "Expiration",
+    class: "Expiration",
     title_field: "resource_name",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
     fields: &[
-        Field::computed("organization_id", "t.organization_id", Kind::Int),
+        Field::computed("organization_id", "t.organization_id", ColumnType::Int),
         ORGANIZATION_NAME,
         RESOURCE_URL,
-        Field::computed("description", "t.description", Kind::Text),
-        Field::computed("expiration_date", "t.expiration_date", Kind::Timestamp),
-        Field::computed("resource_id", "t.resource_id", Kind::Int),
-        Field::computed("resource_type", "t.resource_type", Kind::Text),
-        Field::computed("resource_type_name", "t.resource_type", Kind::Text),
-        Field::computed("resource_name", "t.resource_name", Kind::Text),
+        Field::computed("description", "t.description", ColumnType::Text),
+        Field::computed(
+            "expiration_date",
+            "t.expiration_date",
+            ColumnType::Timestamp,
+        ),
+        Field::computed("resource_id", "t.resource_id", ColumnType::Int),
+        Field::computed("resource_type", "t.resource_type", ColumnType::Text),
+        Field::computed("resource_type_name", "t.resource_type", ColumnType::Text),
+        Field::computed("resource_name", "t.resource_name", ColumnType::Text),
         Field::created_at(),
         Field::updated_at(),
     ],
     joins: &[ORGANIZATION_JOIN],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("organization_id", "t.organization_id", Kind::Int),
-        Filter::exact("resource_id", "t.resource_id", Kind::Int),
-        Filter::exact("resource_name", "t.resource_name", Kind::Text),
-        Filter::exact("resource_type_name", "t.resource_type", Kind::Text),
-        Filter::exact("description", "t.description", Kind::Text),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
+        Filter::exact("resource_id", "t.resource_id", ColumnType::Int),
+        Filter::exact("resource_name", "t.resource_name", ColumnType::Text),
+        Filter::exact("resource_type_name", "t.resource_type", ColumnType::Text),
+        Filter::exact("description", "t.description", ColumnType::Text),
         Filter::date_range("expiration_date", "t.expiration_date").with_range(),
     ],
     sorts: &[
@@ -59,7 +63,7 @@ pub struct Source {
     /// The column holding the date.
     pub column: &'static str,
     /// `Date` (`YYYY-MM-DD` text) or `Timestamp` (epoch ms).
-    pub kind: Kind,
+    pub column_type: ColumnType,
     /// The expiration's `description`.
     pub description: &'static str,
 }
@@ -77,10 +81,10 @@ pub async fn refresh(
     let mut sql = tx.sql();
     sql.push("SELECT organization_id, ")
         .push(resource.title_field);
-    let mut kinds = vec![Kind::Int, Kind::Text];
+    let mut kinds = vec![ColumnType::Int, ColumnType::Text];
     for source in sources {
         sql.push(", ").push(source.column);
-        kinds.push(source.kind);
+        kinds.push(source.column_type);
     }
     sql.push(" FROM ")
         .push(resource.table)
@@ -122,7 +126,7 @@ pub async fn refresh(
                     .push(", ")
                     .bind(organization)
                     .push(", ")
-                    .bind(resource.log_name)
+                    .bind(resource.class)
                     .push(", ")
                     .bind(id)
                     .push(", ")
@@ -160,7 +164,7 @@ fn where_source(
     sql.push(" WHERE account_id = ")
         .bind(account)
         .push(" AND resource_type = ")
-        .bind(resource.log_name)
+        .bind(resource.class)
         .push(" AND resource_id = ")
         .bind(id)
         .push(" AND description = ")

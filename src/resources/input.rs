@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Access, Field, Kind, Resource};
+use super::{Access, ColumnType, Field, Resource};
 use crate::error::{Error, Invalid, Result};
 use crate::jsonapi::{normalize_name, parse_bool};
 use crate::store::{Arg, Values};
@@ -116,7 +116,7 @@ pub fn data_items(body: &Value, resource: &Resource, many: bool) -> Result<(Vec<
                 Some(t) if t == resource.route => {}
                 _ => problems.push(Invalid::new(
                     format!("{pointer}/type"),
-                    format!("must be {}", resource.kind),
+                    format!("must be {}", resource.json_type),
                 )),
             }
         }
@@ -135,7 +135,11 @@ pub fn data_items(body: &Value, resource: &Resource, many: bool) -> Result<(Vec<
 /// parameter tables place contact emails and phones at `data[contact_emails]`
 /// while its examples put them inside `attributes`; both are accepted.
 fn hoist_json_attributes(resource: &Resource, object: &mut Map<String, Value>) {
-    for field in resource.fields.iter().filter(|f| f.kind == Kind::Json) {
+    for field in resource
+        .fields
+        .iter()
+        .filter(|f| f.column_type == ColumnType::Json)
+    {
         let Some(value) = object.remove(field.name) else {
             continue;
         };
@@ -212,11 +216,11 @@ fn nullable(field: &Field) -> bool {
     }
 }
 
-fn null_of(kind: Kind) -> Arg {
+fn null_of(kind: ColumnType) -> Arg {
     match kind {
-        Kind::Int | Kind::IdString | Kind::Timestamp => Arg::Int(None),
-        Kind::Text | Kind::Date | Kind::Json => Arg::Text(None),
-        Kind::Bool => Arg::Bool(None),
+        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => Arg::Int(None),
+        ColumnType::Text | ColumnType::Date | ColumnType::Json => Arg::Text(None),
+        ColumnType::Bool => Arg::Bool(None),
     }
 }
 
@@ -224,18 +228,18 @@ fn null_of(kind: Kind) -> Arg {
 fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
     let blank = matches!(value, Value::Null)
         || (matches!(value, Value::String(s) if s.trim().is_empty())
-            && !matches!(field.kind, Kind::Text));
+            && !matches!(field.column_type, ColumnType::Text));
     if blank {
         return if nullable(field) {
-            Ok(null_of(field.kind))
+            Ok(null_of(field.column_type))
         } else if is_required(field) {
             Err("can't be blank".into())
         } else {
             Err("can't be null".into())
         };
     }
-    match field.kind {
-        Kind::Text => {
+    match field.column_type {
+        ColumnType::Text => {
             let text = match value {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
@@ -254,7 +258,7 @@ fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
             }
             Ok(Arg::from(text))
         }
-        Kind::Int | Kind::IdString => {
+        ColumnType::Int | ColumnType::IdString => {
             let parsed = match value {
                 Value::Number(n) => n.as_i64(),
                 Value::String(s) => s.trim().parse::<i64>().ok(),
@@ -265,7 +269,7 @@ fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
                 _ => Err("must be a whole number".into()),
             }
         }
-        Kind::Bool => {
+        ColumnType::Bool => {
             let parsed = match value {
                 Value::Bool(b) => Some(*b),
                 Value::String(s) => parse_bool(s),
@@ -276,7 +280,7 @@ fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
                 .map(Arg::from)
                 .ok_or_else(|| "must be true or false".into())
         }
-        Kind::Date => {
+        ColumnType::Date => {
             let text = value.as_str().unwrap_or_default().trim();
             let date = text.get(..10).unwrap_or(text);
             let rest_ok = text.len() == 10 || crate::clock::parse_timestamp(text).is_some();
@@ -286,11 +290,11 @@ fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
                 Err("must be a date (YYYY-MM-DD)".into())
             }
         }
-        Kind::Json => match value {
+        ColumnType::Json => match value {
             Value::Array(_) | Value::Object(_) => Ok(Arg::from(value.to_string())),
             _ => Err("must be an array or an object".into()),
         },
-        Kind::Timestamp => value
+        ColumnType::Timestamp => value
             .as_str()
             .and_then(|s| crate::clock::parse_range_bound(s.trim(), crate::clock::RangeEnd::Start))
             .map(Arg::from)
@@ -304,7 +308,7 @@ mod tests {
     use serde_json::json;
 
     fn text_field(required: bool) -> Field {
-        let f = Field::column("name", "t.name", Kind::Text);
+        let f = Field::column("name", "t.name", ColumnType::Text);
         if required {
             f.required()
         } else {
@@ -314,18 +318,18 @@ mod tests {
 
     #[test]
     fn values_are_checked_by_kind() {
-        let int = Field::column("organization_type_id", "t.x", Kind::Int).references("x");
+        let int = Field::column("organization_type_id", "t.x", ColumnType::Int).references("x");
         assert_eq!(convert(&int, &json!("12")), Ok(Arg::from(12)));
         assert_eq!(convert(&int, &json!(12)), Ok(Arg::from(12)));
         assert!(convert(&int, &json!("abc")).is_err());
         assert_eq!(convert(&int, &json!(null)), Ok(Arg::Int(None)));
-        let date = Field::column("warranty_expires_at", "t.x", Kind::Date);
+        let date = Field::column("warranty_expires_at", "t.x", ColumnType::Date);
         assert_eq!(
             convert(&date, &json!("2018-05-05")),
             Ok(Arg::from("2018-05-05"))
         );
         assert!(convert(&date, &json!("2018-13-05")).is_err());
-        let flag = Field::column("archived", "t.x", Kind::Bool);
+        let flag = Field::column("archived", "t.x", ColumnType::Bool);
         assert_eq!(convert(&flag, &json!("True")), Ok(Arg::from(true)));
         assert!(convert(&flag, &json!("maybe")).is_err());
     }

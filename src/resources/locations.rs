@@ -11,7 +11,7 @@ use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Resource, Scoping, Sort,
+    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Join, Ops, Resource, Scoping, Sort,
     WriteContext,
 };
 use crate::error::{Error, Result};
@@ -19,10 +19,10 @@ use crate::store::{Arg, Cell};
 
 /// `locations`, also under `/organizations/:id/relationships/locations`.
 pub static LOCATIONS: Resource = Resource {
-    kind: "locations",
+    json_type: "locations",
     route: "locations",
     table: "locations",
-    log_name: "Location",
+    class: "Location",
     title_field: "name",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
@@ -30,23 +30,23 @@ pub static LOCATIONS: Resource = Resource {
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
         RESOURCE_URL,
-        Field::column("name", "t.name", Kind::Text).required(),
-        Field::column("primary", "t.primary_location", Kind::Bool)
+        Field::column("name", "t.name", ColumnType::Text).required(),
+        Field::column("primary", "t.primary_location", ColumnType::Bool)
             .stored_in("primary_location")
             .not_null(),
-        Field::column("address_1", "t.address_1", Kind::Text),
-        Field::column("address_2", "t.address_2", Kind::Text),
-        Field::column("city", "t.city", Kind::Text),
-        Field::column("postal_code", "t.postal_code", Kind::Text).max_len(32),
-        Field::column("region_id", "t.region_id", Kind::Int).references_global("regions"),
-        Field::computed("region_name", "r.name", Kind::Text),
-        Field::column("country_id", "t.country_id", Kind::Int).references_global("countries"),
-        Field::computed("country_name", "co.name", Kind::Text),
-        Field::column("phone", "t.phone", Kind::Text).max_len(64),
-        Field::column("fax", "t.fax", Kind::Text).max_len(64),
-        Field::computed("formatted_phone", "t.formatted_phone", Kind::Text),
-        Field::computed("formatted_fax", "t.formatted_fax", Kind::Text),
-        Field::column("notes", "t.notes", Kind::Text).long_text(),
+        Field::column("address_1", "t.address_1", ColumnType::Text),
+        Field::column("address_2", "t.address_2", ColumnType::Text),
+        Field::column("city", "t.city", ColumnType::Text),
+        Field::column("postal_code", "t.postal_code", ColumnType::Text).max_len(32),
+        Field::column("region_id", "t.region_id", ColumnType::Int).references_global("regions"),
+        Field::computed("region_name", "r.name", ColumnType::Text),
+        Field::column("country_id", "t.country_id", ColumnType::Int).references_global("countries"),
+        Field::computed("country_name", "co.name", ColumnType::Text),
+        Field::column("phone", "t.phone", ColumnType::Text).max_len(64),
+        Field::column("fax", "t.fax", ColumnType::Text).max_len(64),
+        Field::computed("formatted_phone", "t.formatted_phone", ColumnType::Text),
+        Field::computed("formatted_fax", "t.formatted_fax", ColumnType::Text),
+        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
         RESTRICTED,
         Field::created_at(),
         Field::updated_at(),
@@ -63,12 +63,12 @@ pub static LOCATIONS: Resource = Resource {
         },
     ],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("name", "t.name", Kind::Text),
-        Filter::exact("city", "t.city", Kind::Text),
-        Filter::exact("region_id", "t.region_id", Kind::Int),
-        Filter::exact("country_id", "t.country_id", Kind::Int),
-        Filter::exact("organization_id", "t.organization_id", Kind::Int),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("name", "t.name", ColumnType::Text),
+        Filter::exact("city", "t.city", ColumnType::Text),
+        Filter::exact("region_id", "t.region_id", ColumnType::Int),
+        Filter::exact("country_id", "t.country_id", ColumnType::Int),
+        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
         owned::PSA_ID,
         owned::PSA_INTEGRATION_TYPE,
     ],
@@ -123,7 +123,12 @@ impl Hooks for LocationHooks {
                     .bind(ctx.scope.account_id())
                     .push(" AND id = ")
                     .bind(id);
-                if let Some(row) = ctx.tx.fetch(&sql, &[Kind::Int, Kind::Int]).await?.pop() {
+                if let Some(row) = ctx
+                    .tx
+                    .fetch(&sql, &[ColumnType::Int, ColumnType::Int])
+                    .await?
+                    .pop()
+                {
                     region = row[0].as_i64();
                     country = row[1].as_i64();
                 }
@@ -147,7 +152,7 @@ impl Hooks for LocationHooks {
                 .bind(region);
             let owner = ctx
                 .tx
-                .fetch(&sql, &[Kind::Int])
+                .fetch(&sql, &[ColumnType::Int])
                 .await?
                 .pop()
                 .and_then(|r| r[0].as_i64());
@@ -176,7 +181,11 @@ impl Hooks for LocationHooks {
                 .bind(scope.account_id())
                 .push(" AND id = ")
                 .bind(id);
-            let Some(row) = tx.fetch(&sql, &[Kind::Int, Kind::Bool]).await?.pop() else {
+            let Some(row) = tx
+                .fetch(&sql, &[ColumnType::Int, ColumnType::Bool])
+                .await?
+                .pop()
+            else {
                 return Ok(());
             };
             if !matches!(row[1], Cell::Bool(true) | Cell::Int(1)) {

@@ -2,41 +2,41 @@
 //! The last 30 days only, pages 1 to 5; older entries are reached with
 //! `filter[created_at]` and a `created_at` sort, as the reference says.
 
-use super::{Field, Filter, Kind, NoHooks, Ops, Resource, Scoping, Sort};
+use super::{ColumnType, Field, Filter, NoHooks, Ops, Resource, Scoping, Sort};
 
 /// `logs`.
 pub static LOGS: Resource = Resource {
-    kind: "logs",
+    json_type: "logs",
     route: "logs",
     table: "activity_log",
-    log_name: "Log",
+    class: "Log",
     title_field: "resource_name",
     organization_column: None,
     scoping: Scoping::Account,
     fields: &[
         Field::created_at(),
-        Field::computed("level", "t.level", Kind::Int),
-        Field::computed("account_id", "t.account_id", Kind::Int),
-        Field::computed("user_id", "t.user_id", Kind::Int),
-        Field::computed("api_key_id", "t.api_key_id", Kind::Int),
-        Field::computed("organization_id", "t.organization_id", Kind::Int),
-        Field::computed("action", "t.action", Kind::Text),
-        Field::computed("resource_type", "t.resource_type", Kind::Text),
-        Field::computed("resource_id", "t.resource_id", Kind::Int),
-        Field::computed("resource_name", "t.resource_name", Kind::Text),
-        Field::computed("ip_address", "t.ip_address", Kind::Text),
-        Field::computed("ip_city", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::computed("ip_region", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::computed("ip_country", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::computed("user_agent", "t.user_agent", Kind::Text),
+        Field::computed("level", "t.level", ColumnType::Int),
+        Field::computed("account_id", "t.account_id", ColumnType::Int),
+        Field::computed("user_id", "t.user_id", ColumnType::Int),
+        Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
+        Field::computed("organization_id", "t.organization_id", ColumnType::Int),
+        Field::computed("action", "t.action", ColumnType::Text),
+        Field::computed("resource_type", "t.resource_type", ColumnType::Text),
+        Field::computed("resource_id", "t.resource_id", ColumnType::Int),
+        Field::computed("resource_name", "t.resource_name", ColumnType::Text),
+        Field::computed("ip_address", "t.ip_address", ColumnType::Text),
+        Field::computed("ip_city", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::computed("ip_region", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::computed("ip_country", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::computed("user_agent", "t.user_agent", ColumnType::Text),
     ],
     joins: &[],
     filters: &[
         Filter::date_range("created_at", "t.created_at"),
-        Filter::exact("resource_type", "t.resource_type", Kind::Text),
-        Filter::exact("resource_id", "t.resource_id", Kind::Int),
-        Filter::exact("action", "t.action", Kind::Text),
-        Filter::exact("organization_id", "t.organization_id", Kind::Int),
+        Filter::exact("resource_type", "t.resource_type", ColumnType::Text),
+        Filter::exact("resource_id", "t.resource_id", ColumnType::Int),
+        Filter::exact("action", "t.action", ColumnType::Text),
+        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
     ],
     sorts: &[
         Sort::on("created_at", "t.created_at"),

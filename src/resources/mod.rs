@@ -23,6 +23,7 @@ pub mod passwords;
 mod reference;
 mod related_items;
 
+pub use crate::store::ColumnType;
 pub use hooks::{AfterWrite, BoxFuture, Hooks, NoHooks, Reveal, WriteContext, WriteEnv};
 
 /// Every resource type the API serves, in route-registration order.
@@ -55,25 +56,6 @@ pub static ALL: &[&Resource] = &[
     &logs::LOGS,
 ];
 
-/// How values of a field are stored, checked and rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A 64-bit integer, rendered as a JSON number.
-    Int,
-    /// An integer id rendered as a JSON string (organizations' `parent-id`).
-    IdString,
-    /// UTF-8 text.
-    Text,
-    /// A boolean.
-    Bool,
-    /// An instant, stored as milliseconds since the Unix epoch, rendered RFC3339 UTC with milliseconds.
-    Timestamp,
-    /// A calendar date, stored and rendered as `YYYY-MM-DD`.
-    Date,
-    /// A JSON array or object, stored as its text (contact emails and phones).
-    Json,
-}
-
 /// Whether and how a client may write a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -102,8 +84,8 @@ pub struct Field {
     pub expr: &'static str,
     /// The column written, for writable fields.
     pub column: Option<&'static str>,
-    /// Storage and rendering kind.
-    pub kind: Kind,
+    /// How values are stored, checked and rendered.
+    pub column_type: ColumnType,
     /// Write rules.
     pub access: Access,
     /// Longest accepted text, in characters.
@@ -137,12 +119,12 @@ pub struct Reference {
 }
 
 impl Field {
-    const fn base(name: &'static str, kind: Kind) -> Field {
+    const fn base(name: &'static str, column_type: ColumnType) -> Field {
         Field {
             name,
             expr: "",
             column: None,
-            kind,
+            column_type,
             access: Access::ReadOnly,
             max_len: None,
             list_len: None,
@@ -156,7 +138,7 @@ impl Field {
     }
 
     /// A writable, nullable column `name` of `kind`, read as `t.name`.
-    pub const fn column(name: &'static str, expr: &'static str, kind: Kind) -> Field {
+    pub const fn column(name: &'static str, expr: &'static str, kind: ColumnType) -> Field {
         let mut f = Field::base(name, kind);
         f.expr = expr;
         f.column = Some(name);
@@ -164,14 +146,14 @@ impl Field {
             required: false,
             nullable: true,
         };
-        if matches!(kind, Kind::Text) {
+        if matches!(kind, ColumnType::Text) {
             f.max_len = Some(255);
         }
         f
     }
 
     /// A read-only value computed by `expr`.
-    pub const fn computed(name: &'static str, expr: &'static str, kind: Kind) -> Field {
+    pub const fn computed(name: &'static str, expr: &'static str, kind: ColumnType) -> Field {
         let mut f = Field::base(name, kind);
         f.expr = expr;
         f
@@ -261,7 +243,7 @@ impl Field {
 
     /// A secret, sealed by the vault (see [`Field::secret`]).
     pub const fn secret(name: &'static str) -> Field {
-        let mut f = Field::base(name, Kind::Text);
+        let mut f = Field::base(name, ColumnType::Text);
         f.expr = "CAST(NULL AS TEXT)";
         f.column = Some(name);
         f.access = Access::Writable {
@@ -274,7 +256,7 @@ impl Field {
 
     /// A create-only request value of `kind` that is never shown; the
     /// resource's hooks take it out of the column values before the insert.
-    pub const fn write_only(name: &'static str, kind: Kind) -> Field {
+    pub const fn write_only(name: &'static str, kind: ColumnType) -> Field {
         let mut f = Field::base(name, kind);
         f.expr = "CAST(NULL AS TEXT)";
         f.column = Some(name);
@@ -287,7 +269,7 @@ impl Field {
     /// and responses show it as an absolute URL that follows the configured
     /// public URL or the client's Host, as list links do.
     pub const fn link(name: &'static str, expr: &'static str) -> Field {
-        let mut f = Field::base(name, Kind::Text);
+        let mut f = Field::base(name, ColumnType::Text);
         f.expr = expr;
         f.link = true;
         f
@@ -301,12 +283,12 @@ impl Field {
 
     /// The standard `created_at` timestamp.
     pub const fn created_at() -> Field {
-        Field::computed("created_at", "t.created_at", Kind::Timestamp)
+        Field::computed("created_at", "t.created_at", ColumnType::Timestamp)
     }
 
     /// The standard `updated_at` timestamp.
     pub const fn updated_at() -> Field {
-        Field::computed("updated_at", "t.updated_at", Kind::Timestamp)
+        Field::computed("updated_at", "t.updated_at", ColumnType::Timestamp)
     }
 
     /// Whether clients may write this field at all.
@@ -348,8 +330,8 @@ pub struct Filter {
     pub name: &'static str,
     /// SQL expression compared, over `t`.
     pub expr: &'static str,
-    /// Kind of the compared values.
-    pub kind: Kind,
+    /// Type of the compared values.
+    pub column_type: ColumnType,
     /// Comparison.
     pub how: FilterHow,
     /// Also accepted as `filter[exclude][name]`.
@@ -363,11 +345,11 @@ pub struct Filter {
 
 impl Filter {
     /// An exact-match filter.
-    pub const fn exact(name: &'static str, expr: &'static str, kind: Kind) -> Filter {
+    pub const fn exact(name: &'static str, expr: &'static str, kind: ColumnType) -> Filter {
         Filter {
             name,
             expr,
-            kind,
+            column_type: kind,
             how: FilterHow::Exact,
             exclude: false,
             range: false,
@@ -380,7 +362,7 @@ impl Filter {
         Filter {
             name,
             expr,
-            kind: Kind::Timestamp,
+            column_type: ColumnType::Timestamp,
             how: FilterHow::DateRange,
             exclude: false,
             range: false,
@@ -397,7 +379,7 @@ impl Filter {
         Filter {
             name,
             expr: "",
-            kind: Kind::Text,
+            column_type: ColumnType::Text,
             how: FilterHow::Unmatched { partner, one_of },
             exclude: false,
             range: false,
@@ -461,7 +443,7 @@ pub enum IncludeTarget {
     /// A concept Mortar does not model (integration data, access lists): an empty relationship.
     Unmodelled,
     /// Records of `resource` that belong to this record through their
-    /// `resource_type` (this resource's `log_name`) and `resource_id` columns:
+    /// `resource_type` (this resource's `class`) and `resource_id` columns:
     /// embedded passwords, attachments, related items.
     Polymorphic {
         /// The related resource; it has a `resource_id` field.
@@ -510,7 +492,7 @@ pub struct Parent {
     pub field: &'static str,
     /// For polymorphic children (attachments, related items): the parent's
     /// class-style name, held in the child's `resource_type` column.
-    pub kind: Option<&'static str>,
+    pub class: Option<&'static str>,
 }
 
 impl Parent {
@@ -520,18 +502,18 @@ impl Parent {
             route,
             table,
             field,
-            kind: None,
+            class: None,
         }
     }
 
     /// A parent of a polymorphic child, stored in table `route`: the child's
     /// `resource_id` holds its id and `resource_type` its class-style name.
-    pub const fn polymorphic(route: &'static str, kind: &'static str) -> Parent {
+    pub const fn polymorphic(route: &'static str, class: &'static str) -> Parent {
         Parent {
             route,
             table: route,
             field: "resource_id",
-            kind: Some(kind),
+            class: Some(class),
         }
     }
 }
@@ -617,13 +599,13 @@ pub enum Scoping {
 /// A resource type: everything the generic machinery needs to serve it.
 pub struct Resource {
     /// JSON:API type, dashed: `organization-types`.
-    pub kind: &'static str,
+    pub json_type: &'static str,
     /// Route segment, underscored: `organization_types`.
     pub route: &'static str,
     /// Table name.
     pub table: &'static str,
     /// Class-style name in the activity log: `OrganizationType`.
-    pub log_name: &'static str,
+    pub class: &'static str,
     /// The field that names a record in the activity log.
     pub title_field: &'static str,
     /// Column holding the owning organization, if any (activity log, tenancy of children).
@@ -673,7 +655,7 @@ impl Resource {
 impl std::fmt::Debug for Resource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Resource")
-            .field("kind", &self.kind)
+            .field("json_type", &self.json_type)
             .finish()
     }
 }

@@ -5,7 +5,7 @@
 //! descendants; the account's primary (owner) organization cannot be deleted.
 
 use super::{
-    AfterWrite, BoxFuture, Field, Filter, Hooks, Join, Kind, Ops, Resource, Scoping, Sort,
+    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Join, Ops, Resource, Scoping, Sort,
     WriteContext,
 };
 use crate::error::{Error, Result};
@@ -23,38 +23,46 @@ pub const PSA_INTEGRATION_TYPES: &[&str] = &[
 
 /// `organizations`.
 pub static ORGANIZATIONS: Resource = Resource {
-    kind: "organizations",
+    json_type: "organizations",
     route: "organizations",
     table: "organizations",
-    log_name: "Organization",
+    class: "Organization",
     title_field: "name",
     organization_column: Some("id"),
     scoping: Scoping::Account,
     fields: &[
-        Field::column("name", "t.name", Kind::Text).required(),
-        Field::column("alert", "t.alert", Kind::Text).long_text(),
-        Field::column("description", "t.description", Kind::Text).long_text(),
-        Field::column("organization_type_id", "t.organization_type_id", Kind::Int)
-            .references("organization_types"),
-        Field::computed("organization_type_name", "ot.name", Kind::Text),
+        Field::column("name", "t.name", ColumnType::Text).required(),
+        Field::column("alert", "t.alert", ColumnType::Text).long_text(),
+        Field::column("description", "t.description", ColumnType::Text).long_text(),
+        Field::column(
+            "organization_type_id",
+            "t.organization_type_id",
+            ColumnType::Int,
+        )
+        .references("organization_types"),
+        Field::computed("organization_type_name", "ot.name", ColumnType::Text),
         Field::column(
             "organization_status_id",
             "t.organization_status_id",
-            Kind::Int,
+            ColumnType::Int,
         )
         .references("organization_statuses"),
-        Field::computed("organization_status_name", "os.name", Kind::Text),
-        Field::computed("primary", "t.primary_org", Kind::Bool),
-        Field::computed("logo", "''", Kind::Text),
-        Field::column("quick_notes", "t.quick_notes", Kind::Text)
+        Field::computed("organization_status_name", "os.name", ColumnType::Text),
+        Field::computed("primary", "t.primary_org", ColumnType::Bool),
+        Field::computed("logo", "''", ColumnType::Text),
+        Field::column("quick_notes", "t.quick_notes", ColumnType::Text)
             .long_text()
             .list_len(250),
-        Field::column("short_name", "t.short_name", Kind::Text),
-        Field::column("parent_id", "t.parent_id", Kind::IdString).references("organizations"),
-        Field::computed("ancestor_ids", "t.ancestor_ids", Kind::Text),
+        Field::column("short_name", "t.short_name", ColumnType::Text),
+        Field::column("parent_id", "t.parent_id", ColumnType::IdString).references("organizations"),
+        Field::computed("ancestor_ids", "t.ancestor_ids", ColumnType::Text),
         Field::created_at(),
         Field::updated_at(),
-        Field::computed("my_glue_account_id", "t.my_glue_account_id", Kind::Int),
+        Field::computed(
+            "my_glue_account_id",
+            "t.my_glue_account_id",
+            ColumnType::Int,
+        ),
     ],
     joins: &[
         Join {
@@ -67,21 +75,31 @@ pub static ORGANIZATIONS: Resource = Resource {
         },
     ],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int).with_exclude(),
-        Filter::exact("name", "t.name", Kind::Text).with_exclude(),
-        Filter::exact("organization_type_id", "t.organization_type_id", Kind::Int).with_exclude(),
+        Filter::exact("id", "t.id", ColumnType::Int).with_exclude(),
+        Filter::exact("name", "t.name", ColumnType::Text).with_exclude(),
+        Filter::exact(
+            "organization_type_id",
+            "t.organization_type_id",
+            ColumnType::Int,
+        )
+        .with_exclude(),
         Filter::exact(
             "organization_status_id",
             "t.organization_status_id",
-            Kind::Int,
+            ColumnType::Int,
         )
         .with_exclude(),
         Filter::date_range("created_at", "t.created_at"),
         Filter::date_range("updated_at", "t.updated_at"),
-        Filter::exact("my_glue_account_id", "t.my_glue_account_id", Kind::Int).with_range(),
-        Filter::exact("primary", "t.primary_org", Kind::Bool),
-        Filter::exact("parent_id", "t.parent_id", Kind::Int),
-        Filter::exact("short_name", "t.short_name", Kind::Text),
+        Filter::exact(
+            "my_glue_account_id",
+            "t.my_glue_account_id",
+            ColumnType::Int,
+        )
+        .with_range(),
+        Filter::exact("primary", "t.primary_org", ColumnType::Bool),
+        Filter::exact("parent_id", "t.parent_id", ColumnType::Int),
+        Filter::exact("short_name", "t.short_name", ColumnType::Text),
         super::owned::PSA_ID,
         super::owned::PSA_INTEGRATION_TYPE,
         Filter::unmatched("group_id", None, &[]),
@@ -126,7 +144,7 @@ async fn ancestors(tx: &mut Tx, scope: Scope, id: i64) -> Result<Option<Vec<i64>
         .bind(scope.account_id())
         .push(" AND id = ")
         .bind(id);
-    let rows = tx.fetch(&sql, &[Kind::Text]).await?;
+    let rows = tx.fetch(&sql, &[ColumnType::Text]).await?;
     Ok(rows
         .first()
         .map(|r| parse_ids(r[0].as_str().unwrap_or("[]"))))
@@ -181,7 +199,7 @@ impl Hooks for OrganizationHooks {
                 .bind(scope.account_id())
                 .push(" AND ancestor_ids LIKE ")
                 .bind(format!("%{id}%"));
-            let rows = tx.fetch(&sql, &[Kind::Int, Kind::Text]).await?;
+            let rows = tx.fetch(&sql, &[ColumnType::Int, ColumnType::Text]).await?;
             for row in rows {
                 let (Some(child), Some(text)) = (row[0].as_i64(), row[1].as_str()) else {
                     continue;
@@ -217,7 +235,7 @@ impl Hooks for OrganizationHooks {
                 .bind(scope.account_id())
                 .push(" AND primary_org = TRUE AND id IN ")
                 .bind_list(ids.iter().copied());
-            if let Some(row) = tx.fetch(&sql, &[Kind::Int]).await?.first() {
+            if let Some(row) = tx.fetch(&sql, &[ColumnType::Int]).await?.first() {
                 return Err(Error::invalid(
                     "/data",
                     format!(

@@ -3,29 +3,33 @@
 //! polymorphic includes, and the class-style names that `resource_type`
 //! columns hold.
 
-use super::{by_route, Field, Filter, Include, IncludeTarget, Join, Kind, Parent, Resource};
+use super::{by_route, ColumnType, Field, Filter, Include, IncludeTarget, Join, Parent, Resource};
 use crate::error::{Error, Result};
 use crate::store::{Scope, Tx};
 
 /// `organization-id`: required on create (the nested route's URL supplies it).
-pub const ORGANIZATION_ID: Field = Field::column("organization_id", "t.organization_id", Kind::Int)
-    .required()
-    .references("organizations");
+pub const ORGANIZATION_ID: Field =
+    Field::column("organization_id", "t.organization_id", ColumnType::Int)
+        .required()
+        .references("organizations");
 
 /// `organization-name`, through [`ORGANIZATION_JOIN`].
-pub const ORGANIZATION_NAME: Field = Field::computed("organization_name", "o.name", Kind::Text);
+pub const ORGANIZATION_NAME: Field =
+    Field::computed("organization_name", "o.name", ColumnType::Text);
 
 /// `resource-url`: a link into a web UI, which Mortar does not serve.
-pub const RESOURCE_URL: Field = Field::computed("resource_url", "CAST(NULL AS TEXT)", Kind::Text);
+pub const RESOURCE_URL: Field =
+    Field::computed("resource_url", "CAST(NULL AS TEXT)", ColumnType::Text);
 
 /// `my-glue`: Mortar has no MyGlue.
-pub const MY_GLUE: Field = Field::computed("my_glue", "FALSE", Kind::Bool);
+pub const MY_GLUE: Field = Field::computed("my_glue", "FALSE", ColumnType::Bool);
 
 /// `restricted`.
-pub const RESTRICTED: Field = Field::column("restricted", "t.restricted", Kind::Bool).not_null();
+pub const RESTRICTED: Field =
+    Field::column("restricted", "t.restricted", ColumnType::Bool).not_null();
 
 /// `archived`.
-pub const ARCHIVED: Field = Field::column("archived", "t.archived", Kind::Bool).not_null();
+pub const ARCHIVED: Field = Field::column("archived", "t.archived", ColumnType::Bool).not_null();
 
 /// The join bringing `organization-name` (alias `o`).
 pub const ORGANIZATION_JOIN: Join = Join {
@@ -111,7 +115,7 @@ pub async fn organization_of(
         .push(" AND id = ")
         .bind(id);
     Ok(tx
-        .fetch(&sql, &[Kind::Int])
+        .fetch(&sql, &[ColumnType::Int])
         .await?
         .first()
         .and_then(|row| row[0].as_i64()))

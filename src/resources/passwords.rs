@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::{
-    by_route, AfterWrite, BoxFuture, Field, Filter, Hooks, Include, IncludeTarget, Join, Kind, Ops,
-    Resource, Reveal, Scoping, Sort, WriteContext,
+    by_route, AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget,
+    Join, Ops, Resource, Reveal, Scoping, Sort, WriteContext,
 };
 use crate::clock::now_millis;
 use crate::error::{Error, Result};
@@ -48,53 +48,66 @@ const TABLE: &str = "passwords";
 
 /// `passwords`, also under `/organizations/:id/relationships/passwords`.
 pub static PASSWORDS: Resource = Resource {
-    kind: "passwords",
+    json_type: "passwords",
     route: "passwords",
     table: TABLE,
-    log_name: "Password",
+    class: "Password",
     title_field: "name",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
     fields: &[
-        Field::column("organization_id", "t.organization_id", Kind::Int)
+        Field::column("organization_id", "t.organization_id", ColumnType::Int)
             .required()
             .references("organizations"),
-        Field::computed("organization_name", "o.name", Kind::Text),
-        Field::computed("resource_url", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::column("restricted", "t.restricted", Kind::Bool).not_null(),
-        Field::computed("my_glue", "FALSE", Kind::Bool),
-        Field::column("name", "t.name", Kind::Text).required(),
-        Field::column("autofill_selectors", "t.autofill_selectors", Kind::Text).long_text(),
-        Field::column("username", "t.username", Kind::Text),
+        Field::computed("organization_name", "o.name", ColumnType::Text),
+        Field::computed("resource_url", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::column("restricted", "t.restricted", ColumnType::Bool).not_null(),
+        Field::computed("my_glue", "FALSE", ColumnType::Bool),
+        Field::column("name", "t.name", ColumnType::Text).required(),
+        Field::column(
+            "autofill_selectors",
+            "t.autofill_selectors",
+            ColumnType::Text,
+        )
+        .long_text(),
+        Field::column("username", "t.username", ColumnType::Text),
         Field::secret("password"),
         Field::secret("otp_secret"),
-        Field::column("url", "t.url", Kind::Text).max_len(2048),
-        Field::column("notes", "t.notes", Kind::Text).long_text(),
+        Field::column("url", "t.url", ColumnType::Text).max_len(2048),
+        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
         Field::column(
             "password_updated_at",
             "t.password_updated_at",
-            Kind::Timestamp,
+            ColumnType::Timestamp,
         ),
-        Field::computed("updated_by", "t.updated_by", Kind::Int),
-        Field::column("resource_id", "t.resource_id", Kind::Int).create_only(),
-        Field::column("resource_type", "t.resource_type", Kind::Text)
+        Field::computed("updated_by", "t.updated_by", ColumnType::Int),
+        Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
+        Field::column("resource_type", "t.resource_type", ColumnType::Text)
             .create_only()
             .one_of(RESOURCE_TYPES),
         Field::computed(
             "cached_resource_type_name",
             "t.cached_resource_type_name",
-            Kind::Text,
+            ColumnType::Text,
         ),
-        Field::computed("cached_resource_name", "t.cached_resource_name", Kind::Text),
-        Field::column("password_category_id", "t.password_category_id", Kind::Int)
-            .references("password_categories"),
-        Field::computed("password_category_name", "pc.name", Kind::Text),
-        Field::column("archived", "t.archived", Kind::Bool).not_null(),
-        Field::column("is_live", "t.is_live", Kind::Bool).not_null(),
+        Field::computed(
+            "cached_resource_name",
+            "t.cached_resource_name",
+            ColumnType::Text,
+        ),
+        Field::column(
+            "password_category_id",
+            "t.password_category_id",
+            ColumnType::Int,
+        )
+        .references("password_categories"),
+        Field::computed("password_category_name", "pc.name", ColumnType::Text),
+        Field::column("archived", "t.archived", ColumnType::Bool).not_null(),
+        Field::column("is_live", "t.is_live", ColumnType::Bool).not_null(),
         Field::column(
             "generated_password_type",
             "t.generated_password_type",
-            Kind::Text,
+            ColumnType::Text,
         )
         .max_len(64),
         Field::created_at(),
@@ -111,15 +124,23 @@ pub static PASSWORDS: Resource = Resource {
         },
     ],
     filters: &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("name", "t.name", Kind::Text),
-        Filter::exact("organization_id", "t.organization_id", Kind::Int),
-        Filter::exact("password_category_id", "t.password_category_id", Kind::Int),
-        Filter::exact("url", "t.url", Kind::Text),
-        Filter::exact("cached_resource_name", "t.cached_resource_name", Kind::Text),
-        Filter::exact("archived", "t.archived", Kind::Bool),
-        Filter::exact("resource_type", "t.resource_type", Kind::Text),
-        Filter::exact("resource_id", "t.resource_id", Kind::Int),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("name", "t.name", ColumnType::Text),
+        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
+        Filter::exact(
+            "password_category_id",
+            "t.password_category_id",
+            ColumnType::Int,
+        ),
+        Filter::exact("url", "t.url", ColumnType::Text),
+        Filter::exact(
+            "cached_resource_name",
+            "t.cached_resource_name",
+            ColumnType::Text,
+        ),
+        Filter::exact("archived", "t.archived", ColumnType::Bool),
+        Filter::exact("resource_type", "t.resource_type", ColumnType::Text),
+        Filter::exact("resource_id", "t.resource_id", ColumnType::Int),
     ],
     sorts: &[Sort::on("username", "t.username"), Sort::on("url", "t.url")],
     includes: &[
@@ -158,18 +179,18 @@ pub static PASSWORDS: Resource = Resource {
 /// `recent-versions`: earlier secrets of a password, without their values
 /// (reached through `include=recent_versions`; not routed on its own).
 pub static PASSWORD_VERSIONS: Resource = Resource {
-    kind: "recent-versions",
+    json_type: "recent-versions",
     route: "password_versions",
     table: "password_versions",
-    log_name: "PasswordVersion",
+    class: "PasswordVersion",
     title_field: "password_id",
     organization_column: None,
     scoping: Scoping::Account,
     fields: &[
-        Field::computed("password_id", "t.password_id", Kind::Int),
-        Field::computed("version", "t.secret_version", Kind::Int),
-        Field::computed("api_key_id", "t.api_key_id", Kind::Int),
-        Field::computed("created_at", "t.created_at", Kind::Timestamp),
+        Field::computed("password_id", "t.password_id", ColumnType::Int),
+        Field::computed("version", "t.secret_version", ColumnType::Int),
+        Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
+        Field::computed("created_at", "t.created_at", ColumnType::Timestamp),
     ],
     joins: &[],
     filters: &[],
@@ -225,7 +246,7 @@ async fn record_name(
             .push(" = ")
             .bind(organization);
     }
-    let rows = tx.fetch(&sql, &[Kind::Text]).await?;
+    let rows = tx.fetch(&sql, &[ColumnType::Text]).await?;
     Ok(rows
         .first()
         .map(|r| r[0].as_str().unwrap_or_default().to_string()))
@@ -335,7 +356,7 @@ impl Hooks for PasswordHooks {
                 .bind(ctx.id);
             let row = ctx
                 .tx
-                .fetch(&sql, &[Kind::Int, Kind::Text, Kind::Text])
+                .fetch(&sql, &[ColumnType::Int, ColumnType::Text, ColumnType::Text])
                 .await?
                 .pop()
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("password vanished mid-write")))?;
@@ -440,7 +461,15 @@ impl Hooks for PasswordHooks {
             }
             let rows = request
                 .store
-                .fetch(&sql, &[Kind::Int, Kind::Int, Kind::Text, Kind::Text])
+                .fetch(
+                    &sql,
+                    &[
+                        ColumnType::Int,
+                        ColumnType::Int,
+                        ColumnType::Text,
+                        ColumnType::Text,
+                    ],
+                )
                 .await?;
             if request.version.is_some() && rows.is_empty() {
                 return Err(Error::NotFound("no such version of this password".into()));
@@ -524,7 +553,7 @@ async fn drop_unchanged_secrets(
         sql.push(" FOR UPDATE");
     }
     let Some(row) = tx
-        .fetch(&sql, &[Kind::Int, Kind::Text, Kind::Text])
+        .fetch(&sql, &[ColumnType::Int, ColumnType::Text, ColumnType::Text])
         .await?
         .pop()
     else {
@@ -579,7 +608,7 @@ async fn find_or_create_category(tx: &mut Tx, scope: Scope, name: &str) -> Resul
         .bind(scope.account_id())
         .push(" AND name = ")
         .bind(name);
-    if let Some(row) = tx.fetch(&sql, &[Kind::Int]).await?.first() {
+    if let Some(row) = tx.fetch(&sql, &[ColumnType::Int]).await?.first() {
         return Ok(row[0].as_i64().unwrap_or_default());
     }
     let now = now_millis();

@@ -2,22 +2,22 @@
 //! and regions (seed sections of the same names). Loaded from `data/` at start-up.
 
 use super::{
-    Field, Filter, Include, IncludeTarget, Join, Kind, NoHooks, Ops, Parent, Resource, Scoping,
-    Sort,
+    ColumnType, Field, Filter, Include, IncludeTarget, Join, NoHooks, Ops, Parent, Resource,
+    Scoping, Sort,
 };
 
 const fn global(
-    kind: &'static str,
+    json_type: &'static str,
     route: &'static str,
-    log_name: &'static str,
+    class: &'static str,
     fields: &'static [Field],
     filters: &'static [Filter],
 ) -> Resource {
     Resource {
-        kind,
+        json_type,
         route,
         table: route,
-        log_name,
+        class,
         title_field: "name",
         organization_column: None,
         scoping: Scoping::Global,
@@ -34,8 +34,8 @@ const fn global(
     }
 }
 
-const NAME: Field = Field::computed("name", "t.name", Kind::Text);
-const ISO: Field = Field::computed("iso", "t.iso", Kind::Text);
+const NAME: Field = Field::computed("name", "t.name", ColumnType::Text);
+const ISO: Field = Field::computed("iso", "t.iso", ColumnType::Text);
 const CREATED: Field = Field::created_at();
 const UPDATED: Field = Field::updated_at();
 
@@ -46,8 +46,8 @@ pub static PLATFORMS: Resource = global(
     "Platform",
     &[NAME, CREATED, UPDATED],
     &[
-        Filter::exact("id", "t.id", Kind::Int),
-        Filter::exact("name", "t.name", Kind::Text),
+        Filter::exact("id", "t.id", ColumnType::Int),
+        Filter::exact("name", "t.name", ColumnType::Text),
     ],
 );
 
@@ -55,8 +55,8 @@ pub static PLATFORMS: Resource = global(
 pub static OPERATING_SYSTEMS: Resource = Resource {
     fields: &[
         NAME,
-        Field::computed("platform_id", "t.platform_id", Kind::Int),
-        Field::computed("platform_name", "p.name", Kind::Text),
+        Field::computed("platform_id", "t.platform_id", ColumnType::Int),
+        Field::computed("platform_name", "p.name", ColumnType::Text),
         CREATED,
         UPDATED,
     ],
@@ -82,9 +82,9 @@ pub static OPERATING_SYSTEMS: Resource = Resource {
         "OperatingSystem",
         &[],
         &[
-            Filter::exact("id", "t.id", Kind::Int),
-            Filter::exact("name", "t.name", Kind::Text),
-            Filter::exact("platform_id", "t.platform_id", Kind::Int),
+            Filter::exact("id", "t.id", ColumnType::Int),
+            Filter::exact("name", "t.name", ColumnType::Text),
+            Filter::exact("platform_id", "t.platform_id", ColumnType::Int),
         ],
     )
 };
@@ -106,9 +106,9 @@ pub static COUNTRIES: Resource = Resource {
         "Country",
         &[NAME, ISO, CREATED, UPDATED],
         &[
-            Filter::exact("id", "t.id", Kind::Int),
-            Filter::exact("name", "t.name", Kind::Text),
-            Filter::exact("iso", "t.iso", Kind::Text),
+            Filter::exact("id", "t.id", ColumnType::Int),
+            Filter::exact("name", "t.name", ColumnType::Text),
+            Filter::exact("iso", "t.iso", ColumnType::Text),
         ],
     )
 };
@@ -120,9 +120,9 @@ pub static REGIONS: Resource = Resource {
         ISO,
         Field {
             column: Some("country_id"),
-            ..Field::computed("country_id", "t.country_id", Kind::Int)
+            ..Field::computed("country_id", "t.country_id", ColumnType::Int)
         },
-        Field::computed("country_name", "c.name", Kind::Text),
+        Field::computed("country_name", "c.name", ColumnType::Text),
         CREATED,
         UPDATED,
     ],
@@ -149,10 +149,10 @@ pub static REGIONS: Resource = Resource {
         "Region",
         &[],
         &[
-            Filter::exact("id", "t.id", Kind::Int),
-            Filter::exact("name", "t.name", Kind::Text),
-            Filter::exact("iso", "t.iso", Kind::Text),
-            Filter::exact("country_id", "t.country_id", Kind::Int),
+            Filter::exact("id", "t.id", ColumnType::Int),
+            Filter::exact("name", "t.name", ColumnType::Text),
+            Filter::exact("iso", "t.iso", ColumnType::Text),
+            Filter::exact("country_id", "t.country_id", ColumnType::Int),
         ],
     )
 };

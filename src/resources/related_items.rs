@@ -4,7 +4,7 @@
 //! show route; deleted with either end.
 
 use super::owned::{class_resource, organization_of};
-use super::{BoxFuture, Field, Hooks, Kind, Ops, Resource, Scoping, WriteContext};
+use super::{BoxFuture, ColumnType, Field, Hooks, Ops, Resource, Scoping, WriteContext};
 use crate::error::{Error, Result};
 use crate::store::Arg;
 
@@ -40,31 +40,31 @@ const DESTINATION_NAME: &str = "CASE t.destination_type \
 
 /// `related-items`, routed only under their source records.
 pub static RELATED_ITEMS: Resource = Resource {
-    kind: "related-items",
+    json_type: "related-items",
     route: "related_items",
     table: "related_items",
-    log_name: "RelatedItem",
+    class: "RelatedItem",
     title_field: "notes",
     organization_column: Some("organization_id"),
     scoping: Scoping::Account,
     fields: &[
-        Field::computed("organization_id", "t.organization_id", Kind::Int),
-        Field::column("resource_id", "t.resource_id", Kind::Int).create_only(),
-        Field::column("resource_type", "t.resource_type", Kind::Text).create_only(),
-        Field::column("destination_id", "t.destination_id", Kind::Int)
+        Field::computed("organization_id", "t.organization_id", ColumnType::Int),
+        Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
+        Field::column("resource_type", "t.resource_type", ColumnType::Text).create_only(),
+        Field::column("destination_id", "t.destination_id", ColumnType::Int)
             .required()
             .create_only()
             .not_null()
             .unique(),
-        Field::column("destination_type", "t.destination_type", Kind::Text)
+        Field::column("destination_type", "t.destination_type", ColumnType::Text)
             .required()
             .create_only()
             .not_null()
             .one_of(DESTINATION_TYPES),
-        Field::computed("destination_name", DESTINATION_NAME, Kind::Text),
-        Field::computed("destination_url", "CAST(NULL AS TEXT)", Kind::Text),
-        Field::column("notes", "t.notes", Kind::Text).long_text(),
-        Field::column("via_copilot", "t.via_copilot", Kind::Bool)
+        Field::computed("destination_name", DESTINATION_NAME, ColumnType::Text),
+        Field::computed("destination_url", "CAST(NULL AS TEXT)", ColumnType::Text),
+        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
+        Field::column("via_copilot", "t.via_copilot", ColumnType::Bool)
             .create_only()
             .not_null(),
         Field::created_at(),

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::{Scope, Store};
 use crate::clock::now_millis;
 use crate::error::Result;
-use crate::resources::Kind;
+use super::ColumnType;
 
 /// A freshly made key: the only moment its secret exists outside the caller.
 #[derive(Debug)]
@@ -161,7 +161,11 @@ impl Store {
                 sql.push(" ORDER BY id LIMIT 1");
             }
         }
-        if let Some(row) = self.fetch(&sql, &[Kind::Int, Kind::Text]).await?.pop() {
+        if let Some(row) = self
+            .fetch(&sql, &[ColumnType::Int, ColumnType::Text])
+            .await?
+            .pop()
+        {
             return Ok((
                 AccountSummary {
                     id: row[0].as_i64().unwrap_or_default(),
@@ -297,13 +301,13 @@ impl Store {
              FROM api_keys k JOIN accounts a ON a.id = k.account_id ORDER BY k.id",
         );
         let kinds = [
-            Kind::Int,
-            Kind::Text,
-            Kind::Text,
-            Kind::Text,
-            Kind::Bool,
-            Kind::Int,
-            Kind::Int,
+            ColumnType::Int,
+            ColumnType::Text,
+            ColumnType::Text,
+            ColumnType::Text,
+            ColumnType::Bool,
+            ColumnType::Int,
+            ColumnType::Int,
         ];
         Ok(self
             .fetch(&sql, &kinds)
@@ -336,7 +340,7 @@ impl Store {
     pub async fn key_count(&self) -> anyhow::Result<i64> {
         let mut sql = self.sql();
         sql.push("SELECT COUNT(*) FROM api_keys");
-        Ok(self.fetch(&sql, &[Kind::Int]).await?[0][0]
+        Ok(self.fetch(&sql, &[ColumnType::Int]).await?[0][0]
             .as_i64()
             .unwrap_or(0))
     }
@@ -348,7 +352,7 @@ impl Store {
             .bind(key_hash)
             .push(" AND revoked_at IS NULL");
         let rows = self
-            .fetch(&sql, &[Kind::Int, Kind::Int, Kind::Bool])
+            .fetch(&sql, &[ColumnType::Int, ColumnType::Int, ColumnType::Bool])
             .await?;
         Ok(rows.first().map(|r| Authenticated {
             key_id: r[0].as_i64().unwrap_or_default(),

@@ -8,7 +8,9 @@ use crate::clock::{parse_range_bound, RangeEnd};
 use crate::error::{Error, Result};
 use crate::jsonapi::parse_bool;
 use crate::jsonapi::query::{split_list, FilterMode, QueryParams};
-use crate::resources::{Filter, FilterHow, Include, Kind, Parent, Resource, Scoping, Sort, ALL};
+use crate::resources::{
+    ColumnType, Filter, FilterHow, Include, Parent, Resource, Scoping, Sort, ALL,
+};
 
 /// One resource, ready to serve.
 #[derive(Debug)]
@@ -22,7 +24,7 @@ pub struct Compiled {
     /// ` <joins...>` alone.
     joins: String,
     /// Decoding kinds: id then every field.
-    pub kinds: Vec<Kind>,
+    pub kinds: Vec<ColumnType>,
     filters: HashMap<&'static str, &'static Filter>,
     sorts: HashMap<&'static str, Sort>,
     includes: HashMap<&'static str, &'static Include>,
@@ -53,11 +55,11 @@ impl Catalog {
 impl Compiled {
     fn new(def: &'static Resource) -> Compiled {
         let mut select = String::from("t.id");
-        let mut kinds = vec![Kind::Int];
+        let mut kinds = vec![ColumnType::Int];
         for field in def.fields {
             select.push_str(", ");
             select.push_str(field.expr);
-            kinds.push(field.kind);
+            kinds.push(field.column_type);
         }
         let mut joins = String::new();
         for join in def.joins {
@@ -136,7 +138,10 @@ impl Compiled {
                 Some(include) if show || !include.show_only => Ok(*include),
                 Some(_) => Err(Error::bad_parameter(
                     "include",
-                    format!("{name} can be included on a single {} only", self.def.kind),
+                    format!(
+                        "{name} can be included on a single {} only",
+                        self.def.json_type
+                    ),
                 )),
                 None => Err(Error::bad_parameter(
                     "include",
@@ -197,7 +202,8 @@ impl Compiled {
                     out.push(Condition::Never);
                 }
                 FilterHow::DateRange => {
-                    let (start, end) = parse_range(&parameter, &param.value, Kind::Timestamp)?;
+                    let (start, end) =
+                        parse_range(&parameter, &param.value, ColumnType::Timestamp)?;
                     out.push(Condition::Between {
                         expr: filter.expr,
                         start,
@@ -206,7 +212,8 @@ impl Compiled {
                 }
                 FilterHow::Exact => match param.mode {
                     FilterMode::Range => {
-                        let (start, end) = parse_range(&parameter, &param.value, filter.kind)?;
+                        let (start, end) =
+                            parse_range(&parameter, &param.value, filter.column_type)?;
                         out.push(Condition::Between {
                             expr: filter.expr,
                             start,
@@ -218,9 +225,9 @@ impl Compiled {
                             .map(
                                 |v| match filter.normalize.and_then(|normalize| normalize(v)) {
                                     Some(stored) => {
-                                        parse_filter_value(&parameter, &stored, filter.kind)
+                                        parse_filter_value(&parameter, &stored, filter.column_type)
                                     }
-                                    None => parse_filter_value(&parameter, v, filter.kind),
+                                    None => parse_filter_value(&parameter, v, filter.column_type),
                                 },
                             )
                             .collect::<Result<Vec<_>>>()?;
@@ -248,7 +255,7 @@ impl Compiled {
         }
         if let Some((parent, id)) = selection.parent {
             sql.push(" AND t.").push(parent.field).push(" = ").bind(id);
-            if let Some(kind) = parent.kind {
+            if let Some(kind) = parent.class {
                 sql.push(" AND t.resource_type = ").bind(kind);
             }
         }
@@ -422,25 +429,31 @@ impl Condition {
 }
 
 /// Parses one filter value of `kind`.
-fn parse_filter_value(parameter: &str, value: &str, kind: Kind) -> Result<Arg> {
+fn parse_filter_value(parameter: &str, value: &str, kind: ColumnType) -> Result<Arg> {
     match kind {
-        Kind::Int | Kind::IdString => value.parse::<i64>().map(Arg::from).map_err(|_| {
-            Error::bad_parameter(parameter, format!("{value:?} is not a whole number"))
-        }),
-        Kind::Bool => parse_bool(value).map(Arg::from).ok_or_else(|| {
+        ColumnType::Int | ColumnType::IdString => {
+            value.parse::<i64>().map(Arg::from).map_err(|_| {
+                Error::bad_parameter(parameter, format!("{value:?} is not a whole number"))
+            })
+        }
+        ColumnType::Bool => parse_bool(value).map(Arg::from).ok_or_else(|| {
             Error::bad_parameter(parameter, format!("{value:?} is not true or false"))
         }),
-        Kind::Timestamp => parse_range_bound(value, RangeEnd::Start)
+        ColumnType::Timestamp => parse_range_bound(value, RangeEnd::Start)
             .map(Arg::from)
             .ok_or_else(|| {
                 Error::bad_parameter(parameter, format!("{value:?} is not a date or time"))
             }),
-        Kind::Text | Kind::Date | Kind::Json => Ok(Arg::from(value)),
+        ColumnType::Text | ColumnType::Date | ColumnType::Json => Ok(Arg::from(value)),
     }
 }
 
 /// Parses `a, b` with `*` for an open end.
-fn parse_range(parameter: &str, value: &str, kind: Kind) -> Result<(Option<Arg>, Option<Arg>)> {
+fn parse_range(
+    parameter: &str,
+    value: &str,
+    kind: ColumnType,
+) -> Result<(Option<Arg>, Option<Arg>)> {
     let parts: Vec<&str> = value.split(',').map(str::trim).collect();
     let [start, end] = parts.as_slice() else {
         return Err(Error::bad_parameter(
@@ -453,7 +466,7 @@ fn parse_range(parameter: &str, value: &str, kind: Kind) -> Result<(Option<Arg>,
             return Ok(None);
         }
         match kind {
-            Kind::Timestamp => parse_range_bound(v, which)
+            ColumnType::Timestamp => parse_range_bound(v, which)
                 .map(|ms| Some(Arg::from(ms)))
                 .ok_or_else(|| {
                     Error::bad_parameter(parameter, format!("{v:?} is not a date or time"))

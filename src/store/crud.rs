@@ -10,7 +10,8 @@ use crate::activity::{self, Action, Entry};
 use crate::clock::now_millis;
 use crate::error::{Error, Invalid, Result};
 use crate::resources::{
-    AfterWrite, Include, IncludeTarget, Kind, Parent, Resource, Scoping, WriteContext, WriteEnv,
+    AfterWrite, ColumnType, Include, IncludeTarget, Parent, Resource, Scoping, WriteContext,
+    WriteEnv,
 };
 
 /// Who is acting, for the activity log.
@@ -107,7 +108,7 @@ impl Store {
         let count_sql = compiled.count_sql(self.sql(), &selection);
         let (rows, count) = tokio::try_join!(
             self.fetch(&page_sql, &compiled.kinds),
-            self.fetch(&count_sql, &[Kind::Int])
+            self.fetch(&count_sql, &[ColumnType::Int])
         )?;
         Ok(ListPage {
             records: rows.into_iter().map(Record::from_row).collect(),
@@ -154,7 +155,7 @@ impl Store {
         if crate::resources::by_route(parent.route).is_some_and(|r| r.scoping == Scoping::Account) {
             sql.push(" AND account_id = ").bind(scope.account_id());
         }
-        Ok(!self.fetch(&sql, &[Kind::Int]).await?.is_empty())
+        Ok(!self.fetch(&sql, &[ColumnType::Int]).await?.is_empty())
     }
 
     /// Ids of every record matching `conditions` (bulk writes by filter).
@@ -179,7 +180,7 @@ impl Store {
         );
         sql.push(" ORDER BY t.id");
         Ok(self
-            .fetch(&sql, &[Kind::Int])
+            .fetch(&sql, &[ColumnType::Int])
             .await?
             .into_iter()
             .filter_map(|r| r[0].as_i64())
@@ -375,7 +376,7 @@ impl Store {
         unique_ids.dedup();
         def.hooks.before_delete(&mut tx, scope, &unique_ids).await?;
         let records = fetch_in(&mut tx, compiled, Some(scope.account_id()), &unique_ids).await?;
-        let removed = super::dependents::delete(&mut tx, scope, def.log_name, &unique_ids).await?;
+        let removed = super::dependents::delete(&mut tx, scope, def.class, &unique_ids).await?;
         for chunk in unique_ids.chunks(CHUNK) {
             let mut sql = tx.sql();
             sql.push("DELETE FROM ").push(def.table);
@@ -440,7 +441,7 @@ impl Store {
                             name: include.name,
                             resource,
                             foreign_key: id_column,
-                            owner_kind: Some((type_column, compiled.def.log_name)),
+                            owner_kind: Some((type_column, compiled.def.class)),
                         };
                         self.children(scope, catalog, records, link, &mut set)
                             .await?;
@@ -459,7 +460,7 @@ impl Store {
                         .filter_map(|r| r.cells[index].as_i64())
                         .collect();
                     for r in records {
-                        let link = r.cells[index].as_i64().map(|id| (resource.kind, id));
+                        let link = r.cells[index].as_i64().map(|id| (resource.json_type, id));
                         set.links
                             .insert((r.id, include.name), link.into_iter().collect());
                     }
@@ -469,7 +470,7 @@ impl Store {
                         for row in self.fetch(&sql, &target.kinds).await? {
                             let record = Record::from_row(row);
                             set.included
-                                .insert((resource.kind, record.id), (resource, record));
+                                .insert((resource.json_type, record.id), (resource, record));
                         }
                     }
                 }
@@ -533,10 +534,10 @@ impl Store {
                     set.links
                         .entry((owner, name))
                         .or_default()
-                        .push((resource.kind, record.id));
+                        .push((resource.json_type, record.id));
                 }
                 set.included
-                    .insert((resource.kind, record.id), (resource, record));
+                    .insert((resource.json_type, record.id), (resource, record));
             }
         }
         Ok(())
@@ -605,7 +606,7 @@ async fn existing(
             },
         );
         sql.push(" AND t.id IN ").bind_list(chunk.iter().copied());
-        for row in tx.fetch(&sql, &[Kind::Int]).await? {
+        for row in tx.fetch(&sql, &[ColumnType::Int]).await? {
             if let Some(id) = row[0].as_i64() {
                 found.insert(id);
             }
@@ -615,7 +616,7 @@ async fn existing(
         None => Ok(()),
         Some((pointer, id)) => Err(Error::NotFound(format!(
             "{} {id} (at {pointer}) was not found; nothing was changed",
-            compiled.def.kind
+            compiled.def.json_type
         ))),
     }
 }
@@ -649,7 +650,7 @@ async fn check_references(
             if reference.scoped {
                 sql.push(" AND account_id = ").bind(scope.account_id());
             }
-            for row in tx.fetch(&sql, &[Kind::Int]).await? {
+            for row in tx.fetch(&sql, &[ColumnType::Int]).await? {
                 if let Some(id) = row[0].as_i64() {
                     found.insert(id);
                 }

@@ -15,7 +15,7 @@ use anyhow::Context as _;
 
 use super::{Arg, Dialect, Scope, Store, Tx};
 use crate::clock::now_millis;
-use crate::resources::Kind;
+use super::ColumnType;
 
 /// Bound parameters per statement, under SQLite's 32766 and PostgreSQL's 65535.
 fn parameter_budget(dialect: Dialect) -> usize {
@@ -317,7 +317,7 @@ async fn insert(
         if returning {
             sql.push(" RETURNING id");
             let mut batch: Vec<i64> = tx
-                .fetch(&sql, &[Kind::Int])
+                .fetch(&sql, &[ColumnType::Int])
                 .await
                 .with_context(|| format!("inserting into {table}"))?
                 .into_iter()
@@ -355,7 +355,10 @@ async fn by_name(
     }
     sql.push(" ORDER BY id");
     let mut out = HashMap::new();
-    for row in store.fetch(&sql, &[Kind::Text, Kind::Int]).await? {
+    for row in store
+        .fetch(&sql, &[ColumnType::Text, ColumnType::Int])
+        .await?
+    {
         if let (Some(name), Some(id)) = (row[0].as_str(), row[1].as_i64()) {
             out.entry(name.to_string()).or_insert(id);
         }
@@ -377,7 +380,7 @@ impl Store {
             "SELECT c.iso, r.iso, r.id FROM regions r JOIN countries c ON c.id = r.country_id",
         );
         for row in self
-            .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Int])
+            .fetch(&sql, &[ColumnType::Text, ColumnType::Text, ColumnType::Int])
             .await?
         {
             if let (Some(country), Some(region), Some(id)) =
@@ -433,7 +436,7 @@ impl Store {
         sql.push("SELECT name, id FROM manufacturers WHERE account_id = ")
             .bind(account);
         let manufacturers: HashMap<String, i64> = tx
-            .fetch(&sql, &[Kind::Text, Kind::Int])
+            .fetch(&sql, &[ColumnType::Text, ColumnType::Int])
             .await?
             .into_iter()
             .filter_map(|r| Some((r[0].as_str()?.to_string(), r[1].as_i64()?)))
@@ -443,7 +446,10 @@ impl Store {
             .bind(account)
             .push(" ORDER BY id");
         let mut models: HashMap<(i64, String), i64> = HashMap::new();
-        for row in tx.fetch(&sql, &[Kind::Int, Kind::Text, Kind::Int]).await? {
+        for row in tx
+            .fetch(&sql, &[ColumnType::Int, ColumnType::Text, ColumnType::Int])
+            .await?
+        {
             if let (Some(m), Some(name), Some(id)) =
                 (row[0].as_i64(), row[1].as_str(), row[2].as_i64())
             {

@@ -8,7 +8,7 @@
 use super::{Cell, Record, Scope, Store, Tx};
 use crate::error::Result;
 use crate::resources::passwords::EMBEDDABLE;
-use crate::resources::{Kind, Resource};
+use crate::resources::{ColumnType, Resource};
 
 /// Largest id list bound into one statement.
 const CHUNK: usize = 500;
@@ -54,7 +54,7 @@ pub async fn delete(tx: &mut Tx, scope: Scope, kind: &str, ids: &[i64]) -> Resul
                 .push(" AND resource_id IN ")
                 .bind_list(chunk.iter().copied());
             let embedded: Vec<i64> = tx
-                .fetch(&sql, &[Kind::Int])
+                .fetch(&sql, &[ColumnType::Int])
                 .await?
                 .iter()
                 .filter_map(|r| r[0].as_i64())
@@ -110,7 +110,7 @@ pub async fn delete(tx: &mut Tx, scope: Scope, kind: &str, ids: &[i64]) -> Resul
 }
 
 async fn collect_blobs(tx: &mut Tx, sql: &super::Sql, removed: &mut Removed) -> Result<()> {
-    for row in tx.fetch(sql, &[Kind::Text]).await? {
+    for row in tx.fetch(sql, &[ColumnType::Text]).await? {
         if let Some(key) = row[0].as_str() {
             removed.blobs.push(key.to_string());
         }
@@ -138,7 +138,10 @@ impl Store {
             .push(" AND id = ")
             .bind(id);
         let rows = self
-            .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Text])
+            .fetch(
+                &sql,
+                &[ColumnType::Text, ColumnType::Text, ColumnType::Text],
+            )
             .await?;
         Ok(rows.into_iter().next().and_then(|row| {
             let text = |i: usize| row.get(i).and_then(|c| c.as_str()).map(str::to_string);
@@ -159,7 +162,7 @@ impl Store {
         let mut sql = self.sql();
         sql.push("SELECT blob_key FROM attachments");
         Ok(self
-            .fetch(&sql, &[Kind::Text])
+            .fetch(&sql, &[ColumnType::Text])
             .await?
             .into_iter()
             .filter_map(|row| row.into_iter().next())

@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 
 use super::{Arg, Pool, Store};
-use crate::resources::Kind;
+use super::ColumnType;
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -50,7 +50,7 @@ fn csv_rows(data: &'static str) -> anyhow::Result<Vec<Vec<String>>> {
 async fn count(store: &Store, table: &str) -> anyhow::Result<usize> {
     let mut sql = store.sql();
     sql.push("SELECT COUNT(*) FROM ").push(table);
-    let rows = store.fetch(&sql, &[Kind::Int]).await?;
+    let rows = store.fetch(&sql, &[ColumnType::Int]).await?;
     Ok(rows[0][0].as_i64().unwrap_or(0) as usize)
 }
 
@@ -103,7 +103,7 @@ async fn load_reference_data(store: &Store) -> anyhow::Result<()> {
         let mut sql = store.sql();
         sql.push("SELECT iso, id FROM countries");
         let ids: std::collections::HashMap<String, i64> = store
-            .fetch(&sql, &[Kind::Text, Kind::Int])
+            .fetch(&sql, &[ColumnType::Text, ColumnType::Int])
             .await?
             .into_iter()
             .filter_map(|r| Some((r[0].as_str()?.to_string(), r[1].as_i64()?)))
@@ -134,7 +134,7 @@ async fn load_reference_data(store: &Store) -> anyhow::Result<()> {
         let mut sql = store.sql();
         sql.push("SELECT name, id FROM platforms");
         let ids: std::collections::HashMap<String, i64> = store
-            .fetch(&sql, &[Kind::Text, Kind::Int])
+            .fetch(&sql, &[ColumnType::Text, ColumnType::Int])
             .await?
             .into_iter()
             .filter_map(|r| Some((r[0].as_str()?.to_string(), r[1].as_i64()?)))

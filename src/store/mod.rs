@@ -32,7 +32,7 @@ pub use demo::{
     ConfigurationPlan, ContactPlan, DemoCatalog, DemoCounts, DocumentPlan, DomainPlan,
     InterfacePlan, LocationPlan, ManufacturerPlan, OrganizationPlan, RelatedPlan, RelatedTarget,
 };
-pub use sql::{Arg, Cell, Dialect, Sql, Values};
+pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
 
 use crate::error::Result;
 
@@ -196,7 +196,7 @@ impl Store {
     pub async fn fetch(
         &self,
         sql: &Sql,
-        kinds: &[crate::resources::Kind],
+        kinds: &[ColumnType],
     ) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &self.pool {
@@ -245,7 +245,7 @@ impl Tx {
     pub async fn fetch(
         &mut self,
         sql: &Sql,
-        kinds: &[crate::resources::Kind],
+        kinds: &[ColumnType],
     ) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &mut self.inner {
@@ -279,7 +279,7 @@ impl Tx {
 
     /// Runs an `INSERT ... RETURNING id`; `Ok(None)` if it broke a unique constraint.
     pub async fn insert_returning_id(&mut self, sql: &Sql) -> Result<Option<i64>> {
-        let kinds = [crate::resources::Kind::Int];
+        let kinds = [ColumnType::Int];
         self.count();
         let result = match &mut self.inner {
             TxInner::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, &kinds).await,

@@ -3,7 +3,24 @@
 
 use sqlx::{ColumnIndex, Decode, Postgres, Row, Sqlite, Type};
 
-use crate::resources::Kind;
+/// How values of a field are stored, checked and rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// A 64-bit integer, rendered as a JSON number.
+    Int,
+    /// An integer id rendered as a JSON string (organizations' `parent-id`).
+    IdString,
+    /// UTF-8 text.
+    Text,
+    /// A boolean.
+    Bool,
+    /// An instant, stored as milliseconds since the Unix epoch, rendered RFC3339 UTC with milliseconds.
+    Timestamp,
+    /// A calendar date, stored and rendered as `YYYY-MM-DD`.
+    Date,
+    /// A JSON array or object, stored as its text (contact emails and phones).
+    Json,
+}
 
 /// The SQL dialect of the active backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +222,7 @@ macro_rules! bind_all {
     }};
 }
 
-fn decode<R>(row: &R, kinds: &[Kind]) -> Result<Vec<Cell>, sqlx::Error>
+fn decode<R>(row: &R, kinds: &[ColumnType]) -> Result<Vec<Cell>, sqlx::Error>
 where
     R: Row,
     usize: ColumnIndex<R>,
@@ -218,13 +235,13 @@ where
         .enumerate()
         .map(|(i, kind)| {
             Ok(match kind {
-                Kind::Int | Kind::IdString | Kind::Timestamp => row
+                ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => row
                     .try_get::<Option<i64>, _>(i)?
                     .map_or(Cell::Null, Cell::Int),
-                Kind::Text | Kind::Date | Kind::Json => row
+                ColumnType::Text | ColumnType::Date | ColumnType::Json => row
                     .try_get::<Option<String>, _>(i)?
                     .map_or(Cell::Null, Cell::Text),
-                Kind::Bool => row
+                ColumnType::Bool => row
                     .try_get::<Option<bool>, _>(i)?
                     .map_or(Cell::Null, Cell::Bool),
             })
@@ -235,7 +252,7 @@ where
 pub(crate) async fn fetch_sqlite<'c, E>(
     executor: E,
     sql: &Sql,
-    kinds: &[Kind],
+    kinds: &[ColumnType],
 ) -> Result<Vec<Vec<Cell>>, sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = Sqlite>,
@@ -249,7 +266,7 @@ where
 pub(crate) async fn fetch_postgres<'c, E>(
     executor: E,
     sql: &Sql,
-    kinds: &[Kind],
+    kinds: &[ColumnType],
 ) -> Result<Vec<Vec<Cell>>, sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = Postgres>,

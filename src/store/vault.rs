@@ -4,7 +4,7 @@
 use super::{Arg, Scope, Store};
 use crate::clock::now_millis;
 use crate::error::Result;
-use crate::resources::Kind;
+use super::ColumnType;
 
 impl Store {
     /// The fingerprint of the master key the data keys are wrapped under, if recorded.
@@ -12,7 +12,7 @@ impl Store {
         let mut sql = self.sql();
         sql.push("SELECT master_fingerprint FROM vault_meta WHERE id = 1");
         Ok(self
-            .fetch(&sql, &[Kind::Text])
+            .fetch(&sql, &[ColumnType::Text])
             .await?
             .pop()
             .and_then(|r| r[0].as_str().map(str::to_string)))
@@ -34,7 +34,7 @@ impl Store {
     pub async fn vault_key_count(&self) -> anyhow::Result<i64> {
         let mut sql = self.sql();
         sql.push("SELECT COUNT(*) FROM vault_keys");
-        Ok(self.fetch(&sql, &[Kind::Int]).await?[0][0]
+        Ok(self.fetch(&sql, &[ColumnType::Int]).await?[0][0]
             .as_i64()
             .unwrap_or(0))
     }
@@ -45,7 +45,7 @@ impl Store {
         sql.push("SELECT wrapped_key FROM vault_keys WHERE account_id = ")
             .bind(scope.account_id());
         Ok(self
-            .fetch(&sql, &[Kind::Text])
+            .fetch(&sql, &[ColumnType::Text])
             .await?
             .pop()
             .and_then(|r| r[0].as_str().map(str::to_string)))
@@ -95,7 +95,7 @@ impl Store {
         tx.execute(&sql).await?;
         let mut sql = tx.sql();
         sql.push("SELECT account_id, wrapped_key FROM vault_keys ORDER BY account_id");
-        let rows = tx.fetch(&sql, &[Kind::Int, Kind::Text]).await?;
+        let rows = tx.fetch(&sql, &[ColumnType::Int, ColumnType::Text]).await?;
         for row in rows {
             let (Some(account), Some(wrapped)) = (row[0].as_i64(), row[1].as_str()) else {
                 continue;

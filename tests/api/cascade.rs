@@ -1,7 +1,7 @@
 //! Deleting an organization deletes everything under it: no row of any
 //! table is left pointing at it or at its records.
 
-use mortar::resources::Kind;
+use mortar::resources::ColumnType;
 use reqwest::Method;
 use serde_json::json;
 
@@ -28,7 +28,11 @@ async fn row_counts(app: &TestApp) -> Vec<(&'static str, i64)> {
     for table in TABLES {
         let mut sql = app.store.sql();
         sql.push("SELECT COUNT(*) FROM ").push(table);
-        let rows = app.store.fetch(&sql, &[Kind::Int]).await.expect("count");
+        let rows = app
+            .store
+            .fetch(&sql, &[ColumnType::Int])
+            .await
+            .expect("count");
         out.push((*table, rows[0][0].as_i64().unwrap_or(-1)));
     }
     out

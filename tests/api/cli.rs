@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use mortar::resources::Kind;
+use mortar::resources::ColumnType;
 use mortar::store::{Store, StoreConfig};
 
 use crate::helpers::Backend;
@@ -241,7 +241,7 @@ async fn demo_fills_the_first_account_with_sample_data() {
         sql.push("SELECT COUNT(*) FROM ").push(table);
         sql
     };
-    let kinds = [mortar::resources::Kind::Int];
+    let kinds = [mortar::resources::ColumnType::Int];
     let mut counts = Vec::new();
     for table in [
         "accounts",
@@ -658,7 +658,7 @@ async fn an_in_flight_create_survives(backend: Backend, signal: &str) {
     let mut sql = store.sql();
     sql.push("SELECT COUNT(*) FROM organizations WHERE name = ")
         .bind(name.as_str());
-    let rows = store.fetch(&sql, &[Kind::Int]).await.unwrap();
+    let rows = store.fetch(&sql, &[ColumnType::Int]).await.unwrap();
     assert_eq!(
         rows[0][0].as_i64(),
         Some(1),
@@ -725,7 +725,7 @@ async fn keys_created_beside_a_running_server_pick_their_account_and_access(back
     let mut sql = store.sql();
     sql.push("SELECT name FROM accounts ORDER BY id");
     let accounts: Vec<String> = store
-        .fetch(&sql, &[Kind::Text])
+        .fetch(&sql, &[ColumnType::Text])
         .await
         .unwrap()
         .iter()

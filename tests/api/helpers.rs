@@ -212,7 +212,7 @@ impl TestApp {
                 );
                 let tables = self
                     .store
-                    .fetch(&sql, &[mortar::resources::Kind::Text])
+                    .fetch(&sql, &[mortar::resources::ColumnType::Text])
                     .await
                     .expect("list tables");
                 assert!(tables.len() > 10, "the schema's tables: {}", tables.len());
@@ -225,7 +225,7 @@ impl TestApp {
                     ));
                     let row = self
                         .store
-                        .fetch(&sql, &[mortar::resources::Kind::Text])
+                        .fetch(&sql, &[mortar::resources::ColumnType::Text])
                         .await
                         .expect("table versions");
                     digest.update(format!("{table}={};", row[0][0].as_str().unwrap_or("")));

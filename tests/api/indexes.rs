@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use mortar::resources::{FilterHow, Kind, Scoping, ALL};
+use mortar::resources::{ColumnType, FilterHow, Scoping, ALL};
 use mortar::store::Dialect;
 
 use crate::helpers::TestApp;
@@ -24,7 +24,15 @@ async fn index_prefixes(app: &TestApp) -> BTreeMap<String, Vec<Vec<String>>> {
     };
     let rows = app
         .store
-        .fetch(&sql, &[Kind::Text, Kind::Text, Kind::Int, Kind::Text])
+        .fetch(
+            &sql,
+            &[
+                ColumnType::Text,
+                ColumnType::Text,
+                ColumnType::Int,
+                ColumnType::Text,
+            ],
+        )
         .await
         .expect("index list");
     let mut by_index: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
@@ -101,7 +109,7 @@ async fn every_filter_sort_and_nested_route_has_an_index(app: TestApp) {
             }
         }
         for parent in resource.parents {
-            match parent.kind {
+            match parent.class {
                 Some(_) => columns.push(("nested route", vec!["resource_type", parent.field])),
                 None => columns.push(("nested route", vec![parent.field])),
             }

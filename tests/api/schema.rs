@@ -1,6 +1,6 @@
 //! The two dialects' migrations build the same tables and columns.
 
-use mortar::resources::Kind;
+use mortar::resources::ColumnType;
 use mortar::store::{Dialect, Store};
 
 use crate::helpers::{Backend, TestApp};
@@ -18,7 +18,7 @@ async fn columns(store: &Store) -> Vec<(String, String)> {
         ),
     };
     let mut out: Vec<(String, String)> = store
-        .fetch(&sql, &[Kind::Text, Kind::Text])
+        .fetch(&sql, &[ColumnType::Text, ColumnType::Text])
         .await
         .unwrap()
         .into_iter()

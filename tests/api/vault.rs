@@ -1,7 +1,7 @@
 //! The password vault: sealed secrets, per-key password access, audited
 //! reveals, versions, OTP codes, master key handling and the generator.
 
-use mortar::resources::Kind;
+use mortar::resources::ColumnType;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -326,7 +326,7 @@ async fn secrets_moved_or_tampered_in_the_database_do_not_open(app: TestApp) {
     let mut sql = app.store.sql();
     sql.push("SELECT password_sealed FROM passwords WHERE id = ")
         .bind(a);
-    let sealed = app.store.fetch(&sql, &[Kind::Text]).await.unwrap()[0][0]
+    let sealed = app.store.fetch(&sql, &[ColumnType::Text]).await.unwrap()[0][0]
         .as_str()
         .unwrap()
         .to_string();
