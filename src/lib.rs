@@ -8,15 +8,17 @@
 
 #![warn(missing_docs)]
 
-pub mod activity;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod engine;
 pub mod error;
 pub mod files;
 pub mod http;
 pub mod jsonapi;
+pub mod names;
+pub mod query;
 pub mod resources;
 pub mod store;
 pub mod vault;
@@ -31,9 +33,9 @@ use tokio::net::TcpListener;
 use tower::Layer as _;
 
 use crate::config::ServeArgs;
+use crate::engine::Engine;
 use crate::http::auth::{KeyCache, RateLimiter};
 use crate::http::AppState;
-use crate::store::compiled::Catalog;
 use crate::store::Store;
 
 /// Logs to stderr; `RUST_LOG` picks the level (default `info`).
@@ -75,13 +77,10 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         );
     }
     Ok(Arc::new(AppState {
-        store,
-        catalog: Catalog::build(),
+        engine: Engine::new(store, vault::Vault::new(master), Arc::new(files)),
         keys: KeyCache::default(),
         limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
         public_url: args.public_url.clone(),
-        vault: vault::Vault::new(master),
-        files: Arc::new(files),
     }))
 }
 

@@ -125,7 +125,7 @@ pub async fn middleware(
         Some(Ok(s)) if !s.trim().is_empty() => s.trim().to_string(),
         Some(_) => return Error::MissingKey.into_response(),
     };
-    let grant = match state.keys.lookup(&state.store, &secret).await {
+    let grant = match state.keys.lookup(state.engine.store(), &secret).await {
         Ok(Some(grant)) => grant,
         Ok(None) => return Error::InvalidKey.into_response(),
         Err(e) => return e.into_response(),

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::BODY_LIMIT;
 use crate::error::{Error, Result};
-use crate::jsonapi::normalize_keys;
+use crate::names::normalize_keys;
 
 /// Reads the whole body; `None` when it is empty.
 pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<Option<Value>> {

@@ -20,13 +20,15 @@ pub async fn download(ctx: Ctx, Path(id): Path<String>) -> Result<Response> {
         .ok_or_else(not_found)?;
     let file = ctx
         .state()
-        .store
+        .engine
+        .store()
         .attachment_file(ctx.scope(), id)
         .await?
         .ok_or_else(not_found)?;
     let bytes = ctx
         .state()
-        .files
+        .engine
+        .files()
         .get(&file.blob_key)
         .await
         .map_err(|e| Error::Internal(anyhow::Error::new(e).context("reading an attachment")))?

@@ -18,30 +18,23 @@ use axum::http::{HeaderMap, Method};
 use axum::routing::{any, get, MethodRouter};
 use axum::Router;
 
+use crate::engine::Engine;
 use crate::error::Error;
 use crate::resources::{Parent, Resource, ALL};
-use crate::store::compiled::Catalog;
-use crate::store::Store;
 
 /// Largest request body, files included (the reference's 10 MB).
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 /// What every handler shares.
 pub struct AppState {
-    /// The database.
-    pub store: Store,
-    /// Compiled resource definitions.
-    pub catalog: Catalog,
+    /// The engine every route calls.
+    pub engine: Engine,
     /// Cached key lookups.
     pub keys: auth::KeyCache,
     /// Per-key request counters.
     pub limiter: auth::RateLimiter,
     /// Base URL for links, when configured (else taken from the Host header).
     pub public_url: Option<String>,
-    /// The password vault.
-    pub vault: crate::vault::Vault,
-    /// Attachment contents.
-    pub files: Arc<dyn crate::files::BlobStore>,
 }
 
 /// The API router with its middleware, before path normalisation.
@@ -115,7 +108,7 @@ fn register(
             );
         }
     }
-    for parent in resource.parents {
+    for parent in resource.parents() {
         let nested = format!(
             "/{}/{{parent_id}}/relationships/{}",
             parent.route, resource.route

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::handlers::{document, list_logs, Ctx};
 use crate::error::{Error, Result};
-use crate::jsonapi::parse_bool;
+use crate::names::parse_bool;
 use crate::resources::passwords::PASSWORDS;
 use crate::vault::generate::{generate, Options};
 
@@ -94,9 +94,12 @@ pub async fn audit(ctx: Ctx, Path(id): Path<String>) -> Result<Response> {
     let id: i64 = id
         .parse()
         .map_err(|_| Error::NotFound(format!("{id:?} is not a password id")))?;
-    let compiled = ctx.state().catalog.get(&PASSWORDS);
-    let store = &ctx.state().store;
-    if store.show(ctx.scope(), compiled, id, None).await?.is_none() {
+    if !ctx
+        .state()
+        .engine
+        .exists(&ctx.caller(), &PASSWORDS, id)
+        .await?
+    {
         return Err(Error::NotFound(format!("password {id} was not found")));
     }
     list_logs(ctx, "Password", id).await

@@ -3,11 +3,13 @@
 
 use serde_json::{json, Map, Value};
 
-use super::dashed;
 use super::query::QueryParams;
 use crate::clock::format_millis;
+use crate::engine::{Extra, RecordSet};
+use crate::names::dashed;
+use crate::query::FilterMode;
 use crate::resources::{ColumnType, Field, Include, IncludeTarget, Resource};
-use crate::store::{Cell, Record, RecordSet};
+use crate::store::{Cell, Record};
 
 /// One attribute value as the wire spells it; link fields (server paths)
 /// become absolute URLs under `origin`.
@@ -42,6 +44,7 @@ pub fn resource_object(
     record: &Record,
     in_list: bool,
     related: Option<(&RecordSet, &[&'static Include])>,
+    extra: Option<&Map<String, Value>>,
     origin: &str,
 ) -> Value {
     let mut attributes = Map::with_capacity(def.fields.len());
@@ -49,6 +52,11 @@ pub fn resource_object(
         // Secrets appear only when revealed, added by the caller.
         if !field.secret && !field.write_only {
             attributes.insert(dashed(field.name), render(field, cell, in_list, origin));
+        }
+    }
+    if let Some(extra) = extra {
+        for (key, value) in extra {
+            attributes.insert(key.clone(), value.clone());
         }
     }
     let mut object = Map::new();
@@ -83,10 +91,13 @@ pub fn resource_object(
 }
 
 /// The `included` array of a document (`origin` as for [`resource_object`]).
-pub fn included(set: &RecordSet, origin: &str) -> Vec<Value> {
+pub fn included(set: &RecordSet, extra: &Extra, origin: &str) -> Vec<Value> {
     set.included
         .values()
-        .map(|(def, record)| resource_object(def, record, false, None, origin))
+        .map(|(def, record)| {
+            let computed = extra.get(&(def.json_type, record.id));
+            resource_object(def, record, false, None, computed, origin)
+        })
         .collect()
 }
 
@@ -101,17 +112,17 @@ pub struct LinkBase {
 
 /// Page arithmetic and the `meta` + `links` of a list.
 pub fn envelope(base: &LinkBase, params: &QueryParams, total: u64) -> (Value, Value) {
-    let size = u64::from(params.size());
-    let page = u64::from(params.page_number);
+    let size = u64::from(params.query.size());
+    let page = u64::from(params.query.page_number);
     let total_pages = total.div_ceil(size);
     let next = (page < total_pages).then_some(page + 1);
     let prev = (page > 1).then(|| (page - 1).min(total_pages.max(1)));
     let mut filters = Map::new();
-    for f in &params.filters {
+    for f in &params.query.filters {
         let key = match f.mode {
-            super::query::FilterMode::Match => f.name.clone(),
-            super::query::FilterMode::Exclude => format!("exclude[{}]", f.name),
-            super::query::FilterMode::Range => format!("range[{}]", f.name),
+            FilterMode::Match => f.name.clone(),
+            FilterMode::Exclude => format!("exclude[{}]", f.name),
+            FilterMode::Range => format!("range[{}]", f.name),
         };
         filters.insert(key, Value::String(f.value.clone()));
     }

@@ -5,61 +5,24 @@
 //! resource definition (where unknown names become 400s).
 
 use crate::error::{Error, Result};
-use crate::jsonapi::normalize_name;
-
-/// The default page size when `page[size]` is absent.
-pub const DEFAULT_PAGE_SIZE: u32 = 50;
-/// The largest `page[size]` a client may ask for.
-pub const MAX_PAGE_SIZE: u32 = 1000;
-
-/// How a `filter[...]` parameter compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilterMode {
-    /// `filter[x]=a,b`: equal to any of the values.
-    Match,
-    /// `filter[exclude][x]=a,b`: equal to none of the values.
-    Exclude,
-    /// `filter[range][x]=a, b`: between two bounds, `*` for an open end.
-    Range,
-}
-
-/// One `filter[...]` parameter, its name normalised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilterParam {
-    /// Match, exclude or range.
-    pub mode: FilterMode,
-    /// The underscored filter name.
-    pub name: String,
-    /// The raw value (a comma list for match and exclude, two bounds for range).
-    pub value: String,
-}
+use crate::names::normalize_name;
+use crate::query::{split_list, FilterMode, FilterParam, Query, MAX_PAGE_SIZE};
 
 /// A parsed query string.
 #[derive(Debug, Clone, Default)]
 pub struct QueryParams {
     /// Every parameter as sent (decoded, repeats removed), in order; links rebuild from these.
     pub pairs: Vec<(String, String)>,
-    /// `page[number]`, 1-based.
-    pub page_number: u32,
-    /// `page[size]`, when given.
-    pub page_size: Option<u32>,
-    /// `sort` fields: underscored name and whether descending.
-    pub sort: Vec<(String, bool)>,
-    /// `include` names, underscored.
-    pub include: Vec<String>,
-    /// `filter[...]` parameters.
-    pub filters: Vec<FilterParam>,
-    /// Other parameters (normalised name, value), e.g. `show_password`.
+    /// What the engine reads: page, sort, include, filters and the secrets options.
+    pub query: Query,
+    /// Other parameters (normalised name, value).
     pub other: Vec<(String, String)>,
 }
 
 impl QueryParams {
     /// Parses a raw query string (without the `?`).
     pub fn parse(raw: Option<&str>) -> Result<QueryParams> {
-        let mut params = QueryParams {
-            page_number: 1,
-            ..QueryParams::default()
-        };
+        let mut params = QueryParams::default();
         let mut seen: Vec<(String, String)> = Vec::new();
         for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
             let key = key.trim().to_string();
@@ -81,6 +44,8 @@ impl QueryParams {
             params.pairs.push((key.clone(), value.clone()));
             params.absorb(&key, &canonical, value)?;
         }
+        params.query.show_password = params.other("show_password").map(str::to_string);
+        params.query.version_id = params.other("version_id").map(str::to_string);
         Ok(params)
     }
 
@@ -89,7 +54,7 @@ impl QueryParams {
             .ok_or_else(|| Error::bad_parameter(key, "malformed bracketed parameter name"))?;
         match segments.as_slice() {
             [page, number] if page == "page" && number == "number" => {
-                self.page_number = parse_positive(key, &value)?;
+                self.query.page_number = parse_positive(key, &value)?;
             }
             [page, size] if page == "page" && size == "size" => {
                 let size = parse_positive(key, &value)?;
@@ -99,7 +64,7 @@ impl QueryParams {
                         format!("page[size] must be at most {MAX_PAGE_SIZE}"),
                     ));
                 }
-                self.page_size = Some(size);
+                self.query.page_size = Some(size);
             }
             [page, ..] if page == "page" => {
                 return Err(Error::bad_parameter(
@@ -108,7 +73,7 @@ impl QueryParams {
                 ))
             }
             [sort] if sort == "sort" => {
-                self.sort = split_list(&value)
+                self.query.sort = split_list(&value)
                     .map(|field| match field.strip_prefix('-') {
                         Some(rest) => (normalize_name(rest), true),
                         None => (normalize_name(field.trim_start_matches('+')), false),
@@ -116,9 +81,9 @@ impl QueryParams {
                     .collect();
             }
             [include] if include == "include" => {
-                self.include = split_list(&value).map(normalize_name).collect();
+                self.query.include = split_list(&value).map(normalize_name).collect();
             }
-            [filter, name] if filter == "filter" => self.filters.push(FilterParam {
+            [filter, name] if filter == "filter" => self.query.filters.push(FilterParam {
                 mode: FilterMode::Match,
                 name: name.clone(),
                 value,
@@ -126,7 +91,7 @@ impl QueryParams {
             [filter, mode, name]
                 if filter == "filter" && (mode == "exclude" || mode == "range") =>
             {
-                self.filters.push(FilterParam {
+                self.query.filters.push(FilterParam {
                     mode: if mode == "exclude" {
                         FilterMode::Exclude
                     } else {
@@ -151,16 +116,6 @@ impl QueryParams {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
-
-    /// The effective page size.
-    pub fn size(&self) -> u32 {
-        self.page_size.unwrap_or(DEFAULT_PAGE_SIZE)
-    }
-}
-
-/// Splits a comma list, trimming blanks and dropping empty items.
-pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
-    value.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn parse_positive(key: &str, value: &str) -> Result<u32> {
@@ -216,17 +171,17 @@ mod tests {
             "page%5Bnumber%5D=2&page[size]=10&sort=-created-at,name&include=a,b&filter[organization-id]=1,2&filter[exclude][name]=x&filter[range][my_glue_account_id]=2,+*&show_password=true",
         ))
         .unwrap();
-        assert_eq!(q.page_number, 2);
-        assert_eq!(q.page_size, Some(10));
+        assert_eq!(q.query.page_number, 2);
+        assert_eq!(q.query.page_size, Some(10));
         assert_eq!(
-            q.sort,
+            q.query.sort,
             vec![("created_at".into(), true), ("name".into(), false)]
         );
-        assert_eq!(q.include, vec!["a", "b"]);
-        assert_eq!(q.filters[0].name, "organization_id");
-        assert_eq!(q.filters[1].mode, FilterMode::Exclude);
-        assert_eq!(q.filters[2].mode, FilterMode::Range);
-        assert_eq!(q.filters[2].value, "2, *");
+        assert_eq!(q.query.include, vec!["a", "b"]);
+        assert_eq!(q.query.filters[0].name, "organization_id");
+        assert_eq!(q.query.filters[1].mode, FilterMode::Exclude);
+        assert_eq!(q.query.filters[2].mode, FilterMode::Range);
+        assert_eq!(q.query.filters[2].value, "2, *");
         assert_eq!(q.other("show_password"), Some("true"));
     }
 

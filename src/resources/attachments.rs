@@ -11,9 +11,11 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::owned::organization_of;
-use super::{BoxFuture, ColumnType, Field, Hooks, Ops, Resource, Scoping, WriteContext};
+use super::{
+    BeforeDelete, BoxFuture, ColumnType, Field, Hooks, Ops, Owners, Resource, WriteContext,
+};
 use crate::error::{Error, Invalid, Result};
-use crate::store::Arg;
+use crate::store::{Arg, Cell, Lock, Match};
 
 /// Longest accepted file name, in characters.
 const MAX_FILE_NAME: usize = 255;
@@ -24,9 +26,7 @@ pub static ATTACHMENTS: Resource = Resource {
     route: "attachments",
     table: "attachments",
     class: "Attachment",
-    title_field: "name",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         Field::computed("organization_id", "t.organization_id", ColumnType::Int),
         Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
@@ -53,15 +53,10 @@ pub static ATTACHMENTS: Resource = Resource {
         Field::updated_at(),
         Field::write_only("attachment", ColumnType::Json),
     ],
-    joins: &[],
-    filters: &[],
-    sorts: &[],
-    includes: &[],
-    parents: super::owned::RECORD_PARENTS,
+    owners: Owners::CarryingAttachments,
     ops: Ops::UNDER_RECORD,
-    window_days: None,
-    max_page: None,
     hooks: &AttachmentHooks,
+    ..Resource::BASE
 };
 
 /// Turns an upload into a stored blob and its columns (create), and keeps
@@ -75,6 +70,30 @@ impl Hooks for AttachmentHooks {
                 Some(_) => check_rename(&ctx),
                 None => attach(ctx).await,
             }
+        })
+    }
+
+    /// Deleted attachments release their files, removed once the delete commits.
+    fn before_delete<'a>(&'a self, ctx: BeforeDelete<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let rows = ctx
+                .nested
+                .tx()
+                .select(
+                    ctx.scope,
+                    ATTACHMENTS.table,
+                    &[("blob_key", ColumnType::Text)],
+                    &[Match::ids(ctx.ids)],
+                    Lock::None,
+                )
+                .await?;
+            ctx.env.files.release(rows.into_iter().filter_map(
+                |row| match row.into_iter().next() {
+                    Some(Cell::Text(key)) => Some(key),
+                    _ => None,
+                },
+            ));
+            Ok(())
         })
     }
 }
@@ -231,7 +250,7 @@ async fn attach(ctx: WriteContext<'_>) -> Result<()> {
             "attachments are created under their record: /:resource_type/:resource_id/relationships/attachments",
         ));
     };
-    let organization = organization_of(ctx.tx, ctx.scope, &parent_type, parent_id)
+    let organization = organization_of(ctx.nested, &parent_type, parent_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("{parent_type} {parent_id} was not found")))?;
     let named = matches!(ctx.values.get("name"), Some(Arg::Text(Some(n))) if !n.trim().is_empty());

@@ -2,10 +2,7 @@
 //! contact types, password categories, manufacturers and models
 //! (seed sections "Organization Types" ... "Models").
 
-use super::{
-    ColumnType, Field, Filter, Include, IncludeTarget, NoHooks, Ops, Parent, Resource, Scoping,
-    Sort,
-};
+use super::{ColumnType, Field, Filter, Include, IncludeTarget, Ops, Parent, Resource, Sort};
 
 const NAME: Field = Field::column("name", "t.name", ColumnType::Text)
     .required()
@@ -29,19 +26,10 @@ const fn named(
         route,
         table: route,
         class,
-        title_field: "name",
-        organization_column: None,
-        scoping: Scoping::Account,
         fields,
-        joins: &[],
         filters: NAME_FILTERS,
-        sorts: &[],
-        includes: &[],
-        parents: &[],
         ops: Ops::EDITABLE,
-        window_days: None,
-        max_page: None,
-        hooks: &NoHooks,
+        ..Resource::BASE
     }
 }
 
@@ -134,9 +122,6 @@ pub static MODELS: Resource = Resource {
     route: "models",
     table: "models",
     class: "Model",
-    title_field: "name",
-    organization_column: None,
-    scoping: Scoping::Account,
     fields: &[
         Field::column("name", "t.name", ColumnType::Text).required(),
         Field::column("manufacturer_id", "t.manufacturer_id", ColumnType::Int)
@@ -163,7 +148,7 @@ pub static MODELS: Resource = Resource {
         },
         show_only: false,
     }],
-    parents: &[Parent::new(
+    under: &[Parent::new(
         "manufacturers",
         "manufacturers",
         "manufacturer_id",
@@ -172,7 +157,5 @@ pub static MODELS: Resource = Resource {
         bulk_update: true,
         ..Ops::EDITABLE
     },
-    window_days: None,
-    max_page: None,
-    hooks: &NoHooks,
+    ..Resource::BASE
 };

@@ -9,20 +9,17 @@
 
 use std::net::IpAddr;
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
-use super::expirations::{self, Source};
 use super::owned::{
     self, ARCHIVED, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Join, Ops,
-    Parent, Resource, Scoping, Sort, WriteContext,
+    AfterWrite, BoxFuture, Carries, Change, ColumnType, Expiry, Field, Filter, Hooks, Include,
+    IncludeTarget, Join, Nested, NewRecord, Ops, Parent, Resource, Sort, WriteContext,
 };
-use crate::clock::now_millis;
 use crate::error::{Error, Invalid, Result};
-use crate::jsonapi::parse_bool;
-use crate::store::{Arg, Cell, Scope, Tx, Values};
+use crate::store::{Arg, Cell, Match, Values};
 
 /// RMM integrations the reference's `filter[rmm_integration_type]` names.
 pub const RMM_INTEGRATION_TYPES: &[&str] = &[
@@ -49,18 +46,18 @@ pub const RMM_INTEGRATION_TYPES: &[&str] = &[
 ];
 
 /// The dates of a configuration that make expirations.
-const EXPIRY: &[Source] = &[
-    Source {
+const EXPIRY: &[Expiry] = &[
+    Expiry {
         column: "warranty_expires_at",
         column_type: ColumnType::Date,
         description: "Warranty expiration",
     },
-    Source {
+    Expiry {
         column: "mitp_device_expiration_date",
         column_type: ColumnType::Date,
         description: "Device expiration",
     },
-    Source {
+    Expiry {
         column: "mitp_end_of_life_date",
         column_type: ColumnType::Date,
         description: "End of life",
@@ -73,9 +70,7 @@ pub static CONFIGURATIONS: Resource = Resource {
     route: "configurations",
     table: "configurations",
     class: "Configuration",
-    title_field: "name",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
@@ -245,14 +240,15 @@ pub static CONFIGURATIONS: Resource = Resource {
         owned::RELATED_ITEMS,
         owned::unmodelled("authorized_users", true),
     ],
-    parents: &[owned::UNDER_ORGANIZATION],
+    under: &[owned::UNDER_ORGANIZATION],
     ops: Ops {
         delete: false,
         ..Ops::ALL
     },
-    window_days: None,
-    max_page: None,
+    carries: Carries::EVERYTHING,
+    expirations: EXPIRY,
     hooks: &ConfigurationHooks,
+    ..Resource::BASE
 };
 
 /// `configuration-interfaces`, also under
@@ -263,9 +259,6 @@ pub static CONFIGURATION_INTERFACES: Resource = Resource {
     route: "configuration_interfaces",
     table: "configuration_interfaces",
     class: "ConfigurationInterface",
-    title_field: "name",
-    organization_column: None,
-    scoping: Scoping::Account,
     fields: &[
         // The reference's examples carry the id inside the attributes too.
         Field::computed("id", "t.id", ColumnType::Int),
@@ -282,7 +275,6 @@ pub static CONFIGURATION_INTERFACES: Resource = Resource {
         Field::created_at(),
         Field::updated_at(),
     ],
-    joins: &[],
     filters: &[
         Filter::exact("id", "t.id", ColumnType::Int),
         Filter::exact("ip_address", "t.ip_address", ColumnType::Text).normalized(normalize_ip),
@@ -291,8 +283,7 @@ pub static CONFIGURATION_INTERFACES: Resource = Resource {
         Sort::on("ip_address", "t.ip_address"),
         Sort::on("configuration_id", "t.configuration_id"),
     ],
-    includes: &[],
-    parents: &[Parent::new(
+    under: &[Parent::new(
         "configurations",
         "configurations",
         "configuration_id",
@@ -302,9 +293,8 @@ pub static CONFIGURATION_INTERFACES: Resource = Resource {
         bulk_delete: false,
         ..Ops::ALL
     },
-    window_days: None,
-    max_page: None,
     hooks: &InterfaceHooks,
+    ..Resource::BASE
 };
 
 /// Address checks, inline interfaces, primary-interface sync and expirations.
@@ -373,20 +363,14 @@ fn check_addresses(
     }
 }
 
-/// An interface sent inline with a new configuration.
-struct InlineInterface {
-    name: Option<String>,
-    ip: Option<String>,
-    mac: Option<String>,
-    primary: bool,
-    notes: Option<String>,
-}
-
-/// Reads `relationships.configuration_interfaces.data[]` of a create.
+/// The items of `relationships.configuration_interfaces.data[]` of a new
+/// configuration, each with its pointer and the configuration's id added,
+/// ready for the interfaces' own checks.
 fn inline_interfaces(
     relationships: Option<&Value>,
     item_pointer: &str,
-) -> Result<Vec<InlineInterface>> {
+    configuration: i64,
+) -> Result<Vec<(String, Map<String, Value>)>> {
     let Some(data) = relationships
         .and_then(|r| r.get("configuration_interfaces"))
         .and_then(|r| r.get("data"))
@@ -399,144 +383,43 @@ fn inline_interfaces(
         Value::Object(_) => vec![data],
         _ => return Err(Error::invalid(base, "must be an array of interfaces")),
     };
-    let mut problems = Vec::new();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let pointer = format!("{base}/{i}/attributes");
-        let attributes = item.get("attributes").unwrap_or(item);
-        let text = |key: &str| {
-            attributes.get(key).and_then(|v| match v {
-                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
+        // Attributes may also come bare, without the `attributes` wrapper.
+        let mut attributes = match item.get("attributes").unwrap_or(item) {
+            Value::Object(map) => map.clone(),
+            _ => Map::new(),
         };
-        let mut values = Values::default();
-        if let Some(ip) = text("ip_address") {
-            values.set("ip_address", Arg::from(ip));
-        }
-        if let Some(mac) = text("mac_address") {
-            values.set("mac_address", Arg::from(mac));
-        }
-        check_addresses(
-            &mut values,
-            &pointer,
-            [("ip_address", "ip-address"), ("mac_address", "mac-address")],
-            &mut problems,
-        );
-        let primary = match attributes.get("primary") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => parse_bool(s).unwrap_or(false),
-            Some(_) => false,
-        };
-        out.push(InlineInterface {
-            name: text("name"),
-            ip: values.get("ip_address").and_then(text_of),
-            mac: values.get("mac_address").and_then(text_of),
-            primary,
-            notes: text("notes"),
-        });
+        attributes.remove("type");
+        attributes.insert("configuration_id".into(), json!(configuration));
+        let mut object = Map::new();
+        object.insert("attributes".into(), Value::Object(attributes));
+        out.push((format!("{base}/{i}"), object));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(Error::Invalid(problems))
-    }
+    Ok(out)
 }
 
-fn text_of(arg: &Arg) -> Option<String> {
-    match arg {
-        Arg::Text(v) => v.clone(),
-        _ => None,
-    }
+/// The text of a text value.
+fn text_of(cell: Option<&Cell>) -> Option<String> {
+    cell.and_then(Cell::as_str).map(str::to_string)
 }
 
-/// Inserts one interface of configuration `configuration`; returns its id.
-async fn insert_interface(
-    tx: &mut Tx,
-    scope: Scope,
-    configuration: i64,
-    interface: &InlineInterface,
-) -> Result<()> {
-    let now = now_millis();
-    let mut sql = tx.sql();
-    sql.push(
-        "INSERT INTO configuration_interfaces (account_id, configuration_id, name, ip_address, \
-         mac_address, primary_interface, notes, created_at, updated_at) VALUES (",
-    )
-    .bind(scope.account_id())
-    .push(", ")
-    .bind(configuration)
-    .push(", ")
-    .bind(interface.name.clone())
-    .push(", ")
-    .bind(interface.ip.clone())
-    .push(", ")
-    .bind(interface.mac.clone())
-    .push(", ")
-    .bind(interface.primary)
-    .push(", ")
-    .bind(interface.notes.clone())
-    .push(", ")
-    .bind(now)
-    .push(", ")
-    .bind(now)
-    .push(")");
-    tx.execute(&sql).await?;
-    Ok(())
-}
-
-/// The configuration's primary IP and MAC.
+/// The primary IP and MAC of configuration `id`, as stored.
 async fn configuration_addresses(
-    tx: &mut Tx,
-    scope: Scope,
+    nested: &mut dyn Nested,
     id: i64,
-) -> Result<(Option<String>, Option<String>)> {
-    let mut sql = tx.sql();
-    sql.push("SELECT primary_ip, mac_address FROM configurations WHERE account_id = ")
-        .bind(scope.account_id())
-        .push(" AND id = ")
-        .bind(id);
-    let row = tx
-        .fetch(&sql, &[ColumnType::Text, ColumnType::Text])
+) -> Result<Option<(Option<String>, Option<String>)>> {
+    Ok(nested
+        .find(&CONFIGURATIONS, vec![("id", Arg::from(id))])
         .await?
-        .pop();
-    Ok(row.map_or((None, None), |r| {
-        (
-            r[0].as_str().map(str::to_string),
-            r[1].as_str().map(str::to_string),
-        )
-    }))
+        .pop()
+        .map(|c| {
+            (
+                text_of(CONFIGURATIONS.cell(&c, "primary_ip")),
+                text_of(CONFIGURATIONS.cell(&c, "mac_address")),
+            )
+        }))
 }
-
-/// Copies a primary interface's addresses onto its configuration.
-async fn set_configuration_addresses(
-    tx: &mut Tx,
-    scope: Scope,
-    configuration: i64,
-    ip: Option<String>,
-    mac: Option<String>,
-) -> Result<()> {
-    let mut sql = tx.sql();
-    sql.push("UPDATE configurations SET primary_ip = ")
-        .bind(ip)
-        .push(", mac_address = ")
-        .bind(mac)
-        .push(", updated_at = ")
-        .bind(now_millis())
-        .push(" WHERE account_id = ")
-        .bind(scope.account_id())
-        .push(" AND id = ")
-        .bind(configuration);
-    tx.execute(&sql).await?;
-    Ok(())
-}
-
-/// Deferred flag: the write set the configuration's primary IP or MAC.
-const ADDRESSES_WRITTEN: &str = "addresses_written";
-/// Deferred value: inline interfaces, as JSON, to create after the insert.
-const INLINE: &str = "inline_interfaces";
 
 impl Hooks for ConfigurationHooks {
     fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
@@ -548,87 +431,87 @@ impl Hooks for ConfigurationHooks {
                 [("primary_ip", "primary-ip"), ("mac_address", "mac-address")],
                 &mut problems,
             );
-            let item_pointer = ctx.pointer.trim_end_matches("/attributes");
-            if ctx.id.is_none() {
-                if let Err(Error::Invalid(mut more)) =
-                    inline_interfaces(ctx.relationships, item_pointer)
-                {
-                    problems.append(&mut more);
-                }
-                if let Some(data) = ctx
-                    .relationships
-                    .and_then(|r| r.get("configuration_interfaces"))
-                {
-                    ctx.deferred.set(INLINE, Arg::from(data.to_string()));
-                }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Invalid(problems))
             }
-            if !problems.is_empty() {
-                return Err(Error::Invalid(problems));
-            }
-            if ctx.values.get("primary_ip").is_some() || ctx.values.get("mac_address").is_some() {
-                ctx.deferred.set(ADDRESSES_WRITTEN, Arg::from(true));
-            }
-            Ok(())
         })
     }
 
+    /// Inline interfaces are created through the interfaces' own rules (a
+    /// primary one gives the configuration its addresses); addresses
+    /// written to the configuration win, and reach its primary interface
+    /// (made when there is none).
     fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let (tx, scope, id) = (ctx.tx, ctx.scope, ctx.id);
-            let addresses_written = ctx.deferred.get(ADDRESSES_WRITTEN).is_some();
-            if let Some(Arg::Text(Some(json))) = ctx.deferred.get(INLINE) {
-                let relationships = serde_json::json!({
-                    "configuration_interfaces": serde_json::from_str::<Value>(json).unwrap_or(Value::Null)
-                });
-                let mut interfaces = inline_interfaces(Some(&relationships), "/data")?;
-                // At most one primary: the last one marked so, as when
-                // interfaces are created one after another.
-                let last_primary = interfaces.iter().rposition(|i| i.primary);
-                for (i, interface) in interfaces.iter_mut().enumerate() {
-                    interface.primary = Some(i) == last_primary;
-                }
-                for interface in &interfaces {
-                    insert_interface(tx, scope, id, interface).await?;
-                }
-                if let Some(primary) = interfaces.iter().find(|i| i.primary) {
-                    if !addresses_written {
-                        set_configuration_addresses(
-                            tx,
-                            scope,
-                            id,
-                            primary.ip.clone(),
-                            primary.mac.clone(),
-                        )
+            let id = ctx.id;
+            let addresses_written =
+                ctx.values.get("primary_ip").is_some() || ctx.values.get("mac_address").is_some();
+            let written = if addresses_written {
+                configuration_addresses(ctx.nested, id).await?
+            } else {
+                None
+            };
+            if ctx.created {
+                let item_pointer = ctx.pointer.trim_end_matches("/attributes");
+                let inline = inline_interfaces(ctx.relationships, item_pointer, id)?;
+                if !inline.is_empty() {
+                    ctx.nested
+                        .create_items(&CONFIGURATION_INTERFACES, inline)
                         .await?;
+                }
+            }
+            let Some((ip, mac)) = written else {
+                return Ok(());
+            };
+            let primary = ctx
+                .nested
+                .find(
+                    &CONFIGURATION_INTERFACES,
+                    vec![
+                        ("configuration_id", Arg::from(id)),
+                        ("primary_interface", Arg::from(true)),
+                    ],
+                )
+                .await?
+                .pop();
+            let mut addresses = Values::default();
+            addresses.set("ip_address", Arg::from(ip.clone()));
+            addresses.set("mac_address", Arg::from(mac.clone()));
+            match primary {
+                Some(interface) => {
+                    let current = (
+                        text_of(CONFIGURATION_INTERFACES.cell(&interface, "ip_address")),
+                        text_of(CONFIGURATION_INTERFACES.cell(&interface, "mac_address")),
+                    );
+                    if current != (ip, mac) {
+                        ctx.nested
+                            .update(
+                                &CONFIGURATION_INTERFACES,
+                                vec![Change {
+                                    pointer: ctx.pointer.to_string(),
+                                    id: interface.id,
+                                    values: addresses,
+                                }],
+                            )
+                            .await?;
                     }
                 }
-            }
-            if addresses_written {
-                let (ip, mac) = configuration_addresses(tx, scope, id).await?;
-                let mut sql = tx.sql();
-                sql.push("UPDATE configuration_interfaces SET ip_address = ")
-                    .bind(ip.clone())
-                    .push(", mac_address = ")
-                    .bind(mac.clone())
-                    .push(", updated_at = ")
-                    .bind(now_millis())
-                    .push(" WHERE account_id = ")
-                    .bind(scope.account_id())
-                    .push(" AND configuration_id = ")
-                    .bind(id)
-                    .push(" AND primary_interface = TRUE");
-                if tx.execute(&sql).await? == 0 && (ip.is_some() || mac.is_some()) {
-                    let primary = InlineInterface {
-                        name: Some("Primary".into()),
-                        ip,
-                        mac,
-                        primary: true,
-                        notes: None,
-                    };
-                    insert_interface(tx, scope, id, &primary).await?;
+                None if ip.is_some() || mac.is_some() => {
+                    addresses.set("configuration_id", Arg::from(id));
+                    addresses.set("name", Arg::from("Primary"));
+                    addresses.set("primary_interface", Arg::from(true));
+                    ctx.nested
+                        .create(
+                            &CONFIGURATION_INTERFACES,
+                            vec![NewRecord::new(ctx.pointer, addresses)],
+                        )
+                        .await?;
                 }
+                None => {}
             }
-            expirations::refresh(tx, scope, &CONFIGURATIONS, id, EXPIRY).await
+            Ok(())
         })
     }
 }
@@ -649,19 +532,16 @@ impl Hooks for InterfaceHooks {
                 ctx.id,
                 ctx.values.get("configuration_id").and_then(Arg::as_i64),
             ) {
-                let mut sql = ctx.tx.sql();
-                sql.push(
-                    "SELECT configuration_id FROM configuration_interfaces WHERE account_id = ",
-                )
-                .bind(ctx.scope.account_id())
-                .push(" AND id = ")
-                .bind(id);
                 let current = ctx
-                    .tx
-                    .fetch(&sql, &[ColumnType::Int])
+                    .nested
+                    .find(&CONFIGURATION_INTERFACES, vec![("id", Arg::from(id))])
                     .await?
                     .pop()
-                    .and_then(|r| r[0].as_i64());
+                    .and_then(|i| {
+                        CONFIGURATION_INTERFACES
+                            .cell(&i, "configuration_id")
+                            .and_then(Cell::as_i64)
+                    });
                 if current.is_some_and(|c| c != target) {
                     problems.push(Invalid::new(
                         format!("{}/configuration-id", ctx.pointer),
@@ -677,58 +557,60 @@ impl Hooks for InterfaceHooks {
         })
     }
 
+    /// A primary interface is its configuration's only one, and gives the
+    /// configuration its addresses.
     fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let (tx, scope, id) = (ctx.tx, ctx.scope, ctx.id);
-            let mut sql = tx.sql();
-            sql.push(
-                "SELECT configuration_id, ip_address, mac_address, primary_interface \
-                 FROM configuration_interfaces WHERE account_id = ",
-            )
-            .bind(scope.account_id())
-            .push(" AND id = ")
-            .bind(id);
-            let Some(row) = tx
-                .fetch(
-                    &sql,
-                    &[
-                        ColumnType::Int,
-                        ColumnType::Text,
-                        ColumnType::Text,
-                        ColumnType::Bool,
-                    ],
-                )
+            let Some(interface) = ctx
+                .nested
+                .find(&CONFIGURATION_INTERFACES, vec![("id", Arg::from(ctx.id))])
                 .await?
                 .pop()
             else {
                 return Ok(());
             };
-            let primary = matches!(row[3], Cell::Bool(true) | Cell::Int(1));
-            let Some(configuration) = row[0].as_i64() else {
+            let cell = |name: &str| CONFIGURATION_INTERFACES.cell(&interface, name);
+            let primary = matches!(cell("primary"), Some(Cell::Bool(true) | Cell::Int(1)));
+            let Some(configuration) = cell("configuration_id").and_then(Cell::as_i64) else {
                 return Ok(());
             };
             if !primary {
                 return Ok(());
             }
-            let mut sql = tx.sql();
-            sql.push(
-                "UPDATE configuration_interfaces SET primary_interface = FALSE WHERE account_id = ",
-            )
-            .bind(scope.account_id())
-            .push(" AND configuration_id = ")
-            .bind(configuration)
-            .push(" AND id <> ")
-            .bind(id)
-            .push(" AND primary_interface = TRUE");
-            tx.execute(&sql).await?;
-            set_configuration_addresses(
-                tx,
-                scope,
-                configuration,
-                row[1].as_str().map(str::to_string),
-                row[2].as_str().map(str::to_string),
-            )
-            .await
+            let mut cleared = Values::default();
+            cleared.set("primary_interface", Arg::from(false));
+            ctx.nested
+                .tx()
+                .update_rows(
+                    ctx.scope,
+                    CONFIGURATION_INTERFACES.table,
+                    &cleared,
+                    &[
+                        Match::Eq("configuration_id", Arg::from(configuration)),
+                        Match::Ne("id", Arg::from(ctx.id)),
+                        Match::Eq("primary_interface", Arg::from(true)),
+                    ],
+                )
+                .await?;
+            let addresses = (text_of(cell("ip_address")), text_of(cell("mac_address")));
+            if configuration_addresses(ctx.nested, configuration).await? == Some(addresses.clone())
+            {
+                return Ok(());
+            }
+            let mut values = Values::default();
+            values.set("primary_ip", Arg::from(addresses.0));
+            values.set("mac_address", Arg::from(addresses.1));
+            ctx.nested
+                .update(
+                    &CONFIGURATIONS,
+                    vec![Change {
+                        pointer: ctx.pointer.to_string(),
+                        id: configuration,
+                        values,
+                    }],
+                )
+                .await?;
+            Ok(())
         })
     }
 }

@@ -13,12 +13,12 @@ use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Join, Ops,
-    Resource, Scoping, Sort, WriteContext,
+    BoxFuture, Carries, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Join, Ops,
+    Resource, Sort, WriteContext,
 };
 use crate::error::{Error, Invalid, Result};
-use crate::jsonapi::parse_bool;
-use crate::store::Arg;
+use crate::names::parse_bool;
+use crate::store::{Arg, Cell};
 
 /// `contacts`, also under `/organizations/:id/relationships/contacts`.
 pub static CONTACTS: Resource = Resource {
@@ -26,9 +26,7 @@ pub static CONTACTS: Resource = Resource {
     route: "contacts",
     table: "contacts",
     class: "Contact",
-    title_field: "name",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
@@ -98,14 +96,14 @@ pub static CONTACTS: Resource = Resource {
         owned::RELATED_ITEMS,
         owned::unmodelled("authorized_users", true),
     ],
-    parents: &[owned::UNDER_ORGANIZATION],
+    under: &[owned::UNDER_ORGANIZATION],
     ops: Ops {
         delete: false,
         ..Ops::ALL
     },
-    window_days: None,
-    max_page: None,
+    carries: Carries::EVERYTHING,
     hooks: &ContactHooks,
+    ..Resource::BASE
 };
 
 /// Email and phone lists, the primary email column and the full name.
@@ -247,6 +245,13 @@ fn typed_list(
     Some(out)
 }
 
+/// A contact's `name`: "first last", trimmed.
+pub fn full_name(first: Option<&str>, last: Option<&str>) -> String {
+    format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default())
+        .trim()
+        .to_string()
+}
+
 impl Hooks for ContactHooks {
     fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
@@ -284,21 +289,34 @@ impl Hooks for ContactHooks {
                     Arg::from(Value::Array(phones).to_string()),
                 );
             }
-            Ok(())
-        })
-    }
-
-    fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let mut sql = ctx.tx.sql();
-            sql.push(
-                "UPDATE contacts SET name = TRIM(COALESCE(first_name, '') || ' ' || COALESCE(last_name, '')) \
-                 WHERE account_id = ",
-            )
-            .bind(ctx.scope.account_id())
-            .push(" AND id = ")
-            .bind(ctx.id);
-            ctx.tx.execute(&sql).await?;
+            let given = |column: &str| match ctx.values.get(column) {
+                Some(Arg::Text(value)) => Some(value.clone()),
+                _ => None,
+            };
+            let (first, last) = (given("first_name"), given("last_name"));
+            if ctx.id.is_none() || first.is_some() || last.is_some() {
+                let current = match ctx.id {
+                    Some(id) if first.is_none() || last.is_none() => ctx
+                        .nested
+                        .find(&CONTACTS, vec![("id", Arg::from(id))])
+                        .await?
+                        .pop(),
+                    _ => None,
+                };
+                let stored = |name: &str| {
+                    current
+                        .as_ref()
+                        .and_then(|c| CONTACTS.cell(c, name))
+                        .and_then(Cell::as_str)
+                        .map(str::to_string)
+                };
+                let first = first.unwrap_or_else(|| stored("first_name"));
+                let last = last.unwrap_or_else(|| stored("last_name"));
+                ctx.values.set(
+                    "name",
+                    Arg::from(full_name(first.as_deref(), last.as_deref())),
+                );
+            }
             Ok(())
         })
     }

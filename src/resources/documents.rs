@@ -7,20 +7,19 @@
 //! (`include=recent_versions`); showing a document notes `last-viewed-at`;
 //! `expires-on` feeds a "Document expiration".
 
-use super::expirations::{self, Source};
 use super::owned::{
     self, ARCHIVED, MY_GLUE, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL,
     RESTRICTED,
 };
 use super::{
-    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Ops, Resource,
-    Scoping, Sort, WriteContext,
+    BoxFuture, Carries, ColumnType, Expiry, Field, Filter, Hooks, Include, IncludeTarget,
+    NewRecord, Ops, Resource, Sort, WriteContext,
 };
 use crate::clock::now_millis;
 use crate::error::Result;
-use crate::store::{Arg, Scope, Store};
+use crate::store::{Arg, Cell, Match, Scope, Store, Values};
 
-const EXPIRY: &[Source] = &[Source {
+const EXPIRY: &[Expiry] = &[Expiry {
     column: "expires_on",
     column_type: ColumnType::Date,
     description: "Document expiration",
@@ -32,9 +31,7 @@ pub static DOCUMENTS: Resource = Resource {
     route: "documents",
     table: "documents",
     class: "Document",
-    title_field: "name",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
@@ -103,11 +100,11 @@ pub static DOCUMENTS: Resource = Resource {
         owned::PASSWORDS,
         owned::RELATED_ITEMS,
     ],
-    parents: &[owned::UNDER_ORGANIZATION],
-    ops: Ops::ALL,
-    window_days: None,
-    max_page: None,
+    under: &[owned::UNDER_ORGANIZATION],
+    carries: Carries::EVERYTHING,
+    expirations: EXPIRY,
     hooks: &DocumentHooks,
+    ..Resource::BASE
 };
 
 /// Earlier revisions of a document (reached through `include=recent_versions`).
@@ -116,9 +113,6 @@ pub static DOCUMENT_VERSIONS: Resource = Resource {
     route: "document_versions",
     table: "document_versions",
     class: "DocumentVersion",
-    title_field: "name",
-    organization_column: None,
-    scoping: Scoping::Account,
     fields: &[
         Field::computed("document_id", "t.document_id", ColumnType::Int),
         Field::computed("revision", "t.revision", ColumnType::Int),
@@ -127,22 +121,16 @@ pub static DOCUMENT_VERSIONS: Resource = Resource {
         Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
         Field::created_at(),
     ],
-    joins: &[],
-    filters: &[],
-    sorts: &[],
-    includes: &[],
-    parents: &[],
     ops: Ops {
         list: false,
         show: false,
         ..Ops::READ_ONLY
     },
-    window_days: None,
-    max_page: None,
-    hooks: &super::NoHooks,
+    logged: false,
+    ..Resource::BASE
 };
 
-/// HTML cleaning, revisions, views and expirations.
+/// HTML cleaning, revisions and views.
 pub struct DocumentHooks;
 
 /// `content` without scripts, event handlers or `javascript:` links.
@@ -164,23 +152,21 @@ impl Hooks for DocumentHooks {
             if ctx.values.get("content").is_none() && ctx.values.get("name").is_none() {
                 return Ok(());
             }
-            let mut sql = ctx.tx.sql();
-            sql.push("SELECT name, content, revision FROM documents WHERE account_id = ")
-                .bind(ctx.scope.account_id())
-                .push(" AND id = ")
-                .bind(id);
-            let Some(row) = ctx
-                .tx
-                .fetch(&sql, &[ColumnType::Text, ColumnType::Text, ColumnType::Int])
+            let Some(current) = ctx
+                .nested
+                .find(&DOCUMENTS, vec![("id", Arg::from(id))])
                 .await?
                 .pop()
             else {
                 return Ok(());
             };
-            let (name, content) = (
-                row[0].as_str().map(str::to_string),
-                row[1].as_str().map(str::to_string),
-            );
+            let text = |name: &str| {
+                DOCUMENTS
+                    .cell(&current, name)
+                    .and_then(Cell::as_str)
+                    .map(str::to_string)
+            };
+            let (name, content) = (text("name"), text("content"));
             let changed = |column: &str, old: &Option<String>| match ctx.values.get(column) {
                 Some(Arg::Text(new)) => new != old,
                 _ => false,
@@ -188,51 +174,34 @@ impl Hooks for DocumentHooks {
             if !changed("content", &content) && !changed("name", &name) {
                 return Ok(());
             }
-            let revision = row[2].as_i64().unwrap_or(1);
-            let now = now_millis();
-            let mut sql = ctx.tx.sql();
-            sql.push(
-                "INSERT INTO document_versions (account_id, document_id, revision, name, content, \
-                 api_key_id, created_at, updated_at) VALUES (",
-            )
-            .bind(ctx.scope.account_id())
-            .push(", ")
-            .bind(id)
-            .push(", ")
-            .bind(revision)
-            .push(", ")
-            .bind(name)
-            .push(", ")
-            .bind(content)
-            .push(", ")
-            .bind(ctx.env.actor.key_id)
-            .push(", ")
-            .bind(now)
-            .push(", ")
-            .bind(now)
-            .push(")");
-            ctx.tx.execute(&sql).await?;
+            let revision = DOCUMENTS
+                .cell(&current, "revision")
+                .and_then(Cell::as_i64)
+                .unwrap_or(1);
+            let mut version = Values::default();
+            version.set("document_id", Arg::from(id));
+            version.set("revision", Arg::from(revision));
+            version.set("name", Arg::from(name));
+            version.set("content", Arg::from(content));
+            version.set("api_key_id", Arg::from(ctx.env.actor.key_id));
+            ctx.nested
+                .create(
+                    &DOCUMENT_VERSIONS,
+                    vec![NewRecord::new(ctx.pointer, version)],
+                )
+                .await?;
             ctx.values.set("revision", Arg::from(revision + 1));
             Ok(())
         })
     }
 
-    fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(expirations::refresh(
-            ctx.tx, ctx.scope, &DOCUMENTS, ctx.id, EXPIRY,
-        ))
-    }
-
     fn shown<'a>(&'a self, store: &'a Store, scope: Scope, id: i64) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut sql = store.sql();
-            sql.push("UPDATE documents SET last_viewed_at = ")
-                .bind(now_millis())
-                .push(" WHERE account_id = ")
-                .bind(scope.account_id())
-                .push(" AND id = ")
-                .bind(id);
-            store.execute(&sql).await?;
+            let mut viewed = Values::default();
+            viewed.set("last_viewed_at", Arg::from(now_millis()));
+            store
+                .update_rows(scope, DOCUMENTS.table, &viewed, &[Match::id(id)])
+                .await?;
             Ok(())
         })
     }

@@ -3,16 +3,12 @@
 //! related-item and embedded-password parents and nothing else makes them.
 //! `expires-on` feeds a "Domain expiration".
 
-use super::expirations::{self, Source};
 use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
-use super::{
-    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Ops, Resource, Scoping, Sort,
-};
-use crate::error::Result;
+use super::{Carries, ColumnType, Expiry, Field, Filter, Resource, Sort};
 
-const EXPIRY: &[Source] = &[Source {
+const EXPIRY: &[Expiry] = &[Expiry {
     column: "expires_on",
     column_type: ColumnType::Timestamp,
     description: "Domain expiration",
@@ -24,9 +20,7 @@ pub static DOMAINS: Resource = Resource {
     route: "domains",
     table: "domains",
     class: "Domain",
-    title_field: "name",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
@@ -50,20 +44,8 @@ pub static DOMAINS: Resource = Resource {
     ],
     sorts: &[Sort::on("expires_on", "t.expires_on")],
     includes: &[owned::PASSWORDS, owned::ATTACHMENTS, owned::RELATED_ITEMS],
-    parents: &[owned::UNDER_ORGANIZATION],
-    ops: Ops::ALL,
-    window_days: None,
-    max_page: None,
-    hooks: &DomainHooks,
+    under: &[owned::UNDER_ORGANIZATION],
+    carries: Carries::EVERYTHING,
+    expirations: EXPIRY,
+    ..Resource::BASE
 };
-
-/// Keeps the domain's expiration in step.
-pub struct DomainHooks;
-
-impl Hooks for DomainHooks {
-    fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(expirations::refresh(
-            ctx.tx, ctx.scope, &DOMAINS, ctx.id, EXPIRY,
-        ))
-    }
-}

@@ -1,7 +1,10 @@
 //! Behaviour hooks: what a resource does beyond what its definition says.
 //!
 //! Every method has a no-op default, so a resource implements only what is
-//! special about it. Write hooks run inside the write's transaction.
+//! special about it. Write hooks run inside the write's transaction and
+//! reach other records only through [`Nested`], which the engine provides:
+//! a record a hook creates, changes or deletes goes through that resource's
+//! own checks, hooks, sealing, file journal and activity entries.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -9,6 +12,7 @@ use std::pin::Pin;
 
 use serde_json::{Map, Value};
 
+use super::Resource;
 use crate::error::Result;
 use crate::files::Journal;
 use crate::store::{Actor, Record, Scope, Store, Tx, Values};
@@ -24,15 +28,99 @@ pub struct WriteEnv<'a> {
     pub actor: &'a Actor,
     /// The vault, for resources with secret fields.
     pub vault: &'a Vault,
-    /// The request's blob journal: hooks store files through it, so that a
-    /// failed write leaves none behind.
+    /// The write's blob journal: hooks store files through it, so that a
+    /// failed write leaves none behind, and release the files of records
+    /// they delete, so that they go once the write commits.
     pub files: &'a Journal,
+}
+
+/// A record to create: where it is in the request, its column values, and
+/// any `relationships` it carries (which hooks may act on).
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// JSON pointer to the item's attributes, for 422s.
+    pub pointer: String,
+    /// Column values.
+    pub values: Values,
+    /// The item's `relationships` object, if sent.
+    pub relationships: Option<Value>,
+}
+
+impl NewRecord {
+    /// A record made by the server itself (no request position, no relationships).
+    pub fn new(pointer: impl Into<String>, values: Values) -> NewRecord {
+        NewRecord {
+            pointer: pointer.into(),
+            values,
+            relationships: None,
+        }
+    }
+}
+
+/// A change to one record: where it is in the request, its id and the
+/// column values that change.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// JSON pointer to the item's attributes, for 422s.
+    pub pointer: String,
+    /// The record's id.
+    pub id: i64,
+    /// The column values that change.
+    pub values: Values,
+}
+
+/// Writes and reads of other records inside the current write's
+/// transaction, through the engine's own pipeline.
+pub trait Nested: Send {
+    /// The write's transaction, for the named store functions
+    /// ([`Tx::select`], [`Tx::update_rows`], ...) a hook still needs.
+    fn tx(&mut self) -> &mut Tx;
+
+    /// Creates records of `resource`, with its checks, hooks, sealing and
+    /// activity entries.
+    fn create<'a>(
+        &'a mut self,
+        resource: &'static Resource,
+        items: Vec<NewRecord>,
+    ) -> BoxFuture<'a, Result<Vec<Record>>>;
+
+    /// Changes records of `resource`, likewise.
+    fn update<'a>(
+        &'a mut self,
+        resource: &'static Resource,
+        changes: Vec<Change>,
+    ) -> BoxFuture<'a, Result<Vec<Record>>>;
+
+    /// Deletes records of `resource` with what hangs off them, likewise.
+    fn delete<'a>(
+        &'a mut self,
+        resource: &'static Resource,
+        ids: Vec<i64>,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Creates records of `resource` from JSON:API items (`{"attributes":
+    /// {...}}`, each with its pointer in the request), checked against the
+    /// resource's own definition like a request to its route: every
+    /// problem of every item in one 422.
+    fn create_items<'a>(
+        &'a mut self,
+        resource: &'static Resource,
+        items: Vec<(String, Map<String, Value>)>,
+    ) -> BoxFuture<'a, Result<Vec<Record>>>;
+
+    /// The records of `resource` in the account whose columns equal the
+    /// given values, in id order (fields as the definition reads them).
+    fn find<'a>(
+        &'a mut self,
+        resource: &'static Resource,
+        matching: Vec<(&'static str, crate::store::Arg)>,
+    ) -> BoxFuture<'a, Result<Vec<Record>>>;
 }
 
 /// One record about to be written.
 pub struct WriteContext<'a> {
-    /// The write's transaction.
-    pub tx: &'a mut Tx,
+    /// Other records, and the transaction, of this write.
+    pub nested: &'a mut dyn Nested,
     /// The caller's account.
     pub scope: Scope,
     /// The record's id; `None` on create.
@@ -51,36 +139,95 @@ pub struct WriteContext<'a> {
 
 /// One record just written.
 pub struct AfterWrite<'a> {
-    /// The write's transaction.
-    pub tx: &'a mut Tx,
+    /// Other records, and the transaction, of this write.
+    pub nested: &'a mut dyn Nested,
     /// The caller's account.
     pub scope: Scope,
     /// The record's id.
     pub id: i64,
+    /// JSON pointer to the record's attributes in the request, for 422s.
+    pub pointer: &'a str,
     /// Whether the record was created (rather than updated).
     pub created: bool,
+    /// The column values written.
+    pub values: &'a Values,
+    /// The item's `relationships` (creates only).
+    pub relationships: Option<&'a Value>,
     /// What [`Hooks::before_write`] set aside.
     pub deferred: &'a Values,
     /// Caller, vault and files.
     pub env: WriteEnv<'a>,
 }
 
-/// A request to reveal the secret attributes of some records.
-pub struct Reveal<'a> {
+/// Records about to be deleted.
+pub struct BeforeDelete<'a> {
+    /// Other records, and the transaction, of this write.
+    pub nested: &'a mut dyn Nested,
+    /// The caller's account.
+    pub scope: Scope,
+    /// The records' ids.
+    pub ids: &'a [i64],
+    /// Caller, vault and files.
+    pub env: WriteEnv<'a>,
+}
+
+/// Which secrets a read may show; the engine decides, from the caller's
+/// rights and request, before any hook runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// None: secret attributes stay out of the response.
+    Hidden,
+    /// The current values.
+    Current,
+    /// The values of a past version (show routes).
+    Version(i64),
+}
+
+/// Records about to be rendered.
+pub struct Decorate<'a> {
     /// The database.
     pub store: &'a Store,
     /// The vault.
     pub vault: &'a Vault,
     /// The caller's account.
     pub scope: Scope,
-    /// The records whose secrets are shown.
+    /// The records.
     pub records: &'a [Record],
-    /// A past version to show instead of the current secret (show routes).
-    pub version: Option<i64>,
+    /// Which secrets may be shown.
+    pub secrets: Secrets,
+    /// Reads of other records, for names looked up across tables.
+    pub lookup: &'a dyn Lookup,
+}
+
+/// Reads of other records for [`Hooks::decorate`], one statement per call.
+pub trait Lookup: Sync {
+    /// Records `ids` of `resource` in the account, in id order (fields as
+    /// the definition reads them).
+    fn records<'a>(
+        &'a self,
+        resource: &'static Resource,
+        ids: &'a [i64],
+    ) -> BoxFuture<'a, Result<Vec<Record>>>;
+}
+
+/// Attributes a hook adds to rendered records.
+#[derive(Debug, Default)]
+pub struct Decorations {
+    /// Extra attributes by record id, under their wire (dashed) names.
+    pub attributes: HashMap<i64, Map<String, Value>>,
+    /// The records whose secrets these attributes show; the engine audits
+    /// each before anything is sent.
+    pub revealed: Vec<i64>,
 }
 
 /// Special behaviour of a resource type.
 pub trait Hooks: Sync {
+    /// Checks a read before it runs (a list that requires a filter answers
+    /// a 400 naming it).
+    fn check_query(&self, _query: &crate::query::Query) -> Result<()> {
+        Ok(())
+    }
+
     /// Checks and completes a record before it is inserted or updated.
     fn before_write<'a>(&'a self, _ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
@@ -92,12 +239,7 @@ pub trait Hooks: Sync {
     }
 
     /// Refuses a delete (422) or prepares it, before any row goes.
-    fn before_delete<'a>(
-        &'a self,
-        _tx: &'a mut Tx,
-        _scope: Scope,
-        _ids: &'a [i64],
-    ) -> BoxFuture<'a, Result<()>> {
+    fn before_delete<'a>(&'a self, _ctx: BeforeDelete<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
     }
 
@@ -112,14 +254,10 @@ pub trait Hooks: Sync {
         Box::pin(async { Ok(()) })
     }
 
-    /// The secret attributes of each record, by record id (resources with
-    /// secret fields). The caller has checked the key's access and audits
-    /// each reveal before anything is sent.
-    fn reveal<'a>(
-        &'a self,
-        _request: Reveal<'a>,
-    ) -> BoxFuture<'a, Result<HashMap<i64, Map<String, Value>>>> {
-        Box::pin(async { Ok(HashMap::new()) })
+    /// Attributes computed for records about to be rendered, beyond their
+    /// fields: revealed secrets, names looked up across tables.
+    fn decorate<'a>(&'a self, _ctx: Decorate<'a>) -> BoxFuture<'a, Result<Decorations>> {
+        Box::pin(async { Ok(Decorations::default()) })
     }
 }
 

@@ -10,12 +10,13 @@ use super::contacts::{format_phone, strip_phone};
 use super::owned::{
     self, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL, RESTRICTED,
 };
+use super::reference::REGIONS;
 use super::{
-    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Join, Ops, Resource, Scoping, Sort,
+    AfterWrite, BoxFuture, Carries, ColumnType, Field, Filter, Hooks, Join, Ops, Resource, Sort,
     WriteContext,
 };
 use crate::error::{Error, Result};
-use crate::store::{Arg, Cell};
+use crate::store::{Arg, Cell, Match, Values};
 
 /// `locations`, also under `/organizations/:id/relationships/locations`.
 pub static LOCATIONS: Resource = Resource {
@@ -23,9 +24,7 @@ pub static LOCATIONS: Resource = Resource {
     route: "locations",
     table: "locations",
     class: "Location",
-    title_field: "name",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         ORGANIZATION_ID,
         ORGANIZATION_NAME,
@@ -83,7 +82,7 @@ pub static LOCATIONS: Resource = Resource {
         owned::RELATED_ITEMS,
         owned::unmodelled("authorized_users", true),
     ],
-    parents: &[owned::UNDER_ORGANIZATION],
+    under: &[owned::UNDER_ORGANIZATION],
     // The reference has no `DELETE /locations/:id`; its only single delete
     // is the nested `DELETE /organizations/:id/relationships/locations/:id`,
     // which the generic member handler serves without `delete`.
@@ -91,9 +90,9 @@ pub static LOCATIONS: Resource = Resource {
         delete: false,
         ..Ops::ALL
     },
-    window_days: None,
-    max_page: None,
+    carries: Carries::EVERYTHING,
     hooks: &LocationHooks,
+    ..Resource::BASE
 };
 
 /// Phone formatting, region-in-country and the one primary location.
@@ -118,19 +117,16 @@ impl Hooks for LocationHooks {
             // The other half of the pair may come from the stored record.
             let (mut region, mut country) = (None, None);
             if let Some(id) = ctx.id {
-                let mut sql = ctx.tx.sql();
-                sql.push("SELECT region_id, country_id FROM locations WHERE account_id = ")
-                    .bind(ctx.scope.account_id())
-                    .push(" AND id = ")
-                    .bind(id);
-                if let Some(row) = ctx
-                    .tx
-                    .fetch(&sql, &[ColumnType::Int, ColumnType::Int])
+                if let Some(current) = ctx
+                    .nested
+                    .find(&LOCATIONS, vec![("id", Arg::from(id))])
                     .await?
                     .pop()
                 {
-                    region = row[0].as_i64();
-                    country = row[1].as_i64();
+                    region = LOCATIONS.cell(&current, "region_id").and_then(Cell::as_i64);
+                    country = LOCATIONS
+                        .cell(&current, "country_id")
+                        .and_then(Cell::as_i64);
                 }
             }
             if let Some(arg) = &given_region {
@@ -147,15 +143,12 @@ impl Hooks for LocationHooks {
             let Some(region) = region else {
                 return Ok(());
             };
-            let mut sql = ctx.tx.sql();
-            sql.push("SELECT country_id FROM regions WHERE id = ")
-                .bind(region);
             let owner = ctx
-                .tx
-                .fetch(&sql, &[ColumnType::Int])
+                .nested
+                .find(&REGIONS, vec![("id", Arg::from(region))])
                 .await?
                 .pop()
-                .and_then(|r| r[0].as_i64());
+                .and_then(|r| REGIONS.cell(&r, "country_id").and_then(Cell::as_i64));
             match (owner, country) {
                 // An unknown region is reported by the reference check.
                 (None, _) => Ok(()),
@@ -173,33 +166,41 @@ impl Hooks for LocationHooks {
         })
     }
 
+    /// Marking a location primary clears its organization's other primary one.
     fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let (tx, scope, id) = (ctx.tx, ctx.scope, ctx.id);
-            let mut sql = tx.sql();
-            sql.push("SELECT organization_id, primary_location FROM locations WHERE account_id = ")
-                .bind(scope.account_id())
-                .push(" AND id = ")
-                .bind(id);
-            let Some(row) = tx
-                .fetch(&sql, &[ColumnType::Int, ColumnType::Bool])
+            let Some(location) = ctx
+                .nested
+                .find(&LOCATIONS, vec![("id", Arg::from(ctx.id))])
                 .await?
                 .pop()
             else {
                 return Ok(());
             };
-            if !matches!(row[1], Cell::Bool(true) | Cell::Int(1)) {
+            if !matches!(
+                LOCATIONS.cell(&location, "primary"),
+                Some(Cell::Bool(true) | Cell::Int(1))
+            ) {
                 return Ok(());
             }
-            let mut sql = tx.sql();
-            sql.push("UPDATE locations SET primary_location = FALSE WHERE account_id = ")
-                .bind(scope.account_id())
-                .push(" AND organization_id = ")
-                .bind(row[0].as_i64())
-                .push(" AND id <> ")
-                .bind(id)
-                .push(" AND primary_location = TRUE");
-            tx.execute(&sql).await?;
+            let organization = LOCATIONS
+                .cell(&location, "organization_id")
+                .and_then(Cell::as_i64);
+            let mut cleared = Values::default();
+            cleared.set("primary_location", Arg::from(false));
+            ctx.nested
+                .tx()
+                .update_rows(
+                    ctx.scope,
+                    LOCATIONS.table,
+                    &cleared,
+                    &[
+                        Match::Eq("organization_id", Arg::from(organization)),
+                        Match::Ne("id", Arg::from(ctx.id)),
+                        Match::Eq("primary_location", Arg::from(true)),
+                    ],
+                )
+                .await?;
             Ok(())
         })
     }

@@ -2,7 +2,7 @@
 //! The last 30 days only, pages 1 to 5; older entries are reached with
 //! `filter[created_at]` and a `created_at` sort, as the reference says.
 
-use super::{ColumnType, Field, Filter, NoHooks, Ops, Resource, Scoping, Sort};
+use super::{ColumnType, Field, Filter, Ops, Resource, Sort};
 
 /// `logs`.
 pub static LOGS: Resource = Resource {
@@ -11,8 +11,6 @@ pub static LOGS: Resource = Resource {
     table: "activity_log",
     class: "Log",
     title_field: "resource_name",
-    organization_column: None,
-    scoping: Scoping::Account,
     fields: &[
         Field::created_at(),
         Field::computed("level", "t.level", ColumnType::Int),
@@ -30,7 +28,6 @@ pub static LOGS: Resource = Resource {
         Field::computed("ip_country", "CAST(NULL AS TEXT)", ColumnType::Text),
         Field::computed("user_agent", "t.user_agent", ColumnType::Text),
     ],
-    joins: &[],
     filters: &[
         Filter::date_range("created_at", "t.created_at"),
         Filter::exact("resource_type", "t.resource_type", ColumnType::Text),
@@ -42,13 +39,11 @@ pub static LOGS: Resource = Resource {
         Sort::on("created_at", "t.created_at"),
         Sort::on("name", "t.resource_name"),
     ],
-    includes: &[],
-    parents: &[],
     ops: Ops {
         show: false,
         ..Ops::READ_ONLY
     },
     window_days: Some(30),
     max_page: Some(5),
-    hooks: &NoHooks,
+    ..Resource::BASE
 };

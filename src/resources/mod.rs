@@ -6,7 +6,7 @@
 //! type is a definition here, a migration pair and tests. Behaviour that data
 //! cannot express goes in a [`Hooks`] implementation.
 
-mod attachments;
+pub mod attachments;
 pub mod catalog;
 mod configurations;
 pub mod contacts;
@@ -14,17 +14,20 @@ mod documents;
 mod domains;
 pub mod expirations;
 mod hooks;
-pub mod input;
 mod locations;
 pub mod logs;
 mod organizations;
 mod owned;
 pub mod passwords;
 mod reference;
-mod related_items;
+pub mod registry;
+pub mod related_items;
 
 pub use crate::store::ColumnType;
-pub use hooks::{AfterWrite, BoxFuture, Hooks, NoHooks, Reveal, WriteContext, WriteEnv};
+pub use hooks::{
+    AfterWrite, BeforeDelete, BoxFuture, Change, Decorate, Decorations, Hooks, Lookup, Nested,
+    NewRecord, NoHooks, Secrets, WriteContext, WriteEnv,
+};
 
 /// Every resource type the API serves, in route-registration order.
 pub static ALL: &[&Resource] = &[
@@ -96,8 +99,9 @@ pub struct Field {
     pub references: Option<Reference>,
     /// When not empty, the only accepted values.
     pub one_of: &'static [&'static str],
-    /// Whether the value is unique per account (a clash is a 422 on this field).
-    pub unique: bool,
+    /// Whether the value is unique, and among which records (a clash is a
+    /// 422 on this field; the database's constraint enforces it).
+    pub unique: Option<Unique>,
     /// A secret: written through the resource's hooks (sealed), never read by
     /// the generic machinery, shown only through [`Hooks::reveal`].
     pub secret: bool,
@@ -107,6 +111,68 @@ pub struct Field {
     /// A path on this server (read by `expr`), rendered as an absolute URL
     /// under the request's link origin (an attachment's `download-url`).
     pub link: bool,
+}
+
+/// Among which records a field's value is unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    /// Among all records of the type in the account.
+    InAccount,
+    /// Among the records that share the value of this column.
+    Within(&'static str),
+}
+
+/// A date column of a record that makes an expiration.
+#[derive(Debug, Clone, Copy)]
+pub struct Expiry {
+    /// The column holding the date.
+    pub column: &'static str,
+    /// `Date` (`YYYY-MM-DD` text) or `Timestamp` (epoch ms).
+    pub column_type: ColumnType,
+    /// The expiration's `description`.
+    pub description: &'static str,
+}
+
+/// Which records hang off a record type by `resource_type` + `resource_id`
+/// (the registry derives routes, class names and cascades from this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Carries {
+    /// Attachments, routed under `/{route}/:id/relationships/attachments`.
+    pub attachments: bool,
+    /// Related items made from it, routed likewise.
+    pub related_items: bool,
+    /// Embedded passwords (`resource_type` of a password).
+    pub passwords: bool,
+    /// Whether a related item may point at it.
+    pub linkable: bool,
+}
+
+impl Carries {
+    /// Nothing hangs off it.
+    pub const NOTHING: Carries = Carries {
+        attachments: false,
+        related_items: false,
+        passwords: false,
+        linkable: false,
+    };
+    /// Attachments, related items both ways, and embedded passwords.
+    pub const EVERYTHING: Carries = Carries {
+        attachments: true,
+        related_items: true,
+        passwords: true,
+        linkable: true,
+    };
+}
+
+/// What a polymorphic child hangs off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owners {
+    /// Only its fixed parents ([`Resource::under`]).
+    Fixed,
+    /// Every record type whose [`Carries`] has attachments.
+    CarryingAttachments,
+    /// Every record type whose [`Carries`] has related items.
+    CarryingRelatedItems,
 }
 
 /// The target of a foreign key held in a field.
@@ -130,7 +196,7 @@ impl Field {
             list_len: None,
             references: None,
             one_of: &[],
-            unique: false,
+            unique: None,
             secret: false,
             write_only: false,
             link: false,
@@ -237,7 +303,14 @@ impl Field {
 
     /// Unique per account.
     pub const fn unique(mut self) -> Field {
-        self.unique = true;
+        self.unique = Some(Unique::InAccount);
+        self
+    }
+
+    /// Unique among the records that share the value of `column` (a field
+    /// name within its type).
+    pub const fn unique_within(mut self, column: &'static str) -> Field {
+        self.unique = Some(Unique::Within(column));
         self
     }
 
@@ -622,8 +695,16 @@ pub struct Resource {
     pub sorts: &'static [Sort],
     /// Accepted include names.
     pub includes: &'static [Include],
-    /// Parent routes.
-    pub parents: &'static [Parent],
+    /// Fixed parent routes; [`Resource::parents`] adds the polymorphic ones.
+    pub under: &'static [Parent],
+    /// For polymorphic children: which record types they hang off.
+    pub owners: Owners,
+    /// What hangs off records of this type.
+    pub carries: Carries,
+    /// Dates that make expirations.
+    pub expirations: &'static [Expiry],
+    /// Whether writes make activity entries (not for history rows such as versions).
+    pub logged: bool,
     /// Offered operations.
     pub ops: Ops,
     /// Condition every read adds, e.g. the 30-day window of the activity log (`?` is "now").
@@ -635,6 +716,48 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// Every member at its plain value; definitions spell out what differs
+    /// (`..Resource::BASE`), so a new member touches no definition.
+    pub const BASE: Resource = Resource {
+        json_type: "",
+        route: "",
+        table: "",
+        class: "",
+        title_field: "name",
+        organization_column: None,
+        scoping: Scoping::Account,
+        fields: &[],
+        joins: &[],
+        filters: &[],
+        sorts: &[],
+        includes: &[],
+        under: &[],
+        owners: Owners::Fixed,
+        carries: Carries::NOTHING,
+        expirations: &[],
+        logged: true,
+        ops: Ops::ALL,
+        window_days: None,
+        max_page: None,
+        hooks: &NoHooks,
+    };
+
+    /// Every route parent: the fixed ones and, for polymorphic children,
+    /// each record type that carries them.
+    pub fn parents(&self) -> &'static [Parent] {
+        registry::parents(self)
+    }
+
+    /// The cell of field `name` in `record` (read with this definition).
+    pub fn cell<'a>(
+        &self,
+        record: &'a crate::store::Record,
+        name: &str,
+    ) -> Option<&'a crate::store::Cell> {
+        let index = self.fields.iter().position(|f| f.name == name)?;
+        record.cells.get(index)
+    }
+
     /// Whether any field is a secret.
     pub fn has_secrets(&self) -> bool {
         self.fields.iter().any(|f| f.secret)

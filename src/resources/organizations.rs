@@ -5,11 +5,11 @@
 //! descendants; the account's primary (owner) organization cannot be deleted.
 
 use super::{
-    AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Join, Ops, Resource, Scoping, Sort,
-    WriteContext,
+    AfterWrite, BeforeDelete, BoxFuture, Carries, ColumnType, Field, Filter, Hooks, Join, Ops,
+    Resource, Sort, WriteContext,
 };
 use crate::error::{Error, Result};
-use crate::store::{Arg, Scope, Tx};
+use crate::store::{Arg, Lock, Match, Scope, Tx, Values};
 
 /// PSA integrations the reference's `filter[psa_integration_type]` names.
 pub const PSA_INTEGRATION_TYPES: &[&str] = &[
@@ -27,9 +27,7 @@ pub static ORGANIZATIONS: Resource = Resource {
     route: "organizations",
     table: "organizations",
     class: "Organization",
-    title_field: "name",
     organization_column: Some("id"),
-    scoping: Scoping::Account,
     fields: &[
         Field::column("name", "t.name", ColumnType::Text).required(),
         Field::column("alert", "t.alert", ColumnType::Text).long_text(),
@@ -110,15 +108,16 @@ pub static ORGANIZATIONS: Resource = Resource {
         Sort::on("short_name", "t.short_name"),
         Sort::on("my_glue_account_id", "t.my_glue_account_id"),
     ],
-    includes: &[],
-    parents: &[],
     ops: Ops {
         delete: false,
         ..Ops::ALL
     },
-    window_days: None,
-    max_page: None,
+    carries: Carries {
+        linkable: true,
+        ..Carries::NOTHING
+    },
     hooks: &OrganizationHooks,
+    ..Resource::BASE
 };
 
 /// Parent checks, ancestor bookkeeping and the undeletable owner organization.
@@ -139,12 +138,15 @@ fn parse_ids(text: &str) -> Vec<i64> {
 
 /// The ancestor chain of organization `id` (root first), or `None` if it is not in the account.
 async fn ancestors(tx: &mut Tx, scope: Scope, id: i64) -> Result<Option<Vec<i64>>> {
-    let mut sql = tx.sql();
-    sql.push("SELECT ancestor_ids FROM organizations WHERE account_id = ")
-        .bind(scope.account_id())
-        .push(" AND id = ")
-        .bind(id);
-    let rows = tx.fetch(&sql, &[ColumnType::Text]).await?;
+    let rows = tx
+        .select(
+            scope,
+            ORGANIZATIONS.table,
+            &[("ancestor_ids", ColumnType::Text)],
+            &[Match::id(id)],
+            Lock::None,
+        )
+        .await?;
     Ok(rows
         .first()
         .map(|r| parse_ids(r[0].as_str().unwrap_or("[]"))))
@@ -160,15 +162,14 @@ impl Hooks for OrganizationHooks {
                 None => Vec::new(),
                 Some(parent_id) => {
                     let pointer = format!("{}/parent-id", ctx.pointer);
-                    let mut chain =
-                        ancestors(ctx.tx, ctx.scope, parent_id)
-                            .await?
-                            .ok_or_else(|| {
-                                Error::invalid(
-                                    &pointer,
-                                    "does not name an organization in this account",
-                                )
-                            })?;
+                    let mut chain = ancestors(ctx.nested.tx(), ctx.scope, parent_id)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::invalid(
+                                &pointer,
+                                "does not name an organization in this account",
+                            )
+                        })?;
                     chain.push(parent_id);
                     if let Some(id) = ctx.id {
                         if chain.contains(&id) {
@@ -189,17 +190,20 @@ impl Hooks for OrganizationHooks {
 
     fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let (tx, scope, id) = (ctx.tx, ctx.scope, ctx.id);
+            let (tx, scope, id) = (ctx.nested.tx(), ctx.scope, ctx.id);
             // Descendants carry this organization's chain inside theirs; rewrite it.
             let Some(own) = ancestors(tx, scope, id).await? else {
                 return Ok(());
             };
-            let mut sql = tx.sql();
-            sql.push("SELECT id, ancestor_ids FROM organizations WHERE account_id = ")
-                .bind(scope.account_id())
-                .push(" AND ancestor_ids LIKE ")
-                .bind(format!("%{id}%"));
-            let rows = tx.fetch(&sql, &[ColumnType::Int, ColumnType::Text]).await?;
+            let rows = tx
+                .select(
+                    scope,
+                    ORGANIZATIONS.table,
+                    &[("id", ColumnType::Int), ("ancestor_ids", ColumnType::Text)],
+                    &[Match::Like("ancestor_ids", format!("%{id}%"))],
+                    Lock::None,
+                )
+                .await?;
             for row in rows {
                 let (Some(child), Some(text)) = (row[0].as_i64(), row[1].as_str()) else {
                     continue;
@@ -211,31 +215,33 @@ impl Hooks for OrganizationHooks {
                 let mut updated = own.clone();
                 updated.extend_from_slice(&chain[at..]);
                 if updated != chain {
-                    let mut sql = tx.sql();
-                    sql.push("UPDATE organizations SET ancestor_ids = ")
-                        .bind(render_ids(&updated))
-                        .push(" WHERE id = ")
-                        .bind(child);
-                    tx.execute(&sql).await?;
+                    let mut values = Values::default();
+                    values.set("ancestor_ids", Arg::from(render_ids(&updated)));
+                    tx.update_rows(scope, ORGANIZATIONS.table, &values, &[Match::id(child)])
+                        .await?;
                 }
             }
             Ok(())
         })
     }
 
-    fn before_delete<'a>(
-        &'a self,
-        tx: &'a mut Tx,
-        scope: Scope,
-        ids: &'a [i64],
-    ) -> BoxFuture<'a, Result<()>> {
+    fn before_delete<'a>(&'a self, ctx: BeforeDelete<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut sql = tx.sql();
-            sql.push("SELECT id FROM organizations WHERE account_id = ")
-                .bind(scope.account_id())
-                .push(" AND primary_org = TRUE AND id IN ")
-                .bind_list(ids.iter().copied());
-            if let Some(row) = tx.fetch(&sql, &[ColumnType::Int]).await?.first() {
+            let rows = ctx
+                .nested
+                .tx()
+                .select(
+                    ctx.scope,
+                    ORGANIZATIONS.table,
+                    &[("id", ColumnType::Int)],
+                    &[
+                        Match::ids(ctx.ids),
+                        Match::Eq("primary_org", Arg::from(true)),
+                    ],
+                    Lock::None,
+                )
+                .await?;
+            if let Some(row) = rows.first() {
                 return Err(Error::invalid(
                     "/data",
                     format!(

@@ -1,11 +1,13 @@
 //! What organization-owned records share (seed, "Attribute families shared
 //! by organization-owned records"): the organization fields and join, the
-//! polymorphic includes, and the class-style names that `resource_type`
-//! columns hold.
+//! polymorphic includes, and the organization a `resource_type` +
+//! `resource_id` pair belongs to.
 
-use super::{by_route, ColumnType, Field, Filter, Include, IncludeTarget, Join, Parent, Resource};
+use super::{
+    registry, ColumnType, Field, Filter, Include, IncludeTarget, Join, Nested, Parent, Resource,
+};
 use crate::error::{Error, Result};
-use crate::store::{Scope, Tx};
+use crate::store::{Arg, Cell};
 
 /// `organization-id`: required on create (the nested route's URL supplies it).
 pub const ORGANIZATION_ID: Field =
@@ -53,72 +55,26 @@ pub const PSA_INTEGRATION_TYPE: Filter = Filter::unmatched(
     super::organizations::PSA_INTEGRATION_TYPES,
 );
 
-/// Class-style record names (`resource_type` values) and the route of the
-/// Mortar resource that stores them. Types the reference names that Mortar
-/// does not model (checklists, tickets, ...) are absent.
-pub const CLASSES: &[(&str, &str)] = &[
-    ("Organization", "organizations"),
-    ("Configuration", "configurations"),
-    ("Contact", "contacts"),
-    ("Document", "documents"),
-    ("Domain", "domains"),
-    ("Location", "locations"),
-    ("Password", "passwords"),
-];
-
-/// The records attachments and related items hang off, as routes
-/// `/:resource_type/:resource_id/relationships/...` (those of the reference's
-/// list that Mortar models).
-pub const RECORD_PARENTS: &[Parent] = &[
-    Parent::polymorphic("configurations", "Configuration"),
-    Parent::polymorphic("contacts", "Contact"),
-    Parent::polymorphic("documents", "Document"),
-    Parent::polymorphic("domains", "Domain"),
-    Parent::polymorphic("locations", "Location"),
-    Parent::polymorphic("passwords", "Password"),
-];
-
-/// The resource storing records of class-style name `kind`.
-pub fn class_resource(kind: &str) -> Option<&'static Resource> {
-    CLASSES
-        .iter()
-        .find(|(name, _)| *name == kind)
-        .and_then(|(_, route)| by_route(route))
-}
-
-/// The organization of record `id` of class `kind` in the caller's account,
-/// or `None` when no such record exists there.
-pub async fn organization_of(
-    tx: &mut Tx,
-    scope: Scope,
-    kind: &str,
-    id: i64,
-) -> Result<Option<i64>> {
-    let Some(resource) = class_resource(kind) else {
+/// The organization of record `id` of class `class` in the caller's
+/// account, or `None` when no such record exists there (or its type keeps
+/// nothing hanging off it).
+pub async fn organization_of(nested: &mut dyn Nested, class: &str, id: i64) -> Result<Option<i64>> {
+    let Some(resource) = registry::by_class(class) else {
         return Ok(None);
     };
-    let column = match resource.organization_column {
-        Some(column) => column,
-        None => {
-            return Err(Error::Internal(anyhow::anyhow!(
-                "{kind} has no organization"
-            )))
-        }
+    let Some(column) = resource.organization_column else {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "{class} has no organization"
+        )));
     };
-    let mut sql = tx.sql();
-    sql.push("SELECT ")
-        .push(column)
-        .push(" FROM ")
-        .push(resource.table)
-        .push(" WHERE account_id = ")
-        .bind(scope.account_id())
-        .push(" AND id = ")
-        .bind(id);
-    Ok(tx
-        .fetch(&sql, &[ColumnType::Int])
+    let record = nested
+        .find(resource, vec![("id", Arg::from(id))])
         .await?
-        .first()
-        .and_then(|row| row[0].as_i64()))
+        .pop();
+    Ok(record.and_then(|record| match column {
+        "id" => Some(record.id),
+        column => resource.cell(&record, column).and_then(Cell::as_i64),
+    }))
 }
 
 /// An include of something Mortar does not model (integration data, access

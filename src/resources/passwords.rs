@@ -7,32 +7,21 @@
 //! leave the server only through [`Hooks::reveal`], which the handlers call
 //! for keys with password access and audit first.
 
-use std::collections::HashMap;
-
 use serde_json::{json, Map, Value};
+use zeroize::Zeroizing;
 
 use super::{
-    by_route, AfterWrite, BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget,
-    Join, Ops, Resource, Reveal, Scoping, Sort, WriteContext,
+    registry, AfterWrite, BoxFuture, Carries, ColumnType, Decorate, Decorations, Field, Filter,
+    Hooks, Include, IncludeTarget, Join, Nested, NewRecord, Ops, Resource, Secrets, Sort,
+    WriteContext,
 };
 use crate::clock::now_millis;
-use crate::error::{Error, Result};
-use crate::store::{Arg, Cell, Scope, Tx};
+use crate::error::{Error, Invalid, Result};
+use crate::store::{Arg, Cell, Lock, Match, Scope, Tx, Values};
 use crate::vault::{totp, Place};
 
-/// The record types an embedded password may belong to (the reference's enum),
-/// with the route of the Mortar resource that stores them.
-pub const EMBEDDABLE: &[(&str, &str)] = &[
-    ("Configuration", "configurations"),
-    ("Contact", "contacts"),
-    ("Document", "documents"),
-    ("Domain", "domains"),
-    ("Location", "locations"),
-    ("SSL Certificate", "ssl_certificates"),
-    ("Flexible Asset", "flexible_assets"),
-    ("Ticket", "tickets"),
-];
-
+/// The reference's `resource_type` values of embedded passwords; the types
+/// Mortar stores are those whose definitions carry passwords.
 const RESOURCE_TYPES: &[&str] = &[
     "Configuration",
     "Contact",
@@ -52,9 +41,7 @@ pub static PASSWORDS: Resource = Resource {
     route: "passwords",
     table: TABLE,
     class: "Password",
-    title_field: "name",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         Field::column("organization_id", "t.organization_id", ColumnType::Int)
             .required()
@@ -169,11 +156,13 @@ pub static PASSWORDS: Resource = Resource {
         super::owned::RELATED_ITEMS,
         super::owned::unmodelled("authorized_users", true),
     ],
-    parents: &[super::owned::UNDER_ORGANIZATION],
-    ops: Ops::ALL,
-    window_days: None,
-    max_page: None,
+    under: &[super::owned::UNDER_ORGANIZATION],
+    carries: Carries {
+        passwords: false,
+        ..Carries::EVERYTHING
+    },
     hooks: &PasswordHooks,
+    ..Resource::BASE
 };
 
 /// `recent-versions`: earlier secrets of a password, without their values
@@ -184,73 +173,40 @@ pub static PASSWORD_VERSIONS: Resource = Resource {
     table: "password_versions",
     class: "PasswordVersion",
     title_field: "password_id",
-    organization_column: None,
-    scoping: Scoping::Account,
     fields: &[
         Field::computed("password_id", "t.password_id", ColumnType::Int),
         Field::computed("version", "t.secret_version", ColumnType::Int),
         Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
         Field::computed("created_at", "t.created_at", ColumnType::Timestamp),
     ],
-    joins: &[],
-    filters: &[],
-    sorts: &[],
-    includes: &[],
-    parents: &[],
     ops: Ops {
         list: false,
         show: false,
         ..Ops::READ_ONLY
     },
-    window_days: None,
-    max_page: None,
-    hooks: &super::NoHooks,
+    logged: false,
+    ..Resource::BASE
 };
 
 /// Sealing, versions, embedded-record checks and reveals.
 pub struct PasswordHooks;
 
-/// The resource that stores records of an embedded password's `resource_type`.
-fn embedded_resource(resource_type: &str) -> Option<&'static Resource> {
-    EMBEDDABLE
-        .iter()
-        .find(|(kind, _)| *kind == resource_type)
-        .and_then(|(_, route)| by_route(route))
+/// Where a secret of password `row` at `version` is sealed.
+fn place(row: i64, column: &'static str, version: i64) -> Place<'static> {
+    Place {
+        table: TABLE,
+        row,
+        column,
+        version,
+    }
 }
 
-/// The name of record `id` of `resource` in organization `organization`, if it exists.
-async fn record_name(
-    tx: &mut Tx,
-    scope: Scope,
-    resource: &Resource,
-    id: i64,
-    organization: Option<i64>,
-) -> Result<Option<String>> {
-    let title = resource
-        .field(resource.title_field)
-        .map_or("CAST(NULL AS TEXT)", |f| f.expr);
-    let mut sql = tx.sql();
-    sql.push("SELECT ")
-        .push(title)
-        .push(" FROM ")
-        .push(resource.table)
-        .push(" t");
-    for join in resource.joins {
-        sql.push(" ").push(join.sql);
-    }
-    sql.push(" WHERE t.account_id = ").bind(scope.account_id());
-    sql.push(" AND t.id = ").bind(id);
-    if let (Some(organization), Some(column)) = (organization, resource.organization_column) {
-        sql.push(" AND t.")
-            .push(column)
-            .push(" = ")
-            .bind(organization);
-    }
-    let rows = tx.fetch(&sql, &[ColumnType::Text]).await?;
-    Ok(rows
-        .first()
-        .map(|r| r[0].as_str().unwrap_or_default().to_string()))
-}
+/// The sealed columns of password `id`: its secret version, password and OTP secret.
+const SEALED: &[(&str, ColumnType)] = &[
+    ("secret_version", ColumnType::Int),
+    ("password_sealed", ColumnType::Text),
+    ("otp_secret_sealed", ColumnType::Text),
+];
 
 impl Hooks for PasswordHooks {
     fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
@@ -265,19 +221,18 @@ impl Hooks for PasswordHooks {
             }
             match ctx.deferred.get("password") {
                 Some(Arg::Text(Some(p))) if !p.is_empty() => {}
-                Some(_) => problems.push(crate::error::Invalid::new(
+                Some(_) => problems.push(Invalid::new(
                     format!("{pointer}/password"),
                     "can't be blank",
                 )),
-                None if ctx.id.is_none() => problems.push(crate::error::Invalid::new(
-                    format!("{pointer}/password"),
-                    "is required",
-                )),
+                None if ctx.id.is_none() => {
+                    problems.push(Invalid::new(format!("{pointer}/password"), "is required"))
+                }
                 None => {}
             }
             if let Some(Arg::Text(Some(secret))) = ctx.deferred.get("otp_secret") {
                 if totp::decode_secret(secret).is_none() {
-                    problems.push(crate::error::Invalid::new(
+                    problems.push(Invalid::new(
                         format!("{pointer}/otp-secret"),
                         "must be a base32 TOTP secret of at least 80 bits",
                     ));
@@ -285,7 +240,7 @@ impl Hooks for PasswordHooks {
             }
             if let Some(name) = category_name(ctx.relationships) {
                 if ctx.values.get("password_category_id").is_none() {
-                    let id = find_or_create_category(ctx.tx, ctx.scope, &name).await?;
+                    let id = find_or_create_category(ctx.nested, &name).await?;
                     ctx.values.set("password_category_id", Arg::from(id));
                 }
             }
@@ -297,28 +252,28 @@ impl Hooks for PasswordHooks {
                 };
                 match (resource_id, resource_type) {
                     (None, None) => {}
-                    (Some(id), Some(kind)) => match embedded_resource(&kind) {
-                        None => problems.push(crate::error::Invalid::new(
+                    (Some(id), Some(class)) => match registry::embedding(&class) {
+                        None => problems.push(Invalid::new(
                             format!("{pointer}/resource-type"),
-                            format!("Mortar does not store {kind} records yet"),
+                            format!("Mortar does not store {class} records yet"),
                         )),
                         Some(resource) => {
                             let organization =
                                 ctx.values.get("organization_id").and_then(Arg::as_i64);
-                            match record_name(ctx.tx, ctx.scope, resource, id, organization).await?
-                            {
+                            match record_name(ctx.nested, resource, id, organization).await? {
                                 Some(name) => {
-                                    ctx.values.set("cached_resource_type_name", Arg::from(kind));
+                                    ctx.values
+                                        .set("cached_resource_type_name", Arg::from(class));
                                     ctx.values.set("cached_resource_name", Arg::from(name));
                                 }
-                                None => problems.push(crate::error::Invalid::new(
+                                None => problems.push(Invalid::new(
                                     format!("{pointer}/resource-id"),
-                                    format!("{id} does not name a {kind} of this organization"),
+                                    format!("{id} does not name a {class} of this organization"),
                                 )),
                             }
                         }
                     },
-                    _ => problems.push(crate::error::Invalid::new(
+                    _ => problems.push(Invalid::new(
                         format!("{pointer}/resource-id"),
                         "resource_id and resource_type go together: give both or neither",
                     )),
@@ -328,7 +283,8 @@ impl Hooks for PasswordHooks {
                 return Err(Error::Invalid(problems));
             }
             if let Some(id) = ctx.id {
-                drop_unchanged_secrets(ctx.tx, ctx.scope, ctx.env.vault, id, ctx.deferred).await?;
+                drop_unchanged_secrets(ctx.nested.tx(), ctx.scope, ctx.env.vault, id, ctx.deferred)
+                    .await?;
             }
             if ctx.deferred.get("password").is_some()
                 && ctx.values.get("password_updated_at").is_none()
@@ -341,6 +297,8 @@ impl Hooks for PasswordHooks {
         })
     }
 
+    /// Seals new secrets under the next version, keeping the previous
+    /// sealed values as a version.
     fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let new_password = ctx.deferred.get("password");
@@ -348,154 +306,122 @@ impl Hooks for PasswordHooks {
             if new_password.is_none() && new_otp.is_none() {
                 return Ok(());
             }
-            let vault = ctx.env.vault;
-            let mut sql = ctx.tx.sql();
-            sql.push("SELECT secret_version, password_sealed, otp_secret_sealed FROM passwords WHERE account_id = ")
-                .bind(ctx.scope.account_id())
-                .push(" AND id = ")
-                .bind(ctx.id);
+            let (vault, scope, id) = (ctx.env.vault, ctx.scope, ctx.id);
             let row = ctx
-                .tx
-                .fetch(&sql, &[ColumnType::Int, ColumnType::Text, ColumnType::Text])
+                .nested
+                .tx()
+                .select(scope, TABLE, SEALED, &[Match::id(id)], Lock::None)
                 .await?
                 .pop()
                 .ok_or_else(|| Error::Internal(anyhow::anyhow!("password vanished mid-write")))?;
             let version = row[0].as_i64().unwrap_or(0);
-            let place = |column, version| Place {
-                table: TABLE,
-                row: ctx.id,
-                column,
-                version,
-            };
             // The current values (opened) carry over unless replaced.
-            let current = |cell: &Cell, column| -> Result<Option<zeroize::Zeroizing<String>>> {
+            let current = |cell: &Cell, column| -> Result<Option<Zeroizing<String>>> {
                 cell.as_str()
-                    .map(|sealed| vault.open(ctx.scope, &place(column, version), sealed))
+                    .map(|sealed| vault.open(scope, &place(id, column, version), sealed))
                     .transpose()
             };
             let password = match new_password {
-                Some(Arg::Text(value)) => value.clone().map(zeroize::Zeroizing::new),
+                Some(Arg::Text(value)) => value.clone().map(Zeroizing::new),
                 _ => current(&row[1], "password")?,
             };
             let otp = match new_otp {
-                Some(Arg::Text(value)) => value.clone().map(zeroize::Zeroizing::new),
+                Some(Arg::Text(value)) => value.clone().map(Zeroizing::new),
                 _ => current(&row[2], "otp_secret")?,
             };
             if version > 0 {
-                let now = now_millis();
-                let mut sql = ctx.tx.sql();
-                sql.push(
-                    "INSERT INTO password_versions (account_id, password_id, secret_version, password_sealed, \
-                     otp_secret_sealed, api_key_id, created_at, updated_at) VALUES (",
-                )
-                .bind(ctx.scope.account_id())
-                .push(", ")
-                .bind(ctx.id)
-                .push(", ")
-                .bind(version)
-                .push(", ")
-                .bind(Arg::Text(row[1].as_str().map(str::to_string)))
-                .push(", ")
-                .bind(Arg::Text(row[2].as_str().map(str::to_string)))
-                .push(", ")
-                .bind(ctx.env.actor.key_id)
-                .push(", ")
-                .bind(now)
-                .push(", ")
-                .bind(now)
-                .push(")");
-                ctx.tx.execute(&sql).await?;
+                let mut previous = Values::default();
+                previous.set("password_id", Arg::from(id));
+                previous.set("secret_version", Arg::from(version));
+                previous.set(
+                    "password_sealed",
+                    Arg::Text(row[1].as_str().map(str::to_string)),
+                );
+                previous.set(
+                    "otp_secret_sealed",
+                    Arg::Text(row[2].as_str().map(str::to_string)),
+                );
+                previous.set("api_key_id", Arg::from(ctx.env.actor.key_id));
+                ctx.nested
+                    .create(
+                        &PASSWORD_VERSIONS,
+                        vec![NewRecord::new(ctx.pointer, previous)],
+                    )
+                    .await?;
             }
             let next = version + 1;
-            let seal = |value: &Option<zeroize::Zeroizing<String>>, column| -> Result<Arg> {
+            let seal = |value: &Option<Zeroizing<String>>, column| -> Result<Arg> {
                 Ok(Arg::Text(
                     value
                         .as_ref()
-                        .map(|plain| vault.seal(ctx.scope, &place(column, next), plain))
+                        .map(|plain| vault.seal(scope, &place(id, column, next), plain))
                         .transpose()?,
                 ))
             };
-            let mut sql = ctx.tx.sql();
-            sql.push("UPDATE passwords SET secret_version = ")
-                .bind(next)
-                .push(", password_sealed = ")
-                .bind(seal(&password, "password")?)
-                .push(", otp_secret_sealed = ")
-                .bind(seal(&otp, "otp_secret")?)
-                .push(" WHERE account_id = ")
-                .bind(ctx.scope.account_id())
-                .push(" AND id = ")
-                .bind(ctx.id);
-            ctx.tx.execute(&sql).await?;
+            let mut sealed = Values::default();
+            sealed.set("secret_version", Arg::from(next));
+            sealed.set("password_sealed", seal(&password, "password")?);
+            sealed.set("otp_secret_sealed", seal(&otp, "otp_secret")?);
+            ctx.nested
+                .tx()
+                .update_rows(scope, TABLE, &sealed, &[Match::id(id)])
+                .await?;
             Ok(())
         })
     }
 
-    fn reveal<'a>(
-        &'a self,
-        request: Reveal<'a>,
-    ) -> BoxFuture<'a, Result<HashMap<i64, Map<String, Value>>>> {
+    /// The secrets the engine allows (current or of one version), opened,
+    /// with the current OTP code; each record shown is reported revealed.
+    fn decorate<'a>(&'a self, ctx: Decorate<'a>) -> BoxFuture<'a, Result<Decorations>> {
         Box::pin(async move {
-            let ids: Vec<i64> = request.records.iter().map(|r| r.id).collect();
-            if ids.is_empty() {
-                return Ok(HashMap::new());
-            }
-            let scope = request.scope;
-            request.vault.ensure_data_key(request.store, scope).await?;
-            let mut sql = request.store.sql();
-            match request.version {
-                None => {
-                    sql.push("SELECT id, secret_version, password_sealed, otp_secret_sealed FROM passwords WHERE account_id = ")
-                        .bind(scope.account_id())
-                        .push(" AND id IN ")
-                        .bind_list(ids.iter().copied());
+            let ids: Vec<i64> = ctx.records.iter().map(|r| r.id).collect();
+            let scope = ctx.scope;
+            let rows = match ctx.secrets {
+                Secrets::Hidden => return Ok(Decorations::default()),
+                Secrets::Current => {
+                    ctx.vault.ensure_data_key(ctx.store, scope).await?;
+                    let mut columns = vec![("id", ColumnType::Int)];
+                    columns.extend_from_slice(SEALED);
+                    ctx.store
+                        .select(scope, TABLE, &columns, &[Match::ids(&ids)])
+                        .await?
                 }
-                Some(version_id) => {
-                    sql.push("SELECT password_id, secret_version, password_sealed, otp_secret_sealed FROM password_versions WHERE account_id = ")
-                        .bind(scope.account_id())
-                        .push(" AND password_id IN ")
-                        .bind_list(ids.iter().copied())
-                        .push(" AND id = ")
-                        .bind(version_id);
+                Secrets::Version(version_id) => {
+                    ctx.vault.ensure_data_key(ctx.store, scope).await?;
+                    let mut columns = vec![("password_id", ColumnType::Int)];
+                    columns.extend_from_slice(SEALED);
+                    let rows = ctx
+                        .store
+                        .select(
+                            scope,
+                            PASSWORD_VERSIONS.table,
+                            &columns,
+                            &[
+                                Match::In(
+                                    "password_id",
+                                    ids.iter().map(|i| Arg::from(*i)).collect(),
+                                ),
+                                Match::id(version_id),
+                            ],
+                        )
+                        .await?;
+                    if rows.is_empty() {
+                        return Err(Error::NotFound("no such version of this password".into()));
+                    }
+                    rows
                 }
-            }
-            let rows = request
-                .store
-                .fetch(
-                    &sql,
-                    &[
-                        ColumnType::Int,
-                        ColumnType::Int,
-                        ColumnType::Text,
-                        ColumnType::Text,
-                    ],
-                )
-                .await?;
-            if request.version.is_some() && rows.is_empty() {
-                return Err(Error::NotFound("no such version of this password".into()));
-            }
+            };
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            let mut out = HashMap::with_capacity(rows.len());
+            let mut out = Decorations::default();
             for row in rows {
                 let (Some(id), Some(version)) = (row[0].as_i64(), row[1].as_i64()) else {
                     continue;
                 };
-                let open = |cell: &Cell, column| -> Result<Option<zeroize::Zeroizing<String>>> {
+                let open = |cell: &Cell, column| -> Result<Option<Zeroizing<String>>> {
                     cell.as_str()
-                        .map(|sealed| {
-                            request.vault.open(
-                                scope,
-                                &Place {
-                                    table: TABLE,
-                                    row: id,
-                                    column,
-                                    version,
-                                },
-                                sealed,
-                            )
-                        })
+                        .map(|sealed| ctx.vault.open(scope, &place(id, column, version), sealed))
                         .transpose()
                 };
                 let password = open(&row[2], "password")?;
@@ -518,11 +444,41 @@ impl Hooks for PasswordHooks {
                 };
                 attributes.insert("otp-code".into(), code);
                 attributes.insert("otp-remaining-seconds".into(), remaining);
-                out.insert(id, attributes);
+                out.attributes.insert(id, attributes);
+                out.revealed.push(id);
             }
             Ok(out)
         })
     }
+}
+
+/// The name of record `id` of `resource` in organization `organization`, if it exists.
+async fn record_name(
+    nested: &mut dyn Nested,
+    resource: &'static Resource,
+    id: i64,
+    organization: Option<i64>,
+) -> Result<Option<String>> {
+    let record = nested
+        .find(resource, vec![("id", Arg::from(id))])
+        .await?
+        .pop();
+    Ok(record
+        .filter(
+            |record| match (organization, resource.organization_column) {
+                (Some(organization), Some(column)) => {
+                    resource.cell(record, column).and_then(Cell::as_i64) == Some(organization)
+                }
+                _ => true,
+            },
+        )
+        .map(|record| {
+            resource
+                .cell(&record, resource.title_field)
+                .and_then(Cell::as_str)
+                .unwrap_or_default()
+                .to_string()
+        }))
 }
 
 /// Forgets the secrets of an update that equal the record's current ones, so
@@ -537,23 +493,13 @@ async fn drop_unchanged_secrets(
     scope: Scope,
     vault: &crate::vault::Vault,
     id: i64,
-    deferred: &mut crate::store::Values,
+    deferred: &mut Values,
 ) -> Result<()> {
     if deferred.is_empty() {
         return Ok(());
     }
-    let mut sql = tx.sql();
-    sql.push(
-        "SELECT secret_version, password_sealed, otp_secret_sealed FROM passwords WHERE account_id = ",
-    )
-    .bind(scope.account_id())
-    .push(" AND id = ")
-    .bind(id);
-    if tx.dialect() == crate::store::Dialect::Postgres {
-        sql.push(" FOR UPDATE");
-    }
     let Some(row) = tx
-        .fetch(&sql, &[ColumnType::Int, ColumnType::Text, ColumnType::Text])
+        .select(scope, TABLE, SEALED, &[Match::id(id)], Lock::ForUpdate)
         .await?
         .pop()
     else {
@@ -566,18 +512,7 @@ async fn drop_unchanged_secrets(
         };
         let current = cell
             .as_str()
-            .map(|sealed| {
-                vault.open(
-                    scope,
-                    &Place {
-                        table: TABLE,
-                        row: id,
-                        column,
-                        version,
-                    },
-                    sealed,
-                )
-            })
+            .map(|sealed| vault.open(scope, &place(id, column, version), sealed))
             .transpose()?;
         // Only a key with password access gets here, and it may read the
         // value anyway: a plain comparison leaks nothing it could not see.
@@ -601,33 +536,29 @@ fn category_name(relationships: Option<&Value>) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-/// The id of the account's category called `name`, made if missing.
-async fn find_or_create_category(tx: &mut Tx, scope: Scope, name: &str) -> Result<i64> {
-    let mut sql = tx.sql();
-    sql.push("SELECT id FROM password_categories WHERE account_id = ")
-        .bind(scope.account_id())
-        .push(" AND name = ")
-        .bind(name);
-    if let Some(row) = tx.fetch(&sql, &[ColumnType::Int]).await?.first() {
-        return Ok(row[0].as_i64().unwrap_or_default());
+/// The id of the account's category called `name`, made (through the
+/// categories' own rules) if missing.
+async fn find_or_create_category(nested: &mut dyn Nested, name: &str) -> Result<i64> {
+    let categories = &super::catalog::PASSWORD_CATEGORIES;
+    if let Some(found) = nested
+        .find(categories, vec![("name", Arg::from(name))])
+        .await?
+        .first()
+    {
+        return Ok(found.id);
     }
-    let now = now_millis();
-    let mut sql = tx.sql();
-    sql.push("INSERT INTO password_categories (account_id, name, created_at, updated_at) VALUES (")
-        .bind(scope.account_id())
-        .push(", ")
-        .bind(name)
-        .push(", ")
-        .bind(now)
-        .push(", ")
-        .bind(now)
-        .push(") RETURNING id");
-    tx.insert_returning_id(&sql).await?.ok_or_else(|| {
-        Error::invalid(
-            "/data/relationships/password_category",
-            "could not be created",
+    let mut values = Values::default();
+    values.set("name", Arg::from(name));
+    let created = nested
+        .create(
+            categories,
+            vec![NewRecord::new(
+                "/data/relationships/password_category/data/attributes",
+                values,
+            )],
         )
-    })
+        .await?;
+    Ok(created.first().map(|c| c.id).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -636,10 +567,13 @@ mod tests {
     use crate::resources::ALL;
 
     #[test]
-    fn every_embeddable_type_is_in_the_reference_enum() {
-        for (kind, _) in EMBEDDABLE {
-            assert!(RESOURCE_TYPES.contains(kind));
+    fn every_type_that_carries_passwords_is_in_the_reference_enum() {
+        for resource in ALL.iter().filter(|r| r.carries.passwords) {
+            assert!(
+                RESOURCE_TYPES.contains(&resource.class),
+                "{}",
+                resource.class
+            );
         }
-        assert!(ALL.iter().any(|r| r.route == "passwords"));
     }
 }

@@ -2,8 +2,7 @@
 //! and regions (seed sections of the same names). Loaded from `data/` at start-up.
 
 use super::{
-    ColumnType, Field, Filter, Include, IncludeTarget, Join, NoHooks, Ops, Parent, Resource,
-    Scoping, Sort,
+    ColumnType, Field, Filter, Include, IncludeTarget, Join, Ops, Parent, Resource, Scoping, Sort,
 };
 
 const fn global(
@@ -18,19 +17,11 @@ const fn global(
         route,
         table: route,
         class,
-        title_field: "name",
-        organization_column: None,
         scoping: Scoping::Global,
         fields,
-        joins: &[],
         filters,
-        sorts: &[],
-        includes: &[],
-        parents: &[],
         ops: Ops::READ_ONLY,
-        window_days: None,
-        max_page: None,
-        hooks: &NoHooks,
+        ..Resource::BASE
     }
 }
 
@@ -142,7 +133,7 @@ pub static REGIONS: Resource = Resource {
         },
         show_only: false,
     }],
-    parents: &[Parent::new("countries", "countries", "country_id")],
+    under: &[Parent::new("countries", "countries", "country_id")],
     ..global(
         "regions",
         "regions",

@@ -3,10 +3,17 @@
 //! records (the body). Read through `include=related_items` on the source's
 //! show route; deleted with either end.
 
-use super::owned::{class_resource, organization_of};
-use super::{BoxFuture, ColumnType, Field, Hooks, Ops, Resource, Scoping, WriteContext};
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Map};
+
+use super::owned::organization_of;
+use super::{
+    registry, BoxFuture, ColumnType, Decorate, Decorations, Field, Hooks, Ops, Owners, Resource,
+    WriteContext,
+};
 use crate::error::{Error, Result};
-use crate::store::Arg;
+use crate::store::{Arg, Cell};
 
 /// The reference's `destination_type` values.
 const DESTINATION_TYPES: &[&str] = &[
@@ -27,17 +34,6 @@ const DESTINATION_TYPES: &[&str] = &[
     "Ticket",
 ];
 
-/// The destination's current name, whatever its type.
-const DESTINATION_NAME: &str = "CASE t.destination_type \
-     WHEN 'Configuration' THEN (SELECT d.name FROM configurations d WHERE d.id = t.destination_id) \
-     WHEN 'Contact' THEN (SELECT d.name FROM contacts d WHERE d.id = t.destination_id) \
-     WHEN 'Document' THEN (SELECT d.name FROM documents d WHERE d.id = t.destination_id) \
-     WHEN 'Domain' THEN (SELECT d.name FROM domains d WHERE d.id = t.destination_id) \
-     WHEN 'Location' THEN (SELECT d.name FROM locations d WHERE d.id = t.destination_id) \
-     WHEN 'Organization' THEN (SELECT d.name FROM organizations d WHERE d.id = t.destination_id) \
-     WHEN 'Password' THEN (SELECT d.name FROM passwords d WHERE d.id = t.destination_id) \
-     END";
-
 /// `related-items`, routed only under their source records.
 pub static RELATED_ITEMS: Resource = Resource {
     json_type: "related-items",
@@ -46,7 +42,6 @@ pub static RELATED_ITEMS: Resource = Resource {
     class: "RelatedItem",
     title_field: "notes",
     organization_column: Some("organization_id"),
-    scoping: Scoping::Account,
     fields: &[
         Field::computed("organization_id", "t.organization_id", ColumnType::Int),
         Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
@@ -61,7 +56,8 @@ pub static RELATED_ITEMS: Resource = Resource {
             .create_only()
             .not_null()
             .one_of(DESTINATION_TYPES),
-        Field::computed("destination_name", DESTINATION_NAME, ColumnType::Text),
+        // Filled in by `decorate`, from the destination's own table.
+        Field::computed("destination_name", "CAST(NULL AS TEXT)", ColumnType::Text),
         Field::computed("destination_url", "CAST(NULL AS TEXT)", ColumnType::Text),
         Field::column("notes", "t.notes", ColumnType::Text).long_text(),
         Field::column("via_copilot", "t.via_copilot", ColumnType::Bool)
@@ -70,15 +66,10 @@ pub static RELATED_ITEMS: Resource = Resource {
         Field::created_at(),
         Field::updated_at(),
     ],
-    joins: &[],
-    filters: &[],
-    sorts: &[],
-    includes: &[],
-    parents: super::owned::RECORD_PARENTS,
+    owners: Owners::CarryingRelatedItems,
     ops: Ops::UNDER_RECORD,
-    window_days: None,
-    max_page: None,
     hooks: &RelatedItemHooks,
+    ..Resource::BASE
 };
 
 /// Checks both ends of a new link and notes their organizations.
@@ -102,7 +93,7 @@ impl Hooks for RelatedItemHooks {
                     "related items are created under their source: /:resource_type/:resource_id/relationships/related_items",
                 ));
             };
-            let source_organization = organization_of(ctx.tx, ctx.scope, &source_type, source_id)
+            let source_organization = organization_of(ctx.nested, &source_type, source_id)
                 .await?
                 .ok_or_else(|| {
                     Error::NotFound(format!("{source_type} {source_id} was not found"))
@@ -113,7 +104,7 @@ impl Hooks for RelatedItemHooks {
                 .get("destination_id")
                 .and_then(Arg::as_i64)
                 .unwrap_or_default();
-            if class_resource(&destination_type).is_none() {
+            if registry::linkable(&destination_type).is_none() {
                 return Err(Error::invalid(
                     format!("{}/destination-type", ctx.pointer),
                     format!("Mortar keeps no {destination_type} records to link to"),
@@ -126,7 +117,7 @@ impl Hooks for RelatedItemHooks {
                 ));
             }
             let destination_organization =
-                organization_of(ctx.tx, ctx.scope, &destination_type, destination_id)
+                organization_of(ctx.nested, &destination_type, destination_id)
                     .await?
                     .ok_or_else(|| {
                         Error::invalid(
@@ -143,6 +134,50 @@ impl Hooks for RelatedItemHooks {
                 Arg::from(destination_organization),
             );
             Ok(())
+        })
+    }
+
+    /// `destination-name`: the destination's current name, looked up once
+    /// per destination type for all the records shown.
+    fn decorate<'a>(&'a self, ctx: Decorate<'a>) -> BoxFuture<'a, Result<Decorations>> {
+        Box::pin(async move {
+            let mut wanted: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+            let mut ends = Vec::with_capacity(ctx.records.len());
+            for record in ctx.records {
+                let class = RELATED_ITEMS
+                    .cell(record, "destination_type")
+                    .and_then(Cell::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let id = RELATED_ITEMS
+                    .cell(record, "destination_id")
+                    .and_then(Cell::as_i64)
+                    .unwrap_or_default();
+                wanted.entry(class.clone()).or_default().push(id);
+                ends.push((record.id, class, id));
+            }
+            let mut names: HashMap<(String, i64), String> = HashMap::new();
+            for (class, ids) in wanted {
+                let Some(resource) = registry::linkable(&class) else {
+                    continue;
+                };
+                for record in ctx.lookup.records(resource, &ids).await? {
+                    if let Some(name) = resource
+                        .cell(&record, resource.title_field)
+                        .and_then(Cell::as_str)
+                    {
+                        names.insert((class.clone(), record.id), name.to_string());
+                    }
+                }
+            }
+            let mut decorations = Decorations::default();
+            for (id, class, destination) in ends {
+                let name = names.remove(&(class, destination));
+                let mut attributes = Map::new();
+                attributes.insert("destination-name".into(), json!(name));
+                decorations.attributes.insert(id, attributes);
+            }
+            Ok(decorations)
         })
     }
 }

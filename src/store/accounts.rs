@@ -7,10 +7,10 @@
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::ColumnType;
 use super::{Scope, Store};
 use crate::clock::now_millis;
 use crate::error::Result;
-use super::ColumnType;
 
 /// A freshly made key: the only moment its secret exists outside the caller.
 #[derive(Debug)]
@@ -193,7 +193,7 @@ impl Store {
         let id = tx
             .insert_returning_id(&sql)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("an account named {name:?} already exists"))?;
+            .map_err(|_| anyhow::anyhow!("an account named {name:?} already exists"))?;
         for (table, names) in DEFAULTS {
             let mut sql = tx.sql();
             sql.push("INSERT INTO ")
@@ -283,7 +283,7 @@ impl Store {
         let id = tx
             .insert_returning_id(&sql)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("key collision; try again"))?;
+            .map_err(|_| anyhow::anyhow!("key collision; try again"))?;
         tx.commit().await?;
         Ok(NewKey {
             id,

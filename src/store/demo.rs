@@ -13,9 +13,9 @@ use std::collections::HashMap;
 
 use anyhow::Context as _;
 
+use super::ColumnType;
 use super::{Arg, Dialect, Scope, Store, Tx};
 use crate::clock::now_millis;
-use super::ColumnType;
 
 /// Bound parameters per statement, under SQLite's 32766 and PostgreSQL's 65535.
 fn parameter_budget(dialect: Dialect) -> usize {

@@ -3,8 +3,8 @@
 
 use anyhow::Context as _;
 
-use super::{Arg, Pool, Store};
 use super::ColumnType;
+use super::{Arg, Pool, Store};
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

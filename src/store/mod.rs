@@ -7,11 +7,11 @@
 //! does not compile.
 
 mod accounts;
-pub mod compiled;
-mod crud;
 mod demo;
-pub mod dependents;
+mod files;
 mod migrate;
+mod record;
+mod rows;
 mod sql;
 mod vault;
 
@@ -27,11 +27,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
-pub use crud::{Actor, ListPage, NewRecord, Record, RecordSet};
 pub use demo::{
     ConfigurationPlan, ContactPlan, DemoCatalog, DemoCounts, DocumentPlan, DomainPlan,
     InterfacePlan, LocationPlan, ManufacturerPlan, OrganizationPlan, RelatedPlan, RelatedTarget,
 };
+pub use files::StoredFile;
+pub use record::{Actor, Record};
+pub use rows::{Lock, Match};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
 
 use crate::error::Result;
@@ -193,11 +195,7 @@ impl Store {
     }
 
     /// Runs a query and decodes every row by `kinds`.
-    pub async fn fetch(
-        &self,
-        sql: &Sql,
-        kinds: &[ColumnType],
-    ) -> Result<Vec<Vec<Cell>>> {
+    pub async fn fetch(&self, sql: &Sql, kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &self.pool {
             Pool::Sqlite(pool) => sql::fetch_sqlite(pool, sql, kinds).await?,
@@ -242,11 +240,7 @@ impl Tx {
     }
 
     /// Runs a query inside the transaction and decodes every row by `kinds`.
-    pub async fn fetch(
-        &mut self,
-        sql: &Sql,
-        kinds: &[ColumnType],
-    ) -> Result<Vec<Vec<Cell>>> {
+    pub async fn fetch(&mut self, sql: &Sql, kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &mut self.inner {
             TxInner::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, kinds).await?,
@@ -263,22 +257,32 @@ impl Tx {
         })
     }
 
-    /// Runs a statement that may break a unique constraint; `Ok(false)` if it did.
-    pub async fn execute_unique(&mut self, sql: &Sql) -> Result<bool> {
+    /// Runs a statement that may break a unique constraint; the broken
+    /// constraint's columns if it did.
+    pub async fn execute_unique(
+        &mut self,
+        sql: &Sql,
+    ) -> Result<std::result::Result<u64, UniqueViolation>> {
         self.count();
         let result = match &mut self.inner {
             TxInner::Sqlite(tx) => sql::execute_sqlite(&mut **tx, sql).await,
             TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await,
         };
         match result {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Ok(changed) => Ok(Ok(changed)),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Ok(Err(UniqueViolation::from_error(e.as_ref())))
+            }
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Runs an `INSERT ... RETURNING id`; `Ok(None)` if it broke a unique constraint.
-    pub async fn insert_returning_id(&mut self, sql: &Sql) -> Result<Option<i64>> {
+    /// Runs an `INSERT ... RETURNING id`; the broken constraint's columns if
+    /// it broke a unique constraint.
+    pub async fn insert_returning_id(
+        &mut self,
+        sql: &Sql,
+    ) -> Result<std::result::Result<i64, UniqueViolation>> {
         let kinds = [ColumnType::Int];
         self.count();
         let result = match &mut self.inner {
@@ -286,8 +290,16 @@ impl Tx {
             TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, &kinds).await,
         };
         match result {
-            Ok(rows) => Ok(rows.first().and_then(|r| r[0].as_i64())),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+            Ok(rows) => rows
+                .first()
+                .and_then(|r| r[0].as_i64())
+                .map(Ok)
+                .ok_or_else(|| {
+                    crate::error::Error::Internal(anyhow::anyhow!("an insert returned no id"))
+                }),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Ok(Err(UniqueViolation::from_error(e.as_ref())))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -299,6 +311,41 @@ impl Tx {
             TxInner::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
+    }
+}
+
+/// A unique constraint a write broke, by the columns it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UniqueViolation {
+    /// The constraint's columns, as the database names them (may be empty
+    /// when the database does not say).
+    pub columns: Vec<String>,
+}
+
+impl UniqueViolation {
+    /// Reads the columns from the database's report: SQLite says
+    /// `UNIQUE constraint failed: t.a, t.b`; PostgreSQL's detail says
+    /// `Key (a, b)=(...) already exists.`
+    fn from_error(error: &dyn sqlx::error::DatabaseError) -> UniqueViolation {
+        let columns = if let Some(pg) = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        {
+            pg.detail()
+                .and_then(|d| d.strip_prefix("Key ("))
+                .and_then(|d| d.split_once(")="))
+                .map(|(list, _)| list.split(',').map(|c| c.trim().to_string()).collect())
+                .unwrap_or_default()
+        } else {
+            error
+                .message()
+                .split_once("constraint failed:")
+                .map(|(_, list)| {
+                    list.split(',')
+                        .map(|c| c.trim().rsplit('.').next().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        UniqueViolation { columns }
     }
 }
 

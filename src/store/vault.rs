@@ -1,10 +1,10 @@
 //! The vault's tables: the master key's fingerprint and the accounts' wrapped
 //! data keys. Only wrapped (encrypted) keys pass through here.
 
+use super::ColumnType;
 use super::{Arg, Scope, Store};
 use crate::clock::now_millis;
 use crate::error::Result;
-use super::ColumnType;
 
 impl Store {
     /// The fingerprint of the master key the data keys are wrapped under, if recorded.

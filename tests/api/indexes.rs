@@ -108,7 +108,7 @@ async fn every_filter_sort_and_nested_route_has_an_index(app: TestApp) {
                 columns.push(("standard sort", vec![column]));
             }
         }
-        for parent in resource.parents {
+        for parent in resource.parents() {
             match parent.class {
                 Some(_) => columns.push(("nested route", vec!["resource_type", parent.field])),
                 None => columns.push(("nested route", vec![parent.field])),

@@ -4,9 +4,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{Access, ColumnType, Field, Resource};
 use crate::error::{Error, Invalid, Result};
-use crate::jsonapi::{normalize_name, parse_bool};
+use crate::names::{normalize_name, parse_bool};
+use crate::resources::{Access, Field, Resource};
+use crate::store::ColumnType;
 use crate::store::{Arg, Values};
 
 /// Whether values are being checked for a create or an update.
@@ -38,6 +39,17 @@ impl Item {
         match self.object.get("attributes") {
             Some(Value::Object(map)) => map.clone(),
             _ => Map::new(),
+        }
+    }
+
+    /// Sets attribute `name` (the route's parent id on a nested route).
+    pub fn set_attribute(&mut self, name: &str, value: Value) {
+        let attributes = self
+            .object
+            .entry("attributes")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(map) = attributes {
+            map.insert(name.to_string(), value);
         }
     }
 
@@ -189,7 +201,7 @@ pub fn attribute_values(
         if !writable {
             continue;
         }
-        let pointer = format!("{base}/{}", crate::jsonapi::dashed(field.name));
+        let pointer = format!("{base}/{}", crate::names::dashed(field.name));
         match attributes.get(field.name) {
             None => {
                 if purpose == Purpose::Create && is_required(field) {

@@ -53,13 +53,13 @@ impl Entry {
             action,
             resource_type: resource.class,
             resource_id: Some(record.id),
-            resource_name: record
-                .get(resource, resource.title_field)
+            resource_name: resource
+                .cell(record, resource.title_field)
                 .and_then(Cell::as_str)
                 .map(str::to_string),
             organization_id: match resource.organization_column {
                 Some("id") => Some(record.id),
-                Some(column) => record.get(resource, column).and_then(Cell::as_i64),
+                Some(column) => resource.cell(record, column).and_then(Cell::as_i64),
                 None => None,
             },
         }

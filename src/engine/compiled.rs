@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 
-use super::{Arg, Dialect, Sql};
 use crate::clock::{parse_range_bound, RangeEnd};
 use crate::error::{Error, Result};
-use crate::jsonapi::parse_bool;
-use crate::jsonapi::query::{split_list, FilterMode, QueryParams};
+use crate::names::parse_bool;
+use crate::query::{split_list, FilterMode, Query};
 use crate::resources::{
     ColumnType, Filter, FilterHow, Include, Parent, Resource, Scoping, Sort, ALL,
 };
+use crate::store::{Arg, Dialect, Sql};
 
 /// One resource, ready to serve.
 #[derive(Debug)]
@@ -32,16 +32,21 @@ pub struct Compiled {
 
 /// All compiled resources, keyed by route segment.
 #[derive(Debug)]
-pub struct Catalog {
+pub struct Schema {
     by_route: HashMap<&'static str, Compiled>,
 }
 
-impl Catalog {
+impl Schema {
     /// Compiles every definition in [`ALL`].
-    pub fn build() -> Catalog {
-        Catalog {
+    pub fn build() -> Schema {
+        Schema {
             by_route: ALL.iter().map(|r| (r.route, Compiled::new(r))).collect(),
         }
+    }
+
+    /// The compiled resource served at route segment `route`.
+    pub fn by_route(&self, route: &str) -> Option<&Compiled> {
+        self.by_route.get(route)
     }
 
     /// The compiled form of `resource`.
@@ -105,9 +110,9 @@ impl Compiled {
     }
 
     /// Checks `sort` against the definition; defaults to id ascending.
-    pub fn sorts(&self, params: &QueryParams) -> Result<Vec<(Sort, bool)>> {
+    pub fn sorts(&self, query: &Query) -> Result<Vec<(Sort, bool)>> {
         let mut out = Vec::new();
-        for (name, descending) in &params.sort {
+        for (name, descending) in &query.sort {
             let sort = self.sorts.get(name.as_str()).ok_or_else(|| {
                 Error::bad_parameter(
                     "sort",
@@ -130,8 +135,8 @@ impl Compiled {
     }
 
     /// Checks `include` names; show routes accept the show-only ones too.
-    pub fn includes(&self, params: &QueryParams, show: bool) -> Result<Vec<&'static Include>> {
-        params
+    pub fn includes(&self, query: &Query, show: bool) -> Result<Vec<&'static Include>> {
+        query
             .include
             .iter()
             .map(|name| match self.includes.get(name.as_str()) {
@@ -152,9 +157,9 @@ impl Compiled {
     }
 
     /// Turns `filter[...]` parameters into conditions.
-    pub fn conditions(&self, params: &QueryParams) -> Result<Vec<Condition>> {
+    pub fn conditions(&self, query: &Query) -> Result<Vec<Condition>> {
         let mut out = Vec::new();
-        for param in &params.filters {
+        for param in &query.filters {
             let parameter = match param.mode {
                 FilterMode::Match => format!("filter[{}]", param.name),
                 FilterMode::Exclude => format!("filter[exclude][{}]", param.name),
@@ -180,7 +185,7 @@ impl Compiled {
             match filter.how {
                 FilterHow::Unmatched { partner, one_of } => {
                     if let Some(partner) = partner {
-                        if !params.filters.iter().any(|f| f.name == partner) {
+                        if !query.filters.iter().any(|f| f.name == partner) {
                             return Err(Error::bad_parameter(
                                 &parameter,
                                 format!(

@@ -1,0 +1,121 @@
+//! Expirations derived from the dates a definition names
+//! ([`Resource::expirations`]): rewritten in the same transaction as every
+//! write to the record, deleted with it (see `dependents`).
+
+use crate::clock::{now_millis, parse_range_bound, RangeEnd};
+use crate::error::Result;
+use crate::resources::expirations::EXPIRATIONS;
+use crate::resources::{Expiry, Resource};
+use crate::store::{Arg, Cell, ColumnType, Lock, Match, Scope, Tx, Values};
+
+/// One expiration row a record's dates make.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expiring {
+    /// The expiration's `description`, from the definition.
+    pub description: &'static str,
+    /// When it expires, in milliseconds since the epoch (midnight UTC for dates).
+    pub at: i64,
+}
+
+/// The expirations a record's date cells make, one per source with a date.
+pub fn expiring(sources: &'static [Expiry], cells: &[Cell]) -> Vec<Expiring> {
+    sources
+        .iter()
+        .zip(cells)
+        .filter_map(|(source, cell)| {
+            let at = match cell {
+                Cell::Int(ms) => Some(*ms),
+                Cell::Text(text) => parse_range_bound(text, RangeEnd::Start),
+                _ => None,
+            }?;
+            Some(Expiring {
+                description: source.description,
+                at,
+            })
+        })
+        .collect()
+}
+
+/// Rewrites the expirations of record `id` of `resource` from its current
+/// row: one per date source with a date, none for those without.
+pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: i64) -> Result<()> {
+    if resource.expirations.is_empty() {
+        return Ok(());
+    }
+    let title = resource
+        .field(resource.title_field)
+        .and_then(|f| f.column)
+        .unwrap_or("name");
+    let mut columns = vec![
+        ("organization_id", ColumnType::Int),
+        (title, ColumnType::Text),
+    ];
+    columns.extend(
+        resource
+            .expirations
+            .iter()
+            .map(|s| (s.column, s.column_type)),
+    );
+    let Some(row) = tx
+        .select(
+            scope,
+            resource.table,
+            &columns,
+            &[Match::id(id)],
+            Lock::None,
+        )
+        .await?
+        .pop()
+    else {
+        return Ok(());
+    };
+    let organization = row[0].as_i64();
+    let name = row[1].as_str().map(str::to_string);
+    let dated = expiring(resource.expirations, &row[2..]);
+    let now = now_millis();
+    for source in resource.expirations {
+        let owner = |description: &'static str| {
+            vec![
+                Match::Eq("resource_type", Arg::from(resource.class)),
+                Match::Eq("resource_id", Arg::from(id)),
+                Match::Eq("description", Arg::from(description)),
+            ]
+        };
+        let date = dated.iter().find(|d| d.description == source.description);
+        match (date, organization) {
+            (Some(date), Some(organization)) => {
+                let mut values = Values::default();
+                values.set("expiration_date", Arg::from(date.at));
+                values.set("resource_name", Arg::from(name.clone()));
+                values.set("organization_id", Arg::from(organization));
+                values.set("updated_at", Arg::from(now));
+                let changed = tx
+                    .update_rows(
+                        scope,
+                        EXPIRATIONS.table,
+                        &values,
+                        &owner(source.description),
+                    )
+                    .await?;
+                if changed == 0 {
+                    values.set("resource_type", Arg::from(resource.class));
+                    values.set("resource_id", Arg::from(id));
+                    values.set("description", Arg::from(source.description));
+                    values.set("created_at", Arg::from(now));
+                    tx.insert(scope, EXPIRATIONS.table, &values)
+                        .await?
+                        .map_err(|_| {
+                            crate::error::Error::Internal(anyhow::anyhow!(
+                                "an expiration row clashed with itself"
+                            ))
+                        })?;
+                }
+            }
+            _ => {
+                tx.delete_rows(scope, EXPIRATIONS.table, &owner(source.description))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,571 @@
+//! The engine: the definition-driven core every face calls. It lists,
+//! shows, creates, updates, deletes and reveals records of any resource
+//! type for a [`Caller`] (an account scope, an actor and its rights), with
+//! its own [`Query`] and request items, and knows nothing of HTTP. Writes
+//! run in one transaction through [`write::Writer`], which hooks also reach
+//! nested records through; the secrets policy and its audit live in
+//! [`secrets`].
+
+pub mod activity;
+pub mod compiled;
+mod dependents;
+pub mod expirations;
+pub mod input;
+mod read;
+mod secrets;
+mod write;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Invalid, Result};
+use crate::files::{BlobStore, Journal};
+use crate::query::Query;
+use crate::resources::{
+    Change, Decorate, Decorations, Include, NewRecord, Parent, Resource, Secrets, WriteEnv,
+};
+use crate::store::{Actor, Record, Scope, Store};
+use crate::vault::Vault;
+use compiled::{Page, Schema};
+use input::{attribute_values, Item, Purpose};
+pub use read::RecordSet;
+use write::Writer;
+
+/// Who calls the engine: the account, who acts, and what they may do.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account acted in.
+    pub scope: Scope,
+    /// Who acts, for the activity log.
+    pub actor: Actor,
+    /// Whether the caller may send and see secrets.
+    pub password_access: bool,
+}
+
+/// A parent record a route names: the parent relation and the parent's id.
+pub type ParentId = (&'static Parent, i64);
+
+/// Attributes computed beyond the fields, by (JSON:API type, record id).
+pub type Extra = HashMap<(&'static str, i64), Map<String, Value>>;
+
+/// Records read or written, with what rendering them needs.
+#[derive(Debug)]
+pub struct Records {
+    /// Their resource.
+    pub resource: &'static Resource,
+    /// The records, in order.
+    pub records: Vec<Record>,
+    /// How many match in all (lists; otherwise the number of records).
+    pub total: u64,
+    /// The includes asked for.
+    pub includes: Vec<&'static Include>,
+    /// The included records and links.
+    pub related: RecordSet,
+    /// Computed attributes (revealed secrets among them), primary and included.
+    pub extra: Extra,
+}
+
+/// Which records a bulk update changes.
+#[derive(Debug)]
+pub enum BulkUpdate {
+    /// Each item names its record.
+    Each(Vec<Item>),
+    /// One item's attributes applied to every record the query's filters pick.
+    Matching(Box<Query>, Item),
+}
+
+/// Which records a bulk delete removes.
+#[derive(Debug)]
+pub enum BulkDelete {
+    /// By id, each with its position in the request.
+    Ids(Vec<(String, i64)>),
+    /// Every record the query's filters pick.
+    Matching(Query),
+}
+
+/// The definition-driven core over one store, vault and file store.
+pub struct Engine {
+    store: Store,
+    vault: Vault,
+    files: Arc<dyn BlobStore>,
+    schema: Schema,
+}
+
+impl Engine {
+    /// An engine over `store`, sealing with `vault`, keeping files in `files`.
+    pub fn new(store: Store, vault: Vault, files: Arc<dyn BlobStore>) -> Engine {
+        Engine {
+            store,
+            vault,
+            files,
+            schema: Schema::build(),
+        }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The vault.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The file store.
+    pub fn files(&self) -> &Arc<dyn BlobStore> {
+        &self.files
+    }
+
+    /// One page of `resource`'s records (under `parent`), filtered, sorted
+    /// and with includes as `query` asks; secrets only if asked for and
+    /// allowed, each reveal audited.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        query: &Query,
+    ) -> Result<Records> {
+        if let Some(max) = resource.max_page {
+            if query.page_number > max {
+                return Err(Error::bad_parameter(
+                    "page[number]",
+                    format!("must be between 1 and {max}; page further back with filter[created_at] and sort=created_at"),
+                ));
+            }
+        }
+        resource.hooks.check_query(query)?;
+        let compiled = self.schema.get(resource);
+        let conditions = compiled.conditions(query)?;
+        let sorts = compiled.sorts(query)?;
+        let includes = compiled.includes(query, false)?;
+        self.ensure_parent(caller, parent).await?;
+        let page = read::list(
+            &self.store,
+            caller.scope,
+            compiled,
+            parent,
+            &conditions,
+            &Page {
+                sorts: &sorts,
+                size: query.size(),
+                number: query.page_number,
+            },
+        )
+        .await?;
+        let secrets = secrets::allowed(caller, resource, query, false, None)?;
+        self.finish_read(
+            caller,
+            resource,
+            page.records,
+            page.total,
+            includes,
+            secrets,
+        )
+        .await
+    }
+
+    /// Record `id` of `resource` (under `parent`), with includes; its
+    /// secrets shown to a caller with password access unless
+    /// `show_password=false`, or a past version's with `version_id`.
+    pub async fn show(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        id: i64,
+        query: &Query,
+    ) -> Result<Records> {
+        let compiled = self.schema.get(resource);
+        let includes = compiled.includes(query, true)?;
+        let version = match query.version_id.as_deref() {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| Error::bad_parameter("version_id", "must be a version id"))?,
+            ),
+        };
+        resource.hooks.shown(&self.store, caller.scope, id).await?;
+        let record = read::show(&self.store, caller.scope, compiled, id, parent)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("{} {id} was not found", resource.json_type)))?;
+        let secrets = secrets::allowed(caller, resource, query, true, version)?;
+        self.finish_read(caller, resource, vec![record], 1, includes, secrets)
+            .await
+    }
+
+    /// Whether record `id` of `resource` exists in the caller's account.
+    pub async fn exists(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        id: i64,
+    ) -> Result<bool> {
+        let compiled = self.schema.get(resource);
+        Ok(read::show(&self.store, caller.scope, compiled, id, None)
+            .await?
+            .is_some())
+    }
+
+    /// The secrets of `records` that `secrets` allows, audited: the one way
+    /// any face reveals a secret.
+    pub async fn reveal(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        records: &[Record],
+        secrets: Secrets,
+    ) -> Result<Decorations> {
+        let secrets = if caller.password_access {
+            secrets
+        } else {
+            Secrets::Hidden
+        };
+        self.decorate(caller, resource, records, secrets).await
+    }
+
+    /// Creates records of `resource` from request items, all or none (under
+    /// `parent`, whose id the items then carry). `query` says whether the
+    /// response shows the secrets written (`show_password`).
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        mut items: Vec<Item>,
+        query: &Query,
+    ) -> Result<Records> {
+        secrets::forbid_sending(caller, resource, &items)?;
+        let mut problems = Vec::new();
+        let mut prepared = Vec::with_capacity(items.len());
+        for item in &mut items {
+            if let Some((parent, parent_id)) = parent {
+                item.set_attribute(parent.field, json!(parent_id));
+                if let Some(class) = parent.class {
+                    item.set_attribute("resource_type", json!(class));
+                }
+            }
+            let values = attribute_values(resource, item, Purpose::Create, &mut problems);
+            prepared.push(NewRecord {
+                pointer: item.attributes_pointer(),
+                values,
+                relationships: item.object.get("relationships").cloned(),
+            });
+        }
+        checked(problems)?;
+        self.ensure_parent(caller, parent).await?;
+        let records = self
+            .write(caller, resource, |writer| {
+                Box::pin(writer.create_records(resource, prepared))
+            })
+            .await?;
+        self.written(caller, resource, records, query).await
+    }
+
+    /// Changes record `id` of `resource` (under `parent`) by one request
+    /// item; `query` as for [`Engine::create`].
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        id: i64,
+        item: Item,
+        query: &Query,
+    ) -> Result<Records> {
+        secrets::forbid_sending(caller, resource, std::slice::from_ref(&item))?;
+        let mut problems = Vec::new();
+        if let Some(given) = item.object.get("attributes").and_then(|a| a.get("id")) {
+            if !given.is_null() && input::parse_id(given) != Some(id) {
+                problems.push(Invalid::new(
+                    format!("{}/id", item.attributes_pointer()),
+                    "does not match the id in the URL",
+                ));
+            }
+        }
+        let values = attribute_values(resource, &item, Purpose::Update, &mut problems);
+        checked(problems)?;
+        self.ensure_parent(caller, parent).await?;
+        let change = Change {
+            pointer: item.attributes_pointer(),
+            id,
+            values,
+        };
+        let records = self
+            .write(caller, resource, |writer| {
+                Box::pin(writer.update_records(resource, parent, vec![change]))
+            })
+            .await?;
+        self.written(caller, resource, records, query).await
+    }
+
+    /// Changes many records of `resource`, all or none; `query` as for
+    /// [`Engine::create`].
+    pub async fn bulk_update(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        target: BulkUpdate,
+        query: &Query,
+    ) -> Result<Records> {
+        let mut problems = Vec::new();
+        let changes: Vec<Change> = match target {
+            BulkUpdate::Each(items) => {
+                secrets::forbid_sending(caller, resource, &items)?;
+                let mut out = Vec::with_capacity(items.len());
+                for item in &items {
+                    let values = attribute_values(resource, item, Purpose::Update, &mut problems);
+                    match item.id() {
+                        Ok(id) => out.push(Change {
+                            pointer: item.attributes_pointer(),
+                            id,
+                            values,
+                        }),
+                        Err(Error::Invalid(mut p)) => problems.append(&mut p),
+                        Err(other) => return Err(other),
+                    }
+                }
+                out
+            }
+            BulkUpdate::Matching(filter, item) => {
+                let compiled = self.schema.get(resource);
+                let conditions = compiled.conditions(&filter)?;
+                secrets::forbid_sending(caller, resource, std::slice::from_ref(&item))?;
+                let values = attribute_values(resource, &item, Purpose::Update, &mut problems);
+                checked(std::mem::take(&mut problems))?;
+                read::matching_ids(&self.store, caller.scope, compiled, None, &conditions)
+                    .await?
+                    .into_iter()
+                    .map(|id| Change {
+                        pointer: item.attributes_pointer(),
+                        id,
+                        values: values.clone(),
+                    })
+                    .collect()
+            }
+        };
+        checked(problems)?;
+        if changes.is_empty() {
+            return Ok(self.plain(resource, Vec::new()));
+        }
+        let records = self
+            .write(caller, resource, |writer| {
+                Box::pin(writer.update_records(resource, None, changes))
+            })
+            .await?;
+        self.written(caller, resource, records, query).await
+    }
+
+    /// Deletes records of `resource` (under `parent`) with what hangs off
+    /// them, all or none; returns them as they were.
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        target: BulkDelete,
+    ) -> Result<Records> {
+        self.ensure_parent(caller, parent).await?;
+        let ids = match target {
+            BulkDelete::Ids(ids) => ids,
+            BulkDelete::Matching(query) => {
+                let compiled = self.schema.get(resource);
+                let conditions = compiled.conditions(&query)?;
+                read::matching_ids(&self.store, caller.scope, compiled, parent, &conditions)
+                    .await?
+                    .into_iter()
+                    .map(|id| (String::from("filter"), id))
+                    .collect()
+            }
+        };
+        if ids.is_empty() {
+            return Ok(self.plain(resource, Vec::new()));
+        }
+        let records = self
+            .write(caller, resource, |writer| {
+                Box::pin(writer.delete_records(resource, parent, ids))
+            })
+            .await?;
+        Ok(self.plain(resource, records))
+    }
+
+    /// Runs `work` in one write transaction with a fresh file journal:
+    /// committed, the files of deleted attachments go; failed, the files
+    /// the write stored go and nothing else changes.
+    async fn write<T>(
+        &self,
+        caller: &Caller,
+        resource: &Resource,
+        work: impl for<'w, 'e> FnOnce(&'w mut Writer<'e>) -> crate::resources::BoxFuture<'w, Result<T>>,
+    ) -> Result<T> {
+        if resource.has_secrets() {
+            self.vault
+                .ensure_data_key(&self.store, caller.scope)
+                .await?;
+        }
+        let journal = Journal::new(self.files.clone());
+        let env = WriteEnv {
+            actor: &caller.actor,
+            vault: &self.vault,
+            files: &journal,
+        };
+        let outcome = async {
+            let tx = self.store.begin().await?;
+            let mut writer = Writer::new(tx, caller.scope, &self.schema, env);
+            let result = work(&mut writer).await?;
+            writer.tx.commit().await?;
+            Ok(result)
+        }
+        .await;
+        journal.settle(outcome.is_ok()).await;
+        outcome
+    }
+
+    /// Fails with a 404 when the route's parent is not in the account.
+    async fn ensure_parent(&self, caller: &Caller, parent: Option<ParentId>) -> Result<()> {
+        if let Some((parent, id)) = parent {
+            if !read::parent_exists(&self.store, &self.schema, caller.scope, parent, id).await? {
+                return Err(Error::NotFound(format!(
+                    "{} {id} was not found",
+                    parent.route.trim_end_matches('s')
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records just written, with their computed attributes: their secrets
+    /// only when asked for (`show_password=true`) and allowed, audited.
+    async fn written(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        records: Vec<Record>,
+        query: &Query,
+    ) -> Result<Records> {
+        let mut out = self.plain(resource, records);
+        let secrets = secrets::allowed(caller, resource, query, false, None)?;
+        let decorations = self
+            .decorate(caller, resource, &out.records, secrets)
+            .await?;
+        add_extra(&mut out.extra, resource, decorations);
+        Ok(out)
+    }
+
+    /// Records with nothing computed or included.
+    fn plain(&self, resource: &'static Resource, records: Vec<Record>) -> Records {
+        Records {
+            resource,
+            total: records.len() as u64,
+            records,
+            includes: Vec::new(),
+            related: RecordSet::default(),
+            extra: Extra::new(),
+        }
+    }
+
+    /// Loads includes and computed attributes of records read.
+    async fn finish_read(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        records: Vec<Record>,
+        total: u64,
+        includes: Vec<&'static Include>,
+        secrets: Secrets,
+    ) -> Result<Records> {
+        let compiled = self.schema.get(resource);
+        let related = read::includes(
+            &self.store,
+            caller.scope,
+            &self.schema,
+            compiled,
+            &records,
+            &includes,
+        )
+        .await?;
+        let mut extra = Extra::new();
+        let decorations = self.decorate(caller, resource, &records, secrets).await?;
+        add_extra(&mut extra, resource, decorations);
+        let mut by_resource: HashMap<&'static str, (&'static Resource, Vec<Record>)> =
+            HashMap::new();
+        for (included, record) in related.included.values() {
+            by_resource
+                .entry(included.route)
+                .or_insert_with(|| (included, Vec::new()))
+                .1
+                .push(record.clone());
+        }
+        for (included, group) in by_resource.into_values() {
+            let decorations = self
+                .decorate(caller, included, &group, Secrets::Hidden)
+                .await?;
+            add_extra(&mut extra, included, decorations);
+        }
+        Ok(Records {
+            resource,
+            records,
+            total,
+            includes,
+            related,
+            extra,
+        })
+    }
+
+    /// Runs `resource`'s decorate hook and audits what it revealed.
+    async fn decorate(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        records: &[Record],
+        secrets: Secrets,
+    ) -> Result<Decorations> {
+        if records.is_empty() {
+            return Ok(Decorations::default());
+        }
+        let lookup = read::Lookup {
+            store: &self.store,
+            schema: &self.schema,
+            scope: caller.scope,
+        };
+        let decorations = resource
+            .hooks
+            .decorate(Decorate {
+                store: &self.store,
+                vault: &self.vault,
+                scope: caller.scope,
+                records,
+                secrets,
+                lookup: &lookup,
+            })
+            .await?;
+        secrets::audit(
+            &self.store,
+            caller,
+            resource,
+            records,
+            secrets,
+            &decorations,
+        )
+        .await?;
+        Ok(decorations)
+    }
+}
+
+fn add_extra(extra: &mut Extra, resource: &'static Resource, decorations: Decorations) {
+    for (id, attributes) in decorations.attributes {
+        extra.insert((resource.json_type, id), attributes);
+    }
+}
+
+fn checked(problems: Vec<Invalid>) -> Result<()> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}

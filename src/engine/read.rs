@@ -1,0 +1,361 @@
+//! Reads: a page of records with its count, one record, the ids a filter
+//! picks, and the records `include` brings — one statement per include per
+//! page, never one per row.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::compiled::{Compiled, Condition, Page, Schema, Selection};
+use crate::error::Result;
+use crate::resources::{Include, IncludeTarget, Parent, Resource, Scoping};
+use crate::store::{ColumnType, Record, Scope, Store, Tx};
+
+/// Largest id list bound into one statement: a whole page (at most 1000
+/// records), so an include costs one statement per page, not per row.
+pub(crate) const CHUNK: usize = 1000;
+
+/// One page of a list.
+#[derive(Debug)]
+pub struct ListPage {
+    /// The page's records.
+    pub records: Vec<Record>,
+    /// How many records match in all.
+    pub total: u64,
+}
+
+/// Records of a resource brought in by `include`, and which primary record points at which.
+#[derive(Debug, Default)]
+pub struct RecordSet {
+    /// Included records by (JSON:API type, id), with their definition.
+    pub included: BTreeMap<(&'static str, i64), (&'static Resource, Record)>,
+    /// For each primary record id and include name: the related (type, id) pairs.
+    pub links: HashMap<(i64, &'static str), Vec<(&'static str, i64)>>,
+}
+
+/// The account a statement over `compiled` is scoped to: none for global reference data.
+pub(crate) fn account_of(compiled: &Compiled, scope: Scope) -> Option<i64> {
+    match compiled.def.scoping {
+        Scoping::Account => Some(scope.account_id()),
+        Scoping::Global => None,
+    }
+}
+
+/// One page of records matching `conditions`, and the total count.
+pub(crate) async fn list(
+    store: &Store,
+    scope: Scope,
+    compiled: &Compiled,
+    parent: Option<(&Parent, i64)>,
+    conditions: &[Condition],
+    page: &Page<'_>,
+) -> Result<ListPage> {
+    let selection = Selection {
+        account: account_of(compiled, scope),
+        parent,
+        conditions,
+    };
+    let page_sql = compiled.page_sql(store.sql(), &selection, page);
+    let count_sql = compiled.count_sql(store.sql(), &selection);
+    let (rows, count) = tokio::try_join!(
+        store.fetch(&page_sql, &compiled.kinds),
+        store.fetch(&count_sql, &[ColumnType::Int])
+    )?;
+    Ok(ListPage {
+        records: rows.into_iter().map(Record::from_row).collect(),
+        total: count[0][0].as_i64().unwrap_or(0) as u64,
+    })
+}
+
+/// The record `id`, if it exists in the account (and under `parent`).
+pub(crate) async fn show(
+    store: &Store,
+    scope: Scope,
+    compiled: &Compiled,
+    id: i64,
+    parent: Option<(&Parent, i64)>,
+) -> Result<Option<Record>> {
+    let mut sql = store.sql();
+    sql.push("SELECT ")
+        .push(&compiled.select)
+        .push(" FROM ")
+        .push(&compiled.from);
+    compiled.push_where(
+        &mut sql,
+        &Selection {
+            account: account_of(compiled, scope),
+            parent,
+            conditions: &[],
+        },
+    );
+    sql.push(" AND t.id = ").bind(id);
+    Ok(store
+        .fetch(&sql, &compiled.kinds)
+        .await?
+        .pop()
+        .map(Record::from_row))
+}
+
+/// Whether the parent record `id` exists in the account.
+pub(crate) async fn parent_exists(
+    store: &Store,
+    schema: &Schema,
+    scope: Scope,
+    parent: &Parent,
+    id: i64,
+) -> Result<bool> {
+    let mut sql = store.sql();
+    sql.push("SELECT id FROM ")
+        .push(parent.table)
+        .push(" WHERE id = ")
+        .bind(id);
+    let scoped = schema
+        .by_route(parent.route)
+        .is_none_or(|c| c.def.scoping == Scoping::Account);
+    if scoped {
+        sql.push(" AND account_id = ").bind(scope.account_id());
+    }
+    Ok(!store.fetch(&sql, &[ColumnType::Int]).await?.is_empty())
+}
+
+/// Ids of every record matching `conditions` (bulk writes by filter), in id order.
+pub(crate) async fn matching_ids(
+    store: &Store,
+    scope: Scope,
+    compiled: &Compiled,
+    parent: Option<(&Parent, i64)>,
+    conditions: &[Condition],
+) -> Result<Vec<i64>> {
+    let mut sql = store.sql();
+    sql.push("SELECT t.id FROM ")
+        .push(compiled.def.table)
+        .push(" t");
+    compiled.push_where(
+        &mut sql,
+        &Selection {
+            account: account_of(compiled, scope),
+            parent,
+            conditions,
+        },
+    );
+    sql.push(" ORDER BY t.id");
+    Ok(store
+        .fetch(&sql, &[ColumnType::Int])
+        .await?
+        .into_iter()
+        .filter_map(|r| r[0].as_i64())
+        .collect())
+}
+
+/// Records `ids` of `compiled`, in id order, through `store`.
+pub(crate) async fn by_ids(
+    store: &Store,
+    scope: Scope,
+    compiled: &Compiled,
+    ids: &[i64],
+) -> Result<Vec<Record>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = compiled.by_ids_sql(store.sql(), account_of(compiled, scope), chunk);
+        out.extend(
+            store
+                .fetch(&sql, &compiled.kinds)
+                .await?
+                .into_iter()
+                .map(Record::from_row),
+        );
+    }
+    Ok(out)
+}
+
+/// Re-reads records inside a transaction, in id order.
+pub(crate) async fn fetch_in(
+    tx: &mut Tx,
+    scope: Scope,
+    compiled: &Compiled,
+    ids: &[i64],
+) -> Result<Vec<Record>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let sql = compiled.by_ids_sql(tx.sql(), account_of(compiled, scope), chunk);
+        out.extend(
+            tx.fetch(&sql, &compiled.kinds)
+                .await?
+                .into_iter()
+                .map(Record::from_row),
+        );
+    }
+    Ok(out)
+}
+
+/// Loads what `includes` name for `records`, one query per include.
+pub(crate) async fn includes(
+    store: &Store,
+    scope: Scope,
+    schema: &Schema,
+    compiled: &Compiled,
+    records: &[Record],
+    includes: &[&'static Include],
+) -> Result<RecordSet> {
+    let mut set = RecordSet::default();
+    if records.is_empty() {
+        return Ok(set);
+    }
+    for include in includes {
+        match include.target {
+            IncludeTarget::Unmodelled => {
+                for r in records {
+                    set.links.insert((r.id, include.name), Vec::new());
+                }
+            }
+            IncludeTarget::HasMany {
+                resource,
+                foreign_key,
+            } => {
+                let link = Children {
+                    name: include.name,
+                    resource,
+                    foreign_key,
+                    owner_class: None,
+                };
+                children(store, scope, schema, records, link, &mut set).await?;
+            }
+            IncludeTarget::Polymorphic { resource, inbound } => {
+                let mut ends = vec![("resource_type", "resource_id")];
+                if inbound {
+                    ends.push(("destination_type", "destination_id"));
+                }
+                for (type_column, id_column) in ends {
+                    let link = Children {
+                        name: include.name,
+                        resource,
+                        foreign_key: id_column,
+                        owner_class: Some((type_column, compiled.def.class)),
+                    };
+                    children(store, scope, schema, records, link, &mut set).await?;
+                }
+            }
+            IncludeTarget::BelongsTo { resource, field } => {
+                let target = schema.get(resource);
+                let index = compiled
+                    .def
+                    .fields
+                    .iter()
+                    .position(|f| f.name == field)
+                    .expect("a belongs-to include names a field of its resource");
+                let wanted: BTreeSet<i64> = records
+                    .iter()
+                    .filter_map(|r| r.cells[index].as_i64())
+                    .collect();
+                for r in records {
+                    let link = r.cells[index].as_i64().map(|id| (resource.json_type, id));
+                    set.links
+                        .insert((r.id, include.name), link.into_iter().collect());
+                }
+                let wanted: Vec<i64> = wanted.into_iter().collect();
+                for record in by_ids(store, scope, target, &wanted).await? {
+                    set.included
+                        .insert((resource.json_type, record.id), (resource, record));
+                }
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// Which child records an include brings, and how they point at their owner.
+struct Children {
+    /// The include's name.
+    name: &'static str,
+    /// The child resource.
+    resource: &'static Resource,
+    /// The child's column holding the owner's id.
+    foreign_key: &'static str,
+    /// For polymorphic children: the column holding the owner's class-style
+    /// name, and that name.
+    owner_class: Option<(&'static str, &'static str)>,
+}
+
+/// Loads the records of `resource` whose `foreign_key` names one of
+/// `records` (and, for polymorphic children, whose type column holds the
+/// owner's class-style name) into `set`, linked under include `name`: one
+/// statement per chunk of owners, never one per record.
+async fn children(
+    store: &Store,
+    scope: Scope,
+    schema: &Schema,
+    records: &[Record],
+    link: Children,
+    set: &mut RecordSet,
+) -> Result<()> {
+    let Children {
+        name,
+        resource,
+        foreign_key,
+        owner_class,
+    } = link;
+    let target = schema.get(resource);
+    let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+    let fk_index = resource
+        .fields
+        .iter()
+        .position(|f| f.name == foreign_key)
+        .expect("a has-many include names a field of its target");
+    for r in records {
+        set.links.entry((r.id, name)).or_default();
+    }
+    for chunk in ids.chunks(CHUNK) {
+        let mut sql = store.sql();
+        sql.push("SELECT ")
+            .push(&target.select)
+            .push(" FROM ")
+            .push(&target.from);
+        target.push_where(
+            &mut sql,
+            &Selection {
+                account: account_of(target, scope),
+                ..Selection::default()
+            },
+        );
+        if let Some((column, class)) = owner_class {
+            sql.push(" AND t.").push(column).push(" = ").bind(class);
+        }
+        sql.push(" AND t.")
+            .push(foreign_key)
+            .push(" IN ")
+            .bind_list(chunk.iter().copied());
+        sql.push(" ORDER BY t.id");
+        for row in store.fetch(&sql, &target.kinds).await? {
+            let record = Record::from_row(row);
+            if let Some(owner) = record.cells[fk_index].as_i64() {
+                set.links
+                    .entry((owner, name))
+                    .or_default()
+                    .push((resource.json_type, record.id));
+            }
+            set.included
+                .insert((resource.json_type, record.id), (resource, record));
+        }
+    }
+    Ok(())
+}
+
+/// Reads of other records for decorate hooks.
+pub(crate) struct Lookup<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) schema: &'a Schema,
+    pub(crate) scope: Scope,
+}
+
+impl crate::resources::Lookup for Lookup<'_> {
+    fn records<'a>(
+        &'a self,
+        resource: &'static Resource,
+        ids: &'a [i64],
+    ) -> crate::resources::BoxFuture<'a, Result<Vec<Record>>> {
+        Box::pin(by_ids(
+            self.store,
+            self.scope,
+            self.schema.get(resource),
+            ids,
+        ))
+    }
+}

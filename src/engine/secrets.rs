@@ -1,0 +1,92 @@
+//! The secrets policy, in one place: who may send a secret, who may see
+//! one, and the audit entry every reveal writes before anything is sent.
+//! Every face (the API, later pages, exports and jobs) reads through the
+//! engine, so none can show a secret without passing here.
+
+use super::activity::{self, Action, Entry};
+use super::input::Item;
+use super::Caller;
+use crate::error::{Error, Result};
+use crate::names::parse_bool;
+use crate::query::Query;
+use crate::resources::{Decorations, Resource, Secrets};
+use crate::store::{Record, Store};
+
+/// A caller without password access may not send secret attributes at all.
+pub(crate) fn forbid_sending(caller: &Caller, resource: &Resource, items: &[Item]) -> Result<()> {
+    if caller.password_access || !resource.has_secrets() {
+        return Ok(());
+    }
+    let sends_secret = items.iter().any(|item| {
+        let attributes = item.attributes();
+        resource
+            .fields
+            .iter()
+            .any(|f| f.secret && attributes.contains_key(f.name))
+    });
+    if sends_secret {
+        return Err(Error::Forbidden(
+            "this API key has no password access: it cannot send password or otp_secret values"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Which secrets of `resource` a read may show: only to a caller with
+/// password access who asks for them (`show_password`, by default
+/// `default_show`); a past version only to a caller with password access.
+pub(crate) fn allowed(
+    caller: &Caller,
+    resource: &Resource,
+    query: &Query,
+    default_show: bool,
+    version: Option<i64>,
+) -> Result<Secrets> {
+    if !resource.has_secrets() {
+        return Ok(Secrets::Hidden);
+    }
+    let show = match query.show_password.as_deref() {
+        None => default_show,
+        Some(v) => parse_bool(v)
+            .ok_or_else(|| Error::bad_parameter("show_password", "must be true or false"))?,
+    };
+    if version.is_some() && !caller.password_access {
+        return Err(Error::Forbidden(
+            "this API key has no password access: it cannot read password versions".into(),
+        ));
+    }
+    Ok(match (show && caller.password_access, version) {
+        (false, _) => Secrets::Hidden,
+        (true, None) => Secrets::Current,
+        (true, Some(version)) => Secrets::Version(version),
+    })
+}
+
+/// Audits the reveals in `decorations` (one `show` entry per record whose
+/// secrets they show) before they can be sent; a hook that revealed what
+/// the policy did not allow is an internal error, and nothing is sent.
+pub(crate) async fn audit(
+    store: &Store,
+    caller: &Caller,
+    resource: &Resource,
+    records: &[Record],
+    secrets: Secrets,
+    decorations: &Decorations,
+) -> Result<()> {
+    if decorations.revealed.is_empty() {
+        return Ok(());
+    }
+    if secrets == Secrets::Hidden {
+        return Err(Error::Internal(anyhow::anyhow!(
+            "{} revealed secrets the policy did not allow",
+            resource.route
+        )));
+    }
+    let entries: Vec<Entry> = records
+        .iter()
+        .filter(|r| decorations.revealed.contains(&r.id))
+        .map(|r| Entry::for_record(resource, r, Action::Show))
+        .collect();
+    activity::record_now(store, caller.scope, &caller.actor, &entries).await
+}
