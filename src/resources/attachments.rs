@@ -29,9 +29,9 @@ pub static ATTACHMENTS: Resource = Resource {
     organization_column: Some("organization_id"),
     fields: &[
         Field::computed("organization_id", "t.organization_id", ColumnType::Int),
-        Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
-        Field::column("resource_type", "t.resource_type", ColumnType::Text).create_only(),
-        Field::column("name", "t.name", ColumnType::Text).not_null(),
+        column!("resource_id", Int).create_only(),
+        column!("resource_type", Text).create_only(),
+        column!("name", Text).not_null(),
         Field::computed("attachment_file_name", "t.file_name", ColumnType::Text),
         Field::computed(
             "attachment_content_type",

@@ -4,15 +4,10 @@
 
 use super::{ColumnType, Field, Filter, Include, IncludeTarget, Ops, Parent, Resource, Sort};
 
-const NAME: Field = Field::column("name", "t.name", ColumnType::Text)
-    .required()
-    .unique();
+const NAME: Field = column!("name", Text).required().unique();
 const CREATED: Field = Field::created_at();
 const UPDATED: Field = Field::updated_at();
-const NAME_FILTERS: &[Filter] = &[
-    Filter::exact("id", "t.id", ColumnType::Int),
-    Filter::exact("name", "t.name", ColumnType::Text),
-];
+const NAME_FILTERS: &[Filter] = &[filter!("id", Int), filter!("name", Text)];
 
 /// A catalog resource: a unique name and timestamps, list/show/create/update.
 const fn named(
@@ -57,7 +52,7 @@ pub static CONFIGURATION_TYPES: Resource = named(
     "ConfigurationType",
     &[
         NAME,
-        Field::column("kind", "t.kind", ColumnType::Text).max_len(64),
+        column!("kind", Text).max_len(64),
         Field::computed(
             "configurations_count",
             "(SELECT COUNT(*) FROM configurations c WHERE c.configuration_type_id = t.id)",
@@ -123,9 +118,8 @@ pub static MODELS: Resource = Resource {
     table: "models",
     class: "Model",
     fields: &[
-        Field::column("name", "t.name", ColumnType::Text).required(),
-        Field::column("manufacturer_id", "t.manufacturer_id", ColumnType::Int)
-            .references("manufacturers"),
+        column!("name", Text).required(),
+        column!("manufacturer_id", Int).references("manufacturers"),
         Field::computed("manufacturer_name", "m.name", ColumnType::Text),
         CREATED,
         UPDATED,
@@ -135,9 +129,9 @@ pub static MODELS: Resource = Resource {
         sql: "LEFT JOIN manufacturers m ON m.id = t.manufacturer_id",
     }],
     filters: &[
-        Filter::exact("id", "t.id", ColumnType::Int),
-        Filter::exact("name", "t.name", ColumnType::Text),
-        Filter::exact("manufacturer_id", "t.manufacturer_id", ColumnType::Int),
+        filter!("id", Int),
+        filter!("name", Text),
+        filter!("manufacturer_id", Int),
     ],
     sorts: &[Sort::on("manufacturer_id", "t.manufacturer_id")],
     includes: &[Include {

@@ -12,8 +12,8 @@ use super::owned::{
     RESTRICTED,
 };
 use super::{
-    BoxFuture, Carries, ColumnType, Expiry, Field, Filter, Hooks, Include, IncludeTarget,
-    NewRecord, Ops, Resource, Sort, WriteContext,
+    BoxFuture, Carries, ColumnType, Expiry, Field, Hooks, Include, IncludeTarget, NewRecord, Ops,
+    Resource, Sort, WriteContext,
 };
 use crate::clock::now_millis;
 use crate::error::Result;
@@ -38,26 +38,19 @@ pub static DOCUMENTS: Resource = Resource {
         RESOURCE_URL,
         RESTRICTED,
         MY_GLUE,
-        Field::column("name", "t.name", ColumnType::Text).required(),
-        Field::column("content", "t.content", ColumnType::Text).long_text(),
+        column!("name", Text).required(),
+        column!("content", Text).long_text(),
         ARCHIVED,
         Field::column("public", "t.is_public", ColumnType::Bool)
             .stored_in("is_public")
             .not_null(),
-        Field::column("is_uploaded", "t.is_uploaded", ColumnType::Bool)
-            .create_only()
-            .not_null(),
-        Field::column(
-            "document_folder_id",
-            "t.document_folder_id",
-            ColumnType::Int,
-        )
-        .create_only(),
+        column!("is_uploaded", Bool).create_only().not_null(),
+        column!("document_folder_id", Int).create_only(),
         // Mortar has no document folders yet: the folder path is empty.
         Field::computed("folder_name", "'[]'", ColumnType::Json),
         Field::computed("user_id", "CAST(NULL AS BIGINT)", ColumnType::Int),
         Field::computed("published_by", "CAST(NULL AS BIGINT)", ColumnType::Int),
-        Field::column("published_at", "t.published_at", ColumnType::Timestamp),
+        column!("published_at", Timestamp),
         Field::computed("support_office_online", "FALSE", ColumnType::Bool),
         Field::computed(
             "office_online_resource_url",
@@ -65,7 +58,7 @@ pub static DOCUMENTS: Resource = Resource {
             ColumnType::Text,
         ),
         Field::computed("last_viewed_at", "t.last_viewed_at", ColumnType::Timestamp),
-        Field::column("expires_on", "t.expires_on", ColumnType::Date),
+        column!("expires_on", Date),
         Field::computed(
             "related_items_count",
             "(SELECT COUNT(*) FROM related_items ri WHERE ri.account_id = t.account_id \
@@ -81,10 +74,10 @@ pub static DOCUMENTS: Resource = Resource {
     ],
     joins: &[ORGANIZATION_JOIN],
     filters: &[
-        Filter::exact("id", "t.id", ColumnType::Int),
-        Filter::exact("name", "t.name", ColumnType::Text),
-        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
-        Filter::exact("archived", "t.archived", ColumnType::Bool),
+        filter!("id", Int),
+        filter!("name", Text),
+        filter!("organization_id", Int),
+        filter!("archived", Bool),
     ],
     sorts: &[Sort::on("expires_on", "t.expires_on")],
     includes: &[

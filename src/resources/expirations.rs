@@ -33,12 +33,12 @@ pub static EXPIRATIONS: Resource = Resource {
     ],
     joins: &[ORGANIZATION_JOIN],
     filters: &[
-        Filter::exact("id", "t.id", ColumnType::Int),
-        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
-        Filter::exact("resource_id", "t.resource_id", ColumnType::Int),
-        Filter::exact("resource_name", "t.resource_name", ColumnType::Text),
+        filter!("id", Int),
+        filter!("organization_id", Int),
+        filter!("resource_id", Int),
+        filter!("resource_name", Text),
         Filter::exact("resource_type_name", "t.resource_type", ColumnType::Text),
-        Filter::exact("description", "t.description", ColumnType::Text),
+        filter!("description", Text),
         Filter::date_range("expiration_date", "t.expiration_date").with_range(),
     ],
     sorts: &[

@@ -30,10 +30,10 @@ pub static LOGS: Resource = Resource {
     ],
     filters: &[
         Filter::date_range("created_at", "t.created_at"),
-        Filter::exact("resource_type", "t.resource_type", ColumnType::Text),
-        Filter::exact("resource_id", "t.resource_id", ColumnType::Int),
-        Filter::exact("action", "t.action", ColumnType::Text),
-        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
+        filter!("resource_type", Text),
+        filter!("resource_id", Int),
+        filter!("action", Text),
+        filter!("organization_id", Int),
     ],
     sorts: &[
         Sort::on("created_at", "t.created_at"),

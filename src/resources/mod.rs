@@ -6,6 +6,30 @@
 //! type is a definition here, a migration pair and tests. Behaviour that data
 //! cannot express goes in a [`Hooks`] implementation.
 
+/// A writable column `name`, read as `t.<name>`, of `ColumnType::<type>`:
+/// `column!("hostname", Text)`.
+macro_rules! column {
+    ($name:literal, $type:ident) => {
+        $crate::resources::Field::column(
+            $name,
+            concat!("t.", $name),
+            $crate::store::ColumnType::$type,
+        )
+    };
+}
+
+/// An exact-match filter on the column `name` of the table itself, of
+/// `ColumnType::<type>`: `filter!("organization_id", Int)`.
+macro_rules! filter {
+    ($name:literal, $type:ident) => {
+        $crate::resources::Filter::exact(
+            $name,
+            concat!("t.", $name),
+            $crate::store::ColumnType::$type,
+        )
+    };
+}
+
 pub mod attachments;
 pub mod catalog;
 mod configurations;

@@ -29,30 +29,18 @@ pub static ORGANIZATIONS: Resource = Resource {
     class: "Organization",
     organization_column: Some("id"),
     fields: &[
-        Field::column("name", "t.name", ColumnType::Text).required(),
-        Field::column("alert", "t.alert", ColumnType::Text).long_text(),
-        Field::column("description", "t.description", ColumnType::Text).long_text(),
-        Field::column(
-            "organization_type_id",
-            "t.organization_type_id",
-            ColumnType::Int,
-        )
-        .references("organization_types"),
+        column!("name", Text).required(),
+        column!("alert", Text).long_text(),
+        column!("description", Text).long_text(),
+        column!("organization_type_id", Int).references("organization_types"),
         Field::computed("organization_type_name", "ot.name", ColumnType::Text),
-        Field::column(
-            "organization_status_id",
-            "t.organization_status_id",
-            ColumnType::Int,
-        )
-        .references("organization_statuses"),
+        column!("organization_status_id", Int).references("organization_statuses"),
         Field::computed("organization_status_name", "os.name", ColumnType::Text),
         Field::computed("primary", "t.primary_org", ColumnType::Bool),
         Field::computed("logo", "''", ColumnType::Text),
-        Field::column("quick_notes", "t.quick_notes", ColumnType::Text)
-            .long_text()
-            .list_len(250),
-        Field::column("short_name", "t.short_name", ColumnType::Text),
-        Field::column("parent_id", "t.parent_id", ColumnType::IdString).references("organizations"),
+        column!("quick_notes", Text).long_text().list_len(250),
+        column!("short_name", Text),
+        column!("parent_id", IdString).references("organizations"),
         Field::computed("ancestor_ids", "t.ancestor_ids", ColumnType::Text),
         Field::created_at(),
         Field::updated_at(),
@@ -73,31 +61,16 @@ pub static ORGANIZATIONS: Resource = Resource {
         },
     ],
     filters: &[
-        Filter::exact("id", "t.id", ColumnType::Int).with_exclude(),
-        Filter::exact("name", "t.name", ColumnType::Text).with_exclude(),
-        Filter::exact(
-            "organization_type_id",
-            "t.organization_type_id",
-            ColumnType::Int,
-        )
-        .with_exclude(),
-        Filter::exact(
-            "organization_status_id",
-            "t.organization_status_id",
-            ColumnType::Int,
-        )
-        .with_exclude(),
+        filter!("id", Int).with_exclude(),
+        filter!("name", Text).with_exclude(),
+        filter!("organization_type_id", Int).with_exclude(),
+        filter!("organization_status_id", Int).with_exclude(),
         Filter::date_range("created_at", "t.created_at"),
         Filter::date_range("updated_at", "t.updated_at"),
-        Filter::exact(
-            "my_glue_account_id",
-            "t.my_glue_account_id",
-            ColumnType::Int,
-        )
-        .with_range(),
+        filter!("my_glue_account_id", Int).with_range(),
         Filter::exact("primary", "t.primary_org", ColumnType::Bool),
-        Filter::exact("parent_id", "t.parent_id", ColumnType::Int),
-        Filter::exact("short_name", "t.short_name", ColumnType::Text),
+        filter!("parent_id", Int),
+        filter!("short_name", Text),
         super::owned::PSA_ID,
         super::owned::PSA_INTEGRATION_TYPE,
         Filter::unmatched("group_id", None, &[]),

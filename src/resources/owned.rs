@@ -10,10 +10,9 @@ use crate::error::{Error, Result};
 use crate::store::{Arg, Cell};
 
 /// `organization-id`: required on create (the nested route's URL supplies it).
-pub const ORGANIZATION_ID: Field =
-    Field::column("organization_id", "t.organization_id", ColumnType::Int)
-        .required()
-        .references("organizations");
+pub const ORGANIZATION_ID: Field = column!("organization_id", Int)
+    .required()
+    .references("organizations");
 
 /// `organization-name`, through [`ORGANIZATION_JOIN`].
 pub const ORGANIZATION_NAME: Field =
@@ -27,11 +26,10 @@ pub const RESOURCE_URL: Field =
 pub const MY_GLUE: Field = Field::computed("my_glue", "FALSE", ColumnType::Bool);
 
 /// `restricted`.
-pub const RESTRICTED: Field =
-    Field::column("restricted", "t.restricted", ColumnType::Bool).not_null();
+pub const RESTRICTED: Field = column!("restricted", Bool).not_null();
 
 /// `archived`.
-pub const ARCHIVED: Field = Field::column("archived", "t.archived", ColumnType::Bool).not_null();
+pub const ARCHIVED: Field = column!("archived", Bool).not_null();
 
 /// The join bringing `organization-name` (alias `o`).
 pub const ORGANIZATION_JOIN: Join = Join {

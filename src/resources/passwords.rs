@@ -10,10 +10,10 @@
 use serde_json::{json, Map, Value};
 use zeroize::Zeroizing;
 
+use super::owned;
 use super::{
-    registry, AfterWrite, BoxFuture, Carries, ColumnType, Decorate, Decorations, Field, Filter,
-    Hooks, Include, IncludeTarget, Join, Nested, NewRecord, Ops, Resource, Secrets, Sort,
-    WriteContext,
+    registry, AfterWrite, BoxFuture, Carries, ColumnType, Decorate, Decorations, Field, Hooks,
+    Include, IncludeTarget, Join, Nested, NewRecord, Ops, Resource, Secrets, Sort, WriteContext,
 };
 use crate::clock::now_millis;
 use crate::error::{Error, Invalid, Result};
@@ -43,33 +43,22 @@ pub static PASSWORDS: Resource = Resource {
     class: "Password",
     organization_column: Some("organization_id"),
     fields: &[
-        Field::column("organization_id", "t.organization_id", ColumnType::Int)
-            .required()
-            .references("organizations"),
-        Field::computed("organization_name", "o.name", ColumnType::Text),
-        Field::computed("resource_url", "CAST(NULL AS TEXT)", ColumnType::Text),
-        Field::column("restricted", "t.restricted", ColumnType::Bool).not_null(),
-        Field::computed("my_glue", "FALSE", ColumnType::Bool),
-        Field::column("name", "t.name", ColumnType::Text).required(),
-        Field::column(
-            "autofill_selectors",
-            "t.autofill_selectors",
-            ColumnType::Text,
-        )
-        .long_text(),
-        Field::column("username", "t.username", ColumnType::Text),
+        owned::ORGANIZATION_ID,
+        owned::ORGANIZATION_NAME,
+        owned::RESOURCE_URL,
+        owned::RESTRICTED,
+        owned::MY_GLUE,
+        column!("name", Text).required(),
+        column!("autofill_selectors", Text).long_text(),
+        column!("username", Text),
         Field::secret("password"),
         Field::secret("otp_secret"),
-        Field::column("url", "t.url", ColumnType::Text).max_len(2048),
-        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
-        Field::column(
-            "password_updated_at",
-            "t.password_updated_at",
-            ColumnType::Timestamp,
-        ),
+        column!("url", Text).max_len(2048),
+        column!("notes", Text).long_text(),
+        column!("password_updated_at", Timestamp),
         Field::computed("updated_by", "t.updated_by", ColumnType::Int),
-        Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
-        Field::column("resource_type", "t.resource_type", ColumnType::Text)
+        column!("resource_id", Int).create_only(),
+        column!("resource_type", Text)
             .create_only()
             .one_of(RESOURCE_TYPES),
         Field::computed(
@@ -82,52 +71,31 @@ pub static PASSWORDS: Resource = Resource {
             "t.cached_resource_name",
             ColumnType::Text,
         ),
-        Field::column(
-            "password_category_id",
-            "t.password_category_id",
-            ColumnType::Int,
-        )
-        .references("password_categories"),
+        column!("password_category_id", Int).references("password_categories"),
         Field::computed("password_category_name", "pc.name", ColumnType::Text),
-        Field::column("archived", "t.archived", ColumnType::Bool).not_null(),
-        Field::column("is_live", "t.is_live", ColumnType::Bool).not_null(),
-        Field::column(
-            "generated_password_type",
-            "t.generated_password_type",
-            ColumnType::Text,
-        )
-        .max_len(64),
+        owned::ARCHIVED,
+        column!("is_live", Bool).not_null(),
+        column!("generated_password_type", Text).max_len(64),
         Field::created_at(),
         Field::updated_at(),
     ],
     joins: &[
-        Join {
-            alias: "o",
-            sql: "JOIN organizations o ON o.id = t.organization_id",
-        },
+        owned::ORGANIZATION_JOIN,
         Join {
             alias: "pc",
             sql: "LEFT JOIN password_categories pc ON pc.id = t.password_category_id",
         },
     ],
     filters: &[
-        Filter::exact("id", "t.id", ColumnType::Int),
-        Filter::exact("name", "t.name", ColumnType::Text),
-        Filter::exact("organization_id", "t.organization_id", ColumnType::Int),
-        Filter::exact(
-            "password_category_id",
-            "t.password_category_id",
-            ColumnType::Int,
-        ),
-        Filter::exact("url", "t.url", ColumnType::Text),
-        Filter::exact(
-            "cached_resource_name",
-            "t.cached_resource_name",
-            ColumnType::Text,
-        ),
-        Filter::exact("archived", "t.archived", ColumnType::Bool),
-        Filter::exact("resource_type", "t.resource_type", ColumnType::Text),
-        Filter::exact("resource_id", "t.resource_id", ColumnType::Int),
+        filter!("id", Int),
+        filter!("name", Text),
+        filter!("organization_id", Int),
+        filter!("password_category_id", Int),
+        filter!("url", Text),
+        filter!("cached_resource_name", Text),
+        filter!("archived", Bool),
+        filter!("resource_type", Text),
+        filter!("resource_id", Int),
     ],
     sorts: &[Sort::on("username", "t.username"), Sort::on("url", "t.url")],
     includes: &[
@@ -147,16 +115,16 @@ pub static PASSWORDS: Resource = Resource {
             },
             show_only: false,
         },
-        super::owned::unmodelled("network_glue_networks", false),
-        super::owned::ATTACHMENTS,
-        super::owned::unmodelled("rotatable_password", false),
-        super::owned::unmodelled("updater", false),
-        super::owned::unmodelled("user_resource_accesses", false),
-        super::owned::unmodelled("group_resource_accesses", false),
-        super::owned::RELATED_ITEMS,
-        super::owned::unmodelled("authorized_users", true),
+        owned::unmodelled("network_glue_networks", false),
+        owned::ATTACHMENTS,
+        owned::unmodelled("rotatable_password", false),
+        owned::unmodelled("updater", false),
+        owned::unmodelled("user_resource_accesses", false),
+        owned::unmodelled("group_resource_accesses", false),
+        owned::RELATED_ITEMS,
+        owned::unmodelled("authorized_users", true),
     ],
-    under: &[super::owned::UNDER_ORGANIZATION],
+    under: &[owned::UNDER_ORGANIZATION],
     carries: Carries {
         passwords: false,
         ..Carries::EVERYTHING

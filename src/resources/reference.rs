@@ -36,10 +36,7 @@ pub static PLATFORMS: Resource = global(
     "platforms",
     "Platform",
     &[NAME, CREATED, UPDATED],
-    &[
-        Filter::exact("id", "t.id", ColumnType::Int),
-        Filter::exact("name", "t.name", ColumnType::Text),
-    ],
+    &[filter!("id", Int), filter!("name", Text)],
 );
 
 /// `operating-systems`, each on one platform.
@@ -73,9 +70,9 @@ pub static OPERATING_SYSTEMS: Resource = Resource {
         "OperatingSystem",
         &[],
         &[
-            Filter::exact("id", "t.id", ColumnType::Int),
-            Filter::exact("name", "t.name", ColumnType::Text),
-            Filter::exact("platform_id", "t.platform_id", ColumnType::Int),
+            filter!("id", Int),
+            filter!("name", Text),
+            filter!("platform_id", Int),
         ],
     )
 };
@@ -97,9 +94,9 @@ pub static COUNTRIES: Resource = Resource {
         "Country",
         &[NAME, ISO, CREATED, UPDATED],
         &[
-            Filter::exact("id", "t.id", ColumnType::Int),
-            Filter::exact("name", "t.name", ColumnType::Text),
-            Filter::exact("iso", "t.iso", ColumnType::Text),
+            filter!("id", Int),
+            filter!("name", Text),
+            filter!("iso", Text),
         ],
     )
 };
@@ -140,10 +137,10 @@ pub static REGIONS: Resource = Resource {
         "Region",
         &[],
         &[
-            Filter::exact("id", "t.id", ColumnType::Int),
-            Filter::exact("name", "t.name", ColumnType::Text),
-            Filter::exact("iso", "t.iso", ColumnType::Text),
-            Filter::exact("country_id", "t.country_id", ColumnType::Int),
+            filter!("id", Int),
+            filter!("name", Text),
+            filter!("iso", Text),
+            filter!("country_id", Int),
         ],
     )
 };

@@ -44,14 +44,14 @@ pub static RELATED_ITEMS: Resource = Resource {
     organization_column: Some("organization_id"),
     fields: &[
         Field::computed("organization_id", "t.organization_id", ColumnType::Int),
-        Field::column("resource_id", "t.resource_id", ColumnType::Int).create_only(),
-        Field::column("resource_type", "t.resource_type", ColumnType::Text).create_only(),
-        Field::column("destination_id", "t.destination_id", ColumnType::Int)
+        column!("resource_id", Int).create_only(),
+        column!("resource_type", Text).create_only(),
+        column!("destination_id", Int)
             .required()
             .create_only()
             .not_null()
             .unique(),
-        Field::column("destination_type", "t.destination_type", ColumnType::Text)
+        column!("destination_type", Text)
             .required()
             .create_only()
             .not_null()
@@ -59,10 +59,8 @@ pub static RELATED_ITEMS: Resource = Resource {
         // Filled in by `decorate`, from the destination's own table.
         Field::computed("destination_name", "CAST(NULL AS TEXT)", ColumnType::Text),
         Field::computed("destination_url", "CAST(NULL AS TEXT)", ColumnType::Text),
-        Field::column("notes", "t.notes", ColumnType::Text).long_text(),
-        Field::column("via_copilot", "t.via_copilot", ColumnType::Bool)
-            .create_only()
-            .not_null(),
+        column!("notes", Text).long_text(),
+        column!("via_copilot", Bool).create_only().not_null(),
         Field::created_at(),
         Field::updated_at(),
     ],
