@@ -28,6 +28,8 @@ pub struct Compiled {
     filters: HashMap<&'static str, &'static Filter>,
     sorts: HashMap<&'static str, Sort>,
     includes: HashMap<&'static str, &'static Include>,
+    /// The includes whose relationships every response renders.
+    pub always: Vec<&'static Include>,
 }
 
 /// All compiled resources, keyed by route segment.
@@ -37,10 +39,14 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// Compiles every definition in [`ALL`].
-    pub fn build() -> Schema {
+    /// Compiles every definition in [`ALL`], and `extra` ones.
+    pub fn build(extra: &[&'static Resource]) -> Schema {
         Schema {
-            by_route: ALL.iter().map(|r| (r.route, Compiled::new(r))).collect(),
+            by_route: ALL
+                .iter()
+                .chain(extra)
+                .map(|r| (r.route, Compiled::new(r)))
+                .collect(),
         }
     }
 
@@ -94,6 +100,16 @@ impl Compiled {
             filters: def.filters.iter().map(|f| (f.name, f)).collect(),
             sorts,
             includes: def.includes.iter().map(|i| (i.name, i)).collect(),
+            always: def
+                .relationships
+                .iter()
+                .map(|name| {
+                    def.includes
+                        .iter()
+                        .find(|i| i.name == *name)
+                        .unwrap_or_else(|| panic!("{}: {name} is not an include", def.route))
+                })
+                .collect(),
         }
     }
 

@@ -59,8 +59,11 @@ pub struct Records {
     pub records: Vec<Record>,
     /// How many match in all (lists; otherwise the number of records).
     pub total: u64,
-    /// The includes asked for.
+    /// The relationships rendered: the includes asked for and those the
+    /// type always renders.
     pub includes: Vec<&'static Include>,
+    /// Whether includes were asked for (the document then has `included`).
+    pub requested: bool,
     /// The included records and links.
     pub related: RecordSet,
     /// Computed attributes (revealed secrets among them), primary and included.
@@ -94,13 +97,26 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine over `store`, sealing with `vault`, keeping files in `files`.
+    /// An engine serving every built-in resource type over `store`,
+    /// sealing with `vault`, keeping files in `files`.
     pub fn new(store: Store, vault: Vault, files: Arc<dyn BlobStore>) -> Engine {
+        Engine::with_definitions(store, vault, files, &[])
+    }
+
+    /// An engine serving `extra` definitions beside the built-in ones (over
+    /// tables the schema has): how a test exercises machinery no built-in
+    /// type uses yet.
+    pub fn with_definitions(
+        store: Store,
+        vault: Vault,
+        files: Arc<dyn BlobStore>,
+        extra: &[&'static Resource],
+    ) -> Engine {
         Engine {
             store,
             vault,
             files,
-            schema: Schema::build(),
+            schema: Schema::build(extra),
         }
     }
 
@@ -447,13 +463,10 @@ impl Engine {
         records: Vec<Record>,
         query: &Query,
     ) -> Result<Records> {
-        let mut out = self.plain(resource, records);
         let secrets = secrets::allowed(caller, resource, query, false, None)?;
-        let decorations = self
-            .decorate(caller, resource, &out.records, secrets)
-            .await?;
-        add_extra(&mut out.extra, resource, decorations);
-        Ok(out)
+        let total = records.len() as u64;
+        self.finish_read(caller, resource, records, total, Vec::new(), secrets)
+            .await
     }
 
     /// Records with nothing computed or included.
@@ -463,31 +476,51 @@ impl Engine {
             total: records.len() as u64,
             records,
             includes: Vec::new(),
+            requested: false,
             related: RecordSet::default(),
             extra: Extra::new(),
         }
     }
 
-    /// Loads includes and computed attributes of records read.
+    /// Loads the includes asked for, the relationships the type always
+    /// renders, and the computed attributes of records read.
     async fn finish_read(
         &self,
         caller: &Caller,
         resource: &'static Resource,
         records: Vec<Record>,
         total: u64,
-        includes: Vec<&'static Include>,
+        mut includes: Vec<&'static Include>,
         secrets: Secrets,
     ) -> Result<Records> {
         let compiled = self.schema.get(resource);
-        let related = read::includes(
-            &self.store,
-            caller.scope,
-            &self.schema,
-            compiled,
-            &records,
-            &includes,
-        )
-        .await?;
+        let read = |includes: Vec<&'static Include>| {
+            let records = &records;
+            async move {
+                read::includes(
+                    &self.store,
+                    caller.scope,
+                    &self.schema,
+                    compiled,
+                    records,
+                    &includes,
+                )
+                .await
+            }
+        };
+        let requested = !includes.is_empty();
+        let always: Vec<&'static Include> = compiled
+            .always
+            .iter()
+            .copied()
+            .filter(|a| !includes.iter().any(|i| i.name == a.name))
+            .collect();
+        let mut related = read(includes.clone()).await?;
+        if !always.is_empty() {
+            // Linked, not included: only asked-for includes fill `included`.
+            related.links.extend(read(always.clone()).await?.links);
+            includes.extend(always);
+        }
         let mut extra = Extra::new();
         let decorations = self.decorate(caller, resource, &records, secrets).await?;
         add_extra(&mut extra, resource, decorations);
@@ -511,6 +544,7 @@ impl Engine {
             records,
             total,
             includes,
+            requested,
             related,
             extra,
         })

@@ -253,11 +253,11 @@ async fn list_with(
     let data: Vec<Value> = listed
         .records
         .iter()
-        .map(|r| object(&listed, r, true, true, &origin))
+        .map(|r| object(&listed, r, true, &origin))
         .collect();
     let (meta, links) = envelope(&ctx.link_base(), &params, listed.total);
     let mut body = json!({ "data": data, "meta": meta, "links": links });
-    if !listed.includes.is_empty() {
+    if listed.requested {
         body["included"] = Value::Array(included(&listed.related, &listed.extra, &origin));
     }
     Ok(document(StatusCode::OK, body))
@@ -279,19 +279,12 @@ async fn show(
 }
 
 /// A resource object with its computed attributes (revealed secrets among them).
-fn object(
-    records: &Records,
-    record: &crate::store::Record,
-    in_list: bool,
-    related: bool,
-    origin: &str,
-) -> Value {
-    let related = related.then_some((&records.related, records.includes.as_slice()));
+fn object(records: &Records, record: &crate::store::Record, in_list: bool, origin: &str) -> Value {
     resource_object(
         records.resource,
         record,
         in_list,
-        related,
+        Some((&records.related, records.includes.as_slice())),
         records.extra.get(&(records.resource.json_type, record.id)),
         origin,
     )
@@ -300,8 +293,8 @@ fn object(
 /// `{"data": object}` (with `included` when asked for).
 fn single(status: StatusCode, records: &Records, origin: &str) -> Response {
     let record = &records.records[0];
-    let mut body = json!({ "data": object(records, record, false, true, origin) });
-    if !records.includes.is_empty() {
+    let mut body = json!({ "data": object(records, record, false, origin) });
+    if records.requested {
         body["included"] = Value::Array(included(&records.related, &records.extra, origin));
     }
     document(status, body)
@@ -312,7 +305,7 @@ fn many(status: StatusCode, records: &Records, origin: &str) -> Response {
     let data: Vec<Value> = records
         .records
         .iter()
-        .map(|r| object(records, r, false, false, origin))
+        .map(|r| object(records, r, false, origin))
         .collect();
     document(status, json!({ "data": data }))
 }

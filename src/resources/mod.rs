@@ -719,6 +719,9 @@ pub struct Resource {
     pub sorts: &'static [Sort],
     /// Accepted include names.
     pub includes: &'static [Include],
+    /// Includes whose relationships every response renders, asked for or
+    /// not (their records fill `included` only when asked for).
+    pub relationships: &'static [&'static str],
     /// Fixed parent routes; [`Resource::parents`] adds the polymorphic ones.
     pub under: &'static [Parent],
     /// For polymorphic children: which record types they hang off.
@@ -755,6 +758,7 @@ impl Resource {
         filters: &[],
         sorts: &[],
         includes: &[],
+        relationships: &[],
         under: &[],
         owners: Owners::Fixed,
         carries: Carries::NOTHING,

@@ -12,6 +12,7 @@ mod conventions;
 mod demo;
 mod documents;
 mod domains;
+mod engine;
 mod indexes;
 mod locations;
 mod logs;
