@@ -283,7 +283,7 @@ async fn a_reveal_through_the_engine_is_audited(app: TestApp) {
         .show(&plain, passwords, None, id, &none)
         .await
         .unwrap();
-    assert!(hidden.extra.get(&("passwords", id)).is_none());
+    assert!(!hidden.extra.contains_key(&("passwords", id)));
     assert_eq!(
         engine
             .list(&owner, logs, None, &shows("show"))
