@@ -74,6 +74,14 @@ pub enum Error {
         /// Seconds until the window resets.
         retry_after: u64,
     },
+    /// 503: the database cannot take the request now (a deadlock or
+    /// serialization failure that outlived its retries, a pool that timed
+    /// out, a connection that went away); the client may retry.
+    #[error("the database is busy or unavailable; retry in {retry_after} seconds")]
+    Unavailable {
+        /// Seconds to wait before retrying.
+        retry_after: u64,
+    },
     /// 500: anything unexpected. The detail never reaches the client.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,7 +89,25 @@ pub enum Error {
 
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
+        if is_transient(&error) {
+            tracing::warn!(error = %error, "the database could not take a request");
+            return Error::Unavailable { retry_after: 1 };
+        }
         Error::Internal(anyhow::Error::new(error))
+    }
+}
+
+/// Whether a database error passes if the work is tried again: PostgreSQL's
+/// deadlock (`40P01`) and serialization failure (`40001`), SQLite's busy and
+/// locked, and a pool or connection that is (for now) out of reach.
+fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => matches!(
+            e.code().as_deref(),
+            Some("40P01" | "40001" | "5" | "6" | "517" | "261" | "262")
+        ),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        _ => false,
     }
 }
 
@@ -119,6 +145,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,7 +210,7 @@ impl IntoResponse for Error {
             header::CONTENT_TYPE,
             HeaderValue::from_static(crate::jsonapi::MEDIA_TYPE),
         );
-        if let Error::RateLimited { retry_after } = self {
+        if let Error::RateLimited { retry_after } | Error::Unavailable { retry_after } = self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         response

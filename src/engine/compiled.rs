@@ -451,6 +451,12 @@ impl Condition {
 
 /// Parses one filter value of `kind`.
 fn parse_filter_value(parameter: &str, value: &str, kind: ColumnType) -> Result<Arg> {
+    if value.contains('\0') {
+        return Err(Error::bad_parameter(
+            parameter,
+            "must not contain NUL characters",
+        ));
+    }
     match kind {
         ColumnType::Int | ColumnType::IdString => {
             value.parse::<i64>().map(Arg::from).map_err(|_| {

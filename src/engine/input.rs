@@ -250,6 +250,9 @@ fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
             Err("can't be null".into())
         };
     }
+    if contains_nul(value) {
+        return Err("must not contain NUL characters".into());
+    }
     match field.column_type {
         ColumnType::Text => {
             let text = match value {
@@ -311,6 +314,17 @@ fn convert(field: &Field, value: &Value) -> std::result::Result<Arg, String> {
             .and_then(|s| crate::clock::parse_range_bound(s.trim(), crate::clock::RangeEnd::Start))
             .map(Arg::from)
             .ok_or_else(|| "must be an RFC3339 time".into()),
+    }
+}
+
+/// Whether a string anywhere in `value` holds a NUL character, which
+/// PostgreSQL cannot store in text and no client means to send.
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
     }
 }
 

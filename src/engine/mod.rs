@@ -33,6 +33,9 @@ use input::{attribute_values, Item, Purpose};
 pub use read::RecordSet;
 use write::Writer;
 
+/// How many times a write the database could not take is tried in all.
+const WRITE_ATTEMPTS: u32 = 4;
+
 /// Who calls the engine: the account, who acts, and what they may do.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -276,7 +279,7 @@ impl Engine {
         self.ensure_parent(caller, parent).await?;
         let records = self
             .write(caller, resource, |writer| {
-                Box::pin(writer.create_records(resource, prepared))
+                Box::pin(writer.create_records(resource, prepared.clone()))
             })
             .await?;
         self.written(caller, resource, records, query).await
@@ -313,7 +316,7 @@ impl Engine {
         };
         let records = self
             .write(caller, resource, |writer| {
-                Box::pin(writer.update_records(resource, parent, vec![change]))
+                Box::pin(writer.update_records(resource, parent, vec![change.clone()]))
             })
             .await?;
         self.written(caller, resource, records, query).await
@@ -370,7 +373,7 @@ impl Engine {
         }
         let records = self
             .write(caller, resource, |writer| {
-                Box::pin(writer.update_records(resource, None, changes))
+                Box::pin(writer.update_records(resource, None, changes.clone()))
             })
             .await?;
         self.written(caller, resource, records, query).await
@@ -403,7 +406,7 @@ impl Engine {
         }
         let records = self
             .write(caller, resource, |writer| {
-                Box::pin(writer.delete_records(resource, parent, ids))
+                Box::pin(writer.delete_records(resource, parent, ids.clone()))
             })
             .await?;
         Ok(self.plain(resource, records))
@@ -411,34 +414,46 @@ impl Engine {
 
     /// Runs `work` in one write transaction with a fresh file journal:
     /// committed, the files of deleted attachments go; failed, the files
-    /// the write stored go and nothing else changes.
+    /// the write stored go and nothing else changes. A write the database
+    /// could not take (a deadlock, a serialization failure) is tried again
+    /// from the start, [`WRITE_ATTEMPTS`] times in all, then answered 503.
     async fn write<T>(
         &self,
         caller: &Caller,
         resource: &Resource,
-        work: impl for<'w, 'e> FnOnce(&'w mut Writer<'e>) -> crate::resources::BoxFuture<'w, Result<T>>,
+        work: impl for<'w, 'e> Fn(&'w mut Writer<'e>) -> crate::resources::BoxFuture<'w, Result<T>>,
     ) -> Result<T> {
         if resource.has_secrets() {
             self.vault
                 .ensure_data_key(&self.store, caller.scope)
                 .await?;
         }
-        let journal = Journal::new(self.files.clone());
-        let env = WriteEnv {
-            actor: &caller.actor,
-            vault: &self.vault,
-            files: &journal,
-        };
-        let outcome = async {
-            let tx = self.store.begin().await?;
-            let mut writer = Writer::new(tx, caller.scope, &self.schema, env);
-            let result = work(&mut writer).await?;
-            writer.tx.commit().await?;
-            Ok(result)
+        let mut attempt: u32 = 1;
+        loop {
+            let journal = Journal::new(self.files.clone());
+            let env = WriteEnv {
+                actor: &caller.actor,
+                vault: &self.vault,
+                files: &journal,
+            };
+            let outcome = async {
+                let tx = self.store.begin().await?;
+                let mut writer = Writer::new(tx, caller.scope, &self.schema, env);
+                let result = work(&mut writer).await?;
+                writer.tx.commit().await?;
+                Ok(result)
+            }
+            .await;
+            journal.settle(outcome.is_ok()).await;
+            match outcome {
+                Err(Error::Unavailable { .. }) if attempt < WRITE_ATTEMPTS => {
+                    let pause = std::time::Duration::from_millis(10 * u64::from(attempt));
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
         }
-        .await;
-        journal.settle(outcome.is_ok()).await;
-        outcome
     }
 
     /// Fails with a 404 when the route's parent is not in the account.

@@ -2,6 +2,7 @@
 //! `download-url` of attachments. A Mortar extension: the reference's
 //! download links point at its web application.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,7 +12,11 @@ use crate::error::{Error, Result};
 
 /// Serves the attachment's bytes with its detected content type, as a
 /// download named like the uploaded file. 404 for ids not in the caller's account.
-pub async fn download(ctx: Ctx, Path(id): Path<String>) -> Result<Response> {
+pub async fn download(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Result<Response> {
+    // A segment that is not UTF-8 names no attachment, as any other bad id.
+    let Ok(Path(id)) = path else {
+        return Err(Error::NotFound("the path names no attachment".into()));
+    };
     let not_found = || Error::NotFound(format!("attachment {id} was not found"));
     let id = id
         .parse::<i64>()

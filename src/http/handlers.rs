@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -121,11 +122,18 @@ struct Ids {
     id: Option<i64>,
 }
 
-fn ids(params: &RawPathParams, resource: &Resource) -> Result<Ids> {
+fn ids(
+    params: &std::result::Result<RawPathParams, RawPathParamsRejection>,
+    resource: &Resource,
+) -> Result<Ids> {
     let mut out = Ids {
         parent: None,
         id: None,
     };
+    // A segment that is not UTF-8 names no record, as any other bad id.
+    let params = params
+        .as_ref()
+        .map_err(|_| Error::NotFound(format!("the path names no {} record", resource.json_type)))?;
     for (key, value) in params {
         let parsed = value
             .parse::<i64>()
@@ -148,7 +156,7 @@ pub async fn collection(
     resource: &'static Resource,
     parent: Option<&'static Parent>,
     method: Method,
-    path: RawPathParams,
+    path: std::result::Result<RawPathParams, RawPathParamsRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
@@ -182,7 +190,7 @@ pub async fn member(
     resource: &'static Resource,
     parent: Option<&'static Parent>,
     method: Method,
-    path: RawPathParams,
+    path: std::result::Result<RawPathParams, RawPathParamsRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {

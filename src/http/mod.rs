@@ -11,6 +11,7 @@ pub mod request_id;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::RawPathParams;
 use axum::extract::Request;
 use axum::http::Uri;
@@ -127,7 +128,7 @@ fn collection(
     any(
         move |ctx: handlers::Ctx,
               method: Method,
-              path: RawPathParams,
+              path: Result<RawPathParams, RawPathParamsRejection>,
               headers: HeaderMap,
               body: Body| {
             handlers::collection(ctx, resource, parent, method, path, headers, body)
@@ -142,7 +143,7 @@ fn member(
     any(
         move |ctx: handlers::Ctx,
               method: Method,
-              path: RawPathParams,
+              path: Result<RawPathParams, RawPathParamsRejection>,
               headers: HeaderMap,
               body: Body| {
             handlers::member(ctx, resource, parent, method, path, headers, body)

@@ -1,5 +1,6 @@
 //! Password routes beyond the reference: the generator and a password's audit trail.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -90,7 +91,11 @@ pub async fn generate_password(
 
 /// `GET /passwords/:id/audit`: who created, changed, revealed or deleted the
 /// password and when (its activity log entries, newest first by default).
-pub async fn audit(ctx: Ctx, Path(id): Path<String>) -> Result<Response> {
+pub async fn audit(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Result<Response> {
+    // A segment that is not UTF-8 names no password, as any other bad id.
+    let Ok(Path(id)) = path else {
+        return Err(Error::NotFound("the path names no password".into()));
+    };
     let id: i64 = id
         .parse()
         .map_err(|_| Error::NotFound(format!("{id:?} is not a password id")))?;
