@@ -164,9 +164,11 @@ pub async fn collection(
     let parent = parent.zip(ids.parent);
     let ops = resource.ops;
     match method {
-        Method::GET | Method::HEAD if ops.list => list(ctx, resource, parent).await,
+        Method::GET | Method::HEAD if ops.list && (ops.list_top_level || parent.is_some()) => {
+            list(ctx, resource, parent).await
+        }
         Method::POST if ops.create => {
-            let body = read_document(&headers, body, resource.takes_files()).await?;
+            let body = read_document(&headers, body, resource.takes_files).await?;
             create(ctx, resource, parent, body).await
         }
         Method::PATCH if ops.bulk_update && parent.is_none() => {

@@ -54,6 +54,7 @@ pub static ATTACHMENTS: Resource = Resource {
         Field::write_only("attachment", ColumnType::Json),
     ],
     owners: Owners::CarryingAttachments,
+    takes_files: true,
     ops: Ops::UNDER_RECORD,
     hooks: &AttachmentHooks,
     ..Resource::BASE

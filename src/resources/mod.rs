@@ -37,6 +37,7 @@ pub mod contacts;
 mod documents;
 mod domains;
 pub mod expirations;
+pub mod flexible_asset_types;
 mod hooks;
 mod locations;
 pub mod logs;
@@ -76,6 +77,8 @@ pub static ALL: &[&Resource] = &[
     &expirations::EXPIRATIONS,
     &passwords::PASSWORDS,
     &passwords::PASSWORD_VERSIONS,
+    &flexible_asset_types::FLEXIBLE_ASSET_TYPES,
+    &flexible_asset_types::FLEXIBLE_ASSET_FIELDS,
     &reference::PLATFORMS,
     &reference::OPERATING_SYSTEMS,
     &reference::COUNTRIES,
@@ -362,6 +365,21 @@ impl Field {
         f
     }
 
+    /// A value a request may send on create and update but that is no
+    /// column and never part of a response: the resource's hooks take it
+    /// out of the column values (a type's inline `fields`).
+    pub const fn request_only(name: &'static str, column_type: ColumnType) -> Field {
+        let mut f = Field::base(name, column_type);
+        f.expr = "CAST(NULL AS TEXT)";
+        f.column = Some(name);
+        f.access = Access::Writable {
+            required: false,
+            nullable: true,
+        };
+        f.write_only = true;
+        f
+    }
+
     /// A read-only link: `expr` gives a path on this server (`/attachments/1/download`),
     /// and responses show it as an absolute URL that follows the configured
     /// public URL or the client's Host, as list links do.
@@ -634,6 +652,9 @@ pub struct Ops {
     pub delete: bool,
     /// Whether the top-level routes exist (false: only under a parent).
     pub top_level: bool,
+    /// Whether `GET /things` lists (false: lists only under a parent, as
+    /// flexible asset fields are).
+    pub list_top_level: bool,
 }
 
 impl Ops {
@@ -647,6 +668,7 @@ impl Ops {
         bulk_delete: false,
         delete: false,
         top_level: true,
+        list_top_level: true,
     };
     /// List, show, create and update (the catalog types of the reference).
     pub const EDITABLE: Ops = Ops {
@@ -658,6 +680,7 @@ impl Ops {
         bulk_delete: false,
         delete: false,
         top_level: true,
+        list_top_level: true,
     };
     /// Children routed only under their record (attachments, related items):
     /// create one or many, change one, delete many.
@@ -670,6 +693,7 @@ impl Ops {
         bulk_delete: true,
         delete: false,
         top_level: false,
+        list_top_level: false,
     };
     /// Every operation.
     pub const ALL: Ops = Ops {
@@ -681,6 +705,7 @@ impl Ops {
         bulk_delete: true,
         delete: true,
         top_level: true,
+        list_top_level: true,
     };
 }
 
@@ -732,6 +757,9 @@ pub struct Resource {
     pub expirations: &'static [Expiry],
     /// Whether writes make activity entries (not for history rows such as versions).
     pub logged: bool,
+    /// Whether a create may carry files (an attachment's content), and so
+    /// may also come as `multipart/form-data`.
+    pub takes_files: bool,
     /// Offered operations.
     pub ops: Ops,
     /// Condition every read adds, e.g. the 30-day window of the activity log (`?` is "now").
@@ -764,6 +792,7 @@ impl Resource {
         carries: Carries::NOTHING,
         expirations: &[],
         logged: true,
+        takes_files: false,
         ops: Ops::ALL,
         window_days: None,
         max_page: None,
@@ -789,12 +818,6 @@ impl Resource {
     /// Whether any field is a secret.
     pub fn has_secrets(&self) -> bool {
         self.fields.iter().any(|f| f.secret)
-    }
-
-    /// Whether a create may carry files (a write-only field such as an
-    /// attachment's content), and so may also come as `multipart/form-data`.
-    pub fn takes_files(&self) -> bool {
-        self.fields.iter().any(|f| f.write_only)
     }
 
     /// The field called `name`.

@@ -332,7 +332,11 @@ impl UniqueViolation {
             pg.detail()
                 .and_then(|d| d.strip_prefix("Key ("))
                 .and_then(|d| d.split_once(")="))
-                .map(|(list, _)| list.split(',').map(|c| c.trim().to_string()).collect())
+                .map(|(list, _)| {
+                    list.split(',')
+                        .map(|c| c.trim().trim_matches('"').to_string())
+                        .collect()
+                })
                 .unwrap_or_default()
         } else {
             error

@@ -13,6 +13,7 @@ mod demo;
 mod documents;
 mod domains;
 mod engine;
+mod flexible_asset_types;
 mod hostile;
 mod indexes;
 mod locations;
