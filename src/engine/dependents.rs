@@ -12,7 +12,7 @@ use crate::resources::attachments::ATTACHMENTS;
 use crate::resources::expirations::EXPIRATIONS;
 use crate::resources::passwords::PASSWORDS;
 use crate::resources::related_items::RELATED_ITEMS;
-use crate::resources::{Nested, Resource};
+use crate::resources::{Carries, Nested, Resource};
 use crate::store::{Arg, Cell, ColumnType, Lock, Match, Record, Scope, Tx, Values};
 
 /// Largest id list bound into one statement.
@@ -68,7 +68,7 @@ pub(crate) async fn delete(
                 .delete_rows(scope, ATTACHMENTS.table, &[of_class.clone(), owned.clone()])
                 .await?;
         }
-        if !resource.expirations.is_empty() {
+        if !resource.expirations.is_empty() || resource.carries != Carries::NOTHING {
             writer
                 .tx()
                 .delete_rows(scope, EXPIRATIONS.table, &[of_class.clone(), owned.clone()])

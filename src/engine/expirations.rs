@@ -119,3 +119,67 @@ pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: 
     }
     Ok(())
 }
+
+/// Replaces every expiration of record `id` of `resource` by `rows`
+/// (description, instant in milliseconds): the dates a hook derives, such
+/// as a flexible asset's Date traits flagged as expirations.
+pub(crate) async fn replace(
+    tx: &mut Tx,
+    scope: Scope,
+    resource: &Resource,
+    id: i64,
+    rows: &[(String, i64)],
+) -> Result<()> {
+    let owner = [
+        Match::Eq("resource_type", Arg::from(resource.class)),
+        Match::Eq("resource_id", Arg::from(id)),
+    ];
+    tx.delete_rows(scope, EXPIRATIONS.table, &owner).await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let title = resource
+        .field(resource.title_field)
+        .and_then(|f| f.column)
+        .unwrap_or("name");
+    let columns = [
+        ("organization_id", ColumnType::Int),
+        (title, ColumnType::Text),
+    ];
+    let Some(row) = tx
+        .select(
+            scope,
+            resource.table,
+            &columns,
+            &[Match::id(id)],
+            Lock::None,
+        )
+        .await?
+        .pop()
+    else {
+        return Ok(());
+    };
+    let now = now_millis();
+    for (description, at) in rows {
+        let mut values = Values::default();
+        values.set("organization_id", Arg::from(row[0].as_i64()));
+        values.set("resource_type", Arg::from(resource.class));
+        values.set("resource_id", Arg::from(id));
+        values.set(
+            "resource_name",
+            Arg::from(row[1].as_str().map(str::to_string)),
+        );
+        values.set("description", Arg::from(description.clone()));
+        values.set("expiration_date", Arg::from(*at));
+        values.set("created_at", Arg::from(now));
+        values.set("updated_at", Arg::from(now));
+        tx.insert(scope, EXPIRATIONS.table, &values)
+            .await?
+            .map_err(|_| {
+                crate::error::Error::Internal(anyhow::anyhow!(
+                    "two expirations of one record share a description"
+                ))
+            })?;
+    }
+    Ok(())
+}

@@ -24,7 +24,8 @@ use crate::error::{Error, Invalid, Result};
 use crate::files::{BlobStore, Journal};
 use crate::query::Query;
 use crate::resources::{
-    Change, Decorate, Decorations, Include, NewRecord, Parent, Resource, Secrets, WriteEnv,
+    Change, Decorate, Decorations, Include, NewRecord, Parent, QueryPurpose, Resource, Secrets,
+    WriteEnv,
 };
 use crate::store::{Actor, Record, Scope, Store};
 use crate::vault::Vault;
@@ -156,7 +157,7 @@ impl Engine {
                 ));
             }
         }
-        resource.hooks.check_query(query)?;
+        resource.hooks.check_query(query, QueryPurpose::List)?;
         let compiled = self.schema.get(resource);
         let conditions = compiled.conditions(query)?;
         let sorts = compiled.sorts(query)?;
@@ -351,6 +352,9 @@ impl Engine {
                 out
             }
             BulkUpdate::Matching(filter, item) => {
+                resource
+                    .hooks
+                    .check_query(&filter, QueryPurpose::BulkUpdate)?;
                 let compiled = self.schema.get(resource);
                 let conditions = compiled.conditions(&filter)?;
                 secrets::forbid_sending(caller, resource, std::slice::from_ref(&item))?;
@@ -392,6 +396,9 @@ impl Engine {
         let ids = match target {
             BulkDelete::Ids(ids) => ids,
             BulkDelete::Matching(query) => {
+                resource
+                    .hooks
+                    .check_query(&query, QueryPurpose::BulkDelete)?;
                 let compiled = self.schema.get(resource);
                 let conditions = compiled.conditions(&query)?;
                 read::matching_ids(&self.store, caller.scope, compiled, parent, &conditions)

@@ -349,13 +349,39 @@ impl crate::resources::Lookup for Lookup<'_> {
     fn records<'a>(
         &'a self,
         resource: &'static Resource,
-        ids: &'a [i64],
+        column: &'static str,
+        values: &'a [i64],
     ) -> crate::resources::BoxFuture<'a, Result<Vec<Record>>> {
-        Box::pin(by_ids(
-            self.store,
-            self.scope,
-            self.schema.get(resource),
-            ids,
-        ))
+        Box::pin(async move {
+            let compiled = self.schema.get(resource);
+            let mut out = Vec::new();
+            for chunk in values.chunks(CHUNK) {
+                let mut sql = self.store.sql();
+                sql.push("SELECT ")
+                    .push(&compiled.select)
+                    .push(" FROM ")
+                    .push(&compiled.from);
+                compiled.push_where(
+                    &mut sql,
+                    &Selection {
+                        account: account_of(compiled, self.scope),
+                        ..Selection::default()
+                    },
+                );
+                sql.push(" AND t.")
+                    .push(column)
+                    .push(" IN ")
+                    .bind_list(chunk.iter().copied());
+                sql.push(" ORDER BY t.id");
+                out.extend(
+                    self.store
+                        .fetch(&sql, &compiled.kinds)
+                        .await?
+                        .into_iter()
+                        .map(Record::from_row),
+                );
+            }
+            Ok(out)
+        })
     }
 }

@@ -319,6 +319,18 @@ impl Nested for Writer<'_> {
         })
     }
 
+    fn set_expirations<'a>(
+        &'a mut self,
+        resource: &'static Resource,
+        id: i64,
+        rows: Vec<(String, i64)>,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let scope = self.scope;
+            expirations::replace(&mut self.tx, scope, resource, id, &rows).await
+        })
+    }
+
     fn find<'a>(
         &'a mut self,
         resource: &'static Resource,

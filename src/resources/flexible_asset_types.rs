@@ -13,6 +13,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::flexible_assets;
 use super::{
     AfterWrite, BeforeDelete, BoxFuture, Change, ColumnType, Field, Hooks, Include, IncludeTarget,
     Nested, Ops, Parent, Resource, WriteContext,
@@ -343,6 +344,28 @@ impl Hooks for FieldHooks {
                     .unwrap_or_default(),
             };
             let mut problems = Vec::new();
+            if let (Some(id), Some(old), Some(Some(new))) =
+                (ctx.id, stored("kind"), text(ctx.values, "kind"))
+            {
+                let type_id = current.as_ref().and_then(|c| {
+                    FLEXIBLE_ASSET_FIELDS
+                        .cell(c, "flexible_asset_type_id")
+                        .and_then(Cell::as_i64)
+                });
+                if old != new
+                    && flexible_assets::field_has_values(
+                        ctx.nested,
+                        type_id.unwrap_or_default(),
+                        id,
+                    )
+                    .await?
+                {
+                    problems.push(Invalid::new(
+                        format!("{pointer}/kind"),
+                        "cannot change: assets hold values of this field",
+                    ));
+                }
+            }
             if let Some(Some(name)) = text(ctx.values, "name") {
                 let key = name_key(&name);
                 if key.is_empty() {
@@ -473,6 +496,8 @@ impl Hooks for FieldHooks {
                         .cell(f, "flexible_asset_type_id")
                         .and_then(Cell::as_i64)
                 }) {
+                    flexible_assets::drop_field(ctx.nested, ctx.scope, type_id, *id, "/data")
+                        .await?;
                     if !types.contains(&type_id) {
                         types.push(type_id);
                     }

@@ -108,6 +108,16 @@ pub trait Nested: Send {
         items: Vec<(String, Map<String, Value>)>,
     ) -> BoxFuture<'a, Result<Vec<Record>>>;
 
+    /// Replaces the expirations of record `id` of `resource` by `rows`
+    /// (description, instant in milliseconds) when its hooks derive them
+    /// (rather than the definition's fixed date columns).
+    fn set_expirations<'a>(
+        &'a mut self,
+        resource: &'static Resource,
+        id: i64,
+        rows: Vec<(String, i64)>,
+    ) -> BoxFuture<'a, Result<()>>;
+
     /// The records of `resource` in the account whose columns equal the
     /// given values, in id order (fields as the definition reads them).
     fn find<'a>(
@@ -201,12 +211,13 @@ pub struct Decorate<'a> {
 
 /// Reads of other records for [`Hooks::decorate`], one statement per call.
 pub trait Lookup: Sync {
-    /// Records `ids` of `resource` in the account, in id order (fields as
-    /// the definition reads them).
+    /// Records of `resource` in the account whose `column` holds one of
+    /// `values`, in id order (fields as the definition reads them).
     fn records<'a>(
         &'a self,
         resource: &'static Resource,
-        ids: &'a [i64],
+        column: &'static str,
+        values: &'a [i64],
     ) -> BoxFuture<'a, Result<Vec<Record>>>;
 }
 
@@ -220,11 +231,23 @@ pub struct Decorations {
     pub revealed: Vec<i64>,
 }
 
+/// What a query's filters are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryPurpose {
+    /// A list.
+    List,
+    /// Picking the records a bulk update changes.
+    BulkUpdate,
+    /// Picking the records a bulk delete removes.
+    BulkDelete,
+}
+
 /// Special behaviour of a resource type.
 pub trait Hooks: Sync {
-    /// Checks a read before it runs (a list that requires a filter answers
-    /// a 400 naming it).
-    fn check_query(&self, _query: &crate::query::Query) -> Result<()> {
+    /// Checks a query before it runs: a list, or the filters that pick the
+    /// records of a bulk update or delete (a list that requires a filter
+    /// answers a 400 naming it).
+    fn check_query(&self, _query: &crate::query::Query, _purpose: QueryPurpose) -> Result<()> {
         Ok(())
     }
 

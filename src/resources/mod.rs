@@ -38,6 +38,7 @@ mod documents;
 mod domains;
 pub mod expirations;
 pub mod flexible_asset_types;
+pub mod flexible_assets;
 mod hooks;
 mod locations;
 pub mod logs;
@@ -51,7 +52,7 @@ pub mod related_items;
 pub use crate::store::ColumnType;
 pub use hooks::{
     AfterWrite, BeforeDelete, BoxFuture, Change, Decorate, Decorations, Hooks, Lookup, Nested,
-    NewRecord, NoHooks, Secrets, WriteContext, WriteEnv,
+    NewRecord, NoHooks, QueryPurpose, Secrets, WriteContext, WriteEnv,
 };
 
 /// Every resource type the API serves, in route-registration order.
@@ -79,6 +80,8 @@ pub static ALL: &[&Resource] = &[
     &passwords::PASSWORD_VERSIONS,
     &flexible_asset_types::FLEXIBLE_ASSET_TYPES,
     &flexible_asset_types::FLEXIBLE_ASSET_FIELDS,
+    &flexible_assets::FLEXIBLE_ASSETS,
+    &flexible_assets::FLEXIBLE_ASSET_VERSIONS,
     &reference::PLATFORMS,
     &reference::OPERATING_SYSTEMS,
     &reference::COUNTRIES,

@@ -159,7 +159,7 @@ impl Hooks for RelatedItemHooks {
                 let Some(resource) = registry::linkable(&class) else {
                     continue;
                 };
-                for record in ctx.lookup.records(resource, &ids).await? {
+                for record in ctx.lookup.records(resource, "id", &ids).await? {
                     if let Some(name) = resource
                         .cell(&record, resource.title_field)
                         .and_then(Cell::as_str)

@@ -11,7 +11,7 @@ use mortar::engine::{BulkDelete, Caller, Engine, Records};
 use mortar::error::Error;
 use mortar::query::{FilterParam, Query};
 use mortar::resources::{
-    by_route, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Ops, Resource,
+    by_route, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, Ops, QueryPurpose, Resource,
 };
 use mortar::store::{hash_key, Actor, Cell};
 use serde_json::{json, Value};
@@ -326,7 +326,7 @@ async fn a_reveal_through_the_engine_is_audited(app: TestApp) {
 struct NeedsManufacturer;
 
 impl Hooks for NeedsManufacturer {
-    fn check_query(&self, query: &Query) -> mortar::error::Result<()> {
+    fn check_query(&self, query: &Query, _purpose: QueryPurpose) -> mortar::error::Result<()> {
         if query.has_filter("manufacturer_id") {
             Ok(())
         } else {

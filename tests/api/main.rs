@@ -14,6 +14,7 @@ mod documents;
 mod domains;
 mod engine;
 mod flexible_asset_types;
+mod flexible_assets;
 mod hostile;
 mod indexes;
 mod locations;

@@ -1,0 +1,837 @@
+//! `flexible-assets` (seed section "Flexible Assets"): records of a
+//! flexible asset type, holding their values as `traits` keyed by each
+//! field's `name-key`.
+//!
+//! Traits are stored as JSON keyed by field id, so a renamed field keeps its
+//! values; responses key them by the current `name-key`. A write that sends
+//! `traits` sends the whole set (what is left out or null goes), checked
+//! field by field; the asset's `name` is its title fields' values, joined
+//! by spaces in field order; each change keeps the previous set as a
+//! version. Tag traits link records (and keep a related item per link);
+//! Date traits of fields flagged `expiration` become expirations.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{json, Map, Number, Value};
+
+use super::flexible_asset_types::FLEXIBLE_ASSET_FIELDS;
+use super::owned::{
+    self, ARCHIVED, MY_GLUE, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL,
+    RESTRICTED,
+};
+use super::related_items::RELATED_ITEMS;
+use super::{
+    by_route, AfterWrite, BoxFuture, Carries, ColumnType, Decorate, Decorations, Field, Hooks,
+    Include, IncludeTarget, Join, Nested, NewRecord, Ops, QueryPurpose, Resource, WriteContext,
+};
+use crate::error::{Error, Invalid, Result};
+use crate::names::parse_bool;
+use crate::query::Query;
+use crate::store::{Arg, Cell, Match, Record, Scope, Values};
+
+/// `flexible-assets`, created singly at the top level or in bulk under an organization.
+pub static FLEXIBLE_ASSETS: Resource = Resource {
+    json_type: "flexible-assets",
+    route: "flexible_assets",
+    table: "flexible_assets",
+    class: "Flexible Asset",
+    organization_column: Some("organization_id"),
+    fields: &[
+        ORGANIZATION_ID,
+        ORGANIZATION_NAME,
+        RESOURCE_URL,
+        RESTRICTED,
+        MY_GLUE,
+        column!("flexible_asset_type_id", Int)
+            .required()
+            .create_only()
+            .references("flexible_asset_types"),
+        Field::computed("flexible_asset_type_name", "fat.name", ColumnType::Text),
+        Field::computed("name", "t.name", ColumnType::Text),
+        // Sent as `traits`; stored keyed by field id and rendered by
+        // `decorate` keyed by name-key.
+        Field {
+            expr: "t.traits",
+            ..Field::request_only("traits", ColumnType::Json)
+        },
+        ARCHIVED,
+        Field::created_at(),
+        Field::updated_at(),
+    ],
+    joins: &[
+        ORGANIZATION_JOIN,
+        Join {
+            alias: "fat",
+            sql: "JOIN flexible_asset_types fat ON fat.id = t.flexible_asset_type_id",
+        },
+    ],
+    filters: &[
+        filter!("id", Int),
+        filter!("name", Text),
+        filter!("organization_id", Int),
+        filter!("flexible_asset_type_id", Int),
+    ],
+    includes: &[
+        owned::unmodelled("adapters_resources", false),
+        owned::unmodelled("distinct_remote_assets", false),
+        owned::ATTACHMENTS,
+        owned::PASSWORDS,
+        owned::unmodelled("user_resource_accesses", false),
+        owned::unmodelled("group_resource_accesses", false),
+        Include {
+            name: "recent_versions",
+            target: IncludeTarget::HasMany {
+                resource: &FLEXIBLE_ASSET_VERSIONS,
+                foreign_key: "flexible_asset_id",
+            },
+            show_only: true,
+        },
+        owned::RELATED_ITEMS,
+        owned::unmodelled("authorized_users", true),
+    ],
+    under: &[owned::UNDER_ORGANIZATION],
+    carries: Carries::EVERYTHING,
+    hooks: &AssetHooks,
+    ..Resource::BASE
+};
+
+/// Earlier trait sets of an asset (reached through `include=recent_versions`).
+pub static FLEXIBLE_ASSET_VERSIONS: Resource = Resource {
+    json_type: "recent-versions",
+    route: "flexible_asset_versions",
+    table: "flexible_asset_versions",
+    class: "FlexibleAssetVersion",
+    title_field: "flexible_asset_id",
+    fields: &[
+        Field::computed("flexible_asset_id", "t.flexible_asset_id", ColumnType::Int),
+        Field::computed("name", "t.name", ColumnType::Text),
+        Field::computed("traits", "t.traits", ColumnType::Json),
+        Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
+        Field::created_at(),
+    ],
+    ops: Ops {
+        list: false,
+        show: false,
+        ..Ops::READ_ONLY
+    },
+    logged: false,
+    ..Resource::BASE
+};
+
+/// Traits checked and stored, titles, versions, tag links and expirations.
+pub struct AssetHooks;
+
+/// A field of an asset's type, as the traits need it.
+#[derive(Debug, Clone)]
+struct TraitField {
+    id: i64,
+    position: i64,
+    name: String,
+    key: String,
+    kind: String,
+    required: bool,
+    use_for_title: bool,
+    expiration: bool,
+    decimals: i64,
+    options: Vec<String>,
+    tag_type: Option<String>,
+}
+
+impl TraitField {
+    fn of(record: &Record) -> TraitField {
+        let f = &FLEXIBLE_ASSET_FIELDS;
+        let text = |name: &str| {
+            f.cell(record, name)
+                .and_then(Cell::as_str)
+                .map(str::to_string)
+        };
+        let flag =
+            |name: &str| matches!(f.cell(record, name), Some(Cell::Bool(true) | Cell::Int(1)));
+        TraitField {
+            id: record.id,
+            position: f
+                .cell(record, "order")
+                .and_then(Cell::as_i64)
+                .unwrap_or_default(),
+            name: text("name").unwrap_or_default(),
+            key: text("name_key").unwrap_or_default(),
+            kind: text("kind").unwrap_or_default(),
+            required: flag("required"),
+            use_for_title: flag("use_for_title"),
+            expiration: flag("expiration"),
+            decimals: f
+                .cell(record, "decimals")
+                .and_then(Cell::as_i64)
+                .unwrap_or(0),
+            options: text("default_value")
+                .map(|v| {
+                    v.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            tag_type: text("tag_type"),
+        }
+    }
+}
+
+/// The fields of type `type_id`, in field order.
+async fn fields_of(nested: &mut dyn Nested, type_id: i64) -> Result<Vec<TraitField>> {
+    let mut fields: Vec<TraitField> = nested
+        .find(
+            &FLEXIBLE_ASSET_FIELDS,
+            vec![("flexible_asset_type_id", Arg::from(type_id))],
+        )
+        .await?
+        .iter()
+        .map(TraitField::of)
+        .collect();
+    fields.sort_by_key(|f| f.position);
+    Ok(fields)
+}
+
+/// The resource a Tag field links to, and (for `FlexibleAssetType: <id>`)
+/// the asset type its records must have.
+fn tag_target(tag_type: &str) -> Option<(&'static Resource, Option<i64>)> {
+    if let Some(id) = tag_type
+        .strip_prefix("FlexibleAssetType:")
+        .and_then(|id| id.trim().parse::<i64>().ok())
+    {
+        return Some((&FLEXIBLE_ASSETS, Some(id)));
+    }
+    let route = match tag_type {
+        "Configurations" => "configurations",
+        "Contacts" => "contacts",
+        "Documents" => "documents",
+        "Domains" => "domains",
+        "Locations" => "locations",
+        "Organizations" => "organizations",
+        "Passwords" => "passwords",
+        _ => return None,
+    };
+    by_route(route).map(|r| (r, None))
+}
+
+/// The stored traits of an asset record, keyed by field id.
+fn stored_traits(record: &Record) -> Map<String, Value> {
+    match FLEXIBLE_ASSETS.cell(record, "traits") {
+        Some(Cell::Text(json)) => match serde_json::from_str(json) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        },
+        _ => Map::new(),
+    }
+}
+
+/// The ids a Tag value holds.
+fn tag_ids(value: &Value) -> Vec<i64> {
+    match value {
+        Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
+        other => other.as_i64().into_iter().collect(),
+    }
+}
+
+/// An asset's title: its title fields' values in field order, joined by spaces.
+fn title(fields: &[TraitField], stored: &Map<String, Value>) -> String {
+    fields
+        .iter()
+        .filter(|f| f.use_for_title)
+        .filter_map(|f| match stored.get(&f.id.to_string()) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Checks one trait value against its field; the stored value, or `None`
+/// for no value.
+async fn check_value(
+    nested: &mut dyn Nested,
+    field: &TraitField,
+    value: &Value,
+    pointer: &str,
+    problems: &mut Vec<Invalid>,
+) -> Result<Option<Value>> {
+    if value.is_null() || matches!(value, Value::String(s) if s.is_empty()) {
+        return Ok(None);
+    }
+    let mut problem = |detail: String| {
+        problems.push(Invalid::new(pointer, detail));
+        Ok(None)
+    };
+    match field.kind.as_str() {
+        "Text" | "Textbox" | "Select" => {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return problem("must be a string".into()),
+            };
+            if field.kind == "Select" && !field.options.contains(&text) {
+                return problem(format!("must be one of: {}", field.options.join(", ")));
+            }
+            if field.kind == "Textbox" {
+                return Ok(Some(json!(super::documents::sanitize_html(&text))));
+            }
+            Ok(Some(json!(text)))
+        }
+        "Number" | "Percent" => {
+            let number = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            let Some(number) = number.filter(|n| n.is_finite()) else {
+                return problem("must be a number".into());
+            };
+            let scale = 10f64.powi(field.decimals.clamp(0, 12) as i32);
+            if ((number * scale).round() - number * scale).abs() > 1e-6 {
+                return problem(format!("has more than {} decimal places", field.decimals));
+            }
+            let stored = if field.decimals == 0 {
+                json!(number.round() as i64)
+            } else {
+                Number::from_f64(number).map_or(Value::Null, Value::Number)
+            };
+            Ok(Some(stored))
+        }
+        "Checkbox" => match value {
+            Value::Bool(b) => Ok(Some(json!(b))),
+            Value::String(s) => match parse_bool(s) {
+                Some(b) => Ok(Some(json!(b))),
+                None => problem("must be true or false".into()),
+            },
+            _ => problem("must be true or false".into()),
+        },
+        "Date" => match value.as_str().map(str::trim) {
+            Some(date) if crate::clock::is_date(date) => Ok(Some(json!(date))),
+            _ => problem("must be a date (YYYY-MM-DD)".into()),
+        },
+        "Header" => problem("a header takes no value".into()),
+        "Tag" => {
+            let ids = tag_ids(value);
+            let all_ids = match value {
+                Value::Array(items) => items.len() == ids.len(),
+                other => other.as_i64().is_some(),
+            };
+            if !all_ids || ids.is_empty() {
+                return problem("must be a record id or an array of record ids".into());
+            }
+            let Some((target, asset_type)) = field.tag_type.as_deref().and_then(tag_target) else {
+                return problem("the field's tag type links to nothing Mortar stores".into());
+            };
+            for id in &ids {
+                let mut matching = vec![("id", Arg::from(*id))];
+                if let Some(asset_type) = asset_type {
+                    matching.push(("flexible_asset_type_id", Arg::from(asset_type)));
+                }
+                if nested.find(target, matching).await?.is_empty() {
+                    return problem(format!(
+                        "{id} does not name a record of {} in this account",
+                        field.tag_type.as_deref().unwrap_or_default()
+                    ));
+                }
+            }
+            Ok(Some(json!(ids)))
+        }
+        other => problem(format!("Mortar does not store {other} trait values yet")),
+    }
+}
+
+/// The trait set a request sends, checked against the type's fields and
+/// keyed by field id.
+async fn check_traits(
+    nested: &mut dyn Nested,
+    fields: &[TraitField],
+    given: &Arg,
+    pointer: &str,
+) -> Result<Map<String, Value>> {
+    let pointer = format!("{pointer}/traits");
+    let given: Map<String, Value> = match given {
+        Arg::Text(Some(json)) => match serde_json::from_str(json) {
+            Ok(Value::Object(map)) => map,
+            _ => {
+                return Err(Error::invalid(
+                    pointer,
+                    "must be an object keyed by field name-key",
+                ))
+            }
+        },
+        _ => {
+            return Err(Error::invalid(
+                pointer,
+                "must be an object keyed by field name-key",
+            ))
+        }
+    };
+    let mut problems = Vec::new();
+    let mut stored = Map::new();
+    for (key, value) in &given {
+        // Keys arrive with their dashes turned to underscores, as every
+        // member name does; a name-key is compared in that spelling too.
+        let Some(field) = fields.iter().find(|f| f.key.replace('-', "_") == *key) else {
+            problems.push(Invalid::new(
+                format!("{pointer}/{}", key.replace('_', "-")),
+                "is not a field of this flexible asset type",
+            ));
+            continue;
+        };
+        let at = format!("{pointer}/{}", field.key);
+        if let Some(value) = check_value(nested, field, value, &at, &mut problems).await? {
+            stored.insert(field.id.to_string(), value);
+        }
+    }
+    for field in fields.iter().filter(|f| f.required && f.kind != "Header") {
+        if !stored.contains_key(&field.id.to_string())
+            && !problems
+                .iter()
+                .any(|p| p.pointer == format!("{pointer}/{}", field.key))
+        {
+            problems.push(Invalid::new(
+                format!("{pointer}/{}", field.key),
+                "is required",
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(stored)
+    } else {
+        Err(Error::Invalid(problems))
+    }
+}
+
+/// The note on a related item a Tag trait keeps.
+fn tag_note(field: &TraitField) -> String {
+    format!("Tagged in the {} field", field.name)
+}
+
+/// Makes the asset's related items match its Tag traits: one per tagged
+/// record, made and removed with the tag (items made by hand stay).
+async fn sync_tags(
+    nested: &mut dyn Nested,
+    asset: i64,
+    fields: &[TraitField],
+    stored: &Map<String, Value>,
+    pointer: &str,
+) -> Result<()> {
+    let mut wanted: Vec<(String, &'static str, i64)> = Vec::new();
+    for field in fields.iter().filter(|f| f.kind == "Tag") {
+        let Some((target, _)) = field.tag_type.as_deref().and_then(tag_target) else {
+            continue;
+        };
+        for id in stored
+            .get(&field.id.to_string())
+            .map(tag_ids)
+            .unwrap_or_default()
+        {
+            wanted.push((tag_note(field), target.class, id));
+        }
+    }
+    let notes: Vec<String> = fields
+        .iter()
+        .filter(|f| f.kind == "Tag")
+        .map(tag_note)
+        .collect();
+    let existing = nested
+        .find(
+            &RELATED_ITEMS,
+            vec![
+                ("resource_type", Arg::from(FLEXIBLE_ASSETS.class)),
+                ("resource_id", Arg::from(asset)),
+            ],
+        )
+        .await?;
+    let mut stale = Vec::new();
+    for item in &existing {
+        let text = |name: &str| {
+            RELATED_ITEMS
+                .cell(item, name)
+                .and_then(Cell::as_str)
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        let note = text("notes");
+        let end = (
+            note.clone(),
+            text("destination_type"),
+            RELATED_ITEMS
+                .cell(item, "destination_id")
+                .and_then(Cell::as_i64)
+                .unwrap_or_default(),
+        );
+        match wanted
+            .iter()
+            .position(|(n, class, id)| *n == end.0 && *class == end.1 && *id == end.2)
+        {
+            Some(found) => {
+                wanted.remove(found);
+            }
+            None if notes.contains(&note) || note.starts_with("Tagged in the ") => {
+                stale.push(item.id)
+            }
+            None => {}
+        }
+    }
+    if !stale.is_empty() {
+        nested.delete(&RELATED_ITEMS, stale).await?;
+    }
+    // A record tagged twice (in two fields) is linked once.
+    let mut seen = Vec::new();
+    let mut new = Vec::new();
+    for (note, class, id) in wanted {
+        if seen.contains(&(class, id))
+            || existing.iter().any(|e| {
+                RELATED_ITEMS
+                    .cell(e, "destination_type")
+                    .and_then(Cell::as_str)
+                    == Some(class)
+                    && RELATED_ITEMS
+                        .cell(e, "destination_id")
+                        .and_then(Cell::as_i64)
+                        == Some(id)
+            })
+        {
+            continue;
+        }
+        seen.push((class, id));
+        let mut values = Values::default();
+        values.set("resource_type", Arg::from(FLEXIBLE_ASSETS.class));
+        values.set("resource_id", Arg::from(asset));
+        values.set("destination_type", Arg::from(class));
+        values.set("destination_id", Arg::from(id));
+        values.set("notes", Arg::from(note));
+        values.set("via_copilot", Arg::from(false));
+        new.push(NewRecord::new(pointer, values));
+    }
+    if !new.is_empty() {
+        nested.create(&RELATED_ITEMS, new).await?;
+    }
+    Ok(())
+}
+
+/// The expirations an asset's dated traits make: one per Date field flagged
+/// `expiration` with a value, described by the field's name.
+fn expirations(fields: &[TraitField], stored: &Map<String, Value>) -> Vec<(String, i64)> {
+    fields
+        .iter()
+        .filter(|f| f.kind == "Date" && f.expiration)
+        .filter_map(|f| {
+            let date = stored.get(&f.id.to_string())?.as_str()?;
+            let at = crate::clock::parse_range_bound(date, crate::clock::RangeEnd::Start)?;
+            Some((f.name.clone(), at))
+        })
+        .collect()
+}
+
+/// Writes the derived parts of asset `id` after its traits changed.
+async fn settle(
+    nested: &mut dyn Nested,
+    id: i64,
+    type_id: i64,
+    stored: &Map<String, Value>,
+    pointer: &str,
+) -> Result<()> {
+    let fields = fields_of(nested, type_id).await?;
+    sync_tags(nested, id, &fields, stored, pointer).await?;
+    nested
+        .set_expirations(&FLEXIBLE_ASSETS, id, expirations(&fields, stored))
+        .await
+}
+
+impl Hooks for AssetHooks {
+    fn check_query(&self, query: &Query, purpose: QueryPurpose) -> Result<()> {
+        let needed: &[&str] = match purpose {
+            QueryPurpose::List => &["flexible_asset_type_id"],
+            QueryPurpose::BulkUpdate => &[],
+            QueryPurpose::BulkDelete => &["organization_id", "flexible_asset_type_id"],
+        };
+        for name in needed {
+            if !query.has_filter(name) {
+                return Err(Error::bad_parameter(
+                    format!("filter[{name}]"),
+                    match purpose {
+                        QueryPurpose::List => {
+                            "is required: flexible assets are listed one type at a time"
+                        }
+                        _ => "is required to delete flexible assets by filter",
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let given = ctx.values.take("traits");
+            let current = match ctx.id {
+                Some(id) => ctx
+                    .nested
+                    .find(&FLEXIBLE_ASSETS, vec![("id", Arg::from(id))])
+                    .await?
+                    .pop(),
+                None => None,
+            };
+            let type_id = match &current {
+                Some(record) => FLEXIBLE_ASSETS
+                    .cell(record, "flexible_asset_type_id")
+                    .and_then(Cell::as_i64),
+                None => ctx
+                    .values
+                    .get("flexible_asset_type_id")
+                    .and_then(Arg::as_i64),
+            };
+            let Some(type_id) = type_id else {
+                return Ok(());
+            };
+            let given = match given {
+                Some(given) => given,
+                None if ctx.id.is_none() => {
+                    return Err(Error::invalid(
+                        format!("{}/traits", ctx.pointer),
+                        "is required: the asset's values, keyed by field name-key",
+                    ))
+                }
+                None => return Ok(()),
+            };
+            let fields = fields_of(ctx.nested, type_id).await?;
+            let stored = check_traits(ctx.nested, &fields, &given, ctx.pointer).await?;
+            let name = title(&fields, &stored);
+            if let Some(record) = &current {
+                let before = stored_traits(record);
+                if before != stored {
+                    let previous_name = FLEXIBLE_ASSETS
+                        .cell(record, "name")
+                        .and_then(Cell::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    ctx.deferred.set(
+                        "previous_traits",
+                        Arg::from(Value::Object(before).to_string()),
+                    );
+                    ctx.deferred.set("previous_name", Arg::from(previous_name));
+                }
+            }
+            ctx.deferred.set("type_id", Arg::from(type_id));
+            ctx.values
+                .set("traits", Arg::from(Value::Object(stored).to_string()));
+            ctx.values.set("name", Arg::from(name));
+            Ok(())
+        })
+    }
+
+    fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let (Some(type_id), Some(Arg::Text(Some(json)))) = (
+                ctx.deferred.get("type_id").and_then(Arg::as_i64),
+                ctx.values.get("traits"),
+            ) else {
+                return Ok(());
+            };
+            if let (Some(Arg::Text(Some(traits))), Some(Arg::Text(name))) = (
+                ctx.deferred.get("previous_traits"),
+                ctx.deferred.get("previous_name"),
+            ) {
+                let mut version = Values::default();
+                version.set("flexible_asset_id", Arg::from(ctx.id));
+                version.set("name", Arg::from(name.clone().unwrap_or_default()));
+                version.set("traits", Arg::from(traits.clone()));
+                version.set("api_key_id", Arg::from(ctx.env.actor.key_id));
+                ctx.nested
+                    .create(
+                        &FLEXIBLE_ASSET_VERSIONS,
+                        vec![NewRecord::new(ctx.pointer, version)],
+                    )
+                    .await?;
+            }
+            let stored: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
+            settle(ctx.nested, ctx.id, type_id, &stored, ctx.pointer).await
+        })
+    }
+
+    /// `traits` keyed by each field's current name-key, in field order:
+    /// Tag values with the tagged records' names (one statement per tag
+    /// type for the whole page), other kinds as stored.
+    fn decorate<'a>(&'a self, ctx: Decorate<'a>) -> BoxFuture<'a, Result<Decorations>> {
+        Box::pin(async move {
+            let mut type_ids: Vec<i64> = ctx
+                .records
+                .iter()
+                .filter_map(|r| {
+                    FLEXIBLE_ASSETS
+                        .cell(r, "flexible_asset_type_id")
+                        .and_then(Cell::as_i64)
+                })
+                .collect();
+            type_ids.sort_unstable();
+            type_ids.dedup();
+            let mut fields: BTreeMap<i64, Vec<TraitField>> = BTreeMap::new();
+            for record in ctx
+                .lookup
+                .records(&FLEXIBLE_ASSET_FIELDS, "flexible_asset_type_id", &type_ids)
+                .await?
+            {
+                let type_id = FLEXIBLE_ASSET_FIELDS
+                    .cell(&record, "flexible_asset_type_id")
+                    .and_then(Cell::as_i64)
+                    .unwrap_or_default();
+                fields
+                    .entry(type_id)
+                    .or_default()
+                    .push(TraitField::of(&record));
+            }
+            for list in fields.values_mut() {
+                list.sort_by_key(|f| f.position);
+            }
+            // Every tagged id, by the resource it names.
+            let traits: Vec<Map<String, Value>> = ctx.records.iter().map(stored_traits).collect();
+            let mut tagged: HashMap<&'static str, (&'static Resource, Vec<i64>)> = HashMap::new();
+            for (record, stored) in ctx.records.iter().zip(&traits) {
+                let type_id = FLEXIBLE_ASSETS
+                    .cell(record, "flexible_asset_type_id")
+                    .and_then(Cell::as_i64)
+                    .unwrap_or_default();
+                for field in fields.get(&type_id).into_iter().flatten() {
+                    if field.kind != "Tag" {
+                        continue;
+                    }
+                    let Some((target, _)) = field.tag_type.as_deref().and_then(tag_target) else {
+                        continue;
+                    };
+                    let ids = stored
+                        .get(&field.id.to_string())
+                        .map(tag_ids)
+                        .unwrap_or_default();
+                    tagged
+                        .entry(target.route)
+                        .or_insert_with(|| (target, Vec::new()))
+                        .1
+                        .extend(ids);
+                }
+            }
+            let mut names: HashMap<(&'static str, i64), Value> = HashMap::new();
+            for (route, (target, mut ids)) in tagged {
+                ids.sort_unstable();
+                ids.dedup();
+                for record in ctx.lookup.records(target, "id", &ids).await? {
+                    names.insert((route, record.id), tag_value(target, &record));
+                }
+            }
+            let mut out = Decorations::default();
+            for (record, stored) in ctx.records.iter().zip(&traits) {
+                let type_id = FLEXIBLE_ASSETS
+                    .cell(record, "flexible_asset_type_id")
+                    .and_then(Cell::as_i64)
+                    .unwrap_or_default();
+                let mut rendered = Map::new();
+                for field in fields.get(&type_id).into_iter().flatten() {
+                    let Some(value) = stored.get(&field.id.to_string()) else {
+                        continue;
+                    };
+                    let value = match (
+                        field.kind.as_str(),
+                        field.tag_type.as_deref().and_then(tag_target),
+                    ) {
+                        ("Tag", Some((target, _))) => json!({
+                            "type": field.tag_type,
+                            "values": tag_ids(value)
+                                .into_iter()
+                                .filter_map(|id| names.get(&(target.route, id)).cloned())
+                                .collect::<Vec<_>>(),
+                        }),
+                        _ => value.clone(),
+                    };
+                    rendered.insert(field.key.clone(), value);
+                }
+                let mut attributes = Map::new();
+                attributes.insert("traits".into(), Value::Object(rendered));
+                out.attributes.insert(record.id, attributes);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// A tagged record as a Tag trait shows it: its id and name, its
+/// organization's name, and for configurations the hostname and type.
+fn tag_value(target: &Resource, record: &Record) -> Value {
+    let text = |name: &str| target.cell(record, name).and_then(Cell::as_str);
+    let mut value = json!({
+        "id": record.id,
+        "name": text(target.title_field),
+    });
+    if target.field("organization_name").is_some() {
+        value["organization-name"] = json!(text("organization_name"));
+    }
+    if target.route == "configurations" {
+        value["hostname"] = json!(text("hostname"));
+        value["configuration-type-name"] = json!(text("configuration_type_name"));
+    }
+    value
+}
+
+/// Whether any asset holds a value for field `field` of type `type_id`
+/// (a field with values keeps its kind).
+pub async fn field_has_values(nested: &mut dyn Nested, type_id: i64, field: i64) -> Result<bool> {
+    let assets = nested
+        .find(
+            &FLEXIBLE_ASSETS,
+            vec![("flexible_asset_type_id", Arg::from(type_id))],
+        )
+        .await?;
+    Ok(assets
+        .iter()
+        .any(|a| stored_traits(a).contains_key(&field.to_string())))
+}
+
+/// Drops field `field`'s values from every asset of type `type_id`, with
+/// what they made (tag links, expirations), and recomputes the assets'
+/// titles without it: the field is about to go.
+pub async fn drop_field(
+    nested: &mut dyn Nested,
+    scope: Scope,
+    type_id: i64,
+    field: i64,
+    pointer: &str,
+) -> Result<()> {
+    let assets = nested
+        .find(
+            &FLEXIBLE_ASSETS,
+            vec![("flexible_asset_type_id", Arg::from(type_id))],
+        )
+        .await?;
+    let fields: Vec<TraitField> = fields_of(nested, type_id)
+        .await?
+        .into_iter()
+        .filter(|f| f.id != field)
+        .collect();
+    for asset in assets {
+        let mut stored = stored_traits(&asset);
+        if stored.remove(&field.to_string()).is_none() {
+            continue;
+        }
+        let mut values = Values::default();
+        values.set(
+            "traits",
+            Arg::from(Value::Object(stored.clone()).to_string()),
+        );
+        values.set("name", Arg::from(title(&fields, &stored)));
+        nested
+            .tx()
+            .update_rows(
+                scope,
+                FLEXIBLE_ASSETS.table,
+                &values,
+                &[Match::id(asset.id)],
+            )
+            .await?;
+        sync_tags(nested, asset.id, &fields, &stored, pointer).await?;
+        nested
+            .set_expirations(&FLEXIBLE_ASSETS, asset.id, expirations(&fields, &stored))
+            .await?;
+    }
+    Ok(())
+}
