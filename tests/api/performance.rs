@@ -1,6 +1,7 @@
 //! What a list costs: a page of 1000 configurations with every computed name
 //! is one page query plus one count, and an include adds one statement for
-//! the whole page, not one per row (counted by the store itself).
+//! the whole page, not one per row (counted by the store itself); a page of
+//! flexible assets adds a fixed number for their traits.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -129,4 +130,71 @@ async fn a_page_of_a_thousand_configurations_costs_two_statements(app: TestApp) 
     assert_eq!(statements, 3, "page query, count and one for the include");
 }
 
-crate::api_tests!(a_page_of_a_thousand_configurations_costs_two_statements);
+/// A page of 1000 flexible assets whose Tag traits link configurations and
+/// contacts: the page query, the count, one statement for the type's
+/// fields and one per tagged type, whatever the page's size.
+async fn a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements(app: TestApp) {
+    let organization = thousand_configurations(&app).await;
+    let (_, configurations) = app.get("/configurations?page[size]=2").await;
+    let device: i64 = configurations["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (_, contacts) = app.get("/contacts?filter[first_name]=Ada").await;
+    let contact: i64 = contacts["data"][0]["id"].as_str().unwrap().parse().unwrap();
+    let (code, body) = app
+        .send(
+            Method::POST,
+            "/flexible_asset_types",
+            json!({"data": {"type": "flexible_asset_types", "attributes": {"name": "Backup",
+                "fields": [
+                    {"order": 1, "name": "Job", "kind": "Text", "show-in-list": true, "use-for-title": true},
+                    {"order": 2, "name": "Device", "kind": "Tag", "tag-type": "Configurations"},
+                    {"order": 3, "name": "Owner", "kind": "Tag", "tag-type": "Contacts"},
+                    {"order": 4, "name": "Retention", "kind": "Number"}
+                ]}}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let kind: i64 = body["data"]["id"].as_str().unwrap().parse().unwrap();
+    for batch in 0..RECORDS / BATCH {
+        let data: Vec<Value> = (0..BATCH)
+            .map(|i| {
+                json!({"type": "flexible_assets", "attributes": {
+                    "flexible-asset-type-id": kind,
+                    "traits": {"job": format!("nightly-{}", batch * BATCH + i),
+                        "device": device, "owner": [contact], "retention": 30}}})
+            })
+            .collect();
+        let (code, body) = app
+            .send(
+                Method::POST,
+                &format!("/organizations/{organization}/relationships/flexible_assets"),
+                json!({ "data": data }),
+            )
+            .await;
+        assert_eq!(code, 201, "{body}");
+    }
+    let (body, statements) = measured(
+        &app,
+        &format!("/flexible_assets?filter[flexible_asset_type_id]={kind}&page[size]=1000"),
+    )
+    .await;
+    let data = body["data"].as_array().expect("a data array");
+    assert_eq!(data.len(), RECORDS);
+    for asset in data {
+        let traits = &asset["attributes"]["traits"];
+        assert_eq!(traits["device"]["values"][0]["id"], device, "{asset}");
+        assert_eq!(traits["owner"]["values"][0]["name"], "Ada Lovelace");
+    }
+    assert_eq!(
+        statements, 5,
+        "page query, count, the fields, and one per tagged type"
+    );
+}
+
+crate::api_tests!(
+    a_page_of_a_thousand_configurations_costs_two_statements,
+    a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements,
+);
