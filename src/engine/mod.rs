@@ -440,6 +440,7 @@ impl Engine {
             let journal = Journal::new(self.files.clone());
             let env = WriteEnv {
                 actor: &caller.actor,
+                password_access: caller.password_access,
                 vault: &self.vault,
                 files: &journal,
             };

@@ -56,7 +56,9 @@ pub fn resource_object(
     }
     if let Some(extra) = extra {
         for (key, value) in extra {
-            attributes.insert(key.clone(), value.clone());
+            let mut value = value.clone();
+            absolute_links(&mut value, origin);
+            attributes.insert(key.clone(), value);
         }
     }
     let mut object = Map::new();
@@ -88,6 +90,26 @@ pub fn resource_object(
         }
     }
     Value::Object(object)
+}
+
+/// Computed attributes name files by server path (`download-url`:
+/// `/attachments/1/download`, in a flexible asset's Upload trait); links
+/// are absolute under `origin`, as link fields are.
+fn absolute_links(value: &mut Value, origin: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map.iter_mut() {
+                match member {
+                    Value::String(path) if key == "download-url" && path.starts_with('/') => {
+                        *path = format!("{origin}{path}");
+                    }
+                    other => absolute_links(other, origin),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| absolute_links(v, origin)),
+        _ => {}
+    }
 }
 
 /// The `included` array of a document (`origin` as for [`resource_object`]).

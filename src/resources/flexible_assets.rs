@@ -14,15 +14,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Number, Value};
 
+use super::attachments::ATTACHMENTS;
 use super::flexible_asset_types::FLEXIBLE_ASSET_FIELDS;
 use super::owned::{
     self, ARCHIVED, MY_GLUE, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL,
     RESTRICTED,
 };
+use super::passwords::{PASSWORDS, TRAIT_CLASS};
 use super::related_items::RELATED_ITEMS;
 use super::{
-    by_route, AfterWrite, BoxFuture, Carries, ColumnType, Decorate, Decorations, Field, Hooks,
-    Include, IncludeTarget, Join, Nested, NewRecord, Ops, QueryPurpose, Resource, WriteContext,
+    by_route, AfterWrite, BeforeDelete, BoxFuture, Carries, Change, ColumnType, Decorate,
+    Decorations, Field, Hooks, Include, IncludeTarget, Join, Nested, NewRecord, Ops, QueryPurpose,
+    Resource, Secrets, WriteContext,
 };
 use crate::error::{Error, Invalid, Result};
 use crate::names::parse_bool;
@@ -91,6 +94,8 @@ pub static FLEXIBLE_ASSETS: Resource = Resource {
     ],
     under: &[owned::UNDER_ORGANIZATION],
     carries: Carries::EVERYTHING,
+    takes_files: true,
+    nested_secrets: true,
     hooks: &AssetHooks,
     ..Resource::BASE
 };
@@ -225,11 +230,15 @@ fn stored_traits(record: &Record) -> Map<String, Value> {
     }
 }
 
-/// The ids a Tag value holds.
+/// The ids a Tag value holds (numbers, or digits as a form sends them).
 fn tag_ids(value: &Value) -> Vec<i64> {
+    let id = |v: &Value| match v {
+        Value::String(s) => s.trim().parse().ok(),
+        other => other.as_i64(),
+    };
     match value {
-        Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
-        other => other.as_i64().into_iter().collect(),
+        Value::Array(items) => items.iter().filter_map(id).collect(),
+        other => id(other).into_iter().collect(),
     }
 }
 
@@ -315,7 +324,7 @@ async fn check_value(
             let ids = tag_ids(value);
             let all_ids = match value {
                 Value::Array(items) => items.len() == ids.len(),
-                other => other.as_i64().is_some(),
+                _ => ids.len() == 1,
             };
             if !all_ids || ids.is_empty() {
                 return problem("must be a record id or an array of record ids".into());
@@ -348,27 +357,20 @@ async fn check_traits(
     fields: &[TraitField],
     given: &Arg,
     pointer: &str,
-) -> Result<Map<String, Value>> {
+    previous: &Map<String, Value>,
+    password_access: bool,
+) -> Result<Checked> {
     let pointer = format!("{pointer}/traits");
+    let not_an_object = || Error::invalid(&pointer, "must be an object keyed by field name-key");
     let given: Map<String, Value> = match given {
         Arg::Text(Some(json)) => match serde_json::from_str(json) {
             Ok(Value::Object(map)) => map,
-            _ => {
-                return Err(Error::invalid(
-                    pointer,
-                    "must be an object keyed by field name-key",
-                ))
-            }
+            _ => return Err(not_an_object()),
         },
-        _ => {
-            return Err(Error::invalid(
-                pointer,
-                "must be an object keyed by field name-key",
-            ))
-        }
+        _ => return Err(not_an_object()),
     };
     let mut problems = Vec::new();
-    let mut stored = Map::new();
+    let mut checked = Checked::default();
     for (key, value) in &given {
         // Keys arrive with their dashes turned to underscores, as every
         // member name does; a name-key is compared in that spelling too.
@@ -380,27 +382,196 @@ async fn check_traits(
             continue;
         };
         let at = format!("{pointer}/{}", field.key);
-        if let Some(value) = check_value(nested, field, value, &at, &mut problems).await? {
-            stored.insert(field.id.to_string(), value);
+        let id = field.id.to_string();
+        if value.is_null() {
+            continue;
+        }
+        match field.kind.as_str() {
+            "Password" => match value {
+                Value::String(secret) if !password_access && !secret.is_empty() => {
+                    return Err(Error::Forbidden(
+                        "this API key has no password access: it cannot send password trait values"
+                            .into(),
+                    ))
+                }
+                Value::String(secret) if !secret.is_empty() => {
+                    checked.secrets.insert(id, json!(secret));
+                }
+                Value::String(_) => {}
+                // What a read shows (`{"id": .., "name": ..}`) names the kept password.
+                Value::Object(shown) if shown.get("id") == previous.get(&id) => {
+                    checked.stored.insert(id.clone(), previous[&id].clone());
+                }
+                _ => problems.push(Invalid::new(at, "must be the password, as a string")),
+            },
+            "Upload" => match value {
+                Value::Object(upload) if upload.contains_key("content") => {
+                    checked.uploads.insert(id, value.clone());
+                }
+                Value::Object(shown) if shown.get("id") == previous.get(&id) => {
+                    checked.stored.insert(id.clone(), previous[&id].clone());
+                }
+                Value::Number(_) if Some(value) == previous.get(&id) => {
+                    checked.stored.insert(id.clone(), value.clone());
+                }
+                _ => problems.push(Invalid::new(
+                    at,
+                    "must be a file: {\"content\": strict base64, \"file_name\": ...}",
+                )),
+            },
+            _ => {
+                if let Some(value) = check_value(nested, field, value, &at, &mut problems).await? {
+                    checked.stored.insert(id, value);
+                }
+            }
+        }
+    }
+    // A key without password access cannot see or change Password traits:
+    // what it leaves out stays.
+    if !password_access {
+        for field in fields.iter().filter(|f| f.kind == "Password") {
+            let id = field.id.to_string();
+            if let Some(kept) = previous.get(&id) {
+                checked.stored.entry(id).or_insert_with(|| kept.clone());
+            }
         }
     }
     for field in fields.iter().filter(|f| f.required && f.kind != "Header") {
-        if !stored.contains_key(&field.id.to_string())
-            && !problems
-                .iter()
-                .any(|p| p.pointer == format!("{pointer}/{}", field.key))
-        {
-            problems.push(Invalid::new(
-                format!("{pointer}/{}", field.key),
-                "is required",
-            ));
+        let id = field.id.to_string();
+        let present = checked.stored.contains_key(&id)
+            || checked.secrets.contains_key(&id)
+            || checked.uploads.contains_key(&id);
+        let at = format!("{pointer}/{}", field.key);
+        if !present && !problems.iter().any(|p| p.pointer == at) {
+            problems.push(Invalid::new(at, "is required"));
         }
     }
     if problems.is_empty() {
-        Ok(stored)
+        Ok(checked)
     } else {
         Err(Error::Invalid(problems))
     }
+}
+
+/// A request's trait set, checked: the values stored as they are, and the
+/// Password and Upload values that become records of their own once the
+/// asset is written (all keyed by field id).
+#[derive(Debug, Default)]
+struct Checked {
+    stored: Map<String, Value>,
+    secrets: Map<String, Value>,
+    uploads: Map<String, Value>,
+}
+
+/// Makes, changes and removes the passwords and attachments that Password
+/// and Upload traits keep; returns the stored traits with their ids.
+#[allow(clippy::too_many_arguments)]
+async fn keep_records(
+    nested: &mut dyn Nested,
+    asset: i64,
+    fields: &[TraitField],
+    mut stored: Map<String, Value>,
+    previous: &Map<String, Value>,
+    secrets: &Map<String, Value>,
+    uploads: &Map<String, Value>,
+    pointer: &str,
+) -> Result<Map<String, Value>> {
+    let Some(record) = nested
+        .find(&FLEXIBLE_ASSETS, vec![("id", Arg::from(asset))])
+        .await?
+        .pop()
+    else {
+        return Ok(stored);
+    };
+    let text = |name: &str| {
+        FLEXIBLE_ASSETS
+            .cell(&record, name)
+            .and_then(Cell::as_str)
+            .map(str::to_string)
+    };
+    let organization = FLEXIBLE_ASSETS
+        .cell(&record, "organization_id")
+        .and_then(Cell::as_i64);
+    for field in fields
+        .iter()
+        .filter(|f| f.kind == "Password" || f.kind == "Upload")
+    {
+        let id = field.id.to_string();
+        let before = previous.get(&id).and_then(Value::as_i64);
+        let kept = stored.get(&id).and_then(Value::as_i64);
+        match (field.kind.as_str(), secrets.get(&id), uploads.get(&id)) {
+            ("Password", Some(Value::String(secret)), _) => match before {
+                Some(password) => {
+                    let mut values = Values::default();
+                    values.set("password", Arg::from(secret.clone()));
+                    values.set("cached_resource_name", Arg::from(text("name")));
+                    nested
+                        .update(
+                            &PASSWORDS,
+                            vec![Change {
+                                pointer: pointer.to_string(),
+                                id: password,
+                                values,
+                            }],
+                        )
+                        .await?;
+                    stored.insert(id, json!(password));
+                }
+                None => {
+                    let mut values = Values::default();
+                    values.set("organization_id", Arg::from(organization));
+                    values.set("name", Arg::from(field.name.clone()));
+                    values.set("password", Arg::from(secret.clone()));
+                    values.set("resource_id", Arg::from(asset));
+                    values.set("resource_type", Arg::from(TRAIT_CLASS));
+                    values.set(
+                        "cached_resource_type_name",
+                        Arg::from(text("flexible_asset_type_name")),
+                    );
+                    values.set("cached_resource_name", Arg::from(text("name")));
+                    let made = nested
+                        .create(&PASSWORDS, vec![NewRecord::new(pointer, values)])
+                        .await?;
+                    if let Some(password) = made.first() {
+                        stored.insert(id, json!(password.id));
+                    }
+                }
+            },
+            ("Upload", _, Some(upload)) => {
+                let mut attributes = Map::new();
+                attributes.insert("resource_type".into(), json!(FLEXIBLE_ASSETS.class));
+                attributes.insert("resource_id".into(), json!(asset));
+                attributes.insert("attachment".into(), upload.clone());
+                let mut object = Map::new();
+                object.insert("attributes".into(), Value::Object(attributes));
+                let at = format!(
+                    "{}/traits/{}",
+                    pointer.trim_end_matches("/attributes"),
+                    field.key
+                );
+                let made = nested
+                    .create_items(&ATTACHMENTS, vec![(at, object)])
+                    .await?;
+                if let Some(attachment) = made.first() {
+                    stored.insert(id, json!(attachment.id));
+                }
+                if let Some(old) = before {
+                    nested.delete(&ATTACHMENTS, vec![old]).await?;
+                }
+            }
+            _ => {
+                if let (Some(old), None) = (before, kept) {
+                    let resource = if field.kind == "Password" {
+                        &PASSWORDS
+                    } else {
+                        &ATTACHMENTS
+                    };
+                    nested.delete(resource, vec![old]).await?;
+                }
+            }
+        }
+    }
+    Ok(stored)
 }
 
 /// The note on a related item a Tag trait keeps.
@@ -526,21 +697,6 @@ fn expirations(fields: &[TraitField], stored: &Map<String, Value>) -> Vec<(Strin
         .collect()
 }
 
-/// Writes the derived parts of asset `id` after its traits changed.
-async fn settle(
-    nested: &mut dyn Nested,
-    id: i64,
-    type_id: i64,
-    stored: &Map<String, Value>,
-    pointer: &str,
-) -> Result<()> {
-    let fields = fields_of(nested, type_id).await?;
-    sync_tags(nested, id, &fields, stored, pointer).await?;
-    nested
-        .set_expirations(&FLEXIBLE_ASSETS, id, expirations(&fields, stored))
-        .await
-}
-
 impl Hooks for AssetHooks {
     fn check_query(&self, query: &Query, purpose: QueryPurpose) -> Result<()> {
         let needed: &[&str] = match purpose {
@@ -597,27 +753,52 @@ impl Hooks for AssetHooks {
                 }
                 None => return Ok(()),
             };
+            let previous = current.as_ref().map(stored_traits).unwrap_or_default();
             let fields = fields_of(ctx.nested, type_id).await?;
-            let stored = check_traits(ctx.nested, &fields, &given, ctx.pointer).await?;
-            let name = title(&fields, &stored);
+            let checked = check_traits(
+                ctx.nested,
+                &fields,
+                &given,
+                ctx.pointer,
+                &previous,
+                ctx.env.password_access,
+            )
+            .await?;
+            let name = title(&fields, &checked.stored);
             if let Some(record) = &current {
-                let before = stored_traits(record);
-                if before != stored {
+                let changed = previous != checked.stored
+                    || !checked.secrets.is_empty()
+                    || !checked.uploads.is_empty();
+                if changed {
                     let previous_name = FLEXIBLE_ASSETS
                         .cell(record, "name")
                         .and_then(Cell::as_str)
                         .unwrap_or_default()
                         .to_string();
-                    ctx.deferred.set(
-                        "previous_traits",
-                        Arg::from(Value::Object(before).to_string()),
-                    );
                     ctx.deferred.set("previous_name", Arg::from(previous_name));
+                    ctx.deferred.set(
+                        "version_traits",
+                        Arg::from(Value::Object(previous.clone()).to_string()),
+                    );
                 }
             }
             ctx.deferred.set("type_id", Arg::from(type_id));
-            ctx.values
-                .set("traits", Arg::from(Value::Object(stored).to_string()));
+            ctx.deferred.set(
+                "previous_traits",
+                Arg::from(Value::Object(previous).to_string()),
+            );
+            ctx.deferred.set(
+                "secrets",
+                Arg::from(Value::Object(checked.secrets).to_string()),
+            );
+            ctx.deferred.set(
+                "uploads",
+                Arg::from(Value::Object(checked.uploads).to_string()),
+            );
+            ctx.values.set(
+                "traits",
+                Arg::from(Value::Object(checked.stored).to_string()),
+            );
             ctx.values.set("name", Arg::from(name));
             Ok(())
         })
@@ -631,8 +812,14 @@ impl Hooks for AssetHooks {
             ) else {
                 return Ok(());
             };
+            let object = |name: &str| -> Map<String, Value> {
+                match ctx.deferred.get(name) {
+                    Some(Arg::Text(Some(json))) => serde_json::from_str(json).unwrap_or_default(),
+                    _ => Map::new(),
+                }
+            };
             if let (Some(Arg::Text(Some(traits))), Some(Arg::Text(name))) = (
-                ctx.deferred.get("previous_traits"),
+                ctx.deferred.get("version_traits"),
                 ctx.deferred.get("previous_name"),
             ) {
                 let mut version = Values::default();
@@ -647,8 +834,66 @@ impl Hooks for AssetHooks {
                     )
                     .await?;
             }
-            let stored: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
-            settle(ctx.nested, ctx.id, type_id, &stored, ctx.pointer).await
+            let written: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
+            let fields = fields_of(ctx.nested, type_id).await?;
+            let stored = keep_records(
+                ctx.nested,
+                ctx.id,
+                &fields,
+                written.clone(),
+                &object("previous_traits"),
+                &object("secrets"),
+                &object("uploads"),
+                ctx.pointer,
+            )
+            .await?;
+            if stored != written {
+                let mut values = Values::default();
+                values.set(
+                    "traits",
+                    Arg::from(Value::Object(stored.clone()).to_string()),
+                );
+                ctx.nested
+                    .tx()
+                    .update_rows(
+                        ctx.scope,
+                        FLEXIBLE_ASSETS.table,
+                        &values,
+                        &[Match::id(ctx.id)],
+                    )
+                    .await?;
+            }
+            sync_tags(ctx.nested, ctx.id, &fields, &stored, ctx.pointer).await?;
+            ctx.nested
+                .set_expirations(&FLEXIBLE_ASSETS, ctx.id, expirations(&fields, &stored))
+                .await
+        })
+    }
+
+    /// The passwords Password traits keep go with their assets (attachments
+    /// and links go as they do for every record).
+    fn before_delete<'a>(&'a self, ctx: BeforeDelete<'a>) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut kept = Vec::new();
+            for id in ctx.ids {
+                kept.extend(
+                    ctx.nested
+                        .find(
+                            &PASSWORDS,
+                            vec![
+                                ("resource_type", Arg::from(TRAIT_CLASS)),
+                                ("resource_id", Arg::from(*id)),
+                            ],
+                        )
+                        .await?
+                        .into_iter()
+                        .map(|p| p.id),
+                );
+            }
+            if !kept.is_empty() {
+                ctx.nested.delete(&PASSWORDS, kept).await?;
+            }
+            Ok(())
         })
     }
 
@@ -720,6 +965,47 @@ impl Hooks for AssetHooks {
                     names.insert((route, record.id), tag_value(target, &record));
                 }
             }
+            // Passwords and files the traits keep: files' names in one
+            // statement; password values only as the engine allows.
+            let mut kept: HashMap<&'static str, Vec<i64>> = HashMap::new();
+            for (record, stored) in ctx.records.iter().zip(&traits) {
+                let type_id = FLEXIBLE_ASSETS
+                    .cell(record, "flexible_asset_type_id")
+                    .and_then(Cell::as_i64)
+                    .unwrap_or_default();
+                for field in fields.get(&type_id).into_iter().flatten() {
+                    if let Some(id) = stored.get(&field.id.to_string()).and_then(Value::as_i64) {
+                        match field.kind.as_str() {
+                            "Password" => kept.entry("Password").or_default().push(id),
+                            "Upload" => kept.entry("Upload").or_default().push(id),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            let files: HashMap<i64, String> = match kept.get("Upload") {
+                Some(ids) => ctx
+                    .lookup
+                    .records(&ATTACHMENTS, "id", ids)
+                    .await?
+                    .into_iter()
+                    .map(|a| {
+                        let name = ATTACHMENTS
+                            .cell(&a, "name")
+                            .and_then(Cell::as_str)
+                            .unwrap_or_default()
+                            .to_string();
+                        (a.id, name)
+                    })
+                    .collect(),
+                None => HashMap::new(),
+            };
+            let secrets = match (ctx.secrets, kept.get("Password")) {
+                (Secrets::Current, Some(ids)) => {
+                    super::passwords::current_values(ctx.store, ctx.vault, ctx.scope, ids).await?
+                }
+                _ => HashMap::new(),
+            };
             let mut out = Decorations::default();
             for (record, stored) in ctx.records.iter().zip(&traits) {
                 let type_id = FLEXIBLE_ASSETS
@@ -727,10 +1013,12 @@ impl Hooks for AssetHooks {
                     .and_then(Cell::as_i64)
                     .unwrap_or_default();
                 let mut rendered = Map::new();
+                let mut revealed = false;
                 for field in fields.get(&type_id).into_iter().flatten() {
                     let Some(value) = stored.get(&field.id.to_string()) else {
                         continue;
                     };
+                    let kept = value.as_i64().unwrap_or_default();
                     let value = match (
                         field.kind.as_str(),
                         field.tag_type.as_deref().and_then(tag_target),
@@ -742,6 +1030,19 @@ impl Hooks for AssetHooks {
                                 .filter_map(|id| names.get(&(target.route, id)).cloned())
                                 .collect::<Vec<_>>(),
                         }),
+                        ("Password", _) => {
+                            let mut shown = json!({"id": kept, "name": field.name});
+                            if let Some(secret) = secrets.get(&kept) {
+                                shown["password"] = json!(secret.as_str());
+                                revealed = true;
+                            }
+                            shown
+                        }
+                        ("Upload", _) => json!({
+                            "id": kept,
+                            "name": files.get(&kept),
+                            "download-url": format!("/attachments/{kept}/download"),
+                        }),
                         _ => value.clone(),
                     };
                     rendered.insert(field.key.clone(), value);
@@ -749,6 +1050,9 @@ impl Hooks for AssetHooks {
                 let mut attributes = Map::new();
                 attributes.insert("traits".into(), Value::Object(rendered));
                 out.attributes.insert(record.id, attributes);
+                if revealed {
+                    out.revealed.push(record.id);
+                }
             }
             Ok(out)
         })
@@ -808,10 +1112,22 @@ pub async fn drop_field(
         .into_iter()
         .filter(|f| f.id != field)
         .collect();
+    let gone = fields_of(nested, type_id)
+        .await?
+        .into_iter()
+        .find(|f| f.id == field);
     for asset in assets {
         let mut stored = stored_traits(&asset);
-        if stored.remove(&field.to_string()).is_none() {
+        let Some(value) = stored.remove(&field.to_string()) else {
             continue;
+        };
+        // The password or file the value kept goes with it.
+        if let (Some(kind), Some(kept)) = (gone.as_ref().map(|f| f.kind.as_str()), value.as_i64()) {
+            match kind {
+                "Password" => nested.delete(&PASSWORDS, vec![kept]).await?,
+                "Upload" => nested.delete(&ATTACHMENTS, vec![kept]).await?,
+                _ => {}
+            }
         }
         let mut values = Values::default();
         values.set(

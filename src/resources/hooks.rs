@@ -26,6 +26,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct WriteEnv<'a> {
     /// The caller, for the activity log and `updated-by`.
     pub actor: &'a Actor,
+    /// Whether the caller may send secrets: the engine refuses secret
+    /// fields itself, and a hook that seals a secret nested in a value (a
+    /// flexible asset's Password trait) refuses it by this.
+    pub password_access: bool,
     /// The vault, for resources with secret fields.
     pub vault: &'a Vault,
     /// The write's blob journal: hooks store files through it, so that a

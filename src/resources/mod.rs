@@ -763,6 +763,10 @@ pub struct Resource {
     /// Whether a create may carry files (an attachment's content), and so
     /// may also come as `multipart/form-data`.
     pub takes_files: bool,
+    /// Whether values of this type may hold secrets its hooks seal and
+    /// reveal (flexible assets' Password traits): reads then follow the
+    /// secrets policy as for secret fields.
+    pub nested_secrets: bool,
     /// Offered operations.
     pub ops: Ops,
     /// Condition every read adds, e.g. the 30-day window of the activity log (`?` is "now").
@@ -796,6 +800,7 @@ impl Resource {
         expirations: &[],
         logged: true,
         takes_files: false,
+        nested_secrets: false,
         ops: Ops::ALL,
         window_days: None,
         max_page: None,
@@ -818,9 +823,10 @@ impl Resource {
         record.cells.get(index)
     }
 
-    /// Whether any field is a secret.
+    /// Whether records of this type hold secrets: a secret field, or
+    /// secrets nested in values.
     pub fn has_secrets(&self) -> bool {
-        self.fields.iter().any(|f| f.secret)
+        self.nested_secrets || self.fields.iter().any(|f| f.secret)
     }
 
     /// The field called `name`.

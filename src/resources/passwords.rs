@@ -35,6 +35,10 @@ const RESOURCE_TYPES: &[&str] = &[
 
 const TABLE: &str = "passwords";
 
+/// The `resource-type` of the passwords that flexible assets' Password
+/// traits keep (the reference's spelling); made only by those traits.
+pub const TRAIT_CLASS: &str = "flexible-asset-trait";
+
 /// `passwords`, also under `/organizations/:id/relationships/passwords`.
 pub static PASSWORDS: Resource = Resource {
     json_type: "passwords",
@@ -220,6 +224,8 @@ impl Hooks for PasswordHooks {
                 };
                 match (resource_id, resource_type) {
                     (None, None) => {}
+                    // A flexible asset's trait, made by its hooks with its names.
+                    (Some(_), Some(class)) if class == TRAIT_CLASS => {}
                     (Some(id), Some(class)) => match registry::embedding(&class) {
                         None => problems.push(Invalid::new(
                             format!("{pointer}/resource-type"),
@@ -418,6 +424,39 @@ impl Hooks for PasswordHooks {
             Ok(out)
         })
     }
+}
+
+/// The current password values of passwords `ids` in the account, opened:
+/// for a hook that shows passwords kept for its records (flexible assets'
+/// Password traits). The engine has allowed and will audit the reveal.
+pub async fn current_values(
+    store: &crate::store::Store,
+    vault: &crate::vault::Vault,
+    scope: Scope,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Zeroizing<String>>> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    vault.ensure_data_key(store, scope).await?;
+    let mut columns = vec![("id", ColumnType::Int)];
+    columns.extend_from_slice(SEALED);
+    for row in store
+        .select(scope, TABLE, &columns, &[Match::ids(ids)])
+        .await?
+    {
+        let (Some(id), Some(version)) = (row[0].as_i64(), row[1].as_i64()) else {
+            continue;
+        };
+        if let Some(sealed) = row[2].as_str() {
+            out.insert(
+                id,
+                vault.open(scope, &place(id, "password", version), sealed)?,
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The name of record `id` of `resource` in organization `organization`, if it exists.

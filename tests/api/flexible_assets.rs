@@ -210,6 +210,10 @@ async fn an_asset_keeps_checked_traits_and_what_they_make(app: TestApp) {
 
 async fn bad_traits_are_refused_by_name_key(app: TestApp) {
     let s = setup(&app).await;
+    // The account's vault key is made with its first asset (assets may keep
+    // passwords); what follows must change nothing at all.
+    let (status, body) = create_asset(&app, &s, json!({"domain-name": "first.test"})).await;
+    assert_eq!(status, 201, "{body}");
     let before = app.database_fingerprint().await;
     for (traits, at) in [
         (
@@ -401,7 +405,135 @@ async fn field_changes_reach_the_assets(app: TestApp) {
         .is_none());
 }
 
+async fn password_and_upload_traits_keep_records_of_their_own(app: TestApp) {
+    let org = app
+        .create("/organizations", json!({"name": "Vault Frog"}))
+        .await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/flexible_asset_types",
+            json!({"data": {"type": "flexible_asset_types", "attributes": {"name": "Router",
+                "fields": [
+                    {"order": 1, "name": "Name", "kind": "Text", "required": true, "show-in-list": true, "use-for-title": true},
+                    {"order": 2, "name": "Admin Password", "kind": "Password"},
+                    {"order": 3, "name": "Config File", "kind": "Upload"}
+                ]}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let kind = id_of(&body);
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/organizations/{org}/relationships/flexible_assets"),
+            json!({"data": {"type": "flexible_assets", "attributes": {"flexible-asset-type-id": kind,
+                "traits": {"name": "edge-1", "admin-password": "s3cret-trait",
+                    "config-file": {"content": "aG9zdG5hbWUgZWRnZS0x", "file_name": "edge-1.cfg"}}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = id_of(&body);
+    let traits = &body["data"]["attributes"]["traits"];
+    assert_eq!(traits["admin-password"]["name"], "Admin Password");
+    assert!(
+        traits["admin-password"].get("password").is_none(),
+        "{traits}"
+    );
+    assert_eq!(traits["config-file"]["name"], "edge-1.cfg");
+    let url = traits["config-file"]["download-url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("http://"), "{url}");
+
+    // The file downloads; the password is an embedded password of the trait.
+    let path = url.split_once("//").unwrap().1.split_once('/').unwrap().1;
+    let response = app
+        .request(Method::GET, &format!("/{path}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"hostname edge-1");
+    let (_, passwords) = app
+        .get(&format!(
+            "/passwords?filter[resource_id]={id}&filter[resource_type]=flexible-asset-trait"
+        ))
+        .await;
+    assert_eq!(passwords["meta"]["total-count"], 1, "{passwords}");
+    assert_eq!(
+        passwords["data"][0]["attributes"]["cached-resource-type-name"],
+        "Router"
+    );
+
+    // Shown to a key with password access, audited; never to one without.
+    let (_, shown) = app
+        .get_as(&app.plain_key, &format!("/flexible_assets/{id}"))
+        .await;
+    assert!(shown["data"]["attributes"]["traits"]["admin-password"]
+        .get("password")
+        .is_none());
+    let audit = format!("/logs?filter[resource_id]={id}&filter[action]=show");
+    assert_eq!(app.get(&audit).await.1["meta"]["total-count"], 0);
+    let (_, shown) = app.get(&format!("/flexible_assets/{id}")).await;
+    assert_eq!(
+        shown["data"]["attributes"]["traits"]["admin-password"]["password"],
+        "s3cret-trait"
+    );
+    assert_eq!(app.get(&audit).await.1["meta"]["total-count"], 1);
+
+    // Without password access: no new value (403), and what it leaves out stays.
+    let (status, _) = app
+        .send_as(
+            &app.plain_key,
+            Method::PATCH,
+            &format!("/flexible_assets/{id}"),
+            json!({"data": {"type": "flexible_assets", "attributes": {"traits": {
+                "name": "edge-1", "admin-password": "stolen"}}}}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = app
+        .send_as(
+            &app.plain_key,
+            Method::PATCH,
+            &format!("/flexible_assets/{id}"),
+            json!({"data": {"type": "flexible_assets", "attributes": {"traits": {
+                "name": "edge-2", "config-file": traits["config-file"].clone()}}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, shown) = app.get(&format!("/flexible_assets/{id}")).await;
+    let kept = &shown["data"]["attributes"]["traits"];
+    assert_eq!(kept["admin-password"]["password"], "s3cret-trait");
+    assert_eq!(kept["config-file"]["name"], "edge-1.cfg");
+
+    // With access, traits left out go, with their password and file.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/flexible_assets/{id}"),
+            json!({"data": {"type": "flexible_assets", "attributes": {"traits": {"name": "edge-2"}}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, passwords) = app
+        .get(&format!(
+            "/passwords?filter[resource_id]={id}&filter[resource_type]=flexible-asset-trait"
+        ))
+        .await;
+    assert_eq!(passwords["meta"]["total-count"], 0);
+    let response = app
+        .request(Method::GET, &format!("/{path}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
 crate::api_tests!(
+    password_and_upload_traits_keep_records_of_their_own,
     an_asset_keeps_checked_traits_and_what_they_make,
     bad_traits_are_refused_by_name_key,
     lists_need_their_type_and_deletes_by_filter_their_organization,
