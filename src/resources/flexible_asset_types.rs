@@ -252,6 +252,13 @@ impl Hooks for TypeHooks {
     fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let fields = ctx.values.take("fields");
+            if ctx.id.is_some() && fields.is_some() {
+                return Err(Error::invalid(
+                    format!("{}/fields", ctx.pointer),
+                    "a type's fields change through the flexible asset field routes \
+                     (/flexible_asset_types/:id/relationships/flexible_asset_fields)",
+                ));
+            }
             if ctx.id.is_none() {
                 let item_pointer = ctx.pointer.trim_end_matches("/attributes");
                 let inline = inline_fields(ctx.relationships, fields.as_ref(), item_pointer)?;

@@ -21,6 +21,8 @@ const TABLES: &[&str] = &[
     "expirations",
     "passwords",
     "password_versions",
+    "flexible_assets",
+    "flexible_asset_versions",
 ];
 
 async fn row_counts(app: &TestApp) -> Vec<(&'static str, i64)> {
@@ -111,6 +113,45 @@ async fn populate(app: &TestApp, org: i64, tag: &str) -> (i64, i64) {
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    // A flexible asset with a link, a sealed trait, a file and a date.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/flexible_asset_types",
+            json!({"data": {"type": "flexible_asset_types", "attributes": {"name": format!("Router {tag}"),
+                "fields": [
+                    {"order": 1, "name": "Name", "kind": "Text", "show-in-list": true, "use-for-title": true},
+                    {"order": 2, "name": "Device", "kind": "Tag", "tag-type": "Configurations"},
+                    {"order": 3, "name": "Admin", "kind": "Password"},
+                    {"order": 4, "name": "Config", "kind": "Upload"},
+                    {"order": 5, "name": "Support Ends", "kind": "Date", "expiration": true}
+                ]}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let kind: i64 = body["data"]["id"].as_str().unwrap().parse().unwrap();
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/organizations/{org}/relationships/flexible_assets"),
+            json!({"data": {"type": "flexible_assets", "attributes": {"flexible-asset-type-id": kind,
+                "traits": {"name": format!("edge {tag}"), "device": server, "admin": "p",
+                    "config": {"content": "aGk=", "file_name": "edge.cfg"}, "support-ends": "2031-01-01"}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let asset = body["data"]["id"].as_str().unwrap().to_string();
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/flexible_assets/{asset}"),
+            json!({"data": {"type": "flexible_assets", "attributes": {
+                "traits": {"name": format!("edge {tag} 2"), "device": server, "admin": "p2",
+                    "config": body["data"]["attributes"]["traits"]["config"].clone(),
+                    "support-ends": "2031-01-01"}}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     (server, contact)
 }
 
@@ -164,12 +205,12 @@ async fn deleting_an_organization_leaves_nothing_behind(app: TestApp) {
         .await;
     assert_eq!(
         body["included"].as_array().unwrap().len(),
-        2,
-        "the kept links stay: {body}"
+        3,
+        "the kept links stay (the kept asset's tag among them): {body}"
     );
     let (_, body) = app.get("/expirations").await;
     assert_eq!(
-        body["meta"]["total-count"], 3,
+        body["meta"]["total-count"], 4,
         "the kept organization's expirations stay"
     );
 }
@@ -213,7 +254,8 @@ async fn deleting_a_configuration_takes_its_embedded_passwords(app: TestApp) {
         .iter()
         .map(|p| p["attributes"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["General frog"]);
+    // The asset's trait password is the asset's, not the configuration's.
+    assert_eq!(names, vec!["General frog", "Admin"]);
     let (_, body) = app
         .get(&format!(
             "/expirations?filter[resource_id]={server}&filter[resource_type_name]=Configuration"

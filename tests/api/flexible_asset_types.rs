@@ -163,6 +163,16 @@ async fn a_bad_type_or_field_creates_nothing(app: TestApp) {
         )
         .await;
     assert_eq!(status, 422, "{body}");
+    // So is one carrying fields: they change through their own routes.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/flexible_asset_types/{id}"),
+            json!({"data": {"type": "flexible_asset_types", "attributes": {"fields": []}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(pointer(&body), "/data/attributes/fields");
 }
 
 async fn every_field_route_serves_the_type_s_fields(app: TestApp) {
