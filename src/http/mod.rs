@@ -5,6 +5,7 @@ pub mod auth;
 mod body;
 mod files;
 mod handlers;
+mod health;
 mod passwords;
 pub mod request_id;
 
@@ -54,6 +55,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         state.clone(),
         auth::middleware,
     ))
+    // Added after the key check, so these answer without a key.
+    .route("/healthz", get(health::live))
+    .route("/readyz", get(health::ready))
     .fallback(|| async { Error::NotFound("no such route".into()) })
     .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
     .layer(axum::extract::DefaultBodyLimit::disable())

@@ -102,12 +102,27 @@ impl Store {
             Some(url) if url.starts_with("postgres:") || url.starts_with("postgresql:") => {
                 let options = PgConnectOptions::from_str(url)
                     .context("parsing the PostgreSQL database URL")?;
+                let place = format!("{}:{}", options.get_host(), options.get_port());
+                // One connection first, so that a failure says why (refused,
+                // unknown host, bad password) rather than that a pool timed out.
+                let first = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    sqlx::Connection::connect_with(&options),
+                )
+                .await
+                .map_err(|_| {
+                    anyhow::anyhow!("PostgreSQL at {place} did not answer within 10 seconds")
+                })?;
+                let first: sqlx::PgConnection = first.with_context(|| {
+                    format!("cannot connect to PostgreSQL at {place} (is it running, and is the URL right?)")
+                })?;
+                sqlx::Connection::close(first).await.ok();
                 let pool = PgPoolOptions::new()
                     .max_connections(config.max_connections)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
-                    .context("connecting to PostgreSQL")?;
+                    .with_context(|| format!("connecting to PostgreSQL at {place}"))?;
                 Pool::Postgres(pool)
             }
             Some(url) => {
@@ -118,7 +133,10 @@ impl Store {
                     format!("creating the data directory {}", config.data_dir.display())
                 })?;
                 let file = config.data_dir.join("mortar.db");
-                Pool::Sqlite(open_sqlite(SqliteConnectOptions::new().filename(file), config).await?)
+                let pool = open_sqlite(SqliteConnectOptions::new().filename(&file), config)
+                    .await
+                    .with_context(|| format!("opening the database file {}", file.display()))?;
+                Pool::Sqlite(pool)
             }
         };
         let store = Store::new(store);
@@ -210,6 +228,13 @@ impl Store {
             Pool::Sqlite(pool) => sql::execute_sqlite(pool, sql).await?,
             Pool::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
         })
+    }
+
+    /// Runs a trivial query: whether the database answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        let mut sql = self.sql();
+        sql.push("SELECT CAST(1 AS BIGINT)");
+        self.fetch(&sql, &[ColumnType::Int]).await.map(|_| ())
     }
 
     /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).

@@ -885,3 +885,34 @@ fn an_env_key_rotation_leaves_the_new_key_in_a_private_file_and_never_prints_it(
     assert!(!stderr.contains(new_key) && !stderr.contains(old_key.as_str()));
     assert!(next_file.exists());
 }
+
+#[test]
+fn a_start_that_cannot_reach_its_database_names_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = mortar(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/mortar",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot connect to PostgreSQL at 127.0.0.1:1"),
+        "{stderr}"
+    );
+
+    // A data directory that is a file: the message names it.
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, b"x").unwrap();
+    let output = mortar(&file, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+}

@@ -15,6 +15,7 @@ mod domains;
 mod engine;
 mod flexible_asset_types;
 mod flexible_assets;
+mod health;
 mod hostile;
 mod indexes;
 mod locations;
