@@ -56,7 +56,7 @@ impl Entry {
             resource_name: resource
                 .cell(record, resource.title_field)
                 .and_then(Cell::as_str)
-                .map(str::to_string),
+                .map(|name| name.chars().take(NAME_LENGTH).collect()),
             organization_id: match resource.organization_column {
                 Some("id") => Some(record.id),
                 Some(column) => resource.cell(record, column).and_then(Cell::as_i64),
@@ -65,6 +65,10 @@ impl Entry {
         }
     }
 }
+
+/// Longest record name an entry keeps, in characters: names are indexed,
+/// and a title can be long text (a related item's notes).
+pub const NAME_LENGTH: usize = 255;
 
 /// Rows per multi-row INSERT.
 const BATCH: usize = 200;

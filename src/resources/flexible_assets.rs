@@ -242,7 +242,8 @@ fn tag_ids(value: &Value) -> Vec<i64> {
     }
 }
 
-/// An asset's title: its title fields' values in field order, joined by spaces.
+/// An asset's title: its title fields' values in field order, joined by
+/// spaces, cut to [`TITLE_LENGTH`] characters.
 fn title(fields: &[TraitField], stored: &Map<String, Value>) -> String {
     fields
         .iter()
@@ -254,7 +255,13 @@ fn title(fields: &[TraitField], stored: &Map<String, Value>) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+        .chars()
+        .take(TITLE_LENGTH)
+        .collect()
 }
+
+/// Longest title, in characters (names are indexed and shown in lists).
+const TITLE_LENGTH: usize = 255;
 
 /// Checks one trait value against its field; the stored value, or `None`
 /// for no value.

@@ -124,7 +124,77 @@ async fn overlapping_bulk_updates_all_succeed(app: TestApp) {
     );
 }
 
+async fn long_values_within_their_limits_are_kept_on_both_stores(app: TestApp) {
+    let org = app
+        .create("/organizations", json!({"name": "Long Co"}))
+        .await;
+    let kind = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let device = app
+        .create(
+            "/configurations",
+            json!({"organization-id": org, "name": "long", "configuration-type-id": kind}),
+        )
+        .await;
+    // Notes of any length on a related item (its title in the activity log).
+    let notes = "n".repeat(5000);
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/configurations/{device}/relationships/related_items"),
+            json!({"data": {"type": "related_items", "attributes": {
+                "destination_type": "Organization", "destination_id": org, "notes": notes}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["data"]["attributes"]["notes"].as_str().unwrap().len(),
+        5000
+    );
+    let (_, logs) = app.get("/logs?filter[resource_type]=RelatedItem").await;
+    let logged = logs["data"][0]["attributes"]["resource-name"]
+        .as_str()
+        .unwrap();
+    assert_eq!(logged.chars().count(), 255);
+
+    // A URL of 2,048 CJK characters (6 kB), found again by an exact filter.
+    let url = format!("https://example.test/{}", "\u{7db2}".repeat(2048 - 21));
+    assert_eq!(url.chars().count(), 2048);
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {
+                "organization-id": org, "name": "Portal", "password": "p", "url": url}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let response = app
+        .request(Method::GET, "/passwords")
+        .query(&[("filter[url]", url.as_str()), ("sort", "url")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["meta"]["total-count"], 1, "{body}");
+
+    // One character more is refused by both stores alike.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {
+                "organization-id": org, "name": "Portal", "password": "p", "url": format!("{url}x")}}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(pointer(&body), "/data/attributes/url");
+}
+
 crate::api_tests!(
+    long_values_within_their_limits_are_kept_on_both_stores,
     nul_characters_are_refused_with_the_field_or_parameter_named,
     path_ids_that_are_not_utf8_get_the_json_404,
     overlapping_bulk_updates_all_succeed,
