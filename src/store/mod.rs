@@ -200,10 +200,15 @@ impl Store {
         Sql::new(self.dialect())
     }
 
-    /// Starts a transaction.
+    /// Starts a write transaction. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), waiting its turn on the busy timeout: a
+    /// deferred transaction that reads and then writes fails at once
+    /// ("database is locked") when another writer got in between, while
+    /// one that holds the lock from the start never does. Reads outside
+    /// transactions never wait for it (WAL).
     pub async fn begin(&self) -> Result<Tx> {
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
+            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
         Ok(Tx {

@@ -193,7 +193,113 @@ async fn long_values_within_their_limits_are_kept_on_both_stores(app: TestApp) {
     assert_eq!(pointer(&body), "/data/attributes/url");
 }
 
+/// 64 clients writing at once, every write kind, a bounded number of rounds
+/// each: every request succeeds, and the rows equal what was acknowledged.
+async fn sixty_four_concurrent_writers_all_succeed(app: TestApp) {
+    const WRITERS: usize = 64;
+    const ROUNDS: usize = 6;
+    let shared = app
+        .create("/organizations", json!({"name": "Shared"}))
+        .await;
+    let kind = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let before: i64 = app.get("/organizations").await.1["meta"]["total-count"]
+        .as_i64()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..WRITERS {
+        let client = app.client.clone();
+        let base = app.base.clone();
+        let key = app.key.clone();
+        tasks.push(tokio::spawn(async move {
+            let send = |method: reqwest::Method, path: String, body: Value| {
+                let request = client
+                    .request(method, format!("{base}{path}"))
+                    .header("x-api-key", &key)
+                    .header("content-type", "application/vnd.api+json")
+                    .body(body.to_string());
+                async move {
+                    let response = request.send().await.unwrap();
+                    let status = response.status().as_u16();
+                    (status, response.json::<Value>().await.unwrap_or(Value::Null))
+                }
+            };
+            let mut failures = Vec::new();
+            let mut created = 0i64;
+            for round in 0..ROUNDS {
+                let (status, body) = match (writer + round) % 5 {
+                    0 => {
+                        send(Method::POST, "/organizations".into(),
+                            json!({"data": {"type": "organizations", "attributes": {"name": format!("w{writer} r{round}")}}})).await
+                    }
+                    1 => {
+                        send(Method::PATCH, format!("/organizations/{shared}"),
+                            json!({"data": {"type": "organizations", "attributes": {"quick-notes": format!("{writer}/{round}")}}})).await
+                    }
+                    2 => {
+                        send(Method::POST, format!("/organizations/{shared}/relationships/configurations"),
+                            json!({"data": [{"type": "configurations", "attributes": {"name": format!("c{writer}-{round}"),
+                                "configuration-type-id": kind, "primary-ip": "10.9.9.9"}}]})).await
+                    }
+                    3 => {
+                        send(Method::PATCH, "/organizations".into(),
+                            json!({"data": [{"type": "organizations", "attributes": {"id": shared, "alert": format!("{writer}")}}]})).await
+                    }
+                    _ => {
+                        send(Method::POST, "/passwords".into(),
+                            json!({"data": {"type": "passwords", "attributes": {"organization-id": shared,
+                                "name": format!("p{writer}-{round}"), "password": "s3cret"}}})).await
+                    }
+                };
+                if !(200..300).contains(&status) {
+                    failures.push(format!("{status} {body}"));
+                } else if (writer + round) % 5 == 0 {
+                    created += 1;
+                }
+            }
+            (failures, created)
+        }));
+    }
+    let mut failures = Vec::new();
+    let mut created = 0;
+    for task in tasks {
+        let (mut f, c) = task.await.unwrap();
+        failures.append(&mut f);
+        created += c;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} writes failed, first: {:?}",
+        failures.len(),
+        WRITERS * ROUNDS,
+        failures.first()
+    );
+    let after = app.get("/organizations").await.1["meta"]["total-count"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        after,
+        before + created,
+        "every acknowledged create is there"
+    );
+    let configurations = app
+        .get(&format!(
+            "/organizations/{shared}/relationships/configurations"
+        ))
+        .await
+        .1["meta"]["total-count"]
+        .as_i64()
+        .unwrap();
+    let expected = (0..WRITERS)
+        .flat_map(|w| (0..ROUNDS).map(move |r| (w + r) % 5))
+        .filter(|k| *k == 2)
+        .count() as i64;
+    assert_eq!(configurations, expected);
+}
+
 crate::api_tests!(
+    sixty_four_concurrent_writers_all_succeed,
     long_values_within_their_limits_are_kept_on_both_stores,
     nul_characters_are_refused_with_the_field_or_parameter_named,
     path_ids_that_are_not_utf8_get_the_json_404,
