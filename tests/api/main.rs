@@ -17,6 +17,7 @@ mod locations;
 mod logs;
 mod organizations;
 mod performance;
+mod records;
 mod reference;
 mod related_items;
 mod schema;
