@@ -7,6 +7,7 @@ mod cascade;
 mod catalog;
 mod cli;
 mod configurations;
+mod conformance;
 mod contacts;
 mod conventions;
 mod demo;
