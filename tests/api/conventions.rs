@@ -6,10 +6,14 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{read, Backend, TestApp};
+use mortar::resources::ALL;
 
-/// Every list route of the API, for conformance loops.
-const LISTS: &[&str] = &[
+use crate::helpers::{read, Backend, TestApp};
+use crate::records::Records;
+
+/// The list routes the API had when they were kept by hand: the routes
+/// derived from the definitions must still include every one.
+const HAND_KEPT_LISTS: &[&str] = &[
     "/organizations",
     "/organization_types",
     "/organization_statuses",
@@ -31,31 +35,73 @@ const LISTS: &[&str] = &[
     "/documents",
     "/expirations",
     "/passwords",
-    "/organizations/{organization}/relationships/configurations",
-    "/organizations/{organization}/relationships/contacts",
-    "/organizations/{organization}/relationships/locations",
-    "/organizations/{organization}/relationships/domains",
-    "/organizations/{organization}/relationships/documents",
-    "/organizations/{organization}/relationships/expirations",
-    "/organizations/{organization}/relationships/passwords",
-    "/manufacturers/{manufacturer}/relationships/models",
-    "/countries/{country}/relationships/regions",
+    "/organizations/{organizations}/relationships/configurations",
+    "/organizations/{organizations}/relationships/contacts",
+    "/organizations/{organizations}/relationships/locations",
+    "/organizations/{organizations}/relationships/domains",
+    "/organizations/{organizations}/relationships/documents",
+    "/organizations/{organizations}/relationships/expirations",
+    "/organizations/{organizations}/relationships/passwords",
+    "/manufacturers/{manufacturers}/relationships/models",
+    "/countries/{countries}/relationships/regions",
 ];
 
-/// The routes of [`LISTS`] with their parents' ids filled in.
+/// Every list route the definitions give, a parent's id as `{parent route}`:
+/// `/{route}` for each listable top-level type, and
+/// `/{parent}/{id}/relationships/{route}` for each parent of a listable type.
+fn list_routes() -> Vec<String> {
+    let mut out = Vec::new();
+    for resource in ALL.iter().filter(|r| r.ops.list) {
+        if resource.ops.top_level {
+            out.push(format!("/{}", resource.route));
+        }
+        for parent in resource.parents {
+            out.push(format!(
+                "/{0}/{{{0}}}/relationships/{1}",
+                parent.route, resource.route
+            ));
+        }
+    }
+    out
+}
+
+/// Every list route, with its parent's id filled in by a record of account A
+/// (the first of the parent's list, or one made for the purpose).
 async fn lists(app: &TestApp) -> Vec<String> {
-    let organization = app.catalog_id("/organizations", "Acme IT").await;
-    let manufacturer = app.catalog_id("/manufacturers", "Apple").await;
-    let (_, body) = app.get("/countries?filter[iso]=US").await;
-    let country = body["data"][0]["id"].as_str().unwrap().to_string();
-    LISTS
-        .iter()
-        .map(|list| {
-            list.replace("{organization}", &organization.to_string())
-                .replace("{manufacturer}", &manufacturer.to_string())
-                .replace("{country}", &country)
-        })
-        .collect()
+    let mut records = Records::new(app);
+    let mut out = Vec::new();
+    for route in list_routes() {
+        let mut filled = route.clone();
+        if let Some(parent) = ALL
+            .iter()
+            .map(|r| r.route)
+            .find(|p| route.starts_with(&format!("/{p}/{{{p}}}/")))
+        {
+            let id = records
+                .one(parent)
+                .await
+                .unwrap_or_else(|e| panic!("a {parent} record for {route}: {e}"));
+            filled = route.replace(&format!("{{{parent}}}"), &id.to_string());
+        }
+        out.push(filled);
+    }
+    out
+}
+
+#[test]
+fn list_routes_come_from_the_definitions_and_lose_none_of_the_hand_kept_ones() {
+    let derived = list_routes();
+    for route in HAND_KEPT_LISTS {
+        assert!(
+            derived.iter().any(|d| d == route),
+            "{route} is no longer derived from the definitions: {derived:?}"
+        );
+    }
+    assert!(derived.len() >= HAND_KEPT_LISTS.len());
+    let mut unique = derived.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), derived.len(), "{derived:?}");
 }
 
 fn is_error_document(body: &Value, status: u16) -> bool {

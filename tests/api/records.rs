@@ -1,0 +1,274 @@
+//! Records of any resource, made from its definition: the required fields
+//! get values of their column type, references get ids of records made (or
+//! found) first. The two tables below say what a definition cannot (the
+//! extra attributes some hooks need, and how to get a record of a type no
+//! client creates); a type neither covers is an error naming the type, so
+//! tests that loop over `mortar::resources::ALL` fail rather than skip it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use mortar::resources::{Access, ColumnType, Parent, Resource, ALL};
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+use crate::helpers::TestApp;
+
+/// Attributes beyond the required ones that a type's hooks need on create.
+/// A string `"@route"` stands for the id of a record of `route`.
+const EXTRA: &[(&str, &str)] = &[
+    (
+        "attachments",
+        r#"{"attachment": {"content": "aGVsbG8gd29ybGQ=", "file_name": "hello.txt"}}"#,
+    ),
+    // The definition's `password` is a secret, never required; the hooks require it.
+    (
+        "passwords",
+        r#"{"password": "correct horse battery staple"}"#,
+    ),
+    (
+        "related_items",
+        r#"{"destination_type": "Organization", "destination_id": "@organizations"}"#,
+    ),
+];
+
+/// Types no client creates: (route, route whose create makes one as a side
+/// effect, that create's extra attributes, the filter of `route` that finds
+/// the record by the id of the one created).
+const MADE_BY: &[(&str, &str, &str, &str)] = &[
+    (
+        "expirations",
+        "domains",
+        r#"{"expires_on": "2031-05-17"}"#,
+        "resource_id",
+    ),
+    ("logs", "organizations", "{}", "resource_id"),
+];
+
+/// A record made (or found) for a test.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub id: i64,
+    /// The collection it was created under (`/organizations`, or the nested
+    /// route for types that have no top-level routes).
+    pub collection: String,
+    /// Its attributes as account A sees them.
+    pub attributes: Value,
+}
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Makes records of account A through the API, remembering one per route to
+/// serve as the target of later references.
+pub struct Records<'a> {
+    app: &'a TestApp,
+    one: HashMap<&'static str, i64>,
+    serial: usize,
+}
+
+/// The resource whose rows live in `table`.
+pub fn by_table(table: &str) -> Option<&'static Resource> {
+    ALL.iter().copied().find(|r| r.table == table)
+}
+
+/// The resource served at `route`.
+pub fn by_route(route: &str) -> &'static Resource {
+    mortar::resources::by_route(route).unwrap_or_else(|| panic!("no resource at /{route}"))
+}
+
+/// The underscored name dashed, as responses name attributes.
+pub fn dashed(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+fn required(access: Access) -> bool {
+    matches!(access, Access::Writable { required: true, .. })
+}
+
+fn id_in(data: &Value) -> Result<i64, String> {
+    data["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| format!("no string id in {data}"))
+}
+
+impl<'a> Records<'a> {
+    pub fn new(app: &'a TestApp) -> Records<'a> {
+        Records {
+            app,
+            one: HashMap::new(),
+            serial: 0,
+        }
+    }
+
+    /// An id of some record of account A at `route`: one made earlier, the
+    /// first of its list, or a new one.
+    pub fn one<'s>(&'s mut self, route: &'static str) -> Boxed<'s, Result<i64, String>> {
+        Box::pin(async move {
+            if let Some(id) = self.one.get(route) {
+                return Ok(*id);
+            }
+            let resource = by_route(route);
+            let mut id = None;
+            if resource.ops.list && resource.ops.top_level {
+                let (status, body) = self.app.get(&format!("/{route}?page[size]=1")).await;
+                if status != 200 {
+                    return Err(format!("GET /{route}: {status} {body}"));
+                }
+                if body["data"][0].is_object() {
+                    id = Some(id_in(&body["data"][0])?);
+                }
+            }
+            let id = match id {
+                Some(id) => id,
+                None => self.make(resource).await?.id,
+            };
+            self.one.insert(route, id);
+            Ok(id)
+        })
+    }
+
+    /// A value for required field `name` of `resource`.
+    async fn value_for(
+        &mut self,
+        resource: &'static Resource,
+        field: &mortar::resources::Field,
+    ) -> Result<Value, String> {
+        if let Some(target) = field.references {
+            let target = by_table(target.table).ok_or_else(|| {
+                format!("{} references unknown table {}", field.name, target.table)
+            })?;
+            let id = self.one(target.route).await?;
+            return Ok(match field.column_type {
+                ColumnType::IdString => json!(id.to_string()),
+                _ => json!(id),
+            });
+        }
+        if let Some(first) = field.one_of.first() {
+            return Ok(json!(first));
+        }
+        self.serial += 1;
+        Ok(match field.column_type {
+            ColumnType::Int => json!(self.serial),
+            ColumnType::IdString => json!(self.serial.to_string()),
+            ColumnType::Bool => json!(false),
+            ColumnType::Date => json!("2031-05-17"),
+            ColumnType::Timestamp => json!("2031-05-17T08:00:00Z"),
+            ColumnType::Json => json!([]),
+            ColumnType::Text => {
+                let mut text =
+                    format!("made-{}-{}.example", resource.route, self.serial).replace('_', "-");
+                if let Some(max) = field.max_len {
+                    text.truncate(max);
+                }
+                json!(text)
+            }
+        })
+    }
+
+    /// Replaces `"@route"` strings with ids of records of `route`.
+    async fn resolve(&mut self, extra: &str) -> Result<Map<String, Value>, String> {
+        let mut out = Map::new();
+        let parsed: Map<String, Value> = serde_json::from_str(extra).expect("extra attributes");
+        for (name, value) in parsed {
+            let value = match value.as_str().and_then(|s| s.strip_prefix('@')) {
+                Some(route) => json!(self.one(by_route(route).route).await?),
+                None => value,
+            };
+            out.insert(name, value);
+        }
+        Ok(out)
+    }
+
+    /// A new record of `resource` in account A: created through its routes
+    /// when clients may create it, made through [`MADE_BY`] otherwise.
+    pub fn make<'s>(&'s mut self, resource: &'static Resource) -> Boxed<'s, Result<Made, String>> {
+        Box::pin(async move {
+            if !resource.ops.create {
+                return self.made_by(resource).await;
+            }
+            let mut attributes = Map::new();
+            for field in resource.fields.iter().filter(|f| required(f.access)) {
+                let value = self.value_for(resource, field).await?;
+                attributes.insert(field.name.to_string(), value);
+            }
+            if let Some((_, extra)) = EXTRA.iter().find(|(route, _)| *route == resource.route) {
+                attributes.extend(self.resolve(extra).await?);
+            }
+            let collection = if resource.ops.top_level {
+                format!("/{}", resource.route)
+            } else {
+                let parent: &Parent = resource.parents.first().ok_or_else(|| {
+                    format!(
+                        "{} has neither top-level routes nor parents",
+                        resource.route
+                    )
+                })?;
+                let parent_id = self.one(by_route(parent.route).route).await?;
+                format!(
+                    "/{}/{parent_id}/relationships/{}",
+                    parent.route, resource.route
+                )
+            };
+            let (status, body) = self
+                .app
+                .send(
+                    Method::POST,
+                    &collection,
+                    json!({"data": {"type": resource.json_type, "attributes": attributes}}),
+                )
+                .await;
+            if status != 201 {
+                return Err(format!(
+                    "POST {collection} with {} gave {status}: {body}",
+                    Value::Object(attributes)
+                ));
+            }
+            let data = &body["data"];
+            Ok(Made {
+                id: id_in(data)?,
+                collection,
+                attributes: data["attributes"].clone(),
+            })
+        })
+    }
+
+    async fn made_by(&mut self, resource: &'static Resource) -> Result<Made, String> {
+        let Some((_, via, extra, filter)) =
+            MADE_BY.iter().find(|(route, ..)| *route == resource.route)
+        else {
+            return Err(format!(
+                "clients cannot create {} and MADE_BY does not say how one comes about",
+                resource.route
+            ));
+        };
+        let via = by_route(via);
+        let mut attributes = Map::new();
+        for field in via.fields.iter().filter(|f| required(f.access)) {
+            let value = self.value_for(via, field).await?;
+            attributes.insert(field.name.to_string(), value);
+        }
+        attributes.extend(self.resolve(extra).await?);
+        let cause = self
+            .app
+            .create(&format!("/{}", via.route), Value::Object(attributes))
+            .await;
+        let collection = format!("/{}", resource.route);
+        let (status, body) = self
+            .app
+            .get(&format!("{collection}?filter[{filter}]={cause}"))
+            .await;
+        if status != 200 || !body["data"][0].is_object() {
+            return Err(format!(
+                "no {} record after creating {} {cause}: {status} {body}",
+                resource.route, via.route
+            ));
+        }
+        Ok(Made {
+            id: id_in(&body["data"][0])?,
+            collection,
+            attributes: body["data"][0]["attributes"].clone(),
+        })
+    }
+}
