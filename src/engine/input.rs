@@ -218,12 +218,15 @@ pub fn attribute_values(
 }
 
 fn is_required(field: &Field) -> bool {
-    matches!(field.access, Access::Writable { required: true, .. })
+    matches!(
+        field.access,
+        Access::Writable { required: true, .. } | Access::CreateOnly { required: true, .. }
+    )
 }
 
 fn nullable(field: &Field) -> bool {
     match field.access {
-        Access::Writable { nullable, .. } | Access::CreateOnly { nullable } => nullable,
+        Access::Writable { nullable, .. } | Access::CreateOnly { nullable, .. } => nullable,
         Access::ReadOnly => false,
     }
 }

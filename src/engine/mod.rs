@@ -416,7 +416,18 @@ impl Engine {
                 Box::pin(writer.delete_records(resource, parent, ids.clone()))
             })
             .await?;
-        Ok(self.plain(resource, records))
+        // The records as they were, with their computed attributes (never
+        // their secrets).
+        let total = records.len() as u64;
+        self.finish_read(
+            caller,
+            resource,
+            records,
+            total,
+            Vec::new(),
+            Secrets::Hidden,
+        )
+        .await
     }
 
     /// Runs `work` in one write transaction with a fresh file journal:

@@ -51,12 +51,9 @@ pub static FLEXIBLE_ASSETS: Resource = Resource {
             .references("flexible_asset_types"),
         Field::computed("flexible_asset_type_name", "fat.name", ColumnType::Text),
         Field::computed("name", "t.name", ColumnType::Text),
-        // Sent as `traits`; stored keyed by field id and rendered by
-        // `decorate` keyed by name-key.
-        Field {
-            expr: "t.traits",
-            ..Field::request_only("traits", ColumnType::Json)
-        },
+        // Sent keyed by name-key, stored keyed by field id (the hooks turn
+        // one into the other) and shown keyed by name-key by `decorate`.
+        column!("traits", Json),
         ARCHIVED,
         Field::created_at(),
         Field::updated_at(),

@@ -103,6 +103,8 @@ pub enum Access {
     },
     /// Writable on create only; ignored on update.
     CreateOnly {
+        /// Must be present (and not null) on create.
+        required: bool,
         /// May be set to null.
         nullable: bool,
     },
@@ -273,7 +275,10 @@ impl Field {
     /// Optional, but never null.
     pub const fn not_null(mut self) -> Field {
         self.access = match self.access {
-            Access::CreateOnly { .. } => Access::CreateOnly { nullable: false },
+            Access::CreateOnly { required, .. } => Access::CreateOnly {
+                required,
+                nullable: false,
+            },
             Access::Writable { required, .. } => Access::Writable {
                 required,
                 nullable: false,
@@ -283,9 +288,15 @@ impl Field {
         self
     }
 
-    /// Written on create only.
+    /// Written on create only (still required, if it was).
     pub const fn create_only(mut self) -> Field {
-        self.access = Access::CreateOnly { nullable: true };
+        self.access = match self.access {
+            Access::Writable { required, nullable } => Access::CreateOnly { required, nullable },
+            _ => Access::CreateOnly {
+                required: false,
+                nullable: true,
+            },
+        };
         self
     }
 
@@ -363,7 +374,10 @@ impl Field {
         let mut f = Field::base(name, kind);
         f.expr = "CAST(NULL AS TEXT)";
         f.column = Some(name);
-        f.access = Access::CreateOnly { nullable: false };
+        f.access = Access::CreateOnly {
+            required: false,
+            nullable: false,
+        };
         f.write_only = true;
         f
     }

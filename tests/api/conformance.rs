@@ -8,7 +8,7 @@ use mortar::resources::{ColumnType, Field, Resource, Scoping, ALL};
 use serde_json::Value;
 
 use crate::helpers::TestApp;
-use crate::records::{dashed, Made, Records};
+use crate::records::{dashed, with_query, Made, Records};
 
 /// Whether `value` is a legal rendering of a `field`, and what was expected if not.
 fn renders_as(field: &Field, value: &Value) -> Result<(), &'static str> {
@@ -170,9 +170,16 @@ async fn every_resource_keeps_the_envelope_rules(app: TestApp) {
             }),
         };
         if resource.ops.list {
-            let at = format!("GET {}", made.collection);
+            let list = match resource.scoping {
+                Scoping::Global => made.collection.clone(),
+                Scoping::Account => records
+                    .listed_at(resource, &made)
+                    .await
+                    .unwrap_or_else(|e| panic!("where {route} lists: {e}")),
+            };
+            let at = format!("GET {list}");
             let (status, body) = app
-                .get(&format!("{}?page[size]={PAGE_SIZE}", made.collection))
+                .get(&with_query(&list, &format!("page[size]={PAGE_SIZE}")))
                 .await;
             assert_eq!(status, 200, "{at}: {body}");
             let ids = check_list(&app, resource, &body, &at);

@@ -31,7 +31,31 @@ const EXTRA: &[(&str, &str)] = &[
         "related_items",
         r#"{"destination_type": "Organization", "destination_id": "@organizations"}"#,
     ),
+    // A type is made with its fields: one text field that shows in lists.
+    (
+        "flexible_asset_types",
+        r#"{"fields": [{"order": 1000, "name": "Name", "kind": "Text", "show-in-list": true}]}"#,
+    ),
+    // Traits keyed by the made type's one field.
+    ("flexible_assets", r#"{"traits": {"name": "made"}}"#),
 ];
+
+/// Lists that need a filter (their query guard): (route, filter, the route
+/// whose record's id the filter takes).
+pub const LIST_NEEDS: &[(&str, &str, &str)] = &[(
+    "flexible_assets",
+    "flexible_asset_type_id",
+    "flexible_asset_types",
+)];
+
+/// `path` with `query` added to its query string.
+pub fn with_query(path: &str, query: &str) -> String {
+    if path.contains('?') {
+        format!("{path}&{query}")
+    } else {
+        format!("{path}?{query}")
+    }
+}
 
 /// Types no client creates: (route, route whose create makes one as a side
 /// effect, that create's extra attributes, the filter of `route` that finds
@@ -83,7 +107,10 @@ pub fn dashed(name: &str) -> String {
 }
 
 fn required(access: Access) -> bool {
-    matches!(access, Access::Writable { required: true, .. })
+    matches!(
+        access,
+        Access::Writable { required: true, .. } | Access::CreateOnly { required: true, .. }
+    )
 }
 
 fn id_in(data: &Value) -> Result<i64, String> {
@@ -111,8 +138,9 @@ impl<'a> Records<'a> {
             }
             let resource = by_route(route);
             let mut id = None;
-            if resource.ops.list && resource.ops.top_level {
-                let (status, body) = self.app.get(&format!("/{route}?page[size]=1")).await;
+            if resource.ops.list && resource.ops.top_level && resource.ops.list_top_level {
+                let list = self.list_path(resource).await?;
+                let (status, body) = self.app.get(&with_query(&list, "page[size]=1")).await;
                 if status != 200 {
                     return Err(format!("GET /{route}: {status} {body}"));
                 }
@@ -127,6 +155,50 @@ impl<'a> Records<'a> {
             self.one.insert(route, id);
             Ok(id)
         })
+    }
+
+    /// The top-level list of `resource`, with the filters it needs (see
+    /// [`LIST_NEEDS`]) set to records made (or found) for them.
+    pub async fn list_path(&mut self, resource: &'static Resource) -> Result<String, String> {
+        self.with_needed_filters(resource, &format!("/{}", resource.route))
+            .await
+    }
+
+    /// `list` (a list route of `resource`) with the filters it needs.
+    pub async fn with_needed_filters(
+        &mut self,
+        resource: &'static Resource,
+        list: &str,
+    ) -> Result<String, String> {
+        let mut path = list.to_string();
+        for (_, filter, target) in LIST_NEEDS.iter().filter(|(r, ..)| *r == resource.route) {
+            let id = self.one(by_route(target).route).await?;
+            path = with_query(&path, &format!("filter[{filter}]={id}"));
+        }
+        Ok(path)
+    }
+
+    /// Where `made` is listed: its top-level list (with what that needs), or
+    /// under its parent when the type lists only there.
+    pub async fn listed_at(
+        &mut self,
+        resource: &'static Resource,
+        made: &Made,
+    ) -> Result<String, String> {
+        if resource.ops.top_level && resource.ops.list_top_level {
+            return self.list_path(resource).await;
+        }
+        let parent = resource
+            .parents()
+            .first()
+            .ok_or_else(|| format!("{} lists under no parent", resource.route))?;
+        let parent_id = made.attributes[dashed(parent.field)]
+            .as_i64()
+            .ok_or_else(|| format!("{} has no {}", resource.route, parent.field))?;
+        Ok(format!(
+            "/{}/{parent_id}/relationships/{}",
+            parent.route, resource.route
+        ))
     }
 
     /// A value for required field `name` of `resource`.
@@ -199,7 +271,7 @@ impl<'a> Records<'a> {
             let collection = if resource.ops.top_level {
                 format!("/{}", resource.route)
             } else {
-                let parent: &Parent = resource.parents.first().ok_or_else(|| {
+                let parent: &Parent = resource.parents().first().ok_or_else(|| {
                     format!(
                         "{} has neither top-level routes nor parents",
                         resource.route

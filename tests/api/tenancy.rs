@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
-use crate::records::{by_route, dashed, Made, Records};
+use crate::records::{by_route, dashed, with_query, Made, Records};
 
 /// Account-owned routes: (route, type, attributes to create one).
 fn owned() -> Vec<(&'static str, &'static str, serde_json::Value)> {
@@ -306,7 +306,7 @@ fn member_routes(resource: &Resource, made: &Made) -> Vec<(String, bool)> {
     if resource.ops.top_level {
         out.push((format!("/{}/{}", resource.route, made.id), false));
     }
-    for parent in resource.parents {
+    for parent in resource.parents() {
         if let Some(parent_id) = parent_of(parent, made) {
             out.push((
                 format!(
@@ -344,7 +344,7 @@ async fn as_a_sees_it(app: &TestApp, resource: &'static Resource, made: &Made) -
         assert_eq!(status, 200, "{path} for its own account: {body}");
         return body["data"].clone();
     }
-    if resource.ops.list && resource.ops.top_level {
+    if resource.ops.list && resource.ops.top_level && resource.ops.list_top_level {
         let path = format!("/{}?page[size]=1000", resource.route);
         let (status, body) = app.get(&path).await;
         assert_eq!(status, 200, "{path} for its own account: {body}");
@@ -353,7 +353,7 @@ async fn as_a_sees_it(app: &TestApp, resource: &'static Resource, made: &Made) -
             .and_then(|all| all.iter().find(|d| d["id"] == made.id.to_string().as_str()));
         return found.cloned().unwrap_or(Value::Null);
     }
-    for parent in resource.parents {
+    for parent in resource.parents() {
         let Some(parent_id) = parent_of(parent, made) else {
             continue;
         };
@@ -403,8 +403,11 @@ async fn no_account_reaches_another_accounts_records_of_any_type(app: TestApp) {
         );
         let id = made.id.to_string();
 
-        if ops.list && ops.top_level {
-            let list = format!("/{route}?page[size]=1000");
+        if ops.list && ops.top_level && ops.list_top_level {
+            let list = with_query(
+                &records.list_path(resource).await.unwrap(),
+                "page[size]=1000",
+            );
             let listed = |body: &Value| {
                 body["data"]
                     .as_array()
@@ -419,9 +422,13 @@ async fn no_account_reaches_another_accounts_records_of_any_type(app: TestApp) {
             assert!(!listed(&body), "{route} {id} is in account B's list");
         }
         if ops.list {
-            for parent in resource.parents {
+            for parent in resource.parents() {
                 if let Some(parent_id) = parent_of(parent, &made) {
-                    let list = format!("/{}/{parent_id}/relationships/{route}", parent.route);
+                    let nested = format!("/{}/{parent_id}/relationships/{route}", parent.route);
+                    let list = records
+                        .with_needed_filters(resource, &nested)
+                        .await
+                        .unwrap();
                     assert_eq!(app.get_as(&other, &list).await.0, 404, "{list} for B");
                 }
             }
