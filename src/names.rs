@@ -93,4 +93,24 @@ mod tests {
         assert_eq!(parse_bool("0"), Some(false));
         assert_eq!(parse_bool("yes"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalised_names_are_underscored_lower_case_and_stable(name in "\\PC{0,24}") {
+            let once = normalize_name(&name);
+            proptest::prop_assert!(!once.contains('-'));
+            proptest::prop_assert!(!once.chars().any(|c| c.is_ascii_uppercase()));
+            proptest::prop_assert_eq!(normalize_name(&once), once);
+        }
+
+        #[test]
+        fn any_json_keeps_its_shape_when_its_keys_are_normalised(
+            keys in proptest::collection::vec("\\PC{0,10}", 0..8)
+        ) {
+            let object: Map<String, Value> =
+                keys.iter().map(|k| (k.clone(), Value::from(k.len()))).collect();
+            let normalized = normalize_keys(Value::Object(object));
+            proptest::prop_assert!(normalized.is_object());
+        }
+    }
 }

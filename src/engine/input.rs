@@ -371,4 +371,52 @@ mod tests {
         assert!(convert(&name, &json!("x".repeat(256))).is_err());
         assert!(convert(&text_field(false), &json!(null)).is_ok());
     }
+
+    /// Arbitrary JSON, as hostile clients send it.
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "\\PC{0,16}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::hash_map("[a-z_\\-]{1,12}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_body_gives_values_or_precise_problems_for_every_resource(
+            attributes in json(),
+            array in proptest::prelude::any::<bool>(),
+        ) {
+            let item = json!({"type": "x", "attributes": attributes});
+            let body = if array { json!({"data": [item]}) } else { json!({"data": item}) };
+            for resource in crate::resources::ALL {
+                match data_items(&body, resource, true) {
+                    Ok((items, _)) => {
+                        for item in &items {
+                            for purpose in [Purpose::Create, Purpose::Update] {
+                                let mut problems = Vec::new();
+                                attribute_values(resource, item, purpose, &mut problems);
+                                for problem in &problems {
+                                    proptest::prop_assert!(problem.pointer.starts_with("/data"));
+                                }
+                            }
+                        }
+                    }
+                    Err(error) => proptest::prop_assert!(error.status().is_client_error()),
+                }
+            }
+        }
+    }
 }

@@ -218,4 +218,22 @@ mod tests {
             }}})
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_a_document_or_a_400(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            match parse_json(&bytes) {
+                Ok(Some(value)) => proptest::prop_assert!(value.is_object()),
+                Ok(None) => {}
+                Err(error) => proptest::prop_assert_eq!(error.status().as_u16(), 400),
+            }
+        }
+
+        #[test]
+        fn any_form_name_is_a_path_or_a_400(name in "\\PC{0,24}") {
+            if let Err(error) = form_path(&name) {
+                proptest::prop_assert_eq!(error.status().as_u16(), 400);
+            }
+        }
+    }
 }

@@ -202,4 +202,46 @@ mod tests {
         assert!(QueryParams::parse(Some("page[number]=0")).is_err());
         assert!(QueryParams::parse(Some("page[number]=abc")).is_err());
     }
+
+    /// Query strings built from the vocabulary scripts use, mangled.
+    fn query_strings() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("page[number]".to_string()),
+            Just("page[size]".to_string()),
+            Just("sort".to_string()),
+            Just("include".to_string()),
+            Just("show_password".to_string()),
+            "filter\\[[a-z_\\-\\[\\]]{0,12}\\]{0,2}".prop_map(String::from),
+            "[a-zA-Z%\\[\\]_\\-]{0,10}".prop_map(String::from),
+        ];
+        let value = "[ -~]{0,12}";
+        proptest::collection::vec((key, value), 0..6).prop_map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_query_string_parses_or_is_a_client_error(raw in proptest::prelude::any::<String>()) {
+            if let Err(error) = QueryParams::parse(Some(&raw)) {
+                proptest::prop_assert!(error.status().is_client_error(), "{error:?}");
+            }
+        }
+
+        #[test]
+        fn scripted_query_strings_parse_or_are_client_errors(raw in query_strings()) {
+            match QueryParams::parse(Some(&raw)) {
+                Ok(params) => {
+                    proptest::prop_assert!(params.query.page_number >= 1);
+                    proptest::prop_assert!(params.query.size() <= MAX_PAGE_SIZE);
+                }
+                Err(error) => proptest::prop_assert!(error.status().is_client_error(), "{error:?}"),
+            }
+        }
+    }
 }
