@@ -128,6 +128,34 @@ pub struct ServeArgs {
     /// The vault master key (base64, 32 bytes); default: `master.key` in the data directory.
     #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<MasterKeyText>,
+    /// How long clients may take, and how many are served at once.
+    #[command(flatten)]
+    pub connections: ConnectionArgs,
+}
+
+/// Limits that keep slow or stalled clients from holding the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct ConnectionArgs {
+    /// Seconds a client has to send a request's headers; a kept-alive
+    /// connection that starts no new request in this time is closed too.
+    #[arg(long, env = "MORTAR_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body (408 after that).
+    #[arg(long, env = "MORTAR_BODY_TIMEOUT_SECS", default_value_t = 60)]
+    pub body_timeout_secs: u64,
+    /// Connections served at once; one more is answered 503 and closed.
+    #[arg(long, env = "MORTAR_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionArgs {
+    fn default() -> ConnectionArgs {
+        ConnectionArgs {
+            header_timeout_secs: 30,
+            body_timeout_secs: 60,
+            max_connections: 1024,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -144,6 +172,9 @@ mod tests {
         "MORTAR_RATE_LIMIT_WINDOW_SECS",
         "MORTAR_PUBLIC_URL",
         "MORTAR_MASTER_KEY",
+        "MORTAR_HEADER_TIMEOUT_SECS",
+        "MORTAR_BODY_TIMEOUT_SECS",
+        "MORTAR_MAX_CONNECTIONS",
     ];
 
     fn serve(args: &[&str]) -> ServeArgs {
@@ -187,6 +218,10 @@ mod tests {
         assert_eq!(defaults.rate_limit_window_secs, 300);
         assert_eq!(defaults.public_url, None);
         assert!(defaults.master_key.is_none());
+        assert_eq!(defaults.connections, ConnectionArgs::default());
+        assert_eq!(defaults.connections.header_timeout_secs, 30);
+        assert_eq!(defaults.connections.body_timeout_secs, 60);
+        assert_eq!(defaults.connections.max_connections, 1024);
 
         let flags = serve(&[
             "--listen",
@@ -203,6 +238,12 @@ mod tests {
             "https://docs.example.com",
             "--master-key",
             "a2V5",
+            "--header-timeout-secs",
+            "5",
+            "--body-timeout-secs",
+            "6",
+            "--max-connections",
+            "7",
         ]);
         assert_eq!(flags.listen, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(flags.store.data_dir, PathBuf::from("/srv/mortar"));
@@ -217,6 +258,14 @@ mod tests {
             Some("https://docs.example.com")
         );
         assert_eq!(flags.master_key.unwrap().expose(), "a2V5");
+        assert_eq!(
+            flags.connections,
+            ConnectionArgs {
+                header_timeout_secs: 5,
+                body_timeout_secs: 6,
+                max_connections: 7
+            }
+        );
 
         let (name, account, password_access, store) = keys_create(&["--name", "sync"]);
         assert_eq!(name, "sync");
@@ -268,6 +317,9 @@ mod tests {
             ("MORTAR_RATE_LIMIT_WINDOW_SECS", "9"),
             ("MORTAR_PUBLIC_URL", "https://env.example.com"),
             ("MORTAR_MASTER_KEY", "ZW52"),
+            ("MORTAR_HEADER_TIMEOUT_SECS", "11"),
+            ("MORTAR_BODY_TIMEOUT_SECS", "12"),
+            ("MORTAR_MAX_CONNECTIONS", "13"),
         ];
         for (name, value) in values {
             std::env::set_var(name, value);
@@ -291,6 +343,14 @@ mod tests {
             Some("https://env.example.com")
         );
         assert_eq!(from_env.master_key.unwrap().expose(), "ZW52");
+        assert_eq!(
+            from_env.connections,
+            ConnectionArgs {
+                header_timeout_secs: 11,
+                body_timeout_secs: 12,
+                max_connections: 13
+            }
+        );
         assert_eq!(keys_store.data_dir, PathBuf::from("/var/lib/mortar"));
         assert_eq!(
             keys_store.database_url.as_deref(),

@@ -62,6 +62,9 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// 408: the client took too long to send the request's body.
+    #[error("the request body did not arrive in time; send it again")]
+    RequestTimeout,
     /// 415: a body with a media type the API does not read.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -142,6 +145,7 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

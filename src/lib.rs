@@ -24,11 +24,12 @@ pub mod store;
 pub mod vault;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use anyhow::Context as _;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use tokio::net::TcpListener;
 use tower::Layer as _;
 
@@ -81,25 +82,71 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         keys: KeyCache::default(),
         limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
         public_url: args.public_url.clone(),
+        connections: args.connections,
     }))
 }
 
 /// Serves the API on `listener` until `shutdown` completes; in-flight
 /// requests finish before this returns.
+///
+/// Each connection gets [`ConnectionArgs::header_timeout_secs`] to send a
+/// request's headers (and to start the next one when kept alive) and
+/// [`ConnectionArgs::body_timeout_secs`] for its body; past
+/// [`ConnectionArgs::max_connections`] at once, a new connection is answered
+/// 503 and closed, so stalled clients can neither hold the server nor run it
+/// out of file descriptors.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let limits = state.connections;
     let router = http::router(state);
     let service = tower::util::MapRequestLayer::new(http::normalize_path).layer(router);
-    axum::serve(
-        listener,
-        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving HTTP")
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // HTTP/1.1: its header timeout runs from the moment a connection waits
+    // for a request, so a client that sends nothing is cut off too.
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_timeout_secs));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of descriptors or a reset before accept: wait, go on.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tokio::spawn(http::refuse_connection(stream));
+            continue;
+        };
+        let service = service.clone();
+        let requests =
+            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                tower::ServiceExt::oneshot(service.clone(), request.map(axum::body::Body::new))
+            });
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), requests);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// `mortar serve`: opens the store (creating and migrating it), makes the

@@ -52,7 +52,18 @@ async fn read_bytes(headers: &HeaderMap, body: Body) -> Result<Bytes> {
     }
     axum::body::to_bytes(body, BODY_LIMIT)
         .await
-        .map_err(|_| Error::PayloadTooLarge { limit: BODY_LIMIT })
+        .map_err(|error| {
+            // The body-timeout layer's error, somewhere in the chain: the
+            // client stalled. Anything else is the size limit.
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+            while let Some(current) = cause {
+                if current.is::<tower_http::timeout::TimeoutError>() {
+                    return Error::RequestTimeout;
+                }
+                cause = current.source();
+            }
+            Error::PayloadTooLarge { limit: BODY_LIMIT }
+        })
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Option<Value>> {

@@ -37,6 +37,8 @@ pub struct AppState {
     pub limiter: auth::RateLimiter,
     /// Base URL for links, when configured (else taken from the Host header).
     pub public_url: Option<String>,
+    /// Timeouts and the connection limit.
+    pub connections: crate::config::ConnectionArgs,
 }
 
 /// The API router with its middleware, before path normalisation.
@@ -61,8 +63,31 @@ pub fn router(state: Arc<AppState>) -> Router {
     .fallback(|| async { Error::NotFound("no such route".into()) })
     .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
     .layer(axum::extract::DefaultBodyLimit::disable())
+    .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        std::time::Duration::from_secs(state.connections.body_timeout_secs),
+    ))
     .layer(axum::middleware::from_fn(request_id::middleware))
     .with_state(state)
+}
+
+/// Answers a connection over the limit with a 503 JSON:API error and
+/// closes it, before reading anything.
+pub async fn refuse_connection(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt as _;
+    let body = serde_json::json!({"errors": [{
+        "status": "503",
+        "title": "Service Unavailable",
+        "detail": "the server is at its connection limit; retry in a moment",
+    }]})
+    .to_string();
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: {}\r\nRetry-After: 1\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        crate::jsonapi::MEDIA_TYPE,
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+    let _ = stream.shutdown().await;
 }
 
 /// Rewrites a request path to the canonical route form: drops an `/api`

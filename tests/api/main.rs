@@ -27,5 +27,6 @@ mod records;
 mod reference;
 mod related_items;
 mod schema;
+mod stalls;
 mod tenancy;
 mod vault;
