@@ -33,7 +33,7 @@ pub use demo::{
 };
 pub use files::StoredFile;
 pub use record::{Actor, Record};
-pub use rows::{Lock, Match};
+pub use rows::{Inserting, Lock, Match};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
 
 use crate::error::Result;
