@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::resources::Resource;
-use crate::store::{Actor, Cell, Record, Scope, Store, Tx};
+use crate::store::{Actor, Arg, Cell, Inserting, Record, Scope, Store, Tx};
 
 /// What happened to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,9 +70,6 @@ impl Entry {
 /// and a title can be long text (a related item's notes).
 pub const NAME_LENGTH: usize = 255;
 
-/// Rows per multi-row INSERT.
-const BATCH: usize = 200;
-
 /// Writes `entries` in `tx`, attributed to `actor`, at time `at` (ms).
 pub async fn record(
     tx: &mut Tx,
@@ -81,29 +78,40 @@ pub async fn record(
     entries: &[Entry],
     at: i64,
 ) -> Result<()> {
-    for chunk in entries.chunks(BATCH) {
-        let mut sql = tx.sql();
-        sql.push(
-            "INSERT INTO activity_log (account_id, api_key_id, organization_id, action, resource_type, \
-             resource_id, resource_name, ip_address, user_agent, created_at) VALUES ",
-        );
-        for (i, entry) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(").bind(scope.account_id());
-            sql.push(", ").bind(actor.key_id);
-            sql.push(", ").bind(entry.organization_id);
-            sql.push(", ").bind(entry.action.as_str());
-            sql.push(", ").bind(entry.resource_type);
-            sql.push(", ").bind(entry.resource_id);
-            sql.push(", ").bind(entry.resource_name.clone());
-            sql.push(", ").bind(actor.ip.clone());
-            sql.push(", ").bind(actor.user_agent.clone());
-            sql.push(", ").bind(at).push(")");
-        }
-        tx.execute(&sql).await?;
-    }
+    let rows = entries
+        .iter()
+        .map(|entry| {
+            vec![
+                Arg::from(actor.key_id),
+                Arg::from(entry.organization_id),
+                Arg::from(entry.action.as_str()),
+                Arg::from(entry.resource_type),
+                Arg::from(entry.resource_id),
+                Arg::from(entry.resource_name.clone()),
+                Arg::from(actor.ip.clone()),
+                Arg::from(actor.user_agent.clone()),
+                Arg::from(at),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        Some(scope),
+        "activity_log",
+        &[
+            "api_key_id",
+            "organization_id",
+            "action",
+            "resource_type",
+            "resource_id",
+            "resource_name",
+            "ip_address",
+            "user_agent",
+            "created_at",
+        ],
+        rows,
+        Inserting::Quietly,
+    )
+    .await?;
     Ok(())
 }
 

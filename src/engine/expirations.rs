@@ -36,6 +36,48 @@ pub fn expiring(sources: &'static [Expiry], cells: &[Cell]) -> Vec<Expiring> {
         .collect()
 }
 
+/// The expiration rows record `id` of `resource` makes, as stored (without
+/// the account): one per date source of [`Resource::expirations`] with a
+/// date in `dates` (the sources' cells, in order), carrying the record's
+/// organization and name (its title field) and `now` as creation and
+/// update time.
+pub fn expiration_rows(
+    resource: &Resource,
+    id: i64,
+    organization_id: i64,
+    name: Option<&str>,
+    dates: &[Cell],
+    now: i64,
+) -> Vec<Values> {
+    expiring(resource.expirations, dates)
+        .into_iter()
+        .map(|date| {
+            Values(vec![
+                ("organization_id", Arg::from(organization_id)),
+                ("resource_type", Arg::from(resource.class)),
+                ("resource_id", Arg::from(id)),
+                ("resource_name", Arg::from(name.map(str::to_string))),
+                ("description", Arg::from(date.description)),
+                ("expiration_date", Arg::from(date.at)),
+                ("created_at", Arg::from(now)),
+                ("updated_at", Arg::from(now)),
+            ])
+        })
+        .collect()
+}
+
+/// The columns of [`expiration_rows`], in order.
+pub const EXPIRATION_COLUMNS: [&str; 8] = [
+    "organization_id",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "description",
+    "expiration_date",
+    "created_at",
+    "updated_at",
+];
+
 /// Rewrites the expirations of record `id` of `resource` from its current
 /// row: one per date source with a date, none for those without.
 pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: i64) -> Result<()> {
@@ -69,52 +111,47 @@ pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: 
     else {
         return Ok(());
     };
-    let organization = row[0].as_i64();
-    let name = row[1].as_str().map(str::to_string);
-    let dated = expiring(resource.expirations, &row[2..]);
-    let now = now_millis();
+    let rows = match row[0].as_i64() {
+        Some(organization) => expiration_rows(
+            resource,
+            id,
+            organization,
+            row[1].as_str(),
+            &row[2..],
+            now_millis(),
+        ),
+        None => Vec::new(),
+    };
     for source in resource.expirations {
-        let owner = |description: &'static str| {
-            vec![
-                Match::Eq("resource_type", Arg::from(resource.class)),
-                Match::Eq("resource_id", Arg::from(id)),
-                Match::Eq("description", Arg::from(description)),
-            ]
+        let owner = vec![
+            Match::Eq("resource_type", Arg::from(resource.class)),
+            Match::Eq("resource_id", Arg::from(id)),
+            Match::Eq("description", Arg::from(source.description)),
+        ];
+        let new = rows
+            .iter()
+            .find(|r| r.get("description") == Some(&Arg::from(source.description)));
+        let Some(new) = new else {
+            tx.delete_rows(scope, EXPIRATIONS.table, &owner).await?;
+            continue;
         };
-        let date = dated.iter().find(|d| d.description == source.description);
-        match (date, organization) {
-            (Some(date), Some(organization)) => {
-                let mut values = Values::default();
-                values.set("expiration_date", Arg::from(date.at));
-                values.set("resource_name", Arg::from(name.clone()));
-                values.set("organization_id", Arg::from(organization));
-                values.set("updated_at", Arg::from(now));
-                let changed = tx
-                    .update_rows(
-                        scope,
-                        EXPIRATIONS.table,
-                        &values,
-                        &owner(source.description),
-                    )
-                    .await?;
-                if changed == 0 {
-                    values.set("resource_type", Arg::from(resource.class));
-                    values.set("resource_id", Arg::from(id));
-                    values.set("description", Arg::from(source.description));
-                    values.set("created_at", Arg::from(now));
-                    tx.insert(scope, EXPIRATIONS.table, &values)
-                        .await?
-                        .map_err(|_| {
-                            crate::error::Error::Internal(anyhow::anyhow!(
-                                "an expiration row clashed with itself"
-                            ))
-                        })?;
-                }
-            }
-            _ => {
-                tx.delete_rows(scope, EXPIRATIONS.table, &owner(source.description))
-                    .await?;
-            }
+        // An existing row keeps its creation time.
+        let mut changed = new.clone();
+        for column in ["resource_type", "resource_id", "description", "created_at"] {
+            changed.take(column);
+        }
+        if tx
+            .update_rows(scope, EXPIRATIONS.table, &changed, &owner)
+            .await?
+            == 0
+        {
+            tx.insert(scope, EXPIRATIONS.table, new)
+                .await?
+                .map_err(|_| {
+                    crate::error::Error::Internal(anyhow::anyhow!(
+                        "an expiration row clashed with itself"
+                    ))
+                })?;
         }
     }
     Ok(())

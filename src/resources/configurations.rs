@@ -359,6 +359,77 @@ fn inline_interfaces(
     Ok(out)
 }
 
+/// Which of a configuration's interfaces is its primary one, given which
+/// are marked primary in the order they are written: the last one marked
+/// (marking an interface primary clears the others), or none.
+pub fn primary_interface(marked: impl IntoIterator<Item = bool>) -> Option<usize> {
+    marked
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, marked)| marked.then_some(i))
+        .last()
+}
+
+/// A new configuration and its interfaces as the hooks leave them: one
+/// interface at most is primary ([`primary_interface`]); addresses written
+/// to the configuration (`primary_ip`, `mac_address`) win and reach its
+/// primary interface, which is made (named "Primary") when there is none;
+/// otherwise the configuration takes the primary interface's addresses.
+/// Interfaces carry `name`, `ip_address`, `mac_address` and
+/// `primary_interface` columns.
+pub fn settle_new(configuration: &mut Values, interfaces: &mut Vec<Values>) {
+    let primary = primary_interface(
+        interfaces
+            .iter()
+            .map(|i| i.get("primary_interface") == Some(&Arg::from(true))),
+    );
+    for (i, interface) in interfaces.iter_mut().enumerate() {
+        interface.set("primary_interface", Arg::from(Some(i) == primary));
+    }
+    let text = |values: &Values, column: &str| match values.get(column) {
+        Some(Arg::Text(value)) => value.clone(),
+        _ => None,
+    };
+    let written =
+        configuration.get("primary_ip").is_some() || configuration.get("mac_address").is_some();
+    if written {
+        let (ip, mac) = (
+            text(configuration, "primary_ip"),
+            text(configuration, "mac_address"),
+        );
+        match primary {
+            Some(i) => {
+                interfaces[i].set("ip_address", Arg::from(ip));
+                interfaces[i].set("mac_address", Arg::from(mac));
+            }
+            None if ip.is_some() || mac.is_some() => {
+                let mut interface = Values::default();
+                interface.set("name", Arg::from("Primary"));
+                interface.set("ip_address", Arg::from(ip));
+                interface.set("mac_address", Arg::from(mac));
+                interface.set("primary_interface", Arg::from(true));
+                interfaces.push(interface);
+            }
+            None => {}
+        }
+    } else if let Some(i) = primary {
+        configuration.set("primary_ip", Arg::from(text(&interfaces[i], "ip_address")));
+        configuration.set(
+            "mac_address",
+            Arg::from(text(&interfaces[i], "mac_address")),
+        );
+    }
+}
+
+/// Whether an inline interface item is marked primary.
+fn marked_primary(item: &Map<String, Value>) -> bool {
+    match item.get("attributes").and_then(|a| a.get("primary")) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => crate::names::parse_bool(s).unwrap_or(false),
+        _ => false,
+    }
+}
+
 /// The text of a text value.
 fn text_of(cell: Option<&Cell>) -> Option<String> {
     cell.and_then(Cell::as_str).map(str::to_string)
@@ -415,8 +486,18 @@ impl Hooks for ConfigurationHooks {
             };
             if ctx.created {
                 let item_pointer = ctx.pointer.trim_end_matches("/attributes");
-                let inline = inline_interfaces(ctx.relationships, item_pointer, id)?;
+                let mut inline = inline_interfaces(ctx.relationships, item_pointer, id)?;
                 if !inline.is_empty() {
+                    // Only the primary one stays marked, so that creating
+                    // them does not mark and clear in turn.
+                    let primary = primary_interface(inline.iter().map(|(_, i)| marked_primary(i)));
+                    for (i, (_, item)) in inline.iter_mut().enumerate() {
+                        if Some(i) != primary && marked_primary(item) {
+                            if let Some(Value::Object(attributes)) = item.get_mut("attributes") {
+                                attributes.insert("primary".into(), Value::Bool(false));
+                            }
+                        }
+                    }
                     ctx.nested
                         .create_items(&CONFIGURATION_INTERFACES, inline)
                         .await?;

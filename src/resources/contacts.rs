@@ -18,7 +18,7 @@ use super::{
 };
 use crate::error::{Error, Invalid, Result};
 use crate::names::parse_bool;
-use crate::store::{Arg, Cell};
+use crate::store::{Arg, Cell, Record, Values};
 
 /// `contacts`, also under `/organizations/:id/relationships/contacts`.
 pub static CONTACTS: Resource = Resource {
@@ -251,72 +251,100 @@ pub fn full_name(first: Option<&str>, last: Option<&str>) -> String {
         .to_string()
 }
 
+/// Completes a contact's column values as they are stored: checks
+/// `contact_emails` and `contact_phones` when given and renders them (dashed
+/// keys, one primary entry, phones as digits with a formatted twin), keeps
+/// the primary email in `primary_email`, and sets `name` from `first_name`
+/// and `last_name` when the contact is new (`id` is `None`) or either is
+/// written, taking a half that is not written from `stored`, the current
+/// record. Every problem is reported against `pointer`.
+pub fn complete(
+    values: &mut Values,
+    pointer: &str,
+    id: Option<i64>,
+    stored: Option<&Record>,
+) -> Result<()> {
+    let mut problems = Vec::new();
+    let emails = typed_list(
+        values.get("contact_emails"),
+        &format!("{pointer}/contact-emails"),
+        false,
+        &mut problems,
+    );
+    let phones = typed_list(
+        values.get("contact_phones"),
+        &format!("{pointer}/contact-phones"),
+        true,
+        &mut problems,
+    );
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    if let Some(emails) = emails {
+        let primary = emails
+            .iter()
+            .find(|e| e["primary"] == json!(true))
+            .and_then(|e| e["value"].as_str())
+            .map(str::to_string);
+        values.set(
+            "contact_emails",
+            Arg::from(Value::Array(emails).to_string()),
+        );
+        values.set("primary_email", Arg::from(primary));
+    }
+    if let Some(phones) = phones {
+        values.set(
+            "contact_phones",
+            Arg::from(Value::Array(phones).to_string()),
+        );
+    }
+    let (first, last) = (
+        given_name(values, "first_name"),
+        given_name(values, "last_name"),
+    );
+    if id.is_none() || first.is_some() || last.is_some() {
+        let stored = |name: &str| {
+            stored
+                .and_then(|c| CONTACTS.cell(c, name))
+                .and_then(Cell::as_str)
+                .map(str::to_string)
+        };
+        let first = first.unwrap_or_else(|| stored("first_name"));
+        let last = last.unwrap_or_else(|| stored("last_name"));
+        values.set(
+            "name",
+            Arg::from(full_name(first.as_deref(), last.as_deref())),
+        );
+    }
+    Ok(())
+}
+
+/// The value written to a name column, if it is written.
+fn given_name(values: &Values, column: &str) -> Option<Option<String>> {
+    match values.get(column) {
+        Some(Arg::Text(value)) => Some(value.clone()),
+        _ => None,
+    }
+}
+
 impl Hooks for ContactHooks {
     fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut problems = Vec::new();
-            let emails = typed_list(
-                ctx.values.get("contact_emails"),
-                &format!("{}/contact-emails", ctx.pointer),
-                false,
-                &mut problems,
-            );
-            let phones = typed_list(
-                ctx.values.get("contact_phones"),
-                &format!("{}/contact-phones", ctx.pointer),
-                true,
-                &mut problems,
-            );
-            if !problems.is_empty() {
-                return Err(Error::Invalid(problems));
-            }
-            if let Some(emails) = emails {
-                let primary = emails
-                    .iter()
-                    .find(|e| e["primary"] == json!(true))
-                    .and_then(|e| e["value"].as_str())
-                    .map(str::to_string);
-                ctx.values.set(
-                    "contact_emails",
-                    Arg::from(Value::Array(emails).to_string()),
-                );
-                ctx.values.set("primary_email", Arg::from(primary));
-            }
-            if let Some(phones) = phones {
-                ctx.values.set(
-                    "contact_phones",
-                    Arg::from(Value::Array(phones).to_string()),
-                );
-            }
-            let given = |column: &str| match ctx.values.get(column) {
-                Some(Arg::Text(value)) => Some(value.clone()),
+            // An update that writes one half of the name takes the other
+            // from the stored record.
+            let halves = [
+                given_name(ctx.values, "first_name"),
+                given_name(ctx.values, "last_name"),
+            ];
+            let stored = match ctx.id {
+                Some(id) if halves.iter().filter(|h| h.is_some()).count() == 1 => ctx
+                    .nested
+                    .find(&CONTACTS, vec![("id", Arg::from(id))])
+                    .await?
+                    .pop(),
                 _ => None,
             };
-            let (first, last) = (given("first_name"), given("last_name"));
-            if ctx.id.is_none() || first.is_some() || last.is_some() {
-                let current = match ctx.id {
-                    Some(id) if first.is_none() || last.is_none() => ctx
-                        .nested
-                        .find(&CONTACTS, vec![("id", Arg::from(id))])
-                        .await?
-                        .pop(),
-                    _ => None,
-                };
-                let stored = |name: &str| {
-                    current
-                        .as_ref()
-                        .and_then(|c| CONTACTS.cell(c, name))
-                        .and_then(Cell::as_str)
-                        .map(str::to_string)
-                };
-                let first = first.unwrap_or_else(|| stored("first_name"));
-                let last = last.unwrap_or_else(|| stored("last_name"));
-                ctx.values.set(
-                    "name",
-                    Arg::from(full_name(first.as_deref(), last.as_deref())),
-                );
-            }
-            Ok(())
+            complete(ctx.values, ctx.pointer, ctx.id, stored.as_ref())
         })
     }
 }

@@ -131,14 +131,21 @@ pub fn sanitize_html(html: &str) -> String {
     ammonia::clean(html)
 }
 
+/// Completes a document's column values as written: `content`, when
+/// written, cleaned by [`sanitize_html`], and `updated_by` the writer's API
+/// key (`None` for the server's own writes). A new document starts at the
+/// schema's revision 1; later revisions come from changes of name or content.
+pub fn prepare(values: &mut Values, key_id: Option<i64>) {
+    if let Some(Arg::Text(Some(html))) = values.get("content").cloned() {
+        values.set("content", Arg::from(sanitize_html(&html)));
+    }
+    values.set("updated_by", Arg::from(key_id));
+}
+
 impl Hooks for DocumentHooks {
     fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            if let Some(Arg::Text(Some(html))) = ctx.values.get("content").cloned() {
-                ctx.values.set("content", Arg::from(sanitize_html(&html)));
-            }
-            ctx.values
-                .set("updated_by", Arg::from(ctx.env.actor.key_id));
+            prepare(ctx.values, ctx.env.actor.key_id);
             let Some(id) = ctx.id else {
                 return Ok(());
             };

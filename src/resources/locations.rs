@@ -98,17 +98,22 @@ pub static LOCATIONS: Resource = Resource {
 /// Phone formatting, region-in-country and the one primary location.
 pub struct LocationHooks;
 
+/// Keeps the `phone` and `fax` written in `values` as digits and sets their
+/// formatted twins (`formatted_phone`, `formatted_fax`), as locations store them.
+pub fn format_phones(values: &mut Values) {
+    for (column, formatted) in [("phone", "formatted_phone"), ("fax", "formatted_fax")] {
+        if let Some(Arg::Text(value)) = values.get(column).cloned() {
+            let digits = value.map(|v| strip_phone(&v)).filter(|d| !d.is_empty());
+            values.set(column, Arg::from(digits.clone()));
+            values.set(formatted, Arg::from(digits.as_deref().map(format_phone)));
+        }
+    }
+}
+
 impl Hooks for LocationHooks {
     fn before_write<'a>(&'a self, ctx: WriteContext<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            for (column, formatted) in [("phone", "formatted_phone"), ("fax", "formatted_fax")] {
-                if let Some(Arg::Text(value)) = ctx.values.get(column).cloned() {
-                    let digits = value.map(|v| strip_phone(&v)).filter(|d| !d.is_empty());
-                    ctx.values.set(column, Arg::from(digits.clone()));
-                    ctx.values
-                        .set(formatted, Arg::from(digits.as_deref().map(format_phone)));
-                }
-            }
+            format_phones(ctx.values);
             let given_region = ctx.values.get("region_id").cloned();
             let given_country = ctx.values.get("country_id").cloned();
             if given_region.is_none() && given_country.is_none() {

@@ -32,17 +32,17 @@ macro_rules! filter {
 
 pub mod attachments;
 pub mod catalog;
-mod configurations;
+pub mod configurations;
 pub mod contacts;
-mod documents;
-mod domains;
+pub mod documents;
+pub mod domains;
 pub mod expirations;
 pub mod flexible_asset_types;
 pub mod flexible_assets;
 mod hooks;
-mod locations;
+pub mod locations;
 pub mod logs;
-mod organizations;
+pub mod organizations;
 mod owned;
 pub mod passwords;
 mod reference;

@@ -96,8 +96,9 @@ pub static ORGANIZATIONS: Resource = Resource {
 /// Parent checks, ancestor bookkeeping and the undeletable owner organization.
 pub struct OrganizationHooks;
 
-/// `[1,6]` from ids.
-fn render_ids(ids: &[i64]) -> String {
+/// The stored form of `ancestor_ids` (root first, parent last): `[1,6]`,
+/// or `[]` for a top-level organization.
+pub fn render_ids(ids: &[i64]) -> String {
     let inner: Vec<String> = ids.iter().map(i64::to_string).collect();
     format!("[{}]", inner.join(","))
 }

@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 
 use super::ColumnType;
-use super::{Arg, Pool, Store};
+use super::{Arg, Inserting, Pool, Store};
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -36,9 +36,6 @@ const REGIONS: &str = include_str!("../../data/regions.csv");
 const PLATFORMS: &str = include_str!("../../data/platforms.csv");
 const OPERATING_SYSTEMS: &str = include_str!("../../data/operating_systems.csv");
 
-/// Rows per multi-row INSERT.
-const BATCH: usize = 400;
-
 fn csv_rows(data: &'static str) -> anyhow::Result<Vec<Vec<String>>> {
     let mut reader = csv::Reader::from_reader(data.as_bytes());
     reader
@@ -59,31 +56,22 @@ async fn count(store: &Store, table: &str) -> anyhow::Result<usize> {
 async fn insert_missing(
     store: &Store,
     table: &str,
-    columns: &str,
+    columns: &[&str],
     rows: Vec<Vec<Arg>>,
 ) -> anyhow::Result<()> {
     let now = crate::clock::now_millis();
+    let mut columns = columns.to_vec();
+    columns.extend(["created_at", "updated_at"]);
+    let rows = rows
+        .into_iter()
+        .map(|mut row| {
+            row.extend([Arg::from(now), Arg::from(now)]);
+            row
+        })
+        .collect();
     let mut tx = store.begin().await?;
-    for chunk in rows.chunks(BATCH) {
-        let mut sql = tx.sql();
-        sql.push("INSERT INTO ")
-            .push(table)
-            .push(" (")
-            .push(columns)
-            .push(", created_at, updated_at) VALUES ");
-        for (i, row) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(");
-            for value in row {
-                sql.bind(value.clone()).push(", ");
-            }
-            sql.bind(now).push(", ").bind(now).push(")");
-        }
-        sql.push(" ON CONFLICT DO NOTHING");
-        tx.execute(&sql).await?;
-    }
+    tx.insert_rows(None, table, &columns, rows, Inserting::SkippingDuplicates)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -95,7 +83,7 @@ async fn load_reference_data(store: &Store) -> anyhow::Result<()> {
             .into_iter()
             .map(|r| vec![Arg::from(r[0].clone()), Arg::from(r[1].clone())])
             .collect();
-        insert_missing(store, "countries", "iso, name", rows).await?;
+        insert_missing(store, "countries", &["iso", "name"], rows).await?;
     }
     let regions = csv_rows(REGIONS)?;
     if count(store, "regions").await? < regions.len() {
@@ -119,7 +107,7 @@ async fn load_reference_data(store: &Store) -> anyhow::Result<()> {
                 ])
             })
             .collect();
-        insert_missing(store, "regions", "country_id, iso, name", rows).await?;
+        insert_missing(store, "regions", &["country_id", "iso", "name"], rows).await?;
     }
     let platforms = csv_rows(PLATFORMS)?;
     if count(store, "platforms").await? < platforms.len() {
@@ -127,7 +115,7 @@ async fn load_reference_data(store: &Store) -> anyhow::Result<()> {
             .into_iter()
             .map(|r| vec![Arg::from(r[0].clone())])
             .collect();
-        insert_missing(store, "platforms", "name", rows).await?;
+        insert_missing(store, "platforms", &["name"], rows).await?;
     }
     let systems = csv_rows(OPERATING_SYSTEMS)?;
     if count(store, "operating_systems").await? < systems.len() {
@@ -148,7 +136,7 @@ async fn load_reference_data(store: &Store) -> anyhow::Result<()> {
                 Ok(vec![Arg::from(platform), Arg::from(r[1].clone())])
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        insert_missing(store, "operating_systems", "platform_id, name", rows).await?;
+        insert_missing(store, "operating_systems", &["platform_id", "name"], rows).await?;
     }
     Ok(())
 }

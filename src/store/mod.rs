@@ -7,7 +7,6 @@
 //! does not compile.
 
 mod accounts;
-mod demo;
 mod files;
 mod migrate;
 mod record;
@@ -27,13 +26,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
-pub use demo::{
-    ConfigurationPlan, ContactPlan, DemoCatalog, DemoCounts, DocumentPlan, DomainPlan,
-    InterfacePlan, LocationPlan, ManufacturerPlan, OrganizationPlan, RelatedPlan, RelatedTarget,
-};
 pub use files::StoredFile;
 pub use record::{Actor, Record};
-pub use rows::{Lock, Match};
+pub use rows::{Inserting, Lock, Match};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
 
 use crate::error::Result;

@@ -171,6 +171,25 @@ impl Store {
         self.fetch(&sql, &types(columns)).await
     }
 
+    /// `columns` of every row of a global `table` (reference data, which
+    /// belongs to no account), in id order.
+    pub async fn select_reference(
+        &self,
+        table: &str,
+        columns: &[(&str, ColumnType)],
+    ) -> Result<Vec<Vec<Cell>>> {
+        let mut sql = self.sql();
+        sql.push("SELECT ");
+        for (i, (column, _)) in columns.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push(column);
+        }
+        sql.push(" FROM ").push(table).push(" ORDER BY id");
+        self.fetch(&sql, &types(columns)).await
+    }
+
     /// Sets `values` on the account's rows of `table` that match, outside any
     /// transaction (a show noting when a record was last viewed).
     pub async fn update_rows(
@@ -231,5 +250,120 @@ impl Tx {
         }
         push_where(&mut sql, scope, &[Match::id(id)]);
         self.execute_unique(&sql).await
+    }
+}
+
+/// What [`Tx::insert_rows`] does with its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserting {
+    /// Every row goes in; the new ids come back, in row order.
+    ReturningIds,
+    /// Every row goes in; nothing comes back.
+    Quietly,
+    /// Rows that break a unique constraint are skipped (`ON CONFLICT DO
+    /// NOTHING`); nothing comes back.
+    SkippingDuplicates,
+}
+
+/// Bound parameters per statement, under SQLite's 32766 and PostgreSQL's 65535.
+fn parameter_budget(dialect: Dialect) -> usize {
+    match dialect {
+        Dialect::Sqlite => 32_000,
+        Dialect::Postgres => 65_000,
+    }
+}
+
+/// Rows per statement at most, whatever the budget allows.
+const MAX_ROWS: usize = 2_000;
+
+impl Tx {
+    /// Inserts `rows` (values in the order of `columns`) into `table` in as
+    /// few multi-row statements as the dialect's bound-parameter limit
+    /// allows. With a scope the rows are the account's (the store adds
+    /// `account_id`); without one they are global (reference tables).
+    /// With [`Inserting::ReturningIds`], the new ids in row order.
+    ///
+    /// Each statement's ids are sorted before use: a single multi-row
+    /// INSERT takes its ids from the table's sequence (or SQLite's rowid
+    /// counter) in VALUES order, so ascending ids match the rows even when
+    /// `RETURNING` hands them back in another order.
+    pub async fn insert_rows(
+        &mut self,
+        scope: Option<Scope>,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<Vec<Arg>>,
+        inserting: Inserting,
+    ) -> Result<Vec<i64>> {
+        let width = columns.len() + usize::from(scope.is_some());
+        let per_statement = (parameter_budget(self.dialect()) / width.max(1)).clamp(1, MAX_ROWS);
+        let mut column_list = String::from(if scope.is_some() { "account_id" } else { "" });
+        for column in columns {
+            if !column_list.is_empty() {
+                column_list.push_str(", ");
+            }
+            column_list.push_str(column);
+        }
+        let returning = inserting == Inserting::ReturningIds;
+        let mut ids = Vec::with_capacity(if returning { rows.len() } else { 0 });
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut sql = self.sql();
+            sql.text.reserve(per_statement * width * 8);
+            sql.push("INSERT INTO ")
+                .push(table)
+                .push(" (")
+                .push(&column_list)
+                .push(") VALUES ");
+            let mut count = 0;
+            for row in rows.by_ref().take(per_statement) {
+                debug_assert_eq!(row.len(), columns.len(), "a row of {table}");
+                if count > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(");
+                if let Some(scope) = scope {
+                    sql.bind(scope.account_id());
+                    if !row.is_empty() {
+                        sql.push(", ");
+                    }
+                }
+                for (i, value) in row.into_iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(value);
+                }
+                sql.push(")");
+                count += 1;
+            }
+            match inserting {
+                Inserting::ReturningIds => {
+                    sql.push(" RETURNING id");
+                    let mut batch: Vec<i64> = self
+                        .fetch(&sql, &[ColumnType::Int])
+                        .await?
+                        .into_iter()
+                        .filter_map(|r| r.first().and_then(Cell::as_i64))
+                        .collect();
+                    if batch.len() != count {
+                        return Err(crate::error::Error::Internal(anyhow::anyhow!(
+                            "inserting into {table}: {count} rows but {} ids",
+                            batch.len()
+                        )));
+                    }
+                    batch.sort_unstable();
+                    ids.extend(batch);
+                }
+                Inserting::Quietly => {
+                    self.execute(&sql).await?;
+                }
+                Inserting::SkippingDuplicates => {
+                    sql.push(" ON CONFLICT DO NOTHING");
+                    self.execute(&sql).await?;
+                }
+            }
+        }
+        Ok(ids)
     }
 }

@@ -67,6 +67,31 @@ async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
         .iter()
         .any(|c| c["attributes"]["operating-system-name"].is_string()));
 
+    // Every configuration has one primary interface, whose addresses are its own.
+    let (_, body) = app
+        .get("/configurations?page[size]=100&include=configuration_interfaces")
+        .await;
+    let interfaces = body["included"].as_array().unwrap();
+    for c in body["data"].as_array().unwrap() {
+        let primary: Vec<_> = interfaces
+            .iter()
+            .filter(|i| {
+                i["attributes"]["configuration-id"].as_i64()
+                    == c["id"].as_str().and_then(|id| id.parse().ok())
+                    && i["attributes"]["primary"] == true
+            })
+            .collect();
+        assert_eq!(primary.len(), 1, "{c}");
+        assert_eq!(
+            primary[0]["attributes"]["ip-address"],
+            c["attributes"]["primary-ip"]
+        );
+        assert_eq!(
+            primary[0]["attributes"]["mac-address"],
+            c["attributes"]["mac-address"]
+        );
+    }
+
     // The first configuration: its primary interface mirrors it, and it has a related item.
     let first = &configurations[0];
     let id = first["id"].as_str().unwrap();
@@ -154,7 +179,14 @@ async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
     assert_eq!(contact["contact-emails"][0]["primary"], true);
     assert_eq!(contact["contact-emails"][0]["label-name"], "Work");
     assert!(contact["contact-phones"][0]["formatted-value"].is_string());
-    assert!(contact["name"].as_str().unwrap().contains(' '));
+    assert_eq!(
+        contact["name"].as_str().unwrap(),
+        format!(
+            "{} {}",
+            contact["first-name"].as_str().unwrap(),
+            contact["last-name"].as_str().unwrap()
+        )
+    );
     let (_, body) = app
         .get(&format!(
             "/contacts?filter[primary_email]={}",

@@ -1,99 +1,23 @@
-//! `mortar demo`: realistic sample data for a new installation or a benchmark.
+//! The generator: seed, catalogs and sizes in, organization plans out.
 //!
-//! Everything is generated from a seed (the same seed and sizes give the same
-//! names, addresses, serials and links; dates are relative to today) and
-//! handed to the store as plans, one organization per transaction. The
-//! generated rows look as if the API had written them; no activity-log
-//! entries are made for them.
+//! Everything comes from the seed (the same seed and sizes give the same
+//! names, addresses, serials and links; dates are relative to today).
+//! Records are planned as a client would send them; what the API derives
+//! on write is left to the loader.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
-use anyhow::Context as _;
 use chrono::{Duration, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::resources::contacts::format_phone;
-use crate::store::{
-    AccountSummary, ConfigurationPlan, ContactPlan, DemoCatalog, DemoCounts, DocumentPlan,
-    DomainPlan, InterfacePlan, LocationPlan, ManufacturerPlan, OrganizationPlan, RelatedPlan,
-    RelatedTarget, Scope, Store,
+use super::plan::{
+    Catalog, ConfigurationPlan, ContactPlan, DocumentPlan, DomainPlan, InterfacePlan, LocationPlan,
+    ManufacturerPlan, OrganizationPlan, RelatedPlan, RelatedTarget,
 };
-
-/// How much sample data to make.
-#[derive(Debug, Clone, Copy)]
-pub struct DemoOptions {
-    /// Organizations to add.
-    pub organizations: u32,
-    /// Configurations per organization.
-    pub configurations_per_organization: u32,
-    /// Seed of the pseudo-random generator.
-    pub seed: u64,
-}
-
-/// Fills `account` with sample data, printing progress and a final summary
-/// line (counts and elapsed seconds) to stdout.
-pub async fn load(
-    store: &Store,
-    account: &AccountSummary,
-    options: DemoOptions,
-) -> anyhow::Result<DemoCounts> {
-    let started = Instant::now();
-    let scope = Scope::new(account.id);
-    let catalog = store
-        .demo_catalog(scope)
-        .await
-        .context("reading the account's catalogs and the reference data")?;
-    let models = store
-        .demo_manufacturers(scope, &manufacturer_plans())
-        .await
-        .context("adding manufacturers and models")?;
-    let generator = Generator::new(&catalog, &models, options)?;
-    println!(
-        "Loading sample data into account {:?}: {} organizations x {} configurations",
-        account.name, options.organizations, options.configurations_per_organization
-    );
-    let mut total = DemoCounts::default();
-    let every = (options.organizations / 20).max(1);
-    for index in 0..options.organizations {
-        let plan = generator.organization(index);
-        let name = plan.name.clone();
-        let counts = store
-            .demo_organization(scope, plan)
-            .await
-            .with_context(|| format!("writing sample organization {name:?}"))?;
-        total += counts;
-        if (index + 1) % every == 0 || index + 1 == options.organizations {
-            println!(
-                "[{:>width$}/{}] {name}: {} configurations, {} interfaces ({:.1} s so far)",
-                index + 1,
-                options.organizations,
-                counts.configurations,
-                counts.interfaces,
-                started.elapsed().as_secs_f64(),
-                width = options.organizations.to_string().len(),
-            );
-        }
-    }
-    println!(
-        "Done in {:.1} s: {} organizations, {} locations, {} contacts, {} configurations, \
-         {} interfaces, {} domains, {} documents, {} related items, {} expirations.",
-        started.elapsed().as_secs_f64(),
-        total.organizations,
-        total.locations,
-        total.contacts,
-        total.configurations,
-        total.interfaces,
-        total.domains,
-        total.documents,
-        total.related_items,
-        total.expirations,
-    );
-    Ok(total)
-}
+use super::DemoOptions;
 
 /// A kind of device: its configuration type and the hardware it comes as.
 struct DeviceKind {
@@ -564,7 +488,7 @@ const KINDS: &[DeviceKind] = &[
 ];
 
 /// The manufacturers and models the device kinds name.
-fn manufacturer_plans() -> Vec<ManufacturerPlan> {
+pub(super) fn manufacturer_plans() -> Vec<ManufacturerPlan> {
     let mut out: Vec<ManufacturerPlan> = Vec::new();
     for kind in KINDS {
         for h in kind.hardware {
@@ -972,8 +896,8 @@ const REGISTRARS: &[&str] = &[
 const SERIAL_CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 /// Turns seed, catalogs and sizes into organization plans.
-struct Generator<'a> {
-    catalog: &'a DemoCatalog,
+pub(super) struct Generator<'a> {
+    catalog: &'a Catalog,
     models: &'a HashMap<(String, String), (i64, i64)>,
     options: DemoOptions,
     /// Company names in a seeded order.
@@ -982,8 +906,8 @@ struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    fn new(
-        catalog: &'a DemoCatalog,
+    pub(super) fn new(
+        catalog: &'a Catalog,
         models: &'a HashMap<(String, String), (i64, i64)>,
         options: DemoOptions,
     ) -> anyhow::Result<Generator<'a>> {
@@ -1023,7 +947,7 @@ impl<'a> Generator<'a> {
     }
 
     /// Everything of organization number `index`.
-    fn organization(&self, index: u32) -> OrganizationPlan {
+    pub(super) fn organization(&self, index: u32) -> OrganizationPlan {
         let mut rng = self.rng(index);
         let (word, industry) = self.names[index as usize % self.names.len()];
         let round = index as usize / self.names.len();
@@ -1138,7 +1062,6 @@ impl<'a> Generator<'a> {
                         .get(&(country.iso.to_string(), c.region.to_string()))
                         .copied(),
                     country_id: self.catalog.countries.get(country.iso).copied(),
-                    formatted_phone: Some(format_phone(&phone)),
                     phone: Some(phone),
                 }
             })
@@ -1177,28 +1100,23 @@ impl<'a> Generator<'a> {
                     .collect::<String>()
                     .to_ascii_lowercase();
                 let email = format!("{local}@{domain}");
-                // The stored forms the contacts hook writes: dashed keys, one primary.
-                let emails = json!([{"value": email, "label-name": "Work", "primary": true}]);
+                let emails = json!([{"value": email, "label_name": "Work", "primary": true}]);
                 let work = phone(rng, prefix);
                 let extension =
                     (rng.gen_range(0..100) < 40).then(|| rng.gen_range(100..999).to_string());
                 let mut phones = vec![json!({
                     "value": work,
                     "extension": extension,
-                    "label-name": "Work",
-                    "label-type": "phone",
+                    "label_name": "Work",
+                    "label_type": "phone",
                     "primary": true,
-                    "formatted-value": format_phone(&work),
                 })];
                 if rng.gen_range(0..100) < 60 {
                     let mobile = phone(rng, prefix);
                     phones.push(json!({
                         "value": mobile,
-                        "extension": null,
-                        "label-name": "Mobile",
-                        "label-type": "mobile",
-                        "primary": false,
-                        "formatted-value": format_phone(&mobile),
+                        "label_name": "Mobile",
+                        "label_type": "mobile",
                     }));
                 }
                 ContactPlan {
@@ -1214,7 +1132,6 @@ impl<'a> Generator<'a> {
                     important: i < 2,
                     emails_json: emails.to_string(),
                     phones_json: serde_json::Value::Array(phones).to_string(),
-                    primary_email: Some(email),
                 }
             })
             .collect()
@@ -1274,8 +1191,8 @@ impl<'a> Generator<'a> {
             };
             let mut interfaces = vec![InterfacePlan {
                 name: Some(kind.interface.to_string()),
-                ip_address: Some(ip.clone()),
-                mac_address: Some(mac.clone()),
+                ip_address: Some(ip),
+                mac_address: Some(mac),
                 primary: true,
             }];
             if let Some((second, percent)) = kind.second {
@@ -1300,8 +1217,6 @@ impl<'a> Generator<'a> {
                 } else {
                     name.to_ascii_lowercase()
                 }),
-                primary_ip: Some(ip),
-                mac_address: Some(mac),
                 default_gateway: Some(gateway),
                 serial_number: Some(serial(rng, hardware)),
                 asset_tag: (!virtual_machine).then(|| format!("AT-{code}-{:05}", n + 1)),
@@ -1463,8 +1378,7 @@ fn documents(
         .take(count)
         .map(|(title, html)| DocumentPlan {
             name: title.to_string(),
-            // Cleaned as the documents hook cleans content on write.
-            content: ammonia::clean(&html),
+            content: html,
         })
         .collect()
 }
@@ -1483,8 +1397,8 @@ fn pick_weighted<'t, T>(rng: &mut StdRng, items: &'t [T], weight: impl Fn(&T) ->
 }
 
 /// A phone number in the fictional ranges (555-01xx, Ofcom drama numbers,
-/// ...): `prefix` (with country code) and random digits, stored as digits
-/// with a leading `+`, as the hooks strip them.
+/// ...): `prefix` (with country code) and random digits, written as digits
+/// with a leading `+`.
 fn phone(rng: &mut StdRng, prefix: &str) -> String {
     let national_len = if prefix.starts_with("+1") {
         12
@@ -1503,7 +1417,7 @@ fn phone(rng: &mut StdRng, prefix: &str) -> String {
     out
 }
 
-/// A MAC address under `oui`, upper case with colons (as the API normalises it).
+/// A MAC address under `oui`, upper case with colons (the normal form).
 fn mac(rng: &mut StdRng, oui: &str) -> String {
     let [a, b, c]: [u8; 3] = rng.gen();
     format!("{oui}:{a:02X}:{b:02X}:{c:02X}")
@@ -1522,9 +1436,12 @@ fn serial(rng: &mut StdRng, hardware: &Hardware) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::configurations::{normalize_ip, normalize_mac};
+    use crate::resources::contacts::complete;
+    use crate::store::{Arg, Values};
 
-    fn catalog() -> DemoCatalog {
-        let mut catalog = DemoCatalog::default();
+    fn catalog() -> Catalog {
+        let mut catalog = Catalog::default();
         for kind in KINDS {
             catalog
                 .configuration_types
@@ -1555,7 +1472,7 @@ mod tests {
     }
 
     #[test]
-    fn devices_look_like_the_api_stored_them() {
+    fn devices_have_one_primary_interface_with_normal_addresses() {
         let catalog = catalog();
         let models = HashMap::new();
         let options = DemoOptions {
@@ -1567,25 +1484,30 @@ mod tests {
             .unwrap()
             .organization(0);
         for c in &plan.configurations {
-            let ip = c.primary_ip.as_deref().unwrap();
-            assert_eq!(ip.parse::<std::net::IpAddr>().unwrap().to_string(), ip);
-            let mac = c.mac_address.as_deref().unwrap();
-            assert_eq!(mac.len(), 17);
-            assert_eq!(mac, mac.to_ascii_uppercase());
             let primary: Vec<_> = c.interfaces.iter().filter(|i| i.primary).collect();
             assert_eq!(primary.len(), 1);
-            assert_eq!(primary[0].ip_address, c.primary_ip);
-            assert_eq!(primary[0].mac_address, c.mac_address);
+            for interface in &c.interfaces {
+                let ip = interface.ip_address.as_deref().unwrap();
+                assert_eq!(normalize_ip(ip).as_deref(), Some(ip));
+                let mac = interface.mac_address.as_deref().unwrap();
+                assert_eq!(normalize_mac(mac).as_deref(), Some(mac));
+            }
         }
         let names: std::collections::HashSet<_> =
             plan.configurations.iter().map(|c| &c.name).collect();
         assert_eq!(names.len(), 600, "names are unique within an organization");
         for contact in &plan.contacts {
-            let emails: serde_json::Value = serde_json::from_str(&contact.emails_json).unwrap();
-            assert_eq!(
-                emails[0]["value"].as_str(),
-                contact.primary_email.as_deref()
-            );
+            let mut values = Values(vec![
+                ("first_name", Arg::from(contact.first_name.clone())),
+                ("last_name", Arg::from(contact.last_name.clone())),
+                ("contact_emails", Arg::from(contact.emails_json.clone())),
+                ("contact_phones", Arg::from(contact.phones_json.clone())),
+            ]);
+            complete(&mut values, "/data/attributes", None, None).expect("a valid contact");
+            assert!(matches!(
+                values.get("primary_email"),
+                Some(Arg::Text(Some(_)))
+            ));
         }
     }
 }
