@@ -339,6 +339,17 @@ impl Compiled {
         sql
     }
 
+    /// `SELECT <every field> FROM <table and joins> WHERE <selection>`, to
+    /// which a caller adds its own ` AND ...` conditions.
+    pub fn select_where(&self, mut sql: Sql, selection: &Selection<'_>) -> Sql {
+        sql.push("SELECT ")
+            .push(&self.select)
+            .push(" FROM ")
+            .push(&self.from);
+        self.push_where(&mut sql, selection);
+        sql
+    }
+
     /// `SELECT <all columns> FROM <joined> WHERE account AND t.id IN (...)`.
     pub fn by_ids_sql(&self, mut sql: Sql, account: Option<i64>, ids: &[i64]) -> Sql {
         sql.push("SELECT ")

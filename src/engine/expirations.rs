@@ -84,31 +84,12 @@ pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: 
     if resource.expirations.is_empty() {
         return Ok(());
     }
-    let title = resource
-        .field(resource.title_field)
-        .and_then(|f| f.column)
-        .unwrap_or("name");
-    let mut columns = vec![
-        ("organization_id", ColumnType::Int),
-        (title, ColumnType::Text),
-    ];
-    columns.extend(
-        resource
-            .expirations
-            .iter()
-            .map(|s| (s.column, s.column_type)),
-    );
-    let Some(row) = tx
-        .select(
-            scope,
-            resource.table,
-            &columns,
-            &[Match::id(id)],
-            Lock::None,
-        )
-        .await?
-        .pop()
-    else {
+    let dates: Vec<(&str, ColumnType)> = resource
+        .expirations
+        .iter()
+        .map(|s| (s.column, s.column_type))
+        .collect();
+    let Some(row) = owner_row(tx, scope, resource, id, &dates).await? else {
         return Ok(());
     };
     let rows = match row[0].as_i64() {
@@ -175,25 +156,7 @@ pub(crate) async fn replace(
     if rows.is_empty() {
         return Ok(());
     }
-    let title = resource
-        .field(resource.title_field)
-        .and_then(|f| f.column)
-        .unwrap_or("name");
-    let columns = [
-        ("organization_id", ColumnType::Int),
-        (title, ColumnType::Text),
-    ];
-    let Some(row) = tx
-        .select(
-            scope,
-            resource.table,
-            &columns,
-            &[Match::id(id)],
-            Lock::None,
-        )
-        .await?
-        .pop()
-    else {
+    let Some(row) = owner_row(tx, scope, resource, id, &[]).await? else {
         return Ok(());
     };
     let now = now_millis();
@@ -219,4 +182,34 @@ pub(crate) async fn replace(
             })?;
     }
     Ok(())
+}
+
+/// The organization and title of record `id` of `resource`, then the
+/// `extra` columns: what an expiration carries of its record.
+async fn owner_row(
+    tx: &mut Tx,
+    scope: Scope,
+    resource: &Resource,
+    id: i64,
+    extra: &[(&str, ColumnType)],
+) -> Result<Option<Vec<Cell>>> {
+    let title = resource
+        .field(resource.title_field)
+        .and_then(|f| f.column)
+        .unwrap_or("name");
+    let mut columns = vec![
+        ("organization_id", ColumnType::Int),
+        (title, ColumnType::Text),
+    ];
+    columns.extend_from_slice(extra);
+    Ok(tx
+        .select(
+            scope,
+            resource.table,
+            &columns,
+            &[Match::id(id)],
+            Lock::None,
+        )
+        .await?
+        .pop())
 }

@@ -73,13 +73,8 @@ pub(crate) async fn show(
     id: i64,
     parent: Option<(&Parent, i64)>,
 ) -> Result<Option<Record>> {
-    let mut sql = store.sql();
-    sql.push("SELECT ")
-        .push(&compiled.select)
-        .push(" FROM ")
-        .push(&compiled.from);
-    compiled.push_where(
-        &mut sql,
+    let mut sql = compiled.select_where(
+        store.sql(),
         &Selection {
             account: account_of(compiled, scope),
             parent,
@@ -303,13 +298,8 @@ async fn children(
         set.links.entry((r.id, name)).or_default();
     }
     for chunk in ids.chunks(CHUNK) {
-        let mut sql = store.sql();
-        sql.push("SELECT ")
-            .push(&target.select)
-            .push(" FROM ")
-            .push(&target.from);
-        target.push_where(
-            &mut sql,
+        let mut sql = target.select_where(
+            store.sql(),
             &Selection {
                 account: account_of(target, scope),
                 ..Selection::default()
@@ -356,13 +346,8 @@ impl crate::resources::Lookup for Lookup<'_> {
             let compiled = self.schema.get(resource);
             let mut out = Vec::new();
             for chunk in values.chunks(CHUNK) {
-                let mut sql = self.store.sql();
-                sql.push("SELECT ")
-                    .push(&compiled.select)
-                    .push(" FROM ")
-                    .push(&compiled.from);
-                compiled.push_where(
-                    &mut sql,
+                let mut sql = compiled.select_where(
+                    self.store.sql(),
                     &Selection {
                         account: account_of(compiled, self.scope),
                         ..Selection::default()

@@ -208,13 +208,8 @@ impl<'e> Writer<'e> {
         matching: Vec<(&'static str, Arg)>,
     ) -> Result<Vec<Record>> {
         let compiled = self.schema.get(def);
-        let mut sql = self.tx.sql();
-        sql.push("SELECT ")
-            .push(&compiled.select)
-            .push(" FROM ")
-            .push(&compiled.from);
-        compiled.push_where(
-            &mut sql,
+        let mut sql = compiled.select_where(
+            self.tx.sql(),
             &Selection {
                 account: super::read::account_of(compiled, self.scope),
                 ..Selection::default()
