@@ -67,11 +67,23 @@ pub struct StoreConfig {
 
 /// A connection pool to one of the two backends, with a count of the
 /// statements run through it (shared by its clones).
+///
+/// On SQLite, writes queue for a single writer connection of their own
+/// (SQLite has one writer at a time anyway) and take the write lock when they
+/// begin, so contention makes them wait rather than fail; reads use the pool
+/// and, under WAL, never wait for writers.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite: the one connection write transactions and autocommit writes run on.
+    writer: Option<SqlitePool>,
     statements: Arc<AtomicU64>,
 }
+
+/// How long a SQLite write may wait for its turn: for the writer connection
+/// (writes of this process) and, once it has it, for the file's write lock
+/// (another process writing, such as a CLI command beside the server).
+const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(30);
 
 /// The pool of the active backend.
 #[derive(Debug, Clone)]
@@ -106,20 +118,17 @@ impl Store {
                     .connect_with(options)
                     .await
                     .context("connecting to PostgreSQL")?;
-                Pool::Postgres(pool)
+                Store::new(Pool::Postgres(pool))
             }
-            Some(url) => {
-                Pool::Sqlite(open_sqlite(SqliteConnectOptions::from_str(url)?, config).await?)
-            }
+            Some(url) => open_sqlite(SqliteConnectOptions::from_str(url)?, config).await?,
             None => {
                 std::fs::create_dir_all(&config.data_dir).with_context(|| {
                     format!("creating the data directory {}", config.data_dir.display())
                 })?;
                 let file = config.data_dir.join("mortar.db");
-                Pool::Sqlite(open_sqlite(SqliteConnectOptions::new().filename(file), config).await?)
+                open_sqlite(SqliteConnectOptions::new().filename(file), config).await?
             }
         };
-        let store = Store::new(store);
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -148,6 +157,7 @@ impl Store {
     fn new(pool: Pool) -> Store {
         Store {
             pool,
+            writer: None,
             statements: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -180,10 +190,21 @@ impl Store {
         Sql::new(self.dialect())
     }
 
-    /// Starts a transaction.
+    /// Starts a write transaction (the only way to start one).
+    ///
+    /// On SQLite it waits for the writer connection and opens with
+    /// `BEGIN IMMEDIATE`, taking the write lock before its first read: a
+    /// deferred transaction that reads and then writes fails at once
+    /// (`SQLITE_BUSY_SNAPSHOT`) when another write committed in between,
+    /// where an immediate one waits for the busy timeout instead. A transaction
+    /// must not start another, nor call [`Store::execute`], before it ends: it
+    /// would wait for the connection it holds.
     pub async fn begin(&self) -> Result<Tx> {
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin().await?),
+            Pool::Sqlite(pool) => {
+                let writer = self.writer.as_ref().unwrap_or(pool);
+                TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
         Ok(Tx {
@@ -193,11 +214,7 @@ impl Store {
     }
 
     /// Runs a query and decodes every row by `kinds`.
-    pub async fn fetch(
-        &self,
-        sql: &Sql,
-        kinds: &[ColumnType],
-    ) -> Result<Vec<Vec<Cell>>> {
+    pub async fn fetch(&self, sql: &Sql, kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &self.pool {
             Pool::Sqlite(pool) => sql::fetch_sqlite(pool, sql, kinds).await?,
@@ -205,17 +222,24 @@ impl Store {
         })
     }
 
-    /// Runs a statement; returns the number of rows affected.
+    /// Runs a statement on its own (autocommit); returns the number of rows
+    /// affected. On SQLite it runs on the writer connection, queued with the
+    /// write transactions.
     pub async fn execute(&self, sql: &Sql) -> Result<u64> {
         self.count();
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => sql::execute_sqlite(pool, sql).await?,
+            Pool::Sqlite(pool) => {
+                sql::execute_sqlite(self.writer.as_ref().unwrap_or(pool), sql).await?
+            }
             Pool::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
         })
     }
 
     /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
@@ -242,11 +266,7 @@ impl Tx {
     }
 
     /// Runs a query inside the transaction and decodes every row by `kinds`.
-    pub async fn fetch(
-        &mut self,
-        sql: &Sql,
-        kinds: &[ColumnType],
-    ) -> Result<Vec<Vec<Cell>>> {
+    pub async fn fetch(&mut self, sql: &Sql, kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &mut self.inner {
             TxInner::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, kinds).await?,
@@ -302,10 +322,8 @@ impl Tx {
     }
 }
 
-async fn open_sqlite(
-    options: SqliteConnectOptions,
-    config: &StoreConfig,
-) -> anyhow::Result<SqlitePool> {
+/// A pool of readers and a pool of one writer over the same SQLite file.
+async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> anyhow::Result<Store> {
     // WAL lets readers run beside the writer; synchronous=FULL makes every
     // acknowledged commit durable even across a power cut; foreign keys make
     // deletes cascade as the schema says.
@@ -314,15 +332,25 @@ async fn open_sqlite(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(SQLITE_WRITE_WAIT)
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-32000");
-    let pool = SqlitePoolOptions::new()
+    let readers = SqlitePoolOptions::new()
         .max_connections(config.max_connections)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .context("opening the SQLite database")?;
-    Ok(pool)
+    // One writer: writes take turns in the order they asked (the pool's
+    // queue is fair), instead of polling the file lock beside each other.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(SQLITE_WRITE_WAIT)
+        .connect_with(options)
+        .await
+        .context("opening the SQLite database for writing")?;
+    let mut store = Store::new(Pool::Sqlite(readers));
+    store.writer = Some(writer);
+    Ok(store)
 }
 
 /// Whether `path` looks like a data directory Mortar created.
