@@ -64,11 +64,23 @@ pub struct StoreConfig {
 
 /// A connection pool to one of the two backends, with a count of the
 /// statements run through it (shared by its clones).
+///
+/// On SQLite, writes queue for a single writer connection of their own
+/// (SQLite has one writer at a time anyway) and take the write lock when they
+/// begin, so contention makes them wait rather than fail; reads use the pool
+/// and, under WAL, never wait for writers.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite: the one connection write transactions and autocommit writes run on.
+    writer: Option<SqlitePool>,
     statements: Arc<AtomicU64>,
 }
+
+/// How long a SQLite write may wait for its turn: for the writer connection
+/// (writes of this process) and, once it has it, for the file's write lock
+/// (another process writing, such as a CLI command beside the server).
+const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(30);
 
 /// The pool of the active backend.
 #[derive(Debug, Clone)]
@@ -118,23 +130,19 @@ impl Store {
                     .connect_with(options)
                     .await
                     .with_context(|| format!("connecting to PostgreSQL at {place}"))?;
-                Pool::Postgres(pool)
+                Store::new(Pool::Postgres(pool))
             }
-            Some(url) => {
-                Pool::Sqlite(open_sqlite(SqliteConnectOptions::from_str(url)?, config).await?)
-            }
+            Some(url) => open_sqlite(SqliteConnectOptions::from_str(url)?, config).await?,
             None => {
                 std::fs::create_dir_all(&config.data_dir).with_context(|| {
                     format!("creating the data directory {}", config.data_dir.display())
                 })?;
                 let file = config.data_dir.join("mortar.db");
-                let pool = open_sqlite(SqliteConnectOptions::new().filename(&file), config)
+                open_sqlite(SqliteConnectOptions::new().filename(&file), config)
                     .await
-                    .with_context(|| format!("opening the database file {}", file.display()))?;
-                Pool::Sqlite(pool)
+                    .with_context(|| format!("opening the database file {}", file.display()))?
             }
         };
-        let store = Store::new(store);
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -163,6 +171,7 @@ impl Store {
     fn new(pool: Pool) -> Store {
         Store {
             pool,
+            writer: None,
             statements: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -195,15 +204,21 @@ impl Store {
         Sql::new(self.dialect())
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at
-    /// once (`BEGIN IMMEDIATE`), waiting its turn on the busy timeout: a
+    /// Starts a write transaction (the only way to start one).
+    ///
+    /// On SQLite it waits for the writer connection and opens with
+    /// `BEGIN IMMEDIATE`, taking the write lock before its first read: a
     /// deferred transaction that reads and then writes fails at once
-    /// ("database is locked") when another writer got in between, while
-    /// one that holds the lock from the start never does. Reads outside
-    /// transactions never wait for it (WAL).
+    /// (`SQLITE_BUSY_SNAPSHOT`) when another write committed in between,
+    /// where an immediate one waits for the busy timeout instead. A transaction
+    /// must not start another, nor call [`Store::execute`], before it ends: it
+    /// would wait for the connection it holds.
     pub async fn begin(&self) -> Result<Tx> {
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(pool) => {
+                let writer = self.writer.as_ref().unwrap_or(pool);
+                TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
         Ok(Tx {
@@ -221,11 +236,15 @@ impl Store {
         })
     }
 
-    /// Runs a statement; returns the number of rows affected.
+    /// Runs a statement on its own (autocommit); returns the number of rows
+    /// affected. On SQLite it runs on the writer connection, queued with the
+    /// write transactions.
     pub async fn execute(&self, sql: &Sql) -> Result<u64> {
         self.count();
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => sql::execute_sqlite(pool, sql).await?,
+            Pool::Sqlite(pool) => {
+                sql::execute_sqlite(self.writer.as_ref().unwrap_or(pool), sql).await?
+            }
             Pool::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
         })
     }
@@ -239,6 +258,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
@@ -378,10 +400,8 @@ impl UniqueViolation {
     }
 }
 
-async fn open_sqlite(
-    options: SqliteConnectOptions,
-    config: &StoreConfig,
-) -> anyhow::Result<SqlitePool> {
+/// A pool of readers and a pool of one writer over the same SQLite file.
+async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> anyhow::Result<Store> {
     // WAL lets readers run beside the writer; synchronous=FULL makes every
     // acknowledged commit durable even across a power cut; foreign keys make
     // deletes cascade as the schema says.
@@ -390,15 +410,25 @@ async fn open_sqlite(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(SQLITE_WRITE_WAIT)
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-32000");
-    let pool = SqlitePoolOptions::new()
+    let readers = SqlitePoolOptions::new()
         .max_connections(config.max_connections)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .context("opening the SQLite database")?;
-    Ok(pool)
+    // One writer: writes take turns in the order they asked (the pool's
+    // queue is fair), instead of polling the file lock beside each other.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(SQLITE_WRITE_WAIT)
+        .connect_with(options)
+        .await
+        .context("opening the SQLite database for writing")?;
+    let mut store = Store::new(Pool::Sqlite(readers));
+    store.writer = Some(writer);
+    Ok(store)
 }
 
 /// Whether `path` looks like a data directory Mortar created.

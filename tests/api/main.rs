@@ -6,6 +6,7 @@ mod attachments;
 mod cascade;
 mod catalog;
 mod cli;
+mod concurrency;
 mod configurations;
 mod conformance;
 mod contacts;

@@ -1,0 +1,297 @@
+//! Concurrent writers: 64 clients mixing every kind of write (creates,
+//! updates of one hot record, nested creates, bulk updates, bulk deletes,
+//! sealed passwords, and document views that stamp `last_viewed_at`) for a
+//! bounded time. Every request must succeed (writes wait their turn rather
+//! than fail for a lock), and the rows left must be exactly the
+//! acknowledged creates minus the acknowledged deletes.
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{read, Backend, TestApp};
+
+/// Concurrent client tasks.
+const CLIENTS: usize = 64;
+/// How long the clients keep writing.
+const RUN_FOR: Duration = Duration::from_secs(3);
+/// Upper bound on each client's requests, whatever the machine's speed.
+const MAX_ROUNDS: usize = 200;
+
+/// What one client saw.
+#[derive(Default)]
+struct Tally {
+    requests: usize,
+    organizations_created: i64,
+    organizations_deleted: i64,
+    configurations_created: i64,
+    passwords_created: i64,
+    /// `METHOD path -> status: body` of each failed request.
+    failures: Vec<String>,
+}
+
+/// The records every client writes to.
+#[derive(Clone)]
+struct Shared {
+    base: String,
+    key: String,
+    client: reqwest::Client,
+    hot: i64,
+    configuration_type: i64,
+    document: i64,
+}
+
+impl Shared {
+    /// Sends one request; `Some(body)` on success, otherwise records a failure.
+    async fn call(
+        &self,
+        tally: &mut Tally,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<Value> {
+        tally.requests += 1;
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base))
+            .header("x-api-key", &self.key);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/vnd.api+json")
+                .body(body.to_string());
+        }
+        let (status, body) = match request.send().await {
+            Ok(response) => read(response).await,
+            Err(e) => {
+                tally.failures.push(format!("{method} {path} -> {e}"));
+                return None;
+            }
+        };
+        if (200..300).contains(&status) {
+            Some(body)
+        } else {
+            tally
+                .failures
+                .push(format!("{method} {path} -> {status}: {body}"));
+            None
+        }
+    }
+}
+
+fn id_in(body: &Value) -> i64 {
+    body["data"]["id"]
+        .as_str()
+        .expect("string id")
+        .parse()
+        .expect("numeric id")
+}
+
+/// One client: cycles through the kinds of write until the deadline.
+async fn client(shared: Shared, n: usize, deadline: Instant) -> Tally {
+    let mut tally = Tally::default();
+    // Organizations this client made and has not deleted yet.
+    let mut own: Vec<i64> = Vec::new();
+    for round in 0..MAX_ROUNDS {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let tag = format!("c{n}-r{round}");
+        match (n + round) % 7 {
+            0 => {
+                let body = json!({"data": {"type": "organizations", "attributes": {
+                    "name": format!("Org {tag}"),
+                }}});
+                if let Some(body) = shared
+                    .call(&mut tally, Method::POST, "/organizations", Some(body))
+                    .await
+                {
+                    tally.organizations_created += 1;
+                    own.push(id_in(&body));
+                }
+            }
+            1 => {
+                let body = json!({"data": {"type": "organizations", "attributes": {
+                    "description": format!("patched by {tag}"),
+                }}});
+                let path = format!("/organizations/{}", shared.hot);
+                shared
+                    .call(&mut tally, Method::PATCH, &path, Some(body))
+                    .await;
+            }
+            2 => {
+                let body = json!({"data": {"type": "configurations", "attributes": {
+                    "name": format!("CFG-{tag}"),
+                    "configuration-type-id": shared.configuration_type,
+                }}});
+                let path = format!("/organizations/{}/relationships/configurations", shared.hot);
+                if shared
+                    .call(&mut tally, Method::POST, &path, Some(body))
+                    .await
+                    .is_some()
+                {
+                    tally.configurations_created += 1;
+                }
+            }
+            3 => {
+                // Ascending ids, so two bulk updates never lock in opposite orders.
+                let mut data = vec![json!({"type": "organizations", "attributes": {
+                    "id": shared.hot, "short-name": format!("b{n}"),
+                }})];
+                if let Some(&mine) = own.last() {
+                    data.push(json!({"type": "organizations", "attributes": {
+                        "id": mine, "description": format!("bulk {tag}"),
+                    }}));
+                }
+                shared
+                    .call(
+                        &mut tally,
+                        Method::PATCH,
+                        "/organizations",
+                        Some(json!({"data": data})),
+                    )
+                    .await;
+            }
+            4 => {
+                if let Some(mine) = own.pop() {
+                    let body = json!({"data": [
+                        {"type": "organizations", "attributes": {"id": mine}},
+                    ]});
+                    if shared
+                        .call(&mut tally, Method::DELETE, "/organizations", Some(body))
+                        .await
+                        .is_some()
+                    {
+                        tally.organizations_deleted += 1;
+                    } else {
+                        own.push(mine);
+                    }
+                }
+            }
+            5 => {
+                let body = json!({"data": {"type": "passwords", "attributes": {
+                    "organization-id": shared.hot,
+                    "name": format!("Password {tag}"),
+                    "password": format!("Sekr3t-{tag}"),
+                }}});
+                if shared
+                    .call(&mut tally, Method::POST, "/passwords", Some(body))
+                    .await
+                    .is_some()
+                {
+                    tally.passwords_created += 1;
+                }
+            }
+            _ => {
+                // A document view writes `last_viewed_at` outside any transaction.
+                let path = format!("/documents/{}", shared.document);
+                shared.call(&mut tally, Method::GET, &path, None).await;
+            }
+        }
+    }
+    tally
+}
+
+async fn total(app: &TestApp, path: &str) -> i64 {
+    let (status, body) = app.get(path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body["meta"]["total-count"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no total-count at {path}: {body}"))
+}
+
+async fn sixty_four_concurrent_writers_of_every_kind_all_succeed(app: TestApp) {
+    let hot = app
+        .create("/organizations", json!({"name": "Hot Org"}))
+        .await;
+    let document = app
+        .create(
+            "/documents",
+            json!({"organization-id": hot, "name": "Runbook", "content": "<p>x</p>"}),
+        )
+        .await;
+    let shared = Shared {
+        base: app.base.clone(),
+        key: app.key.clone(),
+        client: reqwest::Client::new(),
+        hot,
+        configuration_type: app
+            .catalog_id("/configuration_types", "Managed Server")
+            .await,
+        document,
+    };
+    let organizations_before = total(&app, "/organizations?page[size]=1").await;
+
+    let deadline = Instant::now() + RUN_FOR;
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|n| tokio::spawn(client(shared.clone(), n, deadline)))
+        .collect();
+    let mut all = Tally::default();
+    for handle in clients {
+        let tally = handle.await.expect("client task");
+        all.requests += tally.requests;
+        all.organizations_created += tally.organizations_created;
+        all.organizations_deleted += tally.organizations_deleted;
+        all.configurations_created += tally.configurations_created;
+        all.passwords_created += tally.passwords_created;
+        all.failures.extend(tally.failures);
+    }
+
+    assert!(
+        all.failures.is_empty(),
+        "{} of {} requests failed; the first:\n{}",
+        all.failures.len(),
+        all.requests,
+        all.failures[..all.failures.len().min(5)].join("\n")
+    );
+    assert!(
+        all.requests >= CLIENTS * 7,
+        "every client wrote every kind at least once: {} requests",
+        all.requests
+    );
+    assert_eq!(
+        total(&app, "/organizations?page[size]=1").await,
+        organizations_before + all.organizations_created - all.organizations_deleted,
+        "organizations: {} created, {} deleted",
+        all.organizations_created,
+        all.organizations_deleted
+    );
+    assert_eq!(
+        total(
+            &app,
+            &format!("/organizations/{hot}/relationships/configurations?page[size]=1")
+        )
+        .await,
+        all.configurations_created
+    );
+    assert_eq!(
+        total(&app, "/passwords?page[size]=1").await,
+        all.passwords_created
+    );
+}
+
+/// The rate limit is per key; this test sends thousands of requests with one.
+async fn spawn(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |args| args.rate_limit_requests = 1_000_000).await
+}
+
+mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sixty_four_concurrent_writers_of_every_kind_all_succeed() {
+        super::sixty_four_concurrent_writers_of_every_kind_all_succeed(
+            super::spawn(super::Backend::Sqlite).await,
+        )
+        .await
+    }
+}
+
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+    async fn sixty_four_concurrent_writers_of_every_kind_all_succeed() {
+        super::sixty_four_concurrent_writers_of_every_kind_all_succeed(
+            super::spawn(super::Backend::Postgres).await,
+        )
+        .await
+    }
+}
