@@ -111,11 +111,7 @@ pub static FLEXIBLE_ASSET_VERSIONS: Resource = Resource {
         Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
         Field::created_at(),
     ],
-    ops: Ops {
-        list: false,
-        show: false,
-        ..Ops::READ_ONLY
-    },
+    ops: Ops::INCLUDED_ONLY,
     logged: false,
     ..Resource::BASE
 };

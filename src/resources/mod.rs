@@ -675,6 +675,13 @@ pub struct Ops {
 }
 
 impl Ops {
+    /// No route at all: records reached only through an include (the
+    /// versions of passwords, documents and flexible assets).
+    pub const INCLUDED_ONLY: Ops = Ops {
+        list: false,
+        show: false,
+        ..Ops::READ_ONLY
+    };
     /// Read-only: list and show.
     pub const READ_ONLY: Ops = Ops {
         list: true,

@@ -151,11 +151,7 @@ pub static PASSWORD_VERSIONS: Resource = Resource {
         Field::computed("api_key_id", "t.api_key_id", ColumnType::Int),
         Field::computed("created_at", "t.created_at", ColumnType::Timestamp),
     ],
-    ops: Ops {
-        list: false,
-        show: false,
-        ..Ops::READ_ONLY
-    },
+    ops: Ops::INCLUDED_ONLY,
     logged: false,
     ..Resource::BASE
 };
