@@ -350,20 +350,20 @@ impl Compiled {
         sql
     }
 
-    /// `SELECT <all columns> FROM <joined> WHERE account AND t.id IN (...)`.
-    pub fn by_ids_sql(&self, mut sql: Sql, account: Option<i64>, ids: &[i64]) -> Sql {
-        sql.push("SELECT ")
-            .push(&self.select)
-            .push(" FROM ")
-            .push(&self.from);
-        self.push_where(
-            &mut sql,
+    /// `SELECT <every field> ... WHERE <account> AND t.<column> IN (values)
+    /// ORDER BY t.id`: records by id, or by any indexed column.
+    pub fn rows_in_sql(&self, sql: Sql, account: Option<i64>, column: &str, values: &[i64]) -> Sql {
+        let mut sql = self.select_where(
+            sql,
             &Selection {
                 account,
                 ..Selection::default()
             },
         );
-        sql.push(" AND t.id IN ").bind_list(ids.iter().copied());
+        sql.push(" AND t.")
+            .push(column)
+            .push(" IN ")
+            .bind_list(values.iter().copied());
         sql.push(" ORDER BY t.id");
         sql
     }

@@ -140,16 +140,18 @@ pub(crate) async fn matching_ids(
         .collect())
 }
 
-/// Records `ids` of `compiled`, in id order, through `store`.
-pub(crate) async fn by_ids(
+/// Records of `compiled` whose `column` holds one of `values`, in id order
+/// per chunk, through `store`.
+pub(crate) async fn records_in(
     store: &Store,
     scope: Scope,
     compiled: &Compiled,
-    ids: &[i64],
+    column: &str,
+    values: &[i64],
 ) -> Result<Vec<Record>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let sql = compiled.by_ids_sql(store.sql(), account_of(compiled, scope), chunk);
+    let mut out = Vec::with_capacity(values.len());
+    for chunk in values.chunks(CHUNK) {
+        let sql = compiled.rows_in_sql(store.sql(), account_of(compiled, scope), column, chunk);
         out.extend(
             store
                 .fetch(&sql, &compiled.kinds)
@@ -170,7 +172,7 @@ pub(crate) async fn fetch_in(
 ) -> Result<Vec<Record>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let sql = compiled.by_ids_sql(tx.sql(), account_of(compiled, scope), chunk);
+        let sql = compiled.rows_in_sql(tx.sql(), account_of(compiled, scope), "id", chunk);
         out.extend(
             tx.fetch(&sql, &compiled.kinds)
                 .await?
@@ -246,7 +248,7 @@ pub(crate) async fn includes(
                         .insert((r.id, include.name), link.into_iter().collect());
                 }
                 let wanted: Vec<i64> = wanted.into_iter().collect();
-                for record in by_ids(store, scope, target, &wanted).await? {
+                for record in records_in(store, scope, target, "id", &wanted).await? {
                     set.included
                         .insert((resource.json_type, record.id), (resource, record));
                 }
@@ -342,31 +344,12 @@ impl crate::resources::Lookup for Lookup<'_> {
         column: &'static str,
         values: &'a [i64],
     ) -> crate::resources::BoxFuture<'a, Result<Vec<Record>>> {
-        Box::pin(async move {
-            let compiled = self.schema.get(resource);
-            let mut out = Vec::new();
-            for chunk in values.chunks(CHUNK) {
-                let mut sql = compiled.select_where(
-                    self.store.sql(),
-                    &Selection {
-                        account: account_of(compiled, self.scope),
-                        ..Selection::default()
-                    },
-                );
-                sql.push(" AND t.")
-                    .push(column)
-                    .push(" IN ")
-                    .bind_list(chunk.iter().copied());
-                sql.push(" ORDER BY t.id");
-                out.extend(
-                    self.store
-                        .fetch(&sql, &compiled.kinds)
-                        .await?
-                        .into_iter()
-                        .map(Record::from_row),
-                );
-            }
-            Ok(out)
-        })
+        Box::pin(records_in(
+            self.store,
+            self.scope,
+            self.schema.get(resource),
+            column,
+            values,
+        ))
     }
 }
