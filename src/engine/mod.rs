@@ -245,7 +245,8 @@ impl Engine {
         } else {
             Secrets::Hidden
         };
-        self.decorate(caller, resource, records, secrets).await
+        let records: Vec<&Record> = records.iter().collect();
+        self.decorate(caller, resource, &records, secrets).await
     }
 
     /// Creates records of `resource` from request items, all or none (under
@@ -556,16 +557,17 @@ impl Engine {
             includes.extend(always);
         }
         let mut extra = Extra::new();
-        let decorations = self.decorate(caller, resource, &records, secrets).await?;
+        let primary: Vec<&Record> = records.iter().collect();
+        let decorations = self.decorate(caller, resource, &primary, secrets).await?;
         add_extra(&mut extra, resource, decorations);
-        let mut by_resource: HashMap<&'static str, (&'static Resource, Vec<Record>)> =
+        let mut by_resource: HashMap<&'static str, (&'static Resource, Vec<&Record>)> =
             HashMap::new();
         for (included, record) in related.included.values() {
             by_resource
                 .entry(included.route)
                 .or_insert_with(|| (included, Vec::new()))
                 .1
-                .push(record.clone());
+                .push(record);
         }
         for (included, group) in by_resource.into_values() {
             let decorations = self
@@ -589,7 +591,7 @@ impl Engine {
         &self,
         caller: &Caller,
         resource: &'static Resource,
-        records: &[Record],
+        records: &[&Record],
         secrets: Secrets,
     ) -> Result<Decorations> {
         if records.is_empty() {

@@ -70,7 +70,7 @@ pub(crate) async fn audit(
     store: &Store,
     caller: &Caller,
     resource: &Resource,
-    records: &[Record],
+    records: &[&Record],
     secrets: Secrets,
     decorations: &Decorations,
 ) -> Result<()> {
@@ -83,9 +83,10 @@ pub(crate) async fn audit(
             resource.route
         )));
     }
+    let revealed: std::collections::HashSet<i64> = decorations.revealed.iter().copied().collect();
     let entries: Vec<Entry> = records
         .iter()
-        .filter(|r| decorations.revealed.contains(&r.id))
+        .filter(|r| revealed.contains(&r.id))
         .map(|r| Entry::for_record(resource, r, Action::Show))
         .collect();
     activity::record_now(store, caller.scope, &caller.actor, &entries).await

@@ -932,7 +932,8 @@ impl Hooks for AssetHooks {
                 list.sort_by_key(|f| f.position);
             }
             // Every tagged id, by the resource it names.
-            let traits: Vec<Map<String, Value>> = ctx.records.iter().map(stored_traits).collect();
+            let traits: Vec<Map<String, Value>> =
+                ctx.records.iter().map(|r| stored_traits(r)).collect();
             let mut tagged: HashMap<&'static str, (&'static Resource, Vec<i64>)> = HashMap::new();
             for (record, stored) in ctx.records.iter().zip(&traits) {
                 let type_id = FLEXIBLE_ASSETS

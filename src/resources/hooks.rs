@@ -206,7 +206,7 @@ pub struct Decorate<'a> {
     /// The caller's account.
     pub scope: Scope,
     /// The records.
-    pub records: &'a [Record],
+    pub records: &'a [&'a Record],
     /// Which secrets may be shown.
     pub secrets: Secrets,
     /// Reads of other records, for names looked up across tables.
