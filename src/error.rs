@@ -85,6 +85,9 @@ pub enum Error {
         /// Seconds to wait before retrying.
         retry_after: u64,
     },
+    /// 503: the server is serving as many connections as it may.
+    #[error("the server is at its connection limit; retry in a moment")]
+    AtConnectionLimit,
     /// 500: anything unexpected. The detail never reaches the client.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -149,9 +152,15 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable { .. } | Error::AtConnectionLimit => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// The JSON:API error document (without the request id), for what
+    /// answers outside the router (a connection refused before a request).
+    pub fn document(&self) -> Value {
+        json!({ "errors": self.error_objects() })
     }
 
     fn error_objects(&self) -> Vec<Value> {
@@ -204,7 +213,7 @@ impl IntoResponse for Error {
         if let Error::Internal(cause) = &self {
             tracing::error!(request_id = %request_id.as_deref().unwrap_or("-"), error = ?cause, "request failed");
         }
-        let mut body = json!({ "errors": self.error_objects() });
+        let mut body = self.document();
         if let Some(id) = &request_id {
             body["meta"] = json!({ "request-id": id });
         }

@@ -74,15 +74,12 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// closes it, before reading anything.
 pub async fn refuse_connection(mut stream: tokio::net::TcpStream) {
     use tokio::io::AsyncWriteExt as _;
-    let body = serde_json::json!({"errors": [{
-        "status": "503",
-        "title": "Service Unavailable",
-        "detail": "the server is at its connection limit; retry in a moment",
-    }]})
-    .to_string();
+    let refusal = Error::AtConnectionLimit;
+    let body = refusal.document().to_string();
     let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: {}\r\nRetry-After: 1\r\n\
+        "HTTP/1.1 {}\r\nContent-Type: {}\r\nRetry-After: 1\r\n\
          Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        refusal.status(),
         crate::jsonapi::MEDIA_TYPE,
         body.len()
     );
