@@ -71,4 +71,19 @@ time_request "page 1, size 1000, include=configuration_interfaces" \
     "/configurations?page[size]=1000&include=configuration_interfaces"
 time_request "sort=-name, size 50" "/configurations?sort=-name"
 time_request "contacts, size 1000" "/contacts?page[size]=1000"
+PRINTERS=$(curl -fsS -g -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/flexible_asset_types?filter[name]=Printer" \
+    | sed -E 's/.*"id":"([0-9]+)".*/\1/; s/[^0-9].*//')
+ASSET=$(curl -fsS -g -H "x-api-key: $KEY" \
+    "http://127.0.0.1:$PORT/flexible_assets?filter[flexible_asset_type_id]=$PRINTERS&page[size]=1&sort=-id" \
+    | sed -E 's/.*"id":"([0-9]+)".*/\1/; s/[^0-9].*//')
+CONFIGURATION=$(curl -fsS -g -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/configurations?page[size]=1&sort=-id" \
+    | sed -E 's/.*"id":"([0-9]+)".*/\1/; s/[^0-9].*//')
+time_request "flexible assets (Printer), size 1000, traits and tags" \
+    "/flexible_assets?filter[flexible_asset_type_id]=$PRINTERS&page[size]=1000"
+time_request "flexible assets (Printer), page 3, size 1000, sort=name" \
+    "/flexible_assets?filter[flexible_asset_type_id]=$PRINTERS&page[number]=3&page[size]=1000&sort=name"
+time_request "flexible asset $ASSET, include=related_items,passwords" \
+    "/flexible_assets/$ASSET?include=related_items,passwords"
+time_request "configuration $CONFIGURATION, include=related_items,passwords" \
+    "/configurations/$CONFIGURATION?include=related_items,passwords"
 echo "dataset kept in $BENCH_DIR (delete it when done)"

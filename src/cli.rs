@@ -110,7 +110,15 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         configurations_per_organization: args.configurations_per_organization,
         seed: args.seed,
     };
-    let result = crate::demo::load(&store, &account, options).await;
+    let vault = crate::open_vault(
+        &store,
+        &args.store.data_dir,
+        args.master_key.as_ref().map(|k| k.expose()),
+    )
+    .await?;
+    let files = crate::open_files(&args.store.data_dir)?;
+    let engine = crate::engine::Engine::new(store.clone(), vault, std::sync::Arc::new(files));
+    let result = crate::demo::load(&engine, &account, options).await;
     store.close().await;
     result?;
     Ok(())

@@ -105,6 +105,10 @@ pub struct DemoArgs {
     /// Where the data lives.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// The vault master key (base64, 32 bytes) that seals the sample
+    /// assets' passwords; default: `master.key` in the data directory.
+    #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<MasterKeyText>,
 }
 
 /// `mortar serve`.

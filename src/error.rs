@@ -20,6 +20,15 @@ pub struct Invalid {
     pub detail: String,
 }
 
+/// Problems as one line: `pointer: detail; ...`.
+fn describe(problems: &[Invalid]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.pointer, p.detail))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl Invalid {
     /// A problem at `pointer`.
     pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -69,7 +78,7 @@ pub enum Error {
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// 422: one entry per problem found in the body.
-    #[error("validation failed")]
+    #[error("validation failed: {}", describe(.0))]
     Invalid(Vec<Invalid>),
     /// 429: the key's request budget for this window is spent.
     #[error("rate limit exceeded")]

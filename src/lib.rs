@@ -50,25 +50,24 @@ pub fn init_tracing() {
 }
 
 /// The shared state of a server over `store`; loads the vault's master key
-/// (refusing a missing or wrong one when secrets exist).
+/// (refusing a missing or wrong one when secrets exist) and removes
+/// attachment files no record references.
 pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<AppState>> {
-    let master = vault::load_master_key(
+    let data_dir = &args.store.data_dir;
+    let vault = open_vault(
         &store,
-        &args.store.data_dir,
+        data_dir,
         args.master_key.as_ref().map(|k| k.expose()),
     )
     .await?;
-    tracing::info!(fingerprint = %master.fingerprint(), "vault master key loaded");
-    let attachments = args.store.data_dir.join("attachments");
-    let files = files::FsBlobStore::open(&attachments)
-        .with_context(|| format!("opening the attachment directory {}", attachments.display()))?;
+    let files = open_files(data_dir)?;
     let referenced = store.referenced_blobs().await?;
     let swept = files
         .sweep(&referenced, files::SWEEP_GRACE)
         .with_context(|| {
             format!(
-                "sweeping the attachment directory {}",
-                attachments.display()
+                "sweeping the attachment directory under {}",
+                data_dir.display()
             )
         })?;
     if swept > 0 {
@@ -78,12 +77,31 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         );
     }
     Ok(Arc::new(AppState {
-        engine: Engine::new(store, vault::Vault::new(master), Arc::new(files)),
+        engine: Engine::new(store, vault, Arc::new(files)),
         keys: KeyCache::default(),
         limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
         public_url: args.public_url.clone(),
         connections: args.connections,
     }))
+}
+
+/// The vault, with the master key given (`--master-key`) or kept in
+/// `data_dir`'s `master.key`.
+pub async fn open_vault(
+    store: &Store,
+    data_dir: &std::path::Path,
+    master_key: Option<&str>,
+) -> anyhow::Result<vault::Vault> {
+    let master = vault::load_master_key(store, data_dir, master_key).await?;
+    tracing::info!(fingerprint = %master.fingerprint(), "vault master key loaded");
+    Ok(vault::Vault::new(master))
+}
+
+/// The attachment files under `data_dir`.
+pub fn open_files(data_dir: &std::path::Path) -> anyhow::Result<files::FsBlobStore> {
+    let attachments = data_dir.join("attachments");
+    files::FsBlobStore::open(&attachments)
+        .with_context(|| format!("opening the attachment directory {}", attachments.display()))
 }
 
 /// Serves the API on `listener` until `shutdown` completes; in-flight

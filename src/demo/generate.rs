@@ -17,7 +17,7 @@ use super::plan::{
     Catalog, ConfigurationPlan, ContactPlan, DocumentPlan, DomainPlan, InterfacePlan, LocationPlan,
     ManufacturerPlan, OrganizationPlan, RelatedPlan, RelatedTarget,
 };
-use super::DemoOptions;
+use super::{flexible, DemoOptions};
 
 /// A kind of device: its configuration type and the hardware it comes as.
 struct DeviceKind {
@@ -902,6 +902,8 @@ pub(super) struct Generator<'a> {
     options: DemoOptions,
     /// Company names in a seeded order.
     names: Vec<(usize, usize)>,
+    /// Configuration type names by id.
+    configuration_types: HashMap<i64, &'a str>,
     today: NaiveDate,
 }
 
@@ -929,6 +931,11 @@ impl<'a> Generator<'a> {
             models,
             options,
             names,
+            configuration_types: catalog
+                .configuration_types
+                .iter()
+                .map(|(name, id)| (*id, name.as_str()))
+                .collect(),
             today: Utc::now().date_naive(),
         })
     }
@@ -997,7 +1004,7 @@ impl<'a> Generator<'a> {
         let related_items = related(&configurations);
         let domains = self.domains(&mut rng, &slug, country);
         let documents = documents(&mut rng, &name, &code, &domain, &configurations);
-        OrganizationPlan {
+        let mut plan = OrganizationPlan {
             short_name: Some(code.to_ascii_lowercase()),
             description: Some(format!(
                 "{industry_description} with about {staff} staff across {} site{}.",
@@ -1024,7 +1031,26 @@ impl<'a> Generator<'a> {
             domains,
             documents,
             related_items,
-        }
+            flexible_assets: Vec::new(),
+        };
+        // Their own stream, so adding assets changes nothing else a seed makes.
+        let mut rng = StdRng::seed_from_u64(rng.gen::<u64>() ^ 0xF1E7_A55E_7000_0000);
+        let context = flexible::Context {
+            plan: &plan,
+            kinds: plan
+                .configurations
+                .iter()
+                .map(|c| {
+                    c.configuration_type_id
+                        .and_then(|id| self.configuration_types.get(&id).copied())
+                        .unwrap_or_default()
+                })
+                .collect(),
+            code: &code,
+            today: self.today,
+        };
+        plan.flexible_assets = flexible::assets(&mut rng, &context);
+        plan
     }
 
     fn locations(&self, rng: &mut StdRng, country: &Country) -> Vec<LocationPlan> {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use anyhow::Context as _;
 
+use super::flexible::OrganizationIds;
 use super::plan::{Catalog, ManufacturerPlan, OrganizationPlan, RelatedTarget};
 use super::DemoCounts;
 use crate::clock::now_millis;
@@ -234,7 +235,7 @@ pub(super) async fn organization(
     store: &Store,
     scope: Scope,
     plan: OrganizationPlan,
-) -> anyhow::Result<DemoCounts> {
+) -> anyhow::Result<(DemoCounts, OrganizationIds)> {
     let now = now_millis();
     let mut counts = DemoCounts::default();
     let mut tx = store.begin().await?;
@@ -651,5 +652,13 @@ pub(super) async fn organization(
     .await?;
 
     tx.commit().await?;
-    Ok(counts)
+    Ok((
+        counts,
+        OrganizationIds {
+            organization,
+            locations: location_ids,
+            contacts: contact_ids,
+            configurations: configuration_ids,
+        },
+    ))
 }

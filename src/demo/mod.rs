@@ -3,8 +3,11 @@
 //! The generator ([`generate`]) turns a seed and sizes into plans, records
 //! as a client would send them; the loader ([`load`]) completes each with
 //! the same functions the API's hooks call and writes it in bulk, one
-//! organization per transaction, with no activity-log entries.
+//! organization per transaction, with no activity-log entries. Flexible
+//! assets ([`flexible`]) are written through the engine instead, one
+//! create per organization, as a client's requests would be.
 
+mod flexible;
 mod generate;
 mod load;
 pub mod plan;
@@ -13,7 +16,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::store::{AccountSummary, Scope, Store};
+use crate::engine::Engine;
+use crate::store::{AccountSummary, Scope};
 
 /// How much sample data to make.
 #[derive(Debug, Clone, Copy)]
@@ -45,8 +49,10 @@ pub struct DemoCounts {
     pub documents: u64,
     /// Related items.
     pub related_items: u64,
-    /// Expirations.
+    /// Expirations (without those of flexible assets).
     pub expirations: u64,
+    /// Flexible assets.
+    pub flexible_assets: u64,
 }
 
 impl std::ops::AddAssign for DemoCounts {
@@ -60,18 +66,24 @@ impl std::ops::AddAssign for DemoCounts {
         self.documents += o.documents;
         self.related_items += o.related_items;
         self.expirations += o.expirations;
+        self.flexible_assets += o.flexible_assets;
     }
 }
 
 /// Fills `account` with sample data, printing progress and a final summary
 /// line (counts and elapsed seconds) to stdout.
 pub async fn load(
-    store: &Store,
+    engine: &Engine,
     account: &AccountSummary,
     options: DemoOptions,
 ) -> anyhow::Result<DemoCounts> {
     let started = Instant::now();
+    let store = engine.store();
     let scope = Scope::new(account.id);
+    let caller = flexible::caller(scope);
+    let types = flexible::ensure_types(engine, &caller)
+        .await
+        .context("adding the sample flexible asset types")?;
     let catalog = load::catalog(store, scope)
         .await
         .context("reading the account's catalogs and the reference data")?;
@@ -86,19 +98,24 @@ pub async fn load(
     let mut total = DemoCounts::default();
     let every = (options.organizations / 20).max(1);
     for index in 0..options.organizations {
-        let plan = generator.organization(index);
+        let mut plan = generator.organization(index);
         let name = plan.name.clone();
-        let counts = load::organization(store, scope, plan)
+        let assets = std::mem::take(&mut plan.flexible_assets);
+        let (mut counts, ids) = load::organization(store, scope, plan)
             .await
             .with_context(|| format!("writing sample organization {name:?}"))?;
+        counts.flexible_assets = flexible::write(engine, &caller, &types, &ids, assets)
+            .await
+            .with_context(|| format!("writing the flexible assets of {name:?}"))?;
         total += counts;
         if (index + 1) % every == 0 || index + 1 == options.organizations {
             println!(
-                "[{:>width$}/{}] {name}: {} configurations, {} interfaces ({:.1} s so far)",
+                "[{:>width$}/{}] {name}: {} configurations, {} interfaces, {} flexible assets ({:.1} s so far)",
                 index + 1,
                 options.organizations,
                 counts.configurations,
                 counts.interfaces,
+                counts.flexible_assets,
                 started.elapsed().as_secs_f64(),
                 width = options.organizations.to_string().len(),
             );
@@ -106,7 +123,8 @@ pub async fn load(
     }
     println!(
         "Done in {:.1} s: {} organizations, {} locations, {} contacts, {} configurations, \
-         {} interfaces, {} domains, {} documents, {} related items, {} expirations.",
+         {} interfaces, {} domains, {} documents, {} related items, {} expirations, \
+         {} flexible assets.",
         started.elapsed().as_secs_f64(),
         total.organizations,
         total.locations,
@@ -117,6 +135,7 @@ pub async fn load(
         total.documents,
         total.related_items,
         total.expirations,
+        total.flexible_assets,
     );
     Ok(total)
 }

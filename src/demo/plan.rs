@@ -65,6 +65,8 @@ pub struct OrganizationPlan {
     pub documents: Vec<DocumentPlan>,
     /// Related items from configurations.
     pub related_items: Vec<RelatedPlan>,
+    /// Flexible assets of the sample types.
+    pub flexible_assets: Vec<AssetPlan>,
 }
 
 /// A location.
@@ -204,4 +206,29 @@ pub struct RelatedPlan {
     pub target: RelatedTarget,
     /// Notes.
     pub notes: Option<String>,
+}
+
+/// A flexible asset of one of the sample types, its traits as a client
+/// sends them except for links, which name records of the organization by
+/// index until the loader knows their ids.
+#[derive(Debug, Clone)]
+pub struct AssetPlan {
+    /// The sample type's name.
+    pub type_name: &'static str,
+    /// Trait values by `name-key`.
+    pub traits: Vec<(&'static str, TraitPlan)>,
+}
+
+/// One trait value of a planned asset.
+#[derive(Debug, Clone)]
+pub enum TraitPlan {
+    /// A value sent as it is (text, number, date, checkbox, password,
+    /// upload).
+    Value(serde_json::Value),
+    /// Indexes into the organization's configurations.
+    Configurations(Vec<usize>),
+    /// Indexes into the organization's contacts.
+    Contacts(Vec<usize>),
+    /// Indexes into the organization's locations.
+    Locations(Vec<usize>),
 }

@@ -13,7 +13,14 @@ async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
         configurations_per_organization: 20,
         seed: 11,
     };
-    let counts = mortar::demo::load(&app.store, &app.account, options)
+    let engine = mortar::engine::Engine::new(
+        app.store.clone(),
+        mortar::open_vault(&app.store, app.data_dir(), None)
+            .await
+            .expect("the server's vault"),
+        std::sync::Arc::new(mortar::open_files(app.data_dir()).expect("the server's files")),
+    );
+    let counts = mortar::demo::load(&engine, &app.account, options)
         .await
         .expect("demo data loads");
     assert_eq!(counts.organizations, 3);
@@ -216,13 +223,182 @@ async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
         .unwrap()
         .starts_with("<h2>"));
 
-    // Sample data writes no activity.
-    let (_, after) = app.get("/logs").await;
+    // The bulk-loaded rows write no activity; flexible assets and their
+    // types, written through the engine, are logged as made by the demo.
+    let (_, after) = app.get("/logs?page[size]=1000").await;
+    let demo_entries: Vec<&serde_json::Value> = after["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["attributes"]["user-agent"] == "mortar demo")
+        .collect();
+    let created = |class: &str| {
+        demo_entries
+            .iter()
+            .filter(|e| e["attributes"]["resource-type"] == class)
+            .filter(|e| e["attributes"]["action"] == "create")
+            .count() as u64
+    };
+    assert_eq!(created("Flexible Asset"), counts.flexible_assets);
+    assert_eq!(created("FlexibleAssetType"), 8);
+    let demo_entries = demo_entries.len();
     assert_eq!(
         after["meta"]["total-count"].as_i64().unwrap(),
-        logs["meta"]["total-count"].as_i64().unwrap() + 1,
-        "only the PATCH above was logged"
+        logs["meta"]["total-count"].as_i64().unwrap() + 1 + demo_entries as i64,
+        "besides the demo's assets, only the PATCH above was logged"
     );
 }
 
-crate::api_tests!(sample_data_is_served_as_the_api_writes_it);
+async fn sample_flexible_assets_use_every_kind_of_trait(app: TestApp) {
+    let engine = mortar::engine::Engine::new(
+        app.store.clone(),
+        mortar::open_vault(&app.store, app.data_dir(), None)
+            .await
+            .expect("the server's vault"),
+        std::sync::Arc::new(mortar::open_files(app.data_dir()).expect("the server's files")),
+    );
+    let options = mortar::demo::DemoOptions {
+        organizations: 2,
+        configurations_per_organization: 60,
+        seed: 5,
+    };
+    let counts = mortar::demo::load(&engine, &app.account, options)
+        .await
+        .expect("demo data loads");
+    assert!(counts.flexible_assets >= 2 * 6, "{counts:?}");
+
+    // The sample types cover every field kind; a second run reuses them.
+    let (_, types) = app
+        .get("/flexible_asset_types?include=flexible_asset_fields&page[size]=50")
+        .await;
+    let names: Vec<&str> = types["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["attributes"]["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "Active Directory",
+        "Backup",
+        "Email",
+        "LAN",
+        "Wireless",
+        "Licensing",
+        "Vendor",
+        "Printer",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let mut kinds: Vec<&str> = types["included"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["attributes"]["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "Checkbox", "Date", "Header", "Number", "Password", "Percent", "Select", "Tag", "Text",
+            "Textbox", "Upload"
+        ]
+    );
+    let again = mortar::demo::load(
+        &engine,
+        &app.account,
+        mortar::demo::DemoOptions {
+            organizations: 1,
+            ..options
+        },
+    )
+    .await
+    .expect("a second run loads");
+    assert!(again.flexible_assets > 0);
+    let (_, after) = app.get("/flexible_asset_types").await;
+    assert_eq!(after["meta"]["total-count"], types["meta"]["total-count"]);
+
+    let type_id = |name: &str| {
+        types["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["attributes"]["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // LAN assets: titled by their network, tagging a site and devices, with
+    // the running configuration uploaded.
+    let (_, lans) = app
+        .get(&format!(
+            "/flexible_assets?filter[flexible_asset_type_id]={}",
+            type_id("LAN")
+        ))
+        .await;
+    let lan = lans["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["attributes"]["traits"]["switch-configuration"].is_object())
+        .expect("a LAN with a running configuration");
+    let traits = &lan["attributes"]["traits"];
+    assert!(lan["attributes"]["name"]
+        .as_str()
+        .unwrap()
+        .ends_with(" LAN"));
+    assert_eq!(traits["site"]["type"], "Locations");
+    assert!(traits["network-devices"]["values"][0]["name"].is_string());
+    let url = traits["switch-configuration"]["download-url"]
+        .as_str()
+        .expect("a download URL");
+    let download = app
+        .client
+        .get(url)
+        .header("x-api-key", &app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert!(download
+        .text()
+        .await
+        .unwrap()
+        .contains("running configuration"));
+
+    // Printers tag their device; their admin password is sealed, shown on
+    // request to a key with password access.
+    let (_, printers) = app
+        .get(&format!(
+            "/flexible_assets?filter[flexible_asset_type_id]={}&page[size]=100",
+            type_id("Printer")
+        ))
+        .await;
+    let printer = &printers["data"][0];
+    let device = &printer["attributes"]["traits"]["device"]["values"][0];
+    assert_eq!(device["name"], printer["attributes"]["name"]);
+    let id = printer["id"].as_str().unwrap();
+    let (_, shown) = app
+        .get(&format!("/flexible_assets/{id}?show_password=true"))
+        .await;
+    let password = shown["data"]["attributes"]["traits"]["admin-password"]["password"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(password.chars().count(), 20, "{shown}");
+
+    // Licences and vendor contracts feed the expirations.
+    let (_, body) = app
+        .get("/expirations?filter[resource_type_name]=Flexible%20Asset&page[size]=1")
+        .await;
+    assert!(
+        body["meta"]["total-count"].as_u64().unwrap() >= 2 * 5,
+        "{body}"
+    );
+}
+
+crate::api_tests!(
+    sample_data_is_served_as_the_api_writes_it,
+    sample_flexible_assets_use_every_kind_of_trait
+);
