@@ -9,6 +9,7 @@ use super::Caller;
 use crate::error::{Error, Result};
 use crate::names::parse_bool;
 use crate::query::Query;
+use crate::resources::passwords::PASSWORDS;
 use crate::resources::{Decorations, Resource, Secrets};
 use crate::store::{Record, Store};
 
@@ -84,10 +85,17 @@ pub(crate) async fn audit(
         )));
     }
     let revealed: std::collections::HashSet<i64> = decorations.revealed.iter().copied().collect();
-    let entries: Vec<Entry> = records
+    let mut entries: Vec<Entry> = records
         .iter()
         .filter(|r| revealed.contains(&r.id))
         .map(|r| Entry::for_record(resource, r, Action::Show))
         .collect();
+    entries.extend(decorations.revealed_passwords.iter().map(|p| Entry {
+        action: Action::Show,
+        resource_type: PASSWORDS.class,
+        resource_id: Some(p.id),
+        resource_name: Some(p.name.chars().take(activity::NAME_LENGTH).collect()),
+        organization_id: p.organization_id,
+    }));
     activity::record_now(store, caller.scope, &caller.actor, &entries).await
 }

@@ -25,7 +25,7 @@ use super::related_items::RELATED_ITEMS;
 use super::{
     by_route, AfterWrite, BeforeDelete, BoxFuture, Carries, Change, ColumnType, Decorate,
     Decorations, Field, Hooks, Include, IncludeTarget, Join, Nested, NewRecord, Ops, QueryPurpose,
-    Resource, Secrets, WriteContext,
+    Resource, RevealedPassword, Secrets, WriteContext,
 };
 use crate::error::{Error, Invalid, Result};
 use crate::names::parse_bool;
@@ -1036,6 +1036,13 @@ impl Hooks for AssetHooks {
                             if let Some(secret) = secrets.get(&kept) {
                                 shown["password"] = json!(secret.as_str());
                                 revealed = true;
+                                out.revealed_passwords.push(RevealedPassword {
+                                    id: kept,
+                                    name: field.name.clone(),
+                                    organization_id: FLEXIBLE_ASSETS
+                                        .cell(record, "organization_id")
+                                        .and_then(Cell::as_i64),
+                                });
                             }
                             shown
                         }

@@ -233,6 +233,21 @@ pub struct Decorations {
     /// The records whose secrets these attributes show; the engine audits
     /// each before anything is sent.
     pub revealed: Vec<i64>,
+    /// Embedded passwords whose values these attributes show (a flexible
+    /// asset's Password traits): each is audited as a reveal of that
+    /// password too, so its own audit trail lists it.
+    pub revealed_passwords: Vec<RevealedPassword>,
+}
+
+/// An embedded password a decoration revealed, as its audit entry names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevealedPassword {
+    /// The password's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The organization of the record it belongs to.
+    pub organization_id: Option<i64>,
 }
 
 /// What a query's filters are for.

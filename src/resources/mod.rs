@@ -52,7 +52,7 @@ pub mod related_items;
 pub use crate::store::ColumnType;
 pub use hooks::{
     AfterWrite, BeforeDelete, BoxFuture, Change, Decorate, Decorations, Hooks, Lookup, Nested,
-    NewRecord, NoHooks, QueryPurpose, Secrets, WriteContext, WriteEnv,
+    NewRecord, NoHooks, QueryPurpose, RevealedPassword, Secrets, WriteContext, WriteEnv,
 };
 
 /// Every resource type the API serves, in route-registration order.

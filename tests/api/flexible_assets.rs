@@ -474,14 +474,32 @@ async fn password_and_upload_traits_keep_records_of_their_own(app: TestApp) {
     assert!(shown["data"]["attributes"]["traits"]["admin-password"]
         .get("password")
         .is_none());
-    let audit = format!("/logs?filter[resource_id]={id}&filter[action]=show");
+    let audit = format!(
+        "/logs?filter[resource_id]={id}&filter[resource_type]=Flexible%20Asset&filter[action]=show"
+    );
+    let password_id = passwords["data"][0]["id"].as_str().unwrap();
+    let password_audit = format!("/passwords/{password_id}/audit");
+    let reveals = |body: &Value| {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["attributes"]["action"] == "show")
+            .count()
+    };
     assert_eq!(app.get(&audit).await.1["meta"]["total-count"], 0);
+    assert_eq!(reveals(&app.get(&password_audit).await.1), 0);
     let (_, shown) = app.get(&format!("/flexible_assets/{id}")).await;
     assert_eq!(
         shown["data"]["attributes"]["traits"]["admin-password"]["password"],
         "s3cret-trait"
     );
     assert_eq!(app.get(&audit).await.1["meta"]["total-count"], 1);
+    // The trait's own password lists the reveal in its audit trail, as a
+    // password's reveal does.
+    let (status, trail) = app.get(&password_audit).await;
+    assert_eq!(status, 200, "{trail}");
+    assert_eq!(reveals(&trail), 1, "{trail}");
 
     // Without password access: no new value (403), and what it leaves out stays.
     let (status, _) = app
