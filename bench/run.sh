@@ -47,8 +47,11 @@ for _ in $(seq 100); do
     curl -fsS -o /dev/null -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/organizations" 2>/dev/null && break
     sleep 0.2
 done
-ORG=$(curl -fsS -g -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/organizations?page[size]=1&sort=-id" \
-    | sed -E 's/.*"id":"([0-9]+)".*/\1/; s/[^0-9].*//')
+# The first record's id in a list (relationships carry ids too, further on).
+first_id() {
+    curl -fsS -g -H "x-api-key: $KEY" "http://127.0.0.1:$PORT$1" | grep -o '"id":"[0-9]*"' | head -n 1 | tr -dc '0-9'
+}
+ORG=$(first_id "/organizations?page[size]=1&sort=-id")
 
 time_request() {
     local label=$1 path=$2
@@ -71,13 +74,9 @@ time_request "page 1, size 1000, include=configuration_interfaces" \
     "/configurations?page[size]=1000&include=configuration_interfaces"
 time_request "sort=-name, size 50" "/configurations?sort=-name"
 time_request "contacts, size 1000" "/contacts?page[size]=1000"
-PRINTERS=$(curl -fsS -g -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/flexible_asset_types?filter[name]=Printer" \
-    | sed -E 's/.*"id":"([0-9]+)".*/\1/; s/[^0-9].*//')
-ASSET=$(curl -fsS -g -H "x-api-key: $KEY" \
-    "http://127.0.0.1:$PORT/flexible_assets?filter[flexible_asset_type_id]=$PRINTERS&page[size]=1&sort=-id" \
-    | sed -E 's/.*"id":"([0-9]+)".*/\1/; s/[^0-9].*//')
-CONFIGURATION=$(curl -fsS -g -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/configurations?page[size]=1&sort=-id" \
-    | sed -E 's/.*"id":"([0-9]+)".*/\1/; s/[^0-9].*//')
+PRINTERS=$(first_id "/flexible_asset_types?filter[name]=Printer")
+ASSET=$(first_id "/flexible_assets?filter[flexible_asset_type_id]=$PRINTERS&page[size]=1&sort=-id")
+CONFIGURATION=$(first_id "/configurations?page[size]=1&sort=-id")
 time_request "flexible assets (Printer), size 1000, traits and tags" \
     "/flexible_assets?filter[flexible_asset_type_id]=$PRINTERS&page[size]=1000"
 time_request "flexible assets (Printer), page 3, size 1000, sort=name" \

@@ -54,6 +54,10 @@ pub fn init_tracing() {
 /// attachment files no record references.
 pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<AppState>> {
     let data_dir = &args.store.data_dir;
+    store
+        .optimize()
+        .await
+        .context("refreshing the database's planner statistics")?;
     let vault = open_vault(
         &store,
         data_dir,
@@ -188,10 +192,27 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr().unwrap_or(args.listen);
     tracing::info!(%address, "listening");
+    tokio::spawn(keep_statistics_fresh(store.clone()));
     serve(listener, state, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often a running server refreshes the planner's statistics.
+const OPTIMIZE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Refreshes the planner's statistics every [`OPTIMIZE_EVERY`], as the data
+/// grows.
+async fn keep_statistics_fresh(store: Store) {
+    let mut every = tokio::time::interval(OPTIMIZE_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(error) = store.optimize().await {
+            tracing::warn!(%error, "could not refresh the planner's statistics");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -121,6 +121,10 @@ pub async fn load(
             );
         }
     }
+    store
+        .optimize()
+        .await
+        .context("refreshing the planner's statistics for the new rows")?;
     println!(
         "Done in {:.1} s: {} organizations, {} locations, {} contacts, {} configurations, \
          {} interfaces, {} domains, {} documents, {} related items, {} expirations, \

@@ -249,6 +249,25 @@ impl Store {
         })
     }
 
+    /// Refreshes the statistics the query planner picks indexes by: on
+    /// SQLite an `ANALYZE` bounded by `analysis_limit` (each index is
+    /// sampled, so it takes milliseconds even on a large file).
+    /// Without statistics SQLite guesses that any index on `account_id` is
+    /// selective, and reads a whole account to find a page's related
+    /// records by id. PostgreSQL's autovacuum keeps its own statistics, so
+    /// there this does nothing.
+    pub async fn optimize(&self) -> Result<()> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            let connection = self.writer.as_ref().unwrap_or(pool);
+            for statement in ["PRAGMA analysis_limit=1000", "ANALYZE"] {
+                let mut sql = self.sql();
+                sql.push(statement);
+                sql::execute_sqlite(connection, &sql).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a trivial query: whether the database answers (readiness).
     pub async fn ping(&self) -> Result<()> {
         let mut sql = self.sql();

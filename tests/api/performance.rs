@@ -198,3 +198,51 @@ crate::api_tests!(
     a_page_of_a_thousand_configurations_costs_two_statements,
     a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements,
 );
+
+/// SQLite picks indexes by the statistics the server refreshes at start-up
+/// (and hourly): with them, a page's related records are found by primary
+/// key rather than by reading the whole account through an `account_id`
+/// index, which is what it guesses without them.
+#[tokio::test]
+async fn sqlite_finds_records_by_id_through_the_primary_key_after_a_restart() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    thousand_configurations(&app).await;
+    let plan = || async {
+        let ids: Vec<String> = (1..=200).map(|i| (i * 3).to_string()).collect();
+        let mut sql = app.store.sql();
+        sql.push(&format!(
+            "EXPLAIN QUERY PLAN SELECT t.id FROM configurations t \
+             WHERE t.account_id = {} AND t.id IN ({}) ORDER BY t.id",
+            app.account.id,
+            ids.join(", ")
+        ));
+        let rows = app
+            .store
+            .fetch(
+                &sql,
+                &[
+                    mortar::resources::ColumnType::Int,
+                    mortar::resources::ColumnType::Int,
+                    mortar::resources::ColumnType::Int,
+                    mortar::resources::ColumnType::Text,
+                ],
+            )
+            .await
+            .expect("a query plan");
+        rows.iter()
+            .filter_map(|row| row[3].as_str().map(str::to_string))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let before = plan().await;
+    assert!(
+        !before.contains("PRIMARY KEY"),
+        "without statistics SQLite reads through an account index: {before}"
+    );
+    let (_, _guard) = app.second_server().await.expect("a restart");
+    let after = plan().await;
+    assert!(
+        after.contains("USING INTEGER PRIMARY KEY"),
+        "with statistics: {after}"
+    );
+}
