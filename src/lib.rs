@@ -54,10 +54,6 @@ pub fn init_tracing() {
 /// attachment files no record references.
 pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<AppState>> {
     let data_dir = &args.store.data_dir;
-    store
-        .optimize()
-        .await
-        .context("refreshing the database's planner statistics")?;
     let vault = open_vault(
         &store,
         data_dir,

@@ -249,21 +249,16 @@ impl Store {
         })
     }
 
-    /// Refreshes the statistics the query planner picks indexes by: on
-    /// SQLite an `ANALYZE` bounded by `analysis_limit` (each index is
-    /// sampled, so it takes milliseconds even on a large file).
-    /// Without statistics SQLite guesses that any index on `account_id` is
-    /// selective, and reads a whole account to find a page's related
-    /// records by id. PostgreSQL's autovacuum keeps its own statistics, so
-    /// there this does nothing.
+    /// Refreshes the statistics the query planner picks indexes by (SQLite
+    /// also does at open). Without statistics SQLite guesses that any index
+    /// on `account_id` is selective, and reads a whole account to find a
+    /// page's related records by id. Connections load statistics when they
+    /// open, and the reader pool replaces each connection within 30
+    /// minutes, so readers see a refresh within that. PostgreSQL's
+    /// autovacuum keeps its own statistics, so there this does nothing.
     pub async fn optimize(&self) -> Result<()> {
-        if let Pool::Sqlite(pool) = &self.pool {
-            let connection = self.writer.as_ref().unwrap_or(pool);
-            for statement in ["PRAGMA analysis_limit=1000", "ANALYZE"] {
-                let mut sql = self.sql();
-                sql.push(statement);
-                sql::execute_sqlite(connection, &sql).await?;
-            }
+        if let (Pool::Sqlite(pool), writer) = (&self.pool, &self.writer) {
+            analyze_sqlite(writer.as_ref().unwrap_or(pool)).await?;
         }
         Ok(())
     }
@@ -432,22 +427,39 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
         .busy_timeout(SQLITE_WRITE_WAIT)
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-32000");
-    let readers = SqlitePoolOptions::new()
-        .max_connections(config.max_connections)
-        .connect_with(options.clone())
-        .await
-        .context("opening the SQLite database")?;
     // One writer: writes take turns in the order they asked (the pool's
     // queue is fair), instead of polling the file lock beside each other.
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(SQLITE_WRITE_WAIT)
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .context("opening the SQLite database for writing")?;
+    // A connection loads the planner's statistics when it opens, so they
+    // are refreshed before any reader opens; readers opened later (the
+    // pool replaces each within its 30-minute lifetime) load the hourly
+    // refreshes.
+    analyze_sqlite(&writer)
+        .await
+        .context("refreshing the database's planner statistics")?;
+    let readers = SqlitePoolOptions::new()
+        .max_connections(config.max_connections)
+        .max_lifetime(Duration::from_secs(30 * 60))
+        .connect_with(options)
+        .await
+        .context("opening the SQLite database")?;
     let mut store = Store::new(Pool::Sqlite(readers));
     store.writer = Some(writer);
     Ok(store)
+}
+
+/// A bounded `ANALYZE` on `connection` (each index sampled, so it takes
+/// milliseconds even on a large file).
+async fn analyze_sqlite(connection: &sqlx::SqlitePool) -> sqlx::Result<()> {
+    for statement in ["PRAGMA analysis_limit=1000", "ANALYZE"] {
+        sqlx::query(statement).execute(connection).await?;
+    }
+    Ok(())
 }
 
 /// Whether `path` looks like a data directory Mortar created.
