@@ -112,6 +112,29 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(failure, _) = &error {
+            if matches!(
+                failure.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) {
+                tracing::warn!(error = %error, "the database could not take a request");
+                return Error::Unavailable { retry_after: 1 };
+            }
+        }
+        Error::Internal(anyhow::Error::new(error))
+    }
+}
+
+impl From<r2d2::Error> for Error {
+    /// No reader connection came free in time.
+    fn from(error: r2d2::Error) -> Self {
+        tracing::warn!(error = %error, "no database connection came free");
+        Error::Unavailable { retry_after: 1 }
+    }
+}
+
 /// Whether a database error passes if the work is tried again: PostgreSQL's
 /// deadlock (`40P01`) and serialization failure (`40001`), SQLite's busy and
 /// locked, and a pool or connection that is (for now) out of reach.

@@ -74,6 +74,9 @@ pub struct Store {
     pool: Pool,
     /// SQLite: the one connection write transactions and autocommit writes run on.
     writer: Option<SqlitePool>,
+    /// SQLite: the connections reads run on, each statement on the blocking
+    /// thread pool (see [`sql::Readers`]).
+    readers: Option<sql::Readers>,
     statements: Arc<AtomicU64>,
 }
 
@@ -172,6 +175,7 @@ impl Store {
         Store {
             pool,
             writer: None,
+            readers: None,
             statements: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -230,6 +234,9 @@ impl Store {
     /// Runs a query and decodes every row by `kinds`.
     pub async fn fetch(&self, sql: &Sql, kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>> {
         self.count();
+        if let Some(readers) = &self.readers {
+            return readers.fetch(sql, kinds).await;
+        }
         Ok(match &self.pool {
             Pool::Sqlite(pool) => sql::fetch_sqlite(pool, sql, kinds).await?,
             Pool::Postgres(pool) => sql::fetch_postgres(pool, sql, kinds).await?,
@@ -253,8 +260,8 @@ impl Store {
     /// also does at open). Without statistics SQLite guesses that any index
     /// on `account_id` is selective, and reads a whole account to find a
     /// page's related records by id. Connections load statistics when they
-    /// open, and the reader pool replaces each connection within 30
-    /// minutes, so readers see a refresh within that. PostgreSQL's
+    /// open, and the reader pool replaces each connection within
+    /// [`sql::READER_LIFETIME`], so readers see a refresh within that. PostgreSQL's
     /// autovacuum keeps its own statistics, so there this does nothing.
     pub async fn optimize(&self) -> Result<()> {
         if let (Pool::Sqlite(pool), writer) = (&self.pool, &self.writer) {
@@ -442,14 +449,17 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
     analyze_sqlite(&writer)
         .await
         .context("refreshing the database's planner statistics")?;
-    let readers = SqlitePoolOptions::new()
-        .max_connections(config.max_connections)
-        .max_lifetime(Duration::from_secs(30 * 60))
+    let readers = sql::Readers::open(options.get_filename(), config.max_connections)
+        .context("opening the SQLite database for reading")?;
+    // The migrations run on a pool of the async driver of their own.
+    let migrations = SqlitePoolOptions::new()
+        .max_connections(1)
         .connect_with(options)
         .await
         .context("opening the SQLite database")?;
-    let mut store = Store::new(Pool::Sqlite(readers));
+    let mut store = Store::new(Pool::Sqlite(migrations));
     store.writer = Some(writer);
+    store.readers = Some(readers);
     Ok(store)
 }
 

@@ -318,3 +318,113 @@ mod tests {
         assert_eq!(pg.args.len(), 3);
     }
 }
+
+/// How long a SQLite reader connection lives before the pool replaces it
+/// (a new connection loads the planner's refreshed statistics).
+pub(crate) const READER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// SQLite's readers: a pool of `rusqlite` connections, each statement run
+/// on tokio's blocking thread pool with its prepared form cached per
+/// connection. One hand-off per statement, where the async driver passes
+/// every row between threads.
+#[derive(Clone)]
+pub(crate) struct Readers {
+    pool: r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>,
+}
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readers")
+            .field("state", &self.pool.state())
+            .finish()
+    }
+}
+
+impl Readers {
+    /// Up to `max` read-only connections to the database file at `path`.
+    pub(crate) fn open(path: &std::path::Path, max: u32) -> Result<Readers, r2d2::Error> {
+        let manager = r2d2_sqlite::SqliteConnectionManager::file(path)
+            .with_flags(
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+            )
+            .with_init(|c| {
+                c.busy_timeout(std::time::Duration::from_secs(30))?;
+                c.set_prepared_statement_cache_capacity(256);
+                c.execute_batch("PRAGMA temp_store = memory; PRAGMA cache_size = -32000;")
+            });
+        let pool = r2d2::Pool::builder()
+            .max_size(max.max(1))
+            .min_idle(Some(0))
+            .max_lifetime(Some(READER_LIFETIME))
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Readers { pool })
+    }
+
+    /// Runs a query and decodes every row by `kinds`.
+    pub(crate) async fn fetch(
+        &self,
+        sql: &Sql,
+        kinds: &[ColumnType],
+    ) -> crate::error::Result<Vec<Vec<Cell>>> {
+        let pool = self.pool.clone();
+        let text = sql.text.clone();
+        let args = sql.args.clone();
+        let kinds = kinds.to_vec();
+        tokio::task::spawn_blocking(move || {
+            let connection = pool.get()?;
+            let mut statement = connection.prepare_cached(&text)?;
+            for (i, arg) in args.iter().enumerate() {
+                match arg {
+                    Arg::Int(v) => statement.raw_bind_parameter(i + 1, v)?,
+                    Arg::Text(v) => statement.raw_bind_parameter(i + 1, v)?,
+                    Arg::Bool(v) => statement.raw_bind_parameter(i + 1, v)?,
+                }
+            }
+            let mut rows = statement.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(decode_rusqlite(row, &kinds)?);
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| crate::error::Error::Internal(anyhow::Error::new(e)))?
+    }
+}
+
+fn decode_rusqlite(row: &rusqlite::Row<'_>, kinds: &[ColumnType]) -> rusqlite::Result<Vec<Cell>> {
+    use rusqlite::types::ValueRef;
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let value = row.get_ref(i)?;
+            Ok(match (value, kind) {
+                (ValueRef::Null, _) => Cell::Null,
+                (ValueRef::Integer(n), ColumnType::Bool) => Cell::Bool(n != 0),
+                (ValueRef::Integer(n), ColumnType::Text | ColumnType::Date | ColumnType::Json) => {
+                    Cell::Text(n.to_string())
+                }
+                (ValueRef::Integer(n), _) => Cell::Int(n),
+                (ValueRef::Real(f), ColumnType::Bool) => Cell::Bool(f != 0.0),
+                (ValueRef::Real(f), ColumnType::Text | ColumnType::Date | ColumnType::Json) => {
+                    Cell::Text(f.to_string())
+                }
+                (ValueRef::Real(f), _) => Cell::Int(f as i64),
+                (ValueRef::Text(t) | ValueRef::Blob(t), kind) => {
+                    let text = String::from_utf8_lossy(t);
+                    match kind {
+                        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
+                            text.trim().parse().map_or(Cell::Null, Cell::Int)
+                        }
+                        ColumnType::Bool => Cell::Bool(matches!(text.as_ref(), "1" | "true")),
+                        _ => Cell::Text(text.into_owned()),
+                    }
+                }
+            })
+        })
+        .collect()
+}
