@@ -220,8 +220,10 @@ pub static CONFIGURATION_INTERFACES: Resource = Resource {
     table: "configuration_interfaces",
     class: "ConfigurationInterface",
     fields: &[
-        // The reference's examples carry the id inside the attributes too.
-        Field::computed("id", "t.id", ColumnType::Int),
+        // The reference's examples carry the id inside the attributes, but
+        // lack the top-level id JSON:API requires: an erratum. Clients that
+        // build objects from `id` plus every attribute (the Python `itglue`
+        // client) break on a second `id`, so it is only at the top level.
         column!("configuration_id", Int)
             .required()
             .references("configurations"),

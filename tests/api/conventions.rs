@@ -894,7 +894,32 @@ async fn rate_limits_are_per_key_with_headers() {
     );
 }
 
+/// The id is the resource object's own member and never among its
+/// attributes: clients that build objects from `id` plus every attribute
+/// (the Python `itglue` client) break on a second `id`.
+async fn no_resource_carries_its_id_among_its_attributes(app: TestApp) {
+    let mut records = Records::new(&app);
+    for resource in ALL
+        .iter()
+        .filter(|r| r.ops.show && r.ops.top_level && r.ops.list_top_level)
+    {
+        let id = records
+            .one(resource.route)
+            .await
+            .unwrap_or_else(|e| panic!("a {} record: {e}", resource.route));
+        let (status, body) = app.get(&format!("/{}/{id}", resource.route)).await;
+        assert_eq!(status, 200, "{} {id}: {body}", resource.route);
+        assert_eq!(body["data"]["id"], id.to_string());
+        assert!(
+            body["data"]["attributes"].get("id").is_none(),
+            "{}: {body}",
+            resource.route
+        );
+    }
+}
+
 crate::api_tests!(
+    no_resource_carries_its_id_among_its_attributes,
     missing_key_is_401_and_unknown_key_is_403,
     a_revoked_key_is_refused_within_five_seconds,
     any_valid_key_can_list_regions_and_organizations,
