@@ -195,12 +195,39 @@ impl Error {
         json!({ "errors": self.error_objects() })
     }
 
+    /// The stable machine code of this error, beside the JSON:API members
+    /// (`docs/API-CONVENTIONS.md` lists every code): what an integration
+    /// branches on, where `detail` is for people and may be reworded.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadRequest {
+                parameter: Some(_), ..
+            } => "invalid_parameter",
+            Error::BadRequest { .. } => "bad_request",
+            Error::MissingKey => "missing_credentials",
+            Error::InvalidKey => "invalid_credentials",
+            Error::Forbidden(_) => "forbidden",
+            Error::NotFound(_) => "not_found",
+            Error::MethodNotAllowed => "method_not_allowed",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::RequestTimeout => "request_timeout",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::Invalid(_) => "validation_error",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Unavailable { .. } => "unavailable",
+            Error::AtConnectionLimit => "overloaded",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
     fn error_objects(&self) -> Vec<Value> {
         let status = self.status();
         let title = status.canonical_reason().unwrap_or("Error");
+        let code = self.code();
         let object = |detail: String, source: Option<Value>| {
             let mut map = Map::new();
             map.insert("status".into(), json!(status.as_u16().to_string()));
+            map.insert("code".into(), json!(code));
             map.insert("title".into(), json!(title));
             map.insert("detail".into(), json!(detail));
             if let Some(source) = source {

@@ -968,7 +968,10 @@ async fn interfaces_nested_list_show_create_and_bulk_create(app: TestApp) {
     assert_eq!(status, 201, "{body}");
     let first = id_of(&body);
     let a = &body["data"]["attributes"];
-    assert!(a.get("id").is_none(), "the id is the object's own member: {body}");
+    assert!(
+        a.get("id").is_none(),
+        "the id is the object's own member: {body}"
+    );
     assert_eq!(a["configuration-id"], config);
     assert_eq!(body["data"]["type"], "configuration-interfaces");
 

@@ -894,6 +894,53 @@ async fn rate_limits_are_per_key_with_headers() {
     );
 }
 
+/// Every error object carries a stable machine `code` beside its status, so
+/// an integration branches on the code, not on the wording of `detail`.
+async fn errors_carry_a_stable_machine_code(app: TestApp) {
+    let code = |body: &Value| {
+        let errors = body["errors"].as_array().expect("an error document");
+        let codes: Vec<&str> = errors.iter().filter_map(|e| e["code"].as_str()).collect();
+        assert_eq!(codes.len(), errors.len(), "every error has a code: {body}");
+        codes[0].to_string()
+    };
+    let unauthenticated = app
+        .client
+        .get(format!("{}/organizations", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    assert_eq!(
+        code(&unauthenticated.json().await.unwrap()),
+        "missing_credentials"
+    );
+    let (status, body) = app.get_as("mtr_unknown", "/organizations").await;
+    assert_eq!((status, code(&body).as_str()), (403, "invalid_credentials"));
+    let (status, body) = app.get("/organizations/999999").await;
+    assert_eq!((status, code(&body).as_str()), (404, "not_found"));
+    let (status, body) = app.send(Method::PUT, "/organizations", json!({})).await;
+    assert_eq!((status, code(&body).as_str()), (405, "method_not_allowed"));
+    let (status, body) = app.get("/organizations?filter[no_such_field]=1").await;
+    assert_eq!((status, code(&body).as_str()), (400, "invalid_parameter"));
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/organizations",
+            json!({"data": {"type": "organizations", "attributes": {}}}),
+        )
+        .await;
+    assert_eq!((status, code(&body).as_str()), (422, "validation_error"));
+    let (status, body) = app
+        .send_as(
+            &app.plain_key,
+            Method::POST,
+            "/passwords",
+            json!({"data": {"type": "passwords", "attributes": {"name": "x", "password": "y"}}}),
+        )
+        .await;
+    assert_eq!((status, code(&body).as_str()), (403, "forbidden"));
+}
+
 /// The id is the resource object's own member and never among its
 /// attributes: clients that build objects from `id` plus every attribute
 /// (the Python `itglue` client) break on a second `id`.
@@ -919,6 +966,7 @@ async fn no_resource_carries_its_id_among_its_attributes(app: TestApp) {
 }
 
 crate::api_tests!(
+    errors_carry_a_stable_machine_code,
     no_resource_carries_its_id_among_its_attributes,
     missing_key_is_401_and_unknown_key_is_403,
     a_revoked_key_is_refused_within_five_seconds,
