@@ -47,6 +47,13 @@ pub fn parse_timestamp(value: &str) -> Option<i64> {
         .map(|t| t.and_utc().timestamp_millis())
 }
 
+/// Parses the compact UTC form `20161130T162512Z` (to the second).
+pub fn parse_compact_timestamp(value: &str) -> Option<i64> {
+    chrono::NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ")
+        .ok()
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
 /// Whether `value` is a real `YYYY-MM-DD` calendar date.
 pub fn is_date(value: &str) -> bool {
     value.len() == 10 && NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok()

@@ -176,11 +176,22 @@ impl Compiled {
     pub fn conditions(&self, query: &Query) -> Result<Vec<Condition>> {
         let mut out = Vec::new();
         for param in &query.filters {
-            let parameter = match param.mode {
-                FilterMode::Match => format!("filter[{}]", param.name),
-                FilterMode::Exclude => format!("filter[exclude][{}]", param.name),
-                FilterMode::Range => format!("filter[range][{}]", param.name),
-            };
+            let parameter = param.parameter();
+            if let Some((name, operator)) = split_operator(param) {
+                let filter = self.filters.get(name).ok_or_else(|| {
+                    Error::bad_parameter(
+                        &parameter,
+                        format!("{name} is not a filter of {}", self.def.route),
+                    )
+                })?;
+                out.push(operator_condition(
+                    filter,
+                    operator,
+                    &param.value,
+                    &parameter,
+                )?);
+                continue;
+            }
             let filter = self.filters.get(param.name.as_str()).ok_or_else(|| {
                 Error::bad_parameter(
                     &parameter,
@@ -412,6 +423,15 @@ pub enum Condition {
         /// Upper bound, inclusive.
         end: Option<Arg>,
     },
+    /// `expr <op> value` for `<`, `<=`, `>` or `>=`.
+    Compare {
+        /// Compared expression.
+        expr: &'static str,
+        /// The SQL operator.
+        operator: &'static str,
+        /// The value compared with.
+        value: Arg,
+    },
     /// Matches nothing.
     Never,
 }
@@ -453,6 +473,18 @@ impl Condition {
                     sql.push(" AND ").push(expr).push(" <= ").bind(end.clone());
                 }
             }
+            Condition::Compare {
+                expr,
+                operator,
+                value,
+            } => {
+                sql.push(" AND ")
+                    .push(expr)
+                    .push(" ")
+                    .push(operator)
+                    .push(" ")
+                    .bind(value.clone());
+            }
             Condition::Never => {
                 sql.push(" AND 1=0");
             }
@@ -484,6 +516,120 @@ fn parse_filter_value(parameter: &str, value: &str, kind: ColumnType) -> Result<
             }),
         ColumnType::Text | ColumnType::Date | ColumnType::Json => Ok(Arg::from(value)),
     }
+}
+
+/// The comparison operators of `filter[<name>__<op>]` (an addition to the
+/// reference's forms).
+const OPERATORS: &[&str] = &["eq", "neq", "lt", "lte", "gt", "gte", "in", "nin"];
+
+/// `(name, operator)` of a `filter[<name>__<op>]` parameter, if it is one.
+fn split_operator(param: &crate::query::FilterParam) -> Option<(&str, &str)> {
+    if param.mode != FilterMode::Match {
+        return None;
+    }
+    param
+        .name
+        .rsplit_once("__")
+        .filter(|(name, _)| !name.is_empty())
+}
+
+/// The condition of `filter[<name>__<op>]=value`: `eq`/`neq` one value,
+/// `in`/`nin` a comma list, and `lt`/`lte`/`gt`/`gte` on the fields that
+/// order (numbers, dates and timestamps; a date against a timestamp is its
+/// whole day).
+fn operator_condition(
+    filter: &Filter,
+    operator: &str,
+    value: &str,
+    parameter: &str,
+) -> Result<Condition> {
+    if !OPERATORS.contains(&operator) {
+        return Err(Error::bad_parameter(
+            parameter,
+            format!(
+                "{operator} is not a filter operator; use one of: {}",
+                OPERATORS.join(", ")
+            ),
+        ));
+    }
+    let refuse = || {
+        Error::bad_parameter(
+            parameter,
+            format!(
+                "the {} filter does not take the {operator} operator",
+                filter.name
+            ),
+        )
+    };
+    let (kind, exact) = match filter.how {
+        FilterHow::Exact => (filter.column_type, true),
+        FilterHow::DateRange => (ColumnType::Timestamp, false),
+        FilterHow::Unmatched { .. } => return Err(refuse()),
+    };
+    let one = |v: &str, end: RangeEnd| -> Result<Arg> {
+        let v = v.trim();
+        if v.is_empty() {
+            return Err(Error::bad_parameter(parameter, "needs a value"));
+        }
+        let v = match filter.normalize.and_then(|normalize| normalize(v)) {
+            Some(stored) => stored,
+            None => v.to_string(),
+        };
+        match kind {
+            ColumnType::Timestamp => parse_range_bound(&v, end)
+                .or_else(|| crate::clock::parse_compact_timestamp(&v))
+                .map(Arg::from)
+                .ok_or_else(|| {
+                    Error::bad_parameter(
+                        parameter,
+                        format!("{v:?} is not a date or an RFC3339 time"),
+                    )
+                }),
+            _ => parse_filter_value(parameter, &v, kind),
+        }
+    };
+    let orders = matches!(
+        kind,
+        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp | ColumnType::Date
+    );
+    Ok(match operator {
+        "eq" | "neq" | "in" | "nin" if exact => {
+            let values = if operator == "eq" || operator == "neq" {
+                vec![one(value, RangeEnd::Start)?]
+            } else {
+                split_list(value)
+                    .map(|v| one(v, RangeEnd::Start))
+                    .collect::<Result<Vec<_>>>()?
+            };
+            if values.is_empty() {
+                return Err(Error::bad_parameter(parameter, "needs a value"));
+            }
+            Condition::In {
+                expr: filter.expr,
+                values,
+                negate: operator == "neq" || operator == "nin",
+            }
+        }
+        "lt" | "lte" | "gt" | "gte" if orders => Condition::Compare {
+            expr: filter.expr,
+            operator: match operator {
+                "lt" => "<",
+                "lte" => "<=",
+                "gt" => ">",
+                _ => ">=",
+            },
+            // A day against a timestamp: before its start, or past its end.
+            value: one(
+                value,
+                if operator == "lte" || operator == "gt" {
+                    RangeEnd::End
+                } else {
+                    RangeEnd::Start
+                },
+            )?,
+        },
+        _ => return Err(refuse()),
+    })
 }
 
 /// Parses `a, b` with `*` for an open end.

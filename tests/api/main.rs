@@ -22,6 +22,7 @@ mod hostile;
 mod indexes;
 mod locations;
 mod logs;
+mod operators;
 mod organizations;
 mod performance;
 mod records;
