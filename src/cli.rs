@@ -31,6 +31,13 @@ pub enum Command {
     /// Fill an account with realistic sample data (organizations, sites,
     /// people, devices, domains, documents).
     Demo(DemoArgs),
+    /// Inspect the background job queue and retry failed jobs (works
+    /// whether or not a server is running).
+    Jobs {
+        /// What to do with jobs.
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Manage the password vault.
     Vault {
         /// What to do with the vault.
@@ -50,6 +57,55 @@ pub enum VaultCommand {
         /// The current master key (base64), when it is not in the data directory's key file.
         #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
         master_key: Option<crate::config::MasterKeyText>,
+    },
+}
+
+/// A job state, as `mortar jobs list --state` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JobStateArg {
+    /// Waiting for its time or a worker.
+    Queued,
+    /// Held by a worker.
+    Running,
+    /// Finished.
+    Done,
+    /// Out of attempts; `mortar jobs retry` queues it again.
+    Failed,
+}
+
+impl From<JobStateArg> for crate::jobs::JobState {
+    fn from(state: JobStateArg) -> crate::jobs::JobState {
+        match state {
+            JobStateArg::Queued => crate::jobs::JobState::Queued,
+            JobStateArg::Running => crate::jobs::JobState::Running,
+            JobStateArg::Done => crate::jobs::JobState::Done,
+            JobStateArg::Failed => crate::jobs::JobState::Failed,
+        }
+    }
+}
+
+/// `mortar jobs ...`.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List the newest jobs, with their state, attempts and last error.
+    List {
+        /// Only jobs in this state.
+        #[arg(long, value_enum)]
+        state: Option<JobStateArg>,
+        /// How many jobs to show (newest first).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Queue a failed job again, with fresh attempts, to run now.
+    Retry {
+        /// The job's id, as `mortar jobs list` shows it.
+        id: i64,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -93,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => crate::serve_until_signal(args).await,
         Command::Keys { command } => keys(command).await,
         Command::Vault { command } => vault(command).await,
+        Command::Jobs { command } => jobs(command).await,
         Command::Demo(args) => demo(args).await,
     }
 }
@@ -121,6 +178,64 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let result = crate::demo::load(&engine, &account, options).await;
     store.close().await;
     result?;
+    Ok(())
+}
+
+async fn jobs(command: JobsCommand) -> anyhow::Result<()> {
+    use crate::jobs::{Queue, RetryFailed};
+    match command {
+        JobsCommand::List {
+            state,
+            limit,
+            store,
+        } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let listed = Queue::new(store.clone())
+                .list(state.map(Into::into), limit)
+                .await;
+            store.close().await;
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<8} {:<24} {:<8} {:<8} {:<8} {:<24} error",
+                "id", "kind", "state", "attempts", "account", "run after"
+            )?;
+            for job in listed? {
+                let error = job.last_error.as_deref().unwrap_or("-");
+                let error: String = error.chars().take(120).collect();
+                writeln!(
+                    out,
+                    "{:<8} {:<24} {:<8} {:<8} {:<8} {:<24} {}",
+                    job.id,
+                    job.kind,
+                    job.state.as_str(),
+                    format!("{}/{}", job.attempts, job.max_attempts),
+                    job.scope
+                        .map(|s| s.account_id().to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    crate::clock::format_millis(job.run_after),
+                    error.replace('\n', " "),
+                )?;
+            }
+            out.flush()?;
+        }
+        JobsCommand::Retry { id, store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let outcome = Queue::new(store.clone()).retry(id).await;
+            store.close().await;
+            match outcome? {
+                RetryFailed::Requeued => println!("Job {id} is queued again."),
+                RetryFailed::NotFound => anyhow::bail!("no job with id {id}"),
+                RetryFailed::NotFailed(state) => anyhow::bail!(
+                    "job {id} is {}, not failed: only a failed job can be retried",
+                    state.as_str()
+                ),
+                RetryFailed::Duplicate => anyhow::bail!(
+                    "job {id} cannot be queued again: another job of the same key is already queued or running"
+                ),
+            }
+        }
+    }
     Ok(())
 }
 

@@ -135,6 +135,53 @@ pub struct ServeArgs {
     /// How long clients may take, and how many are served at once.
     #[command(flatten)]
     pub connections: ConnectionArgs,
+    /// The background job workers.
+    #[command(flatten)]
+    pub jobs: JobArgs,
+}
+
+/// The job queue's workers in `mortar serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct JobArgs {
+    /// Jobs this server runs at once; 0 runs none (an API-only instance).
+    #[arg(long, env = "MORTAR_JOB_WORKERS", default_value_t = 4)]
+    pub job_workers: usize,
+    /// Milliseconds between looks for due jobs when idle (PostgreSQL also
+    /// wakes workers at once when a job is added).
+    #[arg(long, env = "MORTAR_JOB_POLL_MS", default_value_t = 1000)]
+    pub job_poll_ms: u64,
+    /// Seconds a running job's lease lasts without renewal: a job whose
+    /// server died runs again this long after it stopped.
+    #[arg(long, env = "MORTAR_JOB_LEASE_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub job_lease_secs: u64,
+    /// Seconds running jobs may take to finish at shutdown before they are
+    /// handed back to the queue.
+    #[arg(long, env = "MORTAR_JOB_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub job_shutdown_grace_secs: u64,
+    /// Seconds before a failed job's first retry; doubled at each retry.
+    #[arg(long, env = "MORTAR_JOB_RETRY_BASE_SECS", default_value_t = 10)]
+    pub job_retry_base_secs: u64,
+    /// The longest wait between retries, in seconds.
+    #[arg(long, env = "MORTAR_JOB_RETRY_CAP_SECS", default_value_t = 3600)]
+    pub job_retry_cap_secs: u64,
+    /// Hours a finished job stays listed before the hourly clean-up removes it.
+    #[arg(long, env = "MORTAR_JOB_RETENTION_HOURS", default_value_t = 168)]
+    pub job_retention_hours: u64,
+}
+
+impl Default for JobArgs {
+    fn default() -> JobArgs {
+        JobArgs {
+            job_workers: 4,
+            job_poll_ms: 1000,
+            job_lease_secs: 60,
+            job_shutdown_grace_secs: 10,
+            job_retry_base_secs: 10,
+            job_retry_cap_secs: 3600,
+            job_retention_hours: 168,
+        }
+    }
 }
 
 /// Limits that keep slow or stalled clients from holding the server.
@@ -179,6 +226,13 @@ mod tests {
         "MORTAR_HEADER_TIMEOUT_SECS",
         "MORTAR_BODY_TIMEOUT_SECS",
         "MORTAR_MAX_CONNECTIONS",
+        "MORTAR_JOB_WORKERS",
+        "MORTAR_JOB_POLL_MS",
+        "MORTAR_JOB_LEASE_SECS",
+        "MORTAR_JOB_SHUTDOWN_GRACE_SECS",
+        "MORTAR_JOB_RETRY_BASE_SECS",
+        "MORTAR_JOB_RETRY_CAP_SECS",
+        "MORTAR_JOB_RETENTION_HOURS",
     ];
 
     fn serve(args: &[&str]) -> ServeArgs {
@@ -226,6 +280,52 @@ mod tests {
         assert_eq!(defaults.connections.header_timeout_secs, 30);
         assert_eq!(defaults.connections.body_timeout_secs, 60);
         assert_eq!(defaults.connections.max_connections, 1024);
+        assert_eq!(defaults.jobs, JobArgs::default());
+        assert_eq!(
+            (
+                defaults.jobs.job_workers,
+                defaults.jobs.job_poll_ms,
+                defaults.jobs.job_lease_secs,
+                defaults.jobs.job_shutdown_grace_secs,
+                defaults.jobs.job_retry_base_secs,
+                defaults.jobs.job_retry_cap_secs,
+                defaults.jobs.job_retention_hours
+            ),
+            (4, 1000, 60, 10, 10, 3600, 168)
+        );
+        let jobs = serve(&[
+            "--job-workers",
+            "0",
+            "--job-poll-ms",
+            "50",
+            "--job-lease-secs",
+            "2",
+            "--job-shutdown-grace-secs",
+            "0",
+            "--job-retry-base-secs",
+            "1",
+            "--job-retry-cap-secs",
+            "8",
+            "--job-retention-hours",
+            "24",
+        ])
+        .jobs;
+        assert_eq!(
+            jobs,
+            JobArgs {
+                job_workers: 0,
+                job_poll_ms: 50,
+                job_lease_secs: 2,
+                job_shutdown_grace_secs: 0,
+                job_retry_base_secs: 1,
+                job_retry_cap_secs: 8,
+                job_retention_hours: 24
+            }
+        );
+        assert!(
+            Cli::try_parse_from(["mortar", "serve", "--job-lease-secs", "0"]).is_err(),
+            "a lease lasts at least a second"
+        );
 
         let flags = serve(&[
             "--listen",
@@ -324,6 +424,8 @@ mod tests {
             ("MORTAR_HEADER_TIMEOUT_SECS", "11"),
             ("MORTAR_BODY_TIMEOUT_SECS", "12"),
             ("MORTAR_MAX_CONNECTIONS", "13"),
+            ("MORTAR_JOB_WORKERS", "2"),
+            ("MORTAR_JOB_LEASE_SECS", "5"),
         ];
         for (name, value) in values {
             std::env::set_var(name, value);
@@ -355,6 +457,8 @@ mod tests {
                 max_connections: 13
             }
         );
+        assert_eq!(from_env.jobs.job_workers, 2);
+        assert_eq!(from_env.jobs.job_lease_secs, 5);
         assert_eq!(keys_store.data_dir, PathBuf::from("/var/lib/mortar"));
         assert_eq!(
             keys_store.database_url.as_deref(),

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod files;
 pub mod http;
+pub mod jobs;
 pub mod jsonapi;
 pub mod names;
 pub mod query;
@@ -33,7 +34,7 @@ use axum::extract::{ConnectInfo, Request};
 use tokio::net::TcpListener;
 use tower::Layer as _;
 
-use crate::config::ServeArgs;
+use crate::config::{JobArgs, ServeArgs};
 use crate::engine::Engine;
 use crate::http::auth::{KeyCache, RateLimiter};
 use crate::http::AppState;
@@ -189,10 +190,50 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr().unwrap_or(args.listen);
     tracing::info!(%address, "listening");
     tokio::spawn(keep_statistics_fresh(store.clone()));
-    serve(listener, state, shutdown_signal()).await?;
+    let workers = start_workers(&store, &args.jobs).await?;
+    // One signal stops both: the listener (in-flight requests finish) and
+    // the job workers (running jobs finish within their grace period).
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stopping.send(true);
+    });
+    let http_stop = {
+        let mut stop = stop.clone();
+        async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        }
+    };
+    let jobs_stop = async move {
+        let mut stop = stop;
+        let _ = stop.wait_for(|stopping| *stopping).await;
+        if let Some(workers) = workers {
+            workers.shutdown().await;
+        }
+    };
+    let (served, ()) = tokio::join!(serve(listener, state, http_stop), jobs_stop);
+    served?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the job workers of `mortar serve` with the kinds Mortar runs
+/// (the clean-up of finished jobs); `None` when `--job-workers` is 0.
+pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Option<jobs::Workers>> {
+    if args.job_workers == 0 {
+        tracing::info!("job workers disabled (--job-workers 0)");
+        return Ok(None);
+    }
+    let queue = jobs::Queue::new(store.clone());
+    let mut registry = jobs::Registry::new();
+    jobs::register_prune(
+        &mut registry,
+        &queue,
+        Duration::from_secs(args.job_retention_hours.saturating_mul(60 * 60)),
+    );
+    let workers = jobs::Workers::start(queue, registry, jobs::WorkerConfig::from(args)).await?;
+    Ok(Some(workers))
 }
 
 /// How often a running server refreshes the planner's statistics.

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod files;
+mod jobs;
 mod migrate;
 mod record;
 mod rows;
@@ -27,6 +28,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
 pub use files::StoredFile;
+pub use jobs::{EnqueueJob, JobOutcome, JobRecord, JobState, RetryFailed};
 pub use record::{Actor, Record};
 pub use rows::{Inserting, Lock, Match};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};

@@ -922,3 +922,243 @@ fn a_start_that_cannot_reach_its_database_names_where_it_looked() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&file.display().to_string()), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------
+// The job queue inside `mortar serve`: its built-in clean-up of finished jobs
+// deletes in batches, so over enough old rows it runs long enough to be
+// killed or stopped mid-run.
+
+mod jobs {
+    use super::*;
+    use mortar::jobs::{JobRecord, JobState, NewJob, Queue, PRUNE_KIND};
+
+    /// Old finished jobs the clean-up has to remove.
+    const OLD_JOBS: i64 = 150_000;
+
+    /// Adds [`OLD_JOBS`] jobs that finished long ago.
+    async fn add_old_finished_jobs(store: &Store) {
+        let mut sql = store.sql();
+        let columns = "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_after, \
+                       created_at, updated_at, finished_at) ";
+        let values = "SELECT 'old', '{}', 'done', 1, 1, 0, 0, 0, 1000 ";
+        match store.dialect() {
+            mortar::store::Dialect::Sqlite => sql.push(&format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {OLD_JOBS}) \
+                 {columns}{values}FROM n"
+            )),
+            mortar::store::Dialect::Postgres => sql.push(&format!(
+                "{columns}{values}FROM generate_series(1, {OLD_JOBS})"
+            )),
+        };
+        store.execute(&sql).await.unwrap();
+    }
+
+    async fn old_jobs_left(store: &Store) -> i64 {
+        let mut sql = store.sql();
+        sql.push("SELECT COUNT(*) FROM jobs WHERE kind = 'old'");
+        store.fetch(&sql, &[ColumnType::Int]).await.unwrap()[0][0]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The clean-up jobs, oldest first.
+    async fn prunes(store: &Store) -> Vec<JobRecord> {
+        let mut jobs = Queue::new(store.clone())
+            .list(None, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|j| j.kind == PRUNE_KIND)
+            .collect::<Vec<_>>();
+        jobs.reverse();
+        jobs
+    }
+
+    /// Waits (bounded) until the first clean-up job is running.
+    async fn running_prune(store: &Store, server: &mut Server) -> JobRecord {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(job) = prunes(store).await.into_iter().next() {
+                if job.state == JobState::Running {
+                    return job;
+                }
+                assert_eq!(job.state, JobState::Queued, "finished too soon: {job:?}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the clean-up never started: {:?}",
+                server.drain()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits (bounded) until job `id` is done.
+    async fn done(store: &Store, id: i64) -> JobRecord {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let job = store.job(id).await.unwrap().unwrap();
+            if job.state == JobState::Done {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "never done: {job:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// kill -9 of the server running a job: the job stays `running` under
+    /// the dead server's lease until it expires, then the next server claims
+    /// it again (a second attempt) and finishes it.
+    async fn a_job_whose_server_was_killed_runs_again_once_its_lease_expires(backend: Backend) {
+        let place = Place::new(backend).await;
+        place.create_key("setup", &[]);
+        let store = place.store().await;
+        add_old_finished_jobs(&store).await;
+
+        let lease = [("MORTAR_JOB_LEASE_SECS", "2")];
+        let mut server = place.serve(&lease);
+        let job = running_prune(&store, &mut server).await;
+        server.signal("KILL");
+        let (status, _) = server.wait();
+        assert!(!status.success());
+        let orphan = store.job(job.id).await.unwrap().unwrap();
+        assert_eq!(orphan.state, JobState::Running);
+        assert!(orphan.lease.is_some());
+        let left = old_jobs_left(&store).await;
+        assert!(left > 0, "killed mid-run: {left} old jobs left");
+
+        let mut next = place.serve(&lease);
+        next.address();
+        let finished = done(&store, job.id).await;
+        assert_eq!(finished.attempts, 2, "{finished:?}");
+        assert_ne!(finished.lease, orphan.lease);
+        assert_eq!(old_jobs_left(&store).await, 0);
+        // Its schedule goes on: one more clean-up is queued an hour later.
+        let after = prunes(&store).await;
+        let queued: Vec<_> = after
+            .iter()
+            .filter(|j| j.state == JobState::Queued)
+            .collect();
+        assert_eq!(queued.len(), 1, "{after:?}");
+        assert!(queued[0].run_after > mortar::clock::now_millis() + 50 * 60 * 1000);
+        next.stop();
+        store.close().await;
+    }
+
+    /// SIGTERM with no grace period: the running job is handed back (queued,
+    /// its attempt not counted), the server exits 0, and the next start
+    /// runs it at once.
+    async fn sigterm_hands_back_a_running_job_and_the_next_start_finishes_it(backend: Backend) {
+        let place = Place::new(backend).await;
+        place.create_key("setup", &[]);
+        let store = place.store().await;
+        add_old_finished_jobs(&store).await;
+
+        let mut server = place.serve(&[("MORTAR_JOB_SHUTDOWN_GRACE_SECS", "0")]);
+        let job = running_prune(&store, &mut server).await;
+        let lines = server.stop();
+        assert!(lines.iter().any(|l| l.contains("handed back")), "{lines:?}");
+        let back = store.job(job.id).await.unwrap().unwrap();
+        assert_eq!(back.state, JobState::Queued, "{back:?}");
+        assert_eq!(back.attempts, 0);
+        assert_eq!(back.lease, None);
+        assert!(old_jobs_left(&store).await > 0);
+
+        let mut next = place.serve(&[]);
+        next.address();
+        let finished = done(&store, job.id).await;
+        assert_eq!(finished.attempts, 1);
+        assert_eq!(old_jobs_left(&store).await, 0);
+        next.stop();
+        store.close().await;
+    }
+
+    /// `mortar jobs list` shows a failed job and its error, `mortar jobs
+    /// retry` queues it again, and refuses what it cannot retry.
+    async fn jobs_list_shows_failures_and_jobs_retry_queues_them_again(backend: Backend) {
+        let place = Place::new(backend).await;
+        place.create_key("setup", &[]);
+        let store = place.store().await;
+        // A kind this server has no handler for (say, from a newer version).
+        let id = Queue::new(store.clone())
+            .enqueue(NewJob::new(
+                "export",
+                serde_json::json!({"organization": 7}),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut server = place.serve(&[]);
+        server.address();
+        let deadline = Instant::now() + PATIENCE;
+        while store.job(id).await.unwrap().unwrap().state != JobState::Failed {
+            assert!(Instant::now() < deadline, "{:?}", server.drain());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        server.stop();
+
+        let listed =
+            String::from_utf8_lossy(&place.run(&["jobs", "list", "--state", "failed"]).stdout)
+                .to_string();
+        let row = listed
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{listed}"));
+        assert!(
+            row.contains("export") && row.contains("failed") && row.contains("1/5"),
+            "{row}"
+        );
+        assert!(row.contains(r#"no handler for job kind "export""#), "{row}");
+        let others =
+            String::from_utf8_lossy(&place.run(&["jobs", "list", "--state", "queued"]).stdout)
+                .to_string();
+        assert!(
+            !others.lines().any(|l| l.starts_with(&format!("{id} "))),
+            "{others}"
+        );
+
+        let retried = place.run(&["jobs", "retry", &id.to_string()]);
+        assert!(
+            String::from_utf8_lossy(&retried.stdout).contains(&format!("Job {id} is queued again")),
+            "{retried:?}"
+        );
+        let job = store.job(id).await.unwrap().unwrap();
+        assert_eq!((job.state, job.attempts), (JobState::Queued, 0));
+
+        let again = place
+            .command(&["jobs", "retry", &id.to_string()])
+            .output()
+            .unwrap();
+        assert!(!again.status.success());
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("is queued, not failed"),
+            "{again:?}"
+        );
+        let missing = place
+            .command(&["jobs", "retry", "999999"])
+            .output()
+            .unwrap();
+        assert!(!missing.status.success());
+        assert!(
+            String::from_utf8_lossy(&missing.stderr).contains("no job with id 999999"),
+            "{missing:?}"
+        );
+        let bad = place
+            .command(&["jobs", "list", "--state", "stuck"])
+            .output()
+            .unwrap();
+        assert!(!bad.status.success());
+        assert!(
+            String::from_utf8_lossy(&bad.stderr)
+                .contains("possible values: queued, running, done, failed"),
+            "{bad:?}"
+        );
+        store.close().await;
+    }
+
+    binary_tests!(
+        a_job_whose_server_was_killed_runs_again_once_its_lease_expires,
+        sigterm_hands_back_a_running_job_and_the_next_start_finishes_it,
+        jobs_list_shows_failures_and_jobs_retry_queues_them_again,
+    );
+}

@@ -56,6 +56,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         public_url: None,
         master_key: None,
         connections: mortar::config::ConnectionArgs::default(),
+        jobs: mortar::config::JobArgs::default(),
     }
 }
 

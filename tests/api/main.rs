@@ -20,6 +20,7 @@ mod flexible_assets;
 mod health;
 mod hostile;
 mod indexes;
+mod jobs;
 mod locations;
 mod logs;
 mod operators;
