@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 use anyhow::Context as _;
 
-use crate::config::{DemoArgs, ServeArgs, StoreArgs};
+use crate::config::{BackupArgs, DemoArgs, RestoreArgs, ServeArgs, StoreArgs};
 
 /// Mortar: self-hosted IT documentation for MSPs, speaking the IT Glue API.
 #[derive(Debug, Parser)]
@@ -38,6 +38,12 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Write a consistent backup (database, attachments, manifest) to one
+    /// file while the server runs; the master key is never inside.
+    Backup(BackupArgs),
+    /// Check a backup and rebuild a data directory (and, for PostgreSQL,
+    /// an empty database) from it.
+    Restore(RestoreArgs),
     /// Manage the password vault.
     Vault {
         /// What to do with the vault.
@@ -151,7 +157,103 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Vault { command } => vault(command).await,
         Command::Jobs { command } => jobs(command).await,
         Command::Demo(args) => demo(args).await,
+        Command::Backup(args) => backup(args).await,
+        Command::Restore(args) => restore(args).await,
     }
+}
+
+async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let data_dir = &args.store.data_dir;
+    let summary =
+        crate::backup::backup(data_dir, args.store.database_url.as_deref(), &args.to).await?;
+    let manifest = &summary.manifest;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Backup written to {}: {} rows in {} tables, {} attachments, {}, in {:.1}s.",
+        args.to.display(),
+        manifest.rows(),
+        manifest.tables.len(),
+        manifest.attachments,
+        crate::backup::human_bytes(summary.size),
+        summary.elapsed.as_secs_f64()
+    )?;
+    let key_file = data_dir.join(crate::vault::KEY_FILE);
+    let (place, key) = match &args.master_key {
+        Some(text) => (
+            "MORTAR_MASTER_KEY (or --master-key)".to_string(),
+            crate::vault::MasterKey::from_base64(text.expose()).ok(),
+        ),
+        None => (
+            key_file.display().to_string(),
+            crate::vault::MasterKey::read_file(&key_file).ok(),
+        ),
+    };
+    let needed = manifest.vault_fingerprint.as_deref().unwrap_or("none yet");
+    writeln!(
+        out,
+        "The master key is NOT in the backup. Its secrets need master key {needed}, which the \
+         server reads from {place}: keep a copy of that key apart from the backups (without it, \
+         restored passwords cannot be read)."
+    )?;
+    if let (Some(key), Some(fingerprint)) = (key, manifest.vault_fingerprint.as_deref()) {
+        if key.fingerprint() != fingerprint {
+            writeln!(
+                out,
+                "Warning: the key in {place} is {}, not {fingerprint}; find the key {fingerprint} \
+                 before you need this backup.",
+                key.fingerprint()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let data_dir = &args.store.data_dir;
+    let summary = crate::backup::restore(
+        &args.from,
+        data_dir,
+        args.store.database_url.as_deref(),
+        args.force,
+    )
+    .await?;
+    let manifest = &summary.manifest;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Restored {} into {}{}: {} rows in {} tables, {} attachments, in {:.1}s.",
+        args.from.display(),
+        data_dir.display(),
+        args.store
+            .database_url
+            .as_deref()
+            .map(|url| format!(" and {}", crate::config::redact_url(url)))
+            .unwrap_or_default(),
+        manifest.rows(),
+        manifest.tables.len(),
+        manifest.attachments,
+        summary.elapsed.as_secs_f64()
+    )?;
+    if let Some(fingerprint) = manifest.vault_fingerprint.as_deref() {
+        let key_file = data_dir.join(crate::vault::KEY_FILE);
+        match crate::vault::MasterKey::read_file(&key_file) {
+            Ok(key) if key.fingerprint() == fingerprint => writeln!(
+                out,
+                "{} holds master key {fingerprint}, the one the secrets need.",
+                key_file.display()
+            )?,
+            _ => writeln!(
+                out,
+                "The master key is not in the backup: before `mortar serve`, put the key \
+                 {fingerprint} in {} (mode 0600) or give it as MORTAR_MASTER_KEY.",
+                key_file.display()
+            )?,
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {

@@ -111,6 +111,37 @@ pub struct DemoArgs {
     pub master_key: Option<MasterKeyText>,
 }
 
+/// `mortar backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The backup file to write (a zstd-compressed tar; must not exist yet).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// Where the data lives (as `mortar serve` is given it).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The vault master key, when the server gets it this way; only used to
+    /// say where the key the backup needs is (it is never written into it).
+    #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<MasterKeyText>,
+}
+
+/// `mortar restore`.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file `mortar backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Where to restore: `--data-dir` (new, or empty but for `master.key`)
+    /// and, for a PostgreSQL backup, `--database-url` (an empty database).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Replace the database and attachments of a directory (or database)
+    /// that has some.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `mortar serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -18,6 +18,12 @@ fn versions() -> (Vec<i64>, Vec<i64>) {
     )
 }
 
+/// The newest schema version this build migrates to (the last migration's
+/// version, the same in both dialects).
+pub fn latest_version() -> i64 {
+    SQLITE.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Brings the schema up to date, then loads missing reference data.
 pub async fn run(store: &Store) -> anyhow::Result<()> {
     match store.pool() {

@@ -7,6 +7,7 @@
 //! does not compile.
 
 mod accounts;
+pub mod backup;
 mod files;
 mod jobs;
 mod migrate;

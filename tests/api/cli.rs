@@ -279,14 +279,14 @@ async fn demo_fills_the_first_account_with_sample_data() {
 // database of its own; a `mortar serve` child that reports its address.
 
 /// A data directory, plus a fresh PostgreSQL database when testing that store.
-struct Place {
+pub(crate) struct Place {
     dir: tempfile::TempDir,
     /// The admin URL, the database's name and its URL.
-    postgres: Option<(String, String, String)>,
+    pub(crate) postgres: Option<(String, String, String)>,
 }
 
 impl Place {
-    async fn new(backend: Backend) -> Place {
+    pub(crate) async fn new(backend: Backend) -> Place {
         let dir = tempfile::tempdir().unwrap();
         let postgres = match backend {
             Backend::Sqlite => None,
@@ -319,12 +319,12 @@ impl Place {
         Place { dir, postgres }
     }
 
-    fn data_dir(&self) -> &std::path::Path {
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
         self.dir.path()
     }
 
     /// `mortar ARGS --data-dir DIR [--database-url URL]`, with no stray configuration.
-    fn command(&self, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
             .args(args)
@@ -375,7 +375,7 @@ impl Place {
     }
 
     /// `mortar serve` on a port of its own.
-    fn serve(&self, env: &[(&str, &str)]) -> Server {
+    pub(crate) fn serve(&self, env: &[(&str, &str)]) -> Server {
         let mut command = self.command(&["serve", "--listen", "127.0.0.1:0"]);
         command
             .envs(env.iter().copied())
@@ -410,7 +410,7 @@ impl Drop for Place {
 }
 
 /// A running `mortar serve`; killed if the test ends without stopping it.
-struct Server {
+pub(crate) struct Server {
     child: Option<std::process::Child>,
     stdout: mpsc::Receiver<String>,
     stderr: mpsc::Receiver<String>,
@@ -434,7 +434,7 @@ fn forward(reader: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String
 }
 
 impl Server {
-    fn spawn(mut command: Command) -> Server {
+    pub(crate) fn spawn(mut command: Command) -> Server {
         let mut child = command.spawn().expect("start mortar serve");
         let stdout = forward(child.stdout.take().unwrap());
         let stderr = forward(child.stderr.take().unwrap());
@@ -447,7 +447,7 @@ impl Server {
     }
 
     /// The key a first start prints.
-    fn first_key(&mut self) -> String {
+    pub(crate) fn first_key(&mut self) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -460,7 +460,7 @@ impl Server {
     }
 
     /// Waits for the "listening" log line and returns the address it names.
-    fn address(&mut self) -> String {
+    pub(crate) fn address(&mut self) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -514,7 +514,7 @@ impl Server {
     }
 
     /// Stops with SIGTERM and expects a clean exit; returns what it printed.
-    fn stop(&mut self) -> Vec<String> {
+    pub(crate) fn stop(&mut self) -> Vec<String> {
         self.signal("TERM");
         let (status, lines) = self.wait();
         assert!(status.success(), "clean exit: {status:?} {lines:?}");
