@@ -137,8 +137,13 @@ struct Progress {
 
 impl Progress {
     fn new() -> Progress {
+        Progress::since(Instant::now())
+    }
+
+    /// Progress whose lines count time from `started`.
+    fn since(started: Instant) -> Progress {
         Progress {
-            started: Instant::now(),
+            started,
             last: None,
         }
     }
@@ -404,7 +409,7 @@ async fn write_once(
     let partial = partial.to_path_buf();
     let blob_root = blob_root.to_path_buf();
     let mtime = created.timestamp().max(0) as u64;
-    let mut progress_moved = std::mem::replace(progress, Progress::new());
+    let mut progress_moved = std::mem::replace(progress, Progress::since(progress.started));
     let (result, progress_back) = tokio::task::spawn_blocking(move || {
         let result = (|| -> Result<Manifest, Stopped> {
             let mut writer = archive::Writer::create(&partial, mtime)?;
@@ -487,14 +492,16 @@ pub async fn restore(
     }
 
     progress.say(format_args!("checking {}...", from.display()));
+    let started = progress.started;
     let manifest = {
         let from = from.to_path_buf();
         tokio::task::spawn_blocking(move || {
             let mut bytes = 0u64;
-            let mut progress = Progress::new();
+            let mut progress = Progress::since(started);
             archive::read(&from, |name, size, _| {
+                progress
+                    .tick(|| format!("checking {name} ({} checked so far)", human_bytes(bytes)));
                 bytes += size;
-                progress.tick(|| format!("checked {name} ({} so far)", human_bytes(bytes)));
                 Ok(())
             })
         })
@@ -572,7 +579,7 @@ pub async fn restore(
         let staging = staging.path().to_path_buf();
         tokio::task::spawn_blocking(move || {
             let mut bytes = 0u64;
-            let mut progress = Progress::new();
+            let mut progress = Progress::since(started);
             let mut count = 0u64;
             archive::read(&from, |member, size, reader| {
                 let target = staging.join(member);
