@@ -993,6 +993,18 @@ mod jobs {
         }
     }
 
+    /// A transaction holding the write lock on the jobs table (the whole
+    /// database on SQLite) until it commits.
+    async fn freeze_jobs(store: &Store) -> mortar::store::Tx {
+        let mut tx = store.begin().await.unwrap();
+        if store.dialect() == mortar::store::Dialect::Postgres {
+            let mut sql = tx.sql();
+            sql.push("LOCK TABLE jobs IN EXCLUSIVE MODE");
+            tx.execute(&sql).await.unwrap();
+        }
+        tx
+    }
+
     /// Waits (bounded) until job `id` is done.
     async fn done(store: &Store, id: i64) -> JobRecord {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -1018,11 +1030,15 @@ mod jobs {
         let lease = [("MORTAR_JOB_LEASE_SECS", "2")];
         let mut server = place.serve(&lease);
         let job = running_prune(&store, &mut server).await;
+        // Holding the jobs table's write lock stops the clean-up at its next
+        // batch, so a busy machine cannot let it finish before the kill.
+        let freeze = freeze_jobs(&store).await;
         server.signal("KILL");
         let (status, _) = server.wait();
         assert!(!status.success());
+        freeze.commit().await.unwrap();
         let orphan = store.job(job.id).await.unwrap().unwrap();
-        assert_eq!(orphan.state, JobState::Running);
+        assert_eq!(orphan.state, JobState::Running, "{orphan:?}");
         assert!(orphan.lease.is_some());
         let left = old_jobs_left(&store).await;
         assert!(left > 0, "killed mid-run: {left} old jobs left");
@@ -1056,7 +1072,18 @@ mod jobs {
 
         let mut server = place.serve(&[("MORTAR_JOB_SHUTDOWN_GRACE_SECS", "0")]);
         let job = running_prune(&store, &mut server).await;
-        let lines = server.stop();
+        let freeze = freeze_jobs(&store).await;
+        let address = server.address();
+        server.signal("TERM");
+        // The signal has been handled once the server stops accepting connections.
+        let deadline = Instant::now() + PATIENCE;
+        while tokio::net::TcpStream::connect(&address).await.is_ok() {
+            assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        freeze.commit().await.unwrap();
+        let (status, lines) = server.wait();
+        assert!(status.success(), "{status:?} {lines:?}");
         assert!(lines.iter().any(|l| l.contains("handed back")), "{lines:?}");
         let back = store.job(job.id).await.unwrap().unwrap();
         assert_eq!(back.state, JobState::Queued, "{back:?}");
