@@ -62,6 +62,10 @@ pub enum Error {
     /// 404: no such route or record (in this account).
     #[error("{0}")]
     NotFound(String),
+    /// 412: an `If-Match` precondition failed: the record changed since
+    /// the client read it.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// 405: the route exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -179,6 +183,7 @@ impl Error {
             Error::InvalidKey | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -209,6 +214,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::MethodNotAllowed => "method_not_allowed",
+            Error::PreconditionFailed(_) => "precondition_failed",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::RequestTimeout => "request_timeout",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",

@@ -48,6 +48,15 @@ pub struct Caller {
     pub password_access: bool,
 }
 
+/// What a write of one record expects of it beforehand (`If-Match`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// Only that it exists (`*`).
+    Exists,
+    /// That its current version ([`Record::fingerprint`]) is one of these.
+    Versions(Vec<String>),
+}
+
 /// A parent record a route names: the parent relation and the parent's id.
 pub type ParentId = (&'static Parent, i64);
 
@@ -288,7 +297,9 @@ impl Engine {
     }
 
     /// Changes record `id` of `resource` (under `parent`) by one request
-    /// item; `query` as for [`Engine::create`].
+    /// item, if it is as `expected` (412 and no change otherwise); `query`
+    /// as for [`Engine::create`].
+    #[allow(clippy::too_many_arguments)]
     pub async fn update(
         &self,
         caller: &Caller,
@@ -297,6 +308,7 @@ impl Engine {
         id: i64,
         item: Item,
         query: &Query,
+        expected: Option<&Expected>,
     ) -> Result<Records> {
         secrets::forbid_sending(caller, resource, std::slice::from_ref(&item))?;
         let mut problems = Vec::new();
@@ -318,7 +330,14 @@ impl Engine {
         };
         let records = self
             .write(caller, resource, |writer| {
-                Box::pin(writer.update_records(resource, parent, vec![change.clone()]))
+                let change = change.clone();
+                let expected = expected.cloned();
+                Box::pin(async move {
+                    if let Some(expected) = &expected {
+                        writer.expect(resource, parent, id, expected).await?;
+                    }
+                    writer.update_records(resource, parent, vec![change]).await
+                })
             })
             .await?;
         self.written(caller, resource, records, query).await
@@ -385,13 +404,15 @@ impl Engine {
     }
 
     /// Deletes records of `resource` (under `parent`) with what hangs off
-    /// them, all or none; returns them as they were.
+    /// them, all or none, each as `expected` when given (412 and no change
+    /// otherwise); returns them as they were.
     pub async fn delete(
         &self,
         caller: &Caller,
         resource: &'static Resource,
         parent: Option<ParentId>,
         target: BulkDelete,
+        expected: Option<&Expected>,
     ) -> Result<Records> {
         self.ensure_parent(caller, parent).await?;
         let ids = match target {
@@ -414,7 +435,16 @@ impl Engine {
         }
         let records = self
             .write(caller, resource, |writer| {
-                Box::pin(writer.delete_records(resource, parent, ids.clone()))
+                let ids = ids.clone();
+                let expected = expected.cloned();
+                Box::pin(async move {
+                    if let Some(expected) = &expected {
+                        for (_, id) in &ids {
+                            writer.expect(resource, parent, *id, expected).await?;
+                        }
+                    }
+                    writer.delete_records(resource, parent, ids).await
+                })
             })
             .await?;
         // The records as they were, with their computed attributes (never

@@ -98,6 +98,39 @@ impl<'e> Writer<'e> {
         Ok(records)
     }
 
+    /// Fails with a 412 unless record `id` is as `expected`; its row stays
+    /// locked (PostgreSQL) or the database's write lock held (SQLite) until
+    /// the transaction ends, so nothing changes it in between.
+    pub(crate) async fn expect(
+        &mut self,
+        def: &'static Resource,
+        parent: Option<(&Parent, i64)>,
+        id: i64,
+        expected: &super::Expected,
+    ) -> Result<()> {
+        let compiled = self.schema.get(def);
+        existing(
+            &mut self.tx,
+            self.scope,
+            compiled,
+            parent,
+            &[(String::from("/"), id)],
+        )
+        .await?;
+        let super::Expected::Versions(versions) = expected else {
+            return Ok(());
+        };
+        let current = fetch_in(&mut self.tx, self.scope, compiled, &[id]).await?;
+        let version = current.first().map(Record::fingerprint);
+        if version.is_some_and(|v| versions.contains(&v)) {
+            return Ok(());
+        }
+        Err(Error::PreconditionFailed(format!(
+            "{} {id} has changed since the version If-Match names; read it again and reapply the change",
+            def.json_type
+        )))
+    }
+
     /// Updates records, each with an `update` activity entry; every id must
     /// exist in the account (and under `parent`), or nothing changes.
     /// Rows are locked and written in id order, so overlapping bulk updates

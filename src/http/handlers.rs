@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::body::{read_document, read_json};
+use super::conditional;
 use super::AppState;
 use crate::engine::input::data_items;
-use crate::engine::{BulkDelete, BulkUpdate, Caller, Records};
+use crate::engine::{BulkDelete, BulkUpdate, Caller, Expected, Records};
 use crate::error::{Error, Result};
 use crate::jsonapi::document::{envelope, included, resource_object, LinkBase};
 use crate::jsonapi::query::QueryParams;
@@ -32,6 +33,10 @@ pub struct Ctx {
     path: String,
     host: Option<String>,
     actor: Actor,
+    /// The `If-Match` header, when sent.
+    if_match: Option<String>,
+    /// The `If-None-Match` header, when sent.
+    if_none_match: Option<String>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Ctx {
@@ -58,6 +63,8 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
             query: parts.uri.query().map(str::to_string),
             path: parts.uri.path().to_string(),
             host: header(header::HOST),
+            if_match: header(header::IF_MATCH),
+            if_none_match: header(header::IF_NONE_MATCH),
             actor: Actor {
                 key_id: Some(grant.key_id),
                 ip,
@@ -96,6 +103,23 @@ impl Ctx {
             (Some(url), _) => url.trim_end_matches('/').to_string(),
             (None, Some(host)) => format!("http://{host}"),
             (None, None) => "http://localhost".to_string(),
+        }
+    }
+
+    /// What `If-Match` asks of a write to one record.
+    fn expected(&self) -> Option<Expected> {
+        self.if_match.as_deref().map(conditional::expected)
+    }
+
+    /// Refuses `If-Match` where it cannot apply: on a route that writes
+    /// more than one record.
+    fn refuse_if_match(&self) -> Result<()> {
+        match self.if_match {
+            Some(_) => Err(Error::bad_request(
+                "If-Match applies to the route of one record (PATCH or DELETE /type/id); \
+                 send the request without it or to that record's route",
+            )),
+            None => Ok(()),
         }
     }
 
@@ -285,7 +309,12 @@ async fn show(
         .engine
         .show(&ctx.caller(), resource, parent, id, &params.query)
         .await?;
-    Ok(single(StatusCode::OK, &shown, &ctx.origin()))
+    Ok(single_tagged(
+        StatusCode::OK,
+        &shown,
+        &ctx.origin(),
+        ctx.if_none_match.as_deref(),
+    ))
 }
 
 /// A resource object with its computed attributes (revealed secrets among them).
@@ -302,12 +331,39 @@ fn object(records: &Records, record: &crate::store::Record, in_list: bool, origi
 
 /// `{"data": object}` (with `included` when asked for).
 fn single(status: StatusCode, records: &Records, origin: &str) -> Response {
+    document(status, single_body(records, origin))
+}
+
+/// `{"data": object}` (with `included` when asked for), with the `ETag`
+/// of the record and this representation; a 304 when `if_none_match`
+/// names it.
+fn single_tagged(
+    status: StatusCode,
+    records: &Records,
+    origin: &str,
+    if_none_match: Option<&str>,
+) -> Response {
+    let body = single_body(records, origin).to_string();
+    let etag = conditional::etag(&records.records[0], body.as_bytes());
+    if if_none_match.is_some_and(|header| conditional::none_match(header, &etag)) {
+        return conditional::not_modified(&etag);
+    }
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+fn single_body(records: &Records, origin: &str) -> Value {
     let record = &records.records[0];
     let mut body = json!({ "data": object(records, record, false, origin) });
     if records.requested {
         body["included"] = Value::Array(included(&records.related, &records.extra, origin));
     }
-    document(status, body)
+    body
 }
 
 /// `{"data": [objects]}`.
@@ -330,6 +386,7 @@ async fn create(
     parent: Option<(&'static Parent, i64)>,
     body: Option<Value>,
 ) -> Result<Response> {
+    ctx.refuse_if_match()?;
     let body = require_body(body)?;
     let params = ctx.params()?;
     let (items, is_array) = data_items(&body, resource, parent.is_some())?;
@@ -356,12 +413,21 @@ async fn update(
     let params = ctx.params()?;
     let (mut items, _) = data_items(&body, resource, false)?;
     let item = items.remove(0);
+    let expected = ctx.expected();
     let updated = ctx
         .state
         .engine
-        .update(&ctx.caller(), resource, parent, id, item, &params.query)
+        .update(
+            &ctx.caller(),
+            resource,
+            parent,
+            id,
+            item,
+            &params.query,
+            expected.as_ref(),
+        )
         .await?;
-    Ok(single(StatusCode::OK, &updated, &ctx.origin()))
+    Ok(single_tagged(StatusCode::OK, &updated, &ctx.origin(), None))
 }
 
 async fn bulk_update(
@@ -369,6 +435,7 @@ async fn bulk_update(
     resource: &'static Resource,
     body: Option<Value>,
 ) -> Result<Response> {
+    ctx.refuse_if_match()?;
     let body = require_body(body)?;
     let params = ctx.params()?;
     let target = if params.query.filters.is_empty() {
@@ -403,6 +470,7 @@ async fn bulk_delete(
     parent: Option<(&'static Parent, i64)>,
     body: Option<Value>,
 ) -> Result<Response> {
+    ctx.refuse_if_match()?;
     let params = ctx.params()?;
     let has_data = body.as_ref().is_some_and(|b| b.get("data").is_some());
     let target = match (has_data, params.query.filters.is_empty()) {
@@ -438,7 +506,7 @@ async fn bulk_delete(
     let deleted = ctx
         .state
         .engine
-        .delete(&ctx.caller(), resource, parent, target)
+        .delete(&ctx.caller(), resource, parent, target, None)
         .await?;
     Ok(many(StatusCode::OK, &deleted, &ctx.origin()))
 }
@@ -456,6 +524,7 @@ async fn delete_one(
             resource,
             parent,
             BulkDelete::Ids(vec![(String::from("/"), id)]),
+            ctx.expected().as_ref(),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())

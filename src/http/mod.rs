@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod body;
+mod conditional;
 mod files;
 mod handlers;
 mod health;

@@ -30,4 +30,29 @@ impl Record {
         row.remove(0);
         Record { id, cells: row }
     }
+
+    /// The version of the stored row: 16 hex digits of a SHA-256 over every
+    /// cell, so any change to what the record holds gives a new one. The
+    /// first half of a show's `ETag`, and what `If-Match` is checked against.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest as _, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(self.id.to_le_bytes());
+        for cell in &self.cells {
+            match cell {
+                Cell::Null => hasher.update([0]),
+                Cell::Int(v) => {
+                    hasher.update([1]);
+                    hasher.update(v.to_le_bytes());
+                }
+                Cell::Text(v) => {
+                    hasher.update([2]);
+                    hasher.update((v.len() as u64).to_le_bytes());
+                    hasher.update(v.as_bytes());
+                }
+                Cell::Bool(v) => hasher.update([3, u8::from(*v)]),
+            }
+        }
+        hex::encode(&hasher.finalize()[..8])
+    }
 }

@@ -211,6 +211,7 @@ async fn the_engine_serves_every_family_without_http(app: TestApp) {
             related,
             Some((from, configuration)),
             BulkDelete::Ids(vec![("/data/0".into(), link.id)]),
+            None,
         )
         .await
         .unwrap();
@@ -300,6 +301,7 @@ async fn a_reveal_through_the_engine_is_audited(app: TestApp) {
             id,
             item(json!({"password": "stolen"})),
             &none,
+            None,
         )
         .await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");

@@ -8,6 +8,7 @@ mod cascade;
 mod catalog;
 mod cli;
 mod concurrency;
+mod conditional;
 mod configurations;
 mod conformance;
 mod contacts;
