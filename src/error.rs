@@ -62,6 +62,10 @@ pub enum Error {
     /// 404: no such route or record (in this account).
     #[error("{0}")]
     NotFound(String),
+    /// 409: the request clashes with another in progress or of unknown
+    /// outcome (an `Idempotency-Key` in use).
+    #[error("{0}")]
+    Conflict(String),
     /// 412: an `If-Match` precondition failed: the record changed since
     /// the client read it.
     #[error("{0}")]
@@ -183,6 +187,7 @@ impl Error {
             Error::InvalidKey | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -214,6 +219,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::MethodNotAllowed => "method_not_allowed",
+            Error::Conflict(_) => "conflict",
             Error::PreconditionFailed(_) => "precondition_failed",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::RequestTimeout => "request_timeout",

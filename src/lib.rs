@@ -220,7 +220,8 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Starts the job workers of `mortar serve` with the kinds Mortar runs
-/// (the clean-up of finished jobs); `None` when `--job-workers` is 0.
+/// (the clean-ups of finished jobs and of expired idempotency keys); `None`
+/// when `--job-workers` is 0.
 pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Option<jobs::Workers>> {
     if args.job_workers == 0 {
         tracing::info!("job workers disabled (--job-workers 0)");
@@ -233,6 +234,7 @@ pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Opti
         &queue,
         Duration::from_secs(args.job_retention_hours.saturating_mul(60 * 60)),
     );
+    jobs::register_idempotency_prune(&mut registry, &queue);
     let workers = jobs::Workers::start(queue, registry, jobs::WorkerConfig::from(args)).await?;
     Ok(Some(workers))
 }

@@ -40,7 +40,7 @@ pub async fn read_document(headers: &HeaderMap, body: Body, files: bool) -> Resu
 }
 
 /// The body's bytes, at most [`BODY_LIMIT`] of them (413 beyond).
-async fn read_bytes(headers: &HeaderMap, body: Body) -> Result<Bytes> {
+pub(super) async fn read_bytes(headers: &HeaderMap, body: Body) -> Result<Bytes> {
     if let Some(length) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -7,6 +7,7 @@ mod conditional;
 mod files;
 mod handlers;
 mod health;
+pub mod idempotency;
 mod passwords;
 pub mod request_id;
 
@@ -54,7 +55,12 @@ pub fn router(state: Arc<AppState>) -> Router {
     for resource in ALL.iter().copied() {
         api = register(api, resource);
     }
+    // Layers run outside in: the key check, then `Idempotency-Key`.
     api.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::middleware,
+    ))
+    .route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
         auth::middleware,
     ))

@@ -27,7 +27,9 @@ use serde_json::Value;
 
 use crate::store::{EnqueueJob, Scope, Store};
 pub use crate::store::{JobRecord, JobState, RetryFailed};
-pub use prune::{register_prune, PRUNE_EVERY, PRUNE_KIND};
+pub use prune::{
+    register_idempotency_prune, register_prune, IDEMPOTENCY_PRUNE_KIND, PRUNE_EVERY, PRUNE_KIND,
+};
 pub use runner::{WorkerConfig, Workers};
 
 /// Attempts a job gets unless its enqueuer says otherwise.

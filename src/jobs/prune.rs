@@ -1,6 +1,7 @@
 //! `prune_finished_jobs`: removes the rows of jobs that finished (done or
-//! failed) longer ago than the retention, so the queue's table stays small.
-//! It schedules itself: one run at each start when none is pending, then
+//! failed) longer ago than the retention, so the queue's table stays small;
+//! `prune_idempotency_keys`: removes idempotency keys past their 24 hours.
+//! Each schedules itself: one run at each start when none is pending, then
 //! every [`PRUNE_EVERY`].
 //!
 //! It deletes in batches of [`BATCH`] rows, each its own short statement,
@@ -42,4 +43,31 @@ pub fn register_prune(registry: &mut Registry, queue: &Queue, retention: Duratio
         }
     });
     registry.every(PRUNE_KIND, PRUNE_EVERY, serde_json::json!({}));
+}
+
+/// The idempotency keys' clean-up job's kind.
+pub const IDEMPOTENCY_PRUNE_KIND: &str = "prune_idempotency_keys";
+
+/// Registers the clean-up of idempotency keys older than
+/// [`IDEMPOTENCY_TTL_MS`](crate::store::IDEMPOTENCY_TTL_MS).
+pub fn register_idempotency_prune(registry: &mut Registry, queue: &Queue) {
+    let store = queue.store().clone();
+    registry.register(IDEMPOTENCY_PRUNE_KIND, move |_job| {
+        let store = store.clone();
+        async move {
+            let before =
+                crate::clock::now_millis().saturating_sub(crate::store::IDEMPOTENCY_TTL_MS);
+            let mut removed = 0;
+            loop {
+                let deleted = store.delete_expired_idempotency_keys(before, BATCH).await?;
+                removed += deleted;
+                if deleted < BATCH as u64 {
+                    break;
+                }
+            }
+            tracing::info!(removed, "removed expired idempotency keys");
+            Ok::<(), JobError>(())
+        }
+    });
+    registry.every(IDEMPOTENCY_PRUNE_KIND, PRUNE_EVERY, serde_json::json!({}));
 }

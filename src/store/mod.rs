@@ -9,6 +9,7 @@
 mod accounts;
 pub mod backup;
 mod files;
+mod idempotency;
 mod jobs;
 mod migrate;
 mod record;
@@ -29,6 +30,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
 pub use files::StoredFile;
+pub use idempotency::{Claim, StoredResponse, IDEMPOTENCY_TTL_MS};
 pub use jobs::{EnqueueJob, JobOutcome, JobRecord, JobState, RetryFailed};
 pub use record::{Actor, Record};
 pub use rows::{Inserting, Lock, Match};

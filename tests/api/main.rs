@@ -21,6 +21,7 @@ mod flexible_asset_types;
 mod flexible_assets;
 mod health;
 mod hostile;
+mod idempotency;
 mod indexes;
 mod jobs;
 mod locations;
