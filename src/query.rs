@@ -56,6 +56,8 @@ pub struct Query {
     pub page_number: u32,
     /// Records per page, when asked for.
     pub page_size: Option<u32>,
+    /// `page[after]` as given: a cursor page (empty: the first).
+    pub page_after: Option<String>,
     /// Sort fields: underscored name and whether descending.
     pub sort: Vec<(String, bool)>,
     /// Include names, underscored.
@@ -74,6 +76,7 @@ impl Default for Query {
         Query {
             page_number: 1,
             page_size: None,
+            page_after: None,
             sort: Vec::new(),
             include: Vec::new(),
             filters: Vec::new(),

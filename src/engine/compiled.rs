@@ -27,6 +27,8 @@ pub struct Compiled {
     pub kinds: Vec<ColumnType>,
     filters: HashMap<&'static str, &'static Filter>,
     sorts: HashMap<&'static str, Sort>,
+    /// The column type of each sort's expression, for cursor values.
+    sort_kinds: HashMap<&'static str, ColumnType>,
     includes: HashMap<&'static str, &'static Include>,
     /// The includes whose relationships every response renders.
     pub always: Vec<&'static Include>,
@@ -91,6 +93,25 @@ impl Compiled {
         for sort in def.sorts {
             sorts.insert(sort.name, *sort);
         }
+        // A sort's type is that of the field or filter reading the same expression.
+        let sort_kinds = sorts
+            .values()
+            .filter_map(|sort| {
+                let field = def.fields.iter().find(|f| f.expr == sort.expr);
+                let kind = field.map(|f| f.column_type).or_else(|| {
+                    def.filters
+                        .iter()
+                        .find(|f| f.expr == sort.expr)
+                        .map(|f| f.column_type)
+                });
+                let kind = if sort.expr == "t.id" {
+                    Some(ColumnType::Int)
+                } else {
+                    kind
+                };
+                kind.map(|kind| (sort.name, kind))
+            })
+            .collect();
         Compiled {
             def,
             select,
@@ -99,6 +120,7 @@ impl Compiled {
             kinds,
             filters: def.filters.iter().map(|f| (f.name, f)).collect(),
             sorts,
+            sort_kinds,
             includes: def.includes.iter().map(|i| (i.name, i)).collect(),
             always: def
                 .relationships
@@ -142,6 +164,19 @@ impl Compiled {
             out.push((*sort, *descending));
         }
         Ok(out)
+    }
+
+    /// The column types of `sorts`' expressions (what their cursor values are).
+    pub fn sort_kinds(&self, sorts: &[(Sort, bool)]) -> Vec<ColumnType> {
+        sorts
+            .iter()
+            .map(|(sort, _)| {
+                self.sort_kinds
+                    .get(sort.name)
+                    .copied()
+                    .unwrap_or(ColumnType::Text)
+            })
+            .collect()
     }
 
     fn sort_names(&self) -> String {
@@ -302,6 +337,9 @@ impl Compiled {
 
     /// The page query: ids first through an index (with only the joins the sort
     /// needs), then every computed column joined for that page alone.
+    ///
+    /// A cursor page also selects each sort value after the fields, for the
+    /// next cursor, and one record more than the page.
     pub fn page_sql(&self, mut sql: Sql, selection: &Selection<'_>, page: &Page<'_>) -> Sql {
         let dialect = sql.dialect();
         let direction = |descending: bool| match (dialect, descending) {
@@ -311,24 +349,36 @@ impl Compiled {
             (Dialect::Sqlite, false) => " ASC, ",
             (Dialect::Sqlite, true) => " DESC, ",
         };
-        sql.push("SELECT ")
-            .push(&self.select)
-            .push(" FROM (SELECT t.id");
+        sql.push("SELECT ").push(&self.select);
+        if page.cursor {
+            for i in 0..page.sorts.len() {
+                sql.push(&format!(", page_keys.s{i}"));
+            }
+        }
+        sql.push(" FROM (SELECT t.id");
         for (i, (sort, _)) in page.sorts.iter().enumerate() {
             sql.push(", ").push(sort.expr).push(&format!(" AS s{i}"));
         }
         sql.push(" FROM ").push(self.def.table).push(" t");
         sql.push(&self.joins_for(page.sorts));
         self.push_where(&mut sql, selection);
+        if let Some(cursor) = page.after {
+            push_after(&mut sql, page.sorts, cursor);
+        }
         sql.push(" ORDER BY ");
         for (sort, descending) in page.sorts {
             sql.push(sort.expr).push(direction(*descending));
         }
-        let offset = i64::from(page.number - 1) * i64::from(page.size);
-        sql.push("t.id ASC LIMIT ")
-            .bind(i64::from(page.size))
-            .push(" OFFSET ")
-            .bind(offset);
+        if page.cursor {
+            // One more than the page, to tell whether another follows.
+            sql.push("t.id ASC LIMIT ").bind(i64::from(page.size) + 1);
+        } else {
+            let offset = i64::from(page.number - 1) * i64::from(page.size);
+            sql.push("t.id ASC LIMIT ")
+                .bind(i64::from(page.size))
+                .push(" OFFSET ")
+                .bind(offset);
+        }
         sql.push(") page_keys JOIN ")
             .push(self.def.table)
             .push(" t ON t.id = page_keys.id");
@@ -398,8 +448,58 @@ pub struct Page<'a> {
     pub sorts: &'a [(Sort, bool)],
     /// Records per page.
     pub size: u32,
-    /// 1-based page number.
+    /// 1-based page number (numbered pages).
     pub number: u32,
+    /// Whether this is a cursor page (`page[after]`).
+    pub cursor: bool,
+    /// Where the previous cursor page ended, unless this is the first.
+    pub after: Option<&'a super::cursor::Cursor>,
+}
+
+/// Appends ` AND (...)`: records after `cursor` in the order of `sorts`
+/// then id, NULL being the smallest value (as the ORDER BY has it).
+fn push_after(sql: &mut Sql, sorts: &[(Sort, bool)], cursor: &super::cursor::Cursor) {
+    sql.push(" AND (");
+    // Each branch: the keys before `i` equal, key `i` beyond; the last
+    // branch: every key equal and a greater id.
+    for (i, ((sort, descending), value)) in sorts.iter().zip(&cursor.values).enumerate() {
+        push_equal_keys(sql, &sorts[..i], &cursor.values[..i]);
+        match (is_null(value), descending) {
+            (true, false) => sql.push(sort.expr).push(" IS NOT NULL"),
+            (true, true) => sql.push("1=0"),
+            (false, false) => sql.push(sort.expr).push(" > ").bind(value.clone()),
+            (false, true) => sql
+                .push("(")
+                .push(sort.expr)
+                .push(" < ")
+                .bind(value.clone())
+                .push(" OR ")
+                .push(sort.expr)
+                .push(" IS NULL)"),
+        };
+        sql.push(") OR ");
+    }
+    push_equal_keys(sql, sorts, &cursor.values);
+    sql.push("t.id > ").bind(cursor.id).push("))");
+}
+
+/// `(k0 = v0 AND k1 IS NULL AND ... AND ` (the opening of one branch).
+fn push_equal_keys(sql: &mut Sql, sorts: &[(Sort, bool)], values: &[Arg]) {
+    sql.push("(");
+    for ((sort, _), value) in sorts.iter().zip(values) {
+        if is_null(value) {
+            sql.push(sort.expr).push(" IS NULL AND ");
+        } else {
+            sql.push(sort.expr)
+                .push(" = ")
+                .bind(value.clone())
+                .push(" AND ");
+        }
+    }
+}
+
+fn is_null(value: &Arg) -> bool {
+    matches!(value, Arg::Int(None) | Arg::Text(None) | Arg::Bool(None))
 }
 
 /// A compiled filter condition.
@@ -663,4 +763,25 @@ fn parse_range(
         return Err(Error::bad_parameter(parameter, "the range is empty"));
     }
     Ok(range)
+}
+
+#[cfg(test)]
+mod sort_kind_tests {
+    use super::*;
+
+    /// A cursor binds each sort value with its column's type, so every sort
+    /// must have one (PostgreSQL refuses text compared with a number).
+    #[test]
+    fn every_sort_has_a_column_type() {
+        let schema = Schema::build(&[]);
+        for compiled in schema.by_route.values() {
+            for name in compiled.sorts.keys() {
+                assert!(
+                    compiled.sort_kinds.contains_key(name),
+                    "{}: sort {name} has no field or filter on its expression",
+                    compiled.def.route
+                );
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod activity;
 pub mod compiled;
+pub mod cursor;
 mod dependents;
 pub mod expirations;
 pub mod input;
@@ -81,6 +82,8 @@ pub struct Records {
     pub related: RecordSet,
     /// Computed attributes (revealed secrets among them), primary and included.
     pub extra: Extra,
+    /// A cursor page's continuation (lists asked with `page[after]`).
+    pub cursor: Option<cursor::CursorPage>,
 }
 
 /// Which records a bulk update changes.
@@ -171,6 +174,10 @@ impl Engine {
         let conditions = compiled.conditions(query)?;
         let sorts = compiled.sorts(query)?;
         let includes = compiled.includes(query, false)?;
+        let after = match query.page_after.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(token) => Some(cursor::decode(token, &sorts, &compiled.sort_kinds(&sorts))?),
+        };
         self.ensure_parent(caller, parent).await?;
         let page = read::list(
             &self.store,
@@ -182,19 +189,24 @@ impl Engine {
                 sorts: &sorts,
                 size: query.size(),
                 number: query.page_number,
+                cursor: query.page_after.is_some(),
+                after: after.as_ref(),
             },
         )
         .await?;
         let secrets = secrets::allowed(caller, resource, query, false, None)?;
-        self.finish_read(
-            caller,
-            resource,
-            page.records,
-            page.total,
-            includes,
-            secrets,
-        )
-        .await
+        let mut records = self
+            .finish_read(
+                caller,
+                resource,
+                page.records,
+                page.total,
+                includes,
+                secrets,
+            )
+            .await?;
+        records.cursor = page.cursor;
+        Ok(records)
     }
 
     /// Record `id` of `resource` (under `parent`), with includes; its
@@ -544,6 +556,7 @@ impl Engine {
             requested: false,
             related: RecordSet::default(),
             extra: Extra::new(),
+            cursor: None,
         }
     }
 
@@ -613,6 +626,7 @@ impl Engine {
             requested,
             related,
             extra,
+            cursor: None,
         })
     }
 

@@ -18,8 +18,10 @@ pub(crate) const CHUNK: usize = 1000;
 pub struct ListPage {
     /// The page's records.
     pub records: Vec<Record>,
-    /// How many records match in all.
+    /// How many records match in all (a cursor page: on this page).
     pub total: u64,
+    /// A cursor page's continuation.
+    pub cursor: Option<super::cursor::CursorPage>,
 }
 
 /// Records of a resource brought in by `include`, and which primary record points at which.
@@ -54,6 +56,9 @@ pub(crate) async fn list(
         conditions,
     };
     let page_sql = compiled.page_sql(store.sql(), &selection, page);
+    if page.cursor {
+        return cursor_page(store, compiled, page, &page_sql).await;
+    }
     let count_sql = compiled.count_sql(store.sql(), &selection);
     let (rows, count) = tokio::try_join!(
         store.fetch(&page_sql, &compiled.kinds),
@@ -62,6 +67,44 @@ pub(crate) async fn list(
     Ok(ListPage {
         records: rows.into_iter().map(Record::from_row).collect(),
         total: count[0][0].as_i64().unwrap_or(0) as u64,
+        cursor: None,
+    })
+}
+
+/// A cursor page: no count; the record past the page tells whether
+/// another follows, and the last record's sort values make its cursor.
+async fn cursor_page(
+    store: &Store,
+    compiled: &Compiled,
+    page: &Page<'_>,
+    page_sql: &crate::store::Sql,
+) -> Result<ListPage> {
+    let sort_kinds = compiled.sort_kinds(page.sorts);
+    let mut kinds = compiled.kinds.clone();
+    kinds.extend(sort_kinds.iter().map(|kind| match kind {
+        ColumnType::Bool => ColumnType::Bool,
+        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => ColumnType::Int,
+        _ => ColumnType::Text,
+    }));
+    let mut rows = store.fetch(page_sql, &kinds).await?;
+    let more = rows.len() > page.size as usize;
+    rows.truncate(page.size as usize);
+    let fields = compiled.kinds.len();
+    let mut next = None;
+    let mut records = Vec::with_capacity(rows.len());
+    let last = rows.len().saturating_sub(1);
+    for (i, mut row) in rows.into_iter().enumerate() {
+        let sort_values = row.split_off(fields);
+        let record = Record::from_row(row);
+        if more && i == last {
+            next = Some(super::cursor::encode(page.sorts, &sort_values, record.id));
+        }
+        records.push(record);
+    }
+    Ok(ListPage {
+        total: records.len() as u64,
+        records,
+        cursor: Some(super::cursor::CursorPage { next }),
     })
 }
 

@@ -18,7 +18,7 @@ use super::AppState;
 use crate::engine::input::data_items;
 use crate::engine::{BulkDelete, BulkUpdate, Caller, Expected, Records};
 use crate::error::{Error, Result};
-use crate::jsonapi::document::{envelope, included, resource_object, LinkBase};
+use crate::jsonapi::document::{cursor_envelope, envelope, included, resource_object, LinkBase};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::MEDIA_TYPE;
 use crate::query::FilterParam;
@@ -289,7 +289,10 @@ async fn list_with(
         .iter()
         .map(|r| object(&listed, r, true, &origin))
         .collect();
-    let (meta, links) = envelope(&ctx.link_base(), &params, listed.total);
+    let (meta, links) = match &listed.cursor {
+        Some(cursor) => cursor_envelope(&ctx.link_base(), &params, cursor),
+        None => envelope(&ctx.link_base(), &params, listed.total),
+    };
     let mut body = json!({ "data": data, "meta": meta, "links": links });
     if listed.requested {
         body["included"] = Value::Array(included(&listed.related, &listed.extra, &origin));

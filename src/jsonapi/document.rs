@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::query::QueryParams;
 use crate::clock::format_millis;
+use crate::engine::cursor::CursorPage;
 use crate::engine::{Extra, RecordSet};
 use crate::names::dashed;
 use crate::query::FilterMode;
@@ -169,15 +170,56 @@ pub fn envelope(base: &LinkBase, params: &QueryParams, total: u64) -> (Value, Va
     (meta, Value::Object(links))
 }
 
+/// `meta` and `links` of a cursor page (`page[after]`): whether another
+/// page follows, and its link carrying the cursor, the filters and the sort.
+/// There is no count: a cursor page costs the same at any depth.
+pub fn cursor_envelope(base: &LinkBase, params: &QueryParams, page: &CursorPage) -> (Value, Value) {
+    let size = u64::from(params.query.size());
+    let after = params.query.page_after.clone().unwrap_or_default();
+    let meta = json!({
+        "has-more": page.next.is_some(),
+        "page-size": size,
+        "next-cursor": page.next,
+    });
+    let link = |cursor: &str| {
+        Value::String(link_with(
+            base,
+            params,
+            &[("page[after]", cursor), ("page[size]", &size.to_string())],
+        ))
+    };
+    let mut links = Map::new();
+    links.insert("self".into(), link(&after));
+    links.insert("first".into(), link(""));
+    if let Some(next) = &page.next {
+        links.insert("next".into(), link(next));
+    }
+    (meta, Value::Object(links))
+}
+
 /// The request's URL with `page[number]` (and `page[size]`) set; every other
 /// parameter is carried over as sent, brackets percent-encoded.
 fn page_link(base: &LinkBase, params: &QueryParams, number: u64, size: u64) -> String {
+    link_with(
+        base,
+        params,
+        &[
+            ("page[number]", &number.to_string()),
+            ("page[size]", &size.to_string()),
+        ],
+    )
+}
+
+/// The request's URL with the page parameters `page` set (and any other
+/// page parameter dropped); every other parameter is carried over as sent.
+fn link_with(base: &LinkBase, params: &QueryParams, page: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("page[number]", &number.to_string());
-    query.append_pair("page[size]", &size.to_string());
+    for (key, value) in page {
+        query.append_pair(key, value);
+    }
     for (key, value) in &params.pairs {
         let canonical = key.replace('-', "_").to_ascii_lowercase();
-        if canonical == "page[number]" || canonical == "page[size]" {
+        if canonical.starts_with("page[") {
             continue;
         }
         query.append_pair(key, value);

@@ -44,6 +44,12 @@ impl QueryParams {
             params.pairs.push((key.clone(), value.clone()));
             params.absorb(&key, &canonical, value)?;
         }
+        if params.query.page_after.is_some() && params.query.page_number != 1 {
+            return Err(Error::bad_parameter(
+                "page[after]",
+                "pages by cursor or by number, not both: drop page[number]",
+            ));
+        }
         params.query.show_password = params.other("show_password").map(str::to_string);
         params.query.version_id = params.other("version_id").map(str::to_string);
         Ok(params)
@@ -66,10 +72,13 @@ impl QueryParams {
                 }
                 self.query.page_size = Some(size);
             }
+            [page, after] if page == "page" && after == "after" => {
+                self.query.page_after = Some(value);
+            }
             [page, ..] if page == "page" => {
                 return Err(Error::bad_parameter(
                     key,
-                    "only page[number] and page[size] are supported",
+                    "only page[number], page[size] and page[after] are supported",
                 ))
             }
             [sort] if sort == "sort" => {

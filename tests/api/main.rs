@@ -13,6 +13,7 @@ mod configurations;
 mod conformance;
 mod contacts;
 mod conventions;
+mod cursors;
 mod demo;
 mod documents;
 mod domains;
