@@ -85,4 +85,18 @@ time_request "flexible asset $ASSET, include=related_items,passwords" \
     "/flexible_assets/$ASSET?include=related_items,passwords"
 time_request "configuration $CONFIGURATION, include=related_items,passwords" \
     "/configurations/$CONFIGURATION?include=related_items,passwords"
+# The cursor (page[after]) of page $2 of list $1 (size 50), walked page by page.
+cursor_of_page() {
+    local path=$1 page=$2 cursor=""
+    for _ in $(seq $((page - 1))); do
+        cursor=$(curl -fsS -g -H "x-api-key: $KEY" \
+            "http://127.0.0.1:$PORT$path&page[size]=50&page[after]=$cursor" |
+            grep -o '"next-cursor":"[^"]*"' | cut -d'"' -f4)
+    done
+    printf '%s' "$cursor"
+}
+DEEP=$(cursor_of_page "/configurations?sort=name" 1000)
+time_request "cursor page 1, sort=name, size 50" "/configurations?sort=name&page[size]=50&page[after]="
+time_request "cursor page 1000, sort=name, size 50" "/configurations?sort=name&page[size]=50&page[after]=$DEEP"
+time_request "numbered page 1000, sort=name, size 50" "/configurations?sort=name&page[size]=50&page[number]=1000"
 echo "dataset kept in $BENCH_DIR (delete it when done)"

@@ -199,6 +199,10 @@ pub struct JobArgs {
     /// Hours a finished job stays listed before the hourly clean-up removes it.
     #[arg(long, env = "MORTAR_JOB_RETENTION_HOURS", default_value_t = 168)]
     pub job_retention_hours: u64,
+    /// Days the change feed (`GET /changes`) keeps a change before the
+    /// hourly clean-up removes it.
+    #[arg(long, env = "MORTAR_CHANGE_RETENTION_DAYS", default_value_t = 30)]
+    pub change_retention_days: u64,
 }
 
 impl Default for JobArgs {
@@ -211,6 +215,7 @@ impl Default for JobArgs {
             job_retry_base_secs: 10,
             job_retry_cap_secs: 3600,
             job_retention_hours: 168,
+            change_retention_days: 30,
         }
     }
 }
@@ -339,6 +344,8 @@ mod tests {
             "8",
             "--job-retention-hours",
             "24",
+            "--change-retention-days",
+            "7",
         ])
         .jobs;
         assert_eq!(
@@ -350,7 +357,8 @@ mod tests {
                 job_shutdown_grace_secs: 0,
                 job_retry_base_secs: 1,
                 job_retry_cap_secs: 8,
-                job_retention_hours: 24
+                job_retention_hours: 24,
+                change_retention_days: 7,
             }
         );
         assert!(

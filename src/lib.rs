@@ -220,8 +220,8 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Starts the job workers of `mortar serve` with the kinds Mortar runs
-/// (the clean-ups of finished jobs and of expired idempotency keys); `None`
-/// when `--job-workers` is 0.
+/// (the clean-ups of finished jobs, expired idempotency keys and old
+/// changes); `None` when `--job-workers` is 0.
 pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Option<jobs::Workers>> {
     if args.job_workers == 0 {
         tracing::info!("job workers disabled (--job-workers 0)");
@@ -235,6 +235,11 @@ pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Opti
         Duration::from_secs(args.job_retention_hours.saturating_mul(60 * 60)),
     );
     jobs::register_idempotency_prune(&mut registry, &queue);
+    jobs::register_changes_prune(
+        &mut registry,
+        &queue,
+        Duration::from_secs(args.change_retention_days.saturating_mul(24 * 60 * 60)),
+    );
     let workers = jobs::Workers::start(queue, registry, jobs::WorkerConfig::from(args)).await?;
     Ok(Some(workers))
 }

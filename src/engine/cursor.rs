@@ -27,6 +27,30 @@ pub struct Cursor {
     pub id: i64,
 }
 
+/// The token of change feed position `id`.
+pub fn encode_position(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("changes:{id}"))
+}
+
+/// The change feed position a token names (empty: the start); a 400
+/// naming `page[after]` otherwise.
+pub fn decode_position(token: &str) -> Result<i64> {
+    if token.trim().is_empty() {
+        return Ok(0);
+    }
+    URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("changes:")?.parse().ok())
+        .ok_or_else(|| {
+            Error::bad_parameter(
+                PARAMETER,
+                "is not a position of the change feed: use meta.next-cursor of an earlier answer",
+            )
+        })
+}
+
 /// How a cursor page continues.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CursorPage {

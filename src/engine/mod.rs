@@ -86,6 +86,18 @@ pub struct Records {
     pub cursor: Option<cursor::CursorPage>,
 }
 
+/// A page of the change feed.
+#[derive(Debug)]
+pub struct ChangesPage {
+    /// The changes, in commit order.
+    pub changes: Vec<crate::store::ChangeRow>,
+    /// Whether more follow already.
+    pub has_more: bool,
+    /// The position after the last change (or the one read from): where
+    /// the next read starts.
+    pub next: String,
+}
+
 /// Which records a bulk update changes.
 #[derive(Debug)]
 pub enum BulkUpdate {
@@ -237,6 +249,25 @@ impl Engine {
         let secrets = secrets::allowed(caller, resource, query, true, version)?;
         self.finish_read(caller, resource, vec![record], 1, includes, secrets)
             .await
+    }
+
+    /// Up to `size` changes of the caller's account after position `after`
+    /// (a token of [`cursor::encode_position`]; empty for the start), in
+    /// commit order, with the position to read on from.
+    pub async fn changes(&self, caller: &Caller, after: &str, size: u32) -> Result<ChangesPage> {
+        let from = cursor::decode_position(after)?;
+        let mut changes = self
+            .store
+            .changes_after(caller.scope, from, i64::from(size) + 1)
+            .await?;
+        let has_more = changes.len() > size as usize;
+        changes.truncate(size as usize);
+        let next = changes.last().map_or(from, |last| last.id);
+        Ok(ChangesPage {
+            changes,
+            has_more,
+            next: cursor::encode_position(next),
+        })
     }
 
     /// Whether record `id` of `resource` exists in the caller's account.

@@ -18,7 +18,9 @@ use crate::resources::{
     AfterWrite, BeforeDelete, BoxFuture, Change, Nested, NewRecord, Parent, Resource, WriteContext,
     WriteEnv,
 };
-use crate::store::{Arg, ColumnType, Dialect, Record, Scope, Tx, UniqueViolation, Values};
+use crate::store::{
+    Arg, ColumnType, Dialect, NewChange, Record, Scope, Tx, UniqueViolation, Values,
+};
 
 /// One write in progress: its transaction, the caller and the schema.
 pub(crate) struct Writer<'e> {
@@ -287,7 +289,20 @@ impl<'e> Writer<'e> {
             .iter()
             .map(|r| Entry::for_record(def, r, action))
             .collect();
-        activity::record(&mut self.tx, self.scope, self.env.actor, &entries, at).await
+        activity::record(&mut self.tx, self.scope, self.env.actor, &entries, at).await?;
+        // The change feed: the same writes, by JSON:API type.
+        let changes: Vec<NewChange> = entries
+            .iter()
+            .filter_map(|entry| {
+                Some(NewChange {
+                    action: action.as_str(),
+                    resource_type: def.json_type,
+                    resource_id: entry.resource_id?,
+                    organization_id: entry.organization_id,
+                })
+            })
+            .collect();
+        self.tx.record_changes(self.scope, &changes, at).await
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod body;
+mod changes;
 mod conditional;
 mod files;
 mod handlers;
@@ -51,6 +52,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             axum::routing::post(passwords::generate_password),
         )
         .route("/passwords/{id}/audit", get(passwords::audit))
+        .route("/changes", get(changes::list))
         .route("/attachments/{id}/download", get(files::download));
     for resource in ALL.iter().copied() {
         api = register(api, resource);

@@ -1,73 +1,106 @@
-//! `prune_finished_jobs`: removes the rows of jobs that finished (done or
-//! failed) longer ago than the retention, so the queue's table stays small;
-//! `prune_idempotency_keys`: removes idempotency keys past their 24 hours.
-//! Each schedules itself: one run at each start when none is pending, then
-//! every [`PRUNE_EVERY`].
+//! The clean-up jobs, each removing rows past their retention so a table
+//! stays small: `prune_finished_jobs` (jobs done or failed longer ago than
+//! `--job-retention-hours`), `prune_idempotency_keys` (keys past their 24
+//! hours) and `prune_changes` (the change feed past
+//! `--change-retention-days`). Each schedules itself: one run at each start
+//! when none is pending, then every [`PRUNE_EVERY`].
 //!
-//! It deletes in batches of [`BATCH`] rows, each its own short statement,
-//! so that on SQLite other writes take turns with it rather than wait for
-//! one long delete; it is idempotent, so a run cut short by a dead worker
-//! simply runs again.
+//! They delete in batches of [`BATCH`] rows, each its own short statement,
+//! so that on SQLite other writes take turns with them rather than wait for
+//! one long delete; they are idempotent, so a run cut short by a dead
+//! worker simply runs again.
 
+use std::future::Future;
 use std::time::Duration;
 
 use super::{JobError, Queue, Registry};
+use crate::error::Result;
+use crate::store::Store;
 
-/// The job's kind.
+/// The finished jobs' clean-up.
 pub const PRUNE_KIND: &str = "prune_finished_jobs";
 
-/// How often it runs.
+/// The idempotency keys' clean-up.
+pub const IDEMPOTENCY_PRUNE_KIND: &str = "prune_idempotency_keys";
+
+/// The change feed's clean-up.
+pub const CHANGES_PRUNE_KIND: &str = "prune_changes";
+
+/// How often each runs.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Rows deleted per statement.
 const BATCH: i64 = 1000;
 
-/// Registers the job with `retention`: finished jobs older than that go.
+/// Registers the clean-up of finished jobs older than `retention`.
 pub fn register_prune(registry: &mut Registry, queue: &Queue, retention: Duration) {
+    register_clean_up(
+        registry,
+        queue,
+        PRUNE_KIND,
+        retention,
+        "removed finished jobs past their retention",
+        |store, before| async move { store.delete_finished_jobs(before, BATCH).await },
+    );
+}
+
+/// Registers the clean-up of idempotency keys past their 24 hours.
+pub fn register_idempotency_prune(registry: &mut Registry, queue: &Queue) {
+    let ttl = Duration::from_millis(crate::store::IDEMPOTENCY_TTL_MS.unsigned_abs());
+    register_clean_up(
+        registry,
+        queue,
+        IDEMPOTENCY_PRUNE_KIND,
+        ttl,
+        "removed expired idempotency keys",
+        |store, before| async move { store.delete_expired_idempotency_keys(before, BATCH).await },
+    );
+}
+
+/// Registers the clean-up of changes older than `retention`.
+pub fn register_changes_prune(registry: &mut Registry, queue: &Queue, retention: Duration) {
+    register_clean_up(
+        registry,
+        queue,
+        CHANGES_PRUNE_KIND,
+        retention,
+        "removed changes past their retention",
+        |store, before| async move { store.delete_old_changes(before, BATCH).await },
+    );
+}
+
+/// Registers job `kind`, run every [`PRUNE_EVERY`]: `delete(store, before)`
+/// removes up to [`BATCH`] rows older than `retention` and says how many,
+/// until a batch comes back short.
+fn register_clean_up<F, Fut>(
+    registry: &mut Registry,
+    queue: &Queue,
+    kind: &'static str,
+    retention: Duration,
+    done: &'static str,
+    delete: F,
+) where
+    F: Fn(Store, i64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<u64>> + Send + 'static,
+{
     let store = queue.store().clone();
     let retention = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
-    registry.register(PRUNE_KIND, move |_job| {
+    registry.register(kind, move |_job| {
         let store = store.clone();
+        let delete = delete.clone();
         async move {
             let before = crate::clock::now_millis().saturating_sub(retention);
             let mut removed = 0;
             loop {
-                let deleted = store.delete_finished_jobs(before, BATCH).await?;
+                let deleted = delete(store.clone(), before).await?;
                 removed += deleted;
                 if deleted < BATCH as u64 {
                     break;
                 }
             }
-            tracing::info!(removed, "removed finished jobs past their retention");
+            tracing::info!(removed, kind, "{done}");
             Ok::<(), JobError>(())
         }
     });
-    registry.every(PRUNE_KIND, PRUNE_EVERY, serde_json::json!({}));
-}
-
-/// The idempotency keys' clean-up job's kind.
-pub const IDEMPOTENCY_PRUNE_KIND: &str = "prune_idempotency_keys";
-
-/// Registers the clean-up of idempotency keys older than
-/// [`IDEMPOTENCY_TTL_MS`](crate::store::IDEMPOTENCY_TTL_MS).
-pub fn register_idempotency_prune(registry: &mut Registry, queue: &Queue) {
-    let store = queue.store().clone();
-    registry.register(IDEMPOTENCY_PRUNE_KIND, move |_job| {
-        let store = store.clone();
-        async move {
-            let before =
-                crate::clock::now_millis().saturating_sub(crate::store::IDEMPOTENCY_TTL_MS);
-            let mut removed = 0;
-            loop {
-                let deleted = store.delete_expired_idempotency_keys(before, BATCH).await?;
-                removed += deleted;
-                if deleted < BATCH as u64 {
-                    break;
-                }
-            }
-            tracing::info!(removed, "removed expired idempotency keys");
-            Ok::<(), JobError>(())
-        }
-    });
-    registry.every(IDEMPOTENCY_PRUNE_KIND, PRUNE_EVERY, serde_json::json!({}));
+    registry.every(kind, PRUNE_EVERY, serde_json::json!({}));
 }

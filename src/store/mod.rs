@@ -8,6 +8,7 @@
 
 mod accounts;
 pub mod backup;
+mod changes;
 mod files;
 mod idempotency;
 mod jobs;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
+pub use changes::{ChangeRow, NewChange};
 pub use files::StoredFile;
 pub use idempotency::{Claim, StoredResponse, IDEMPOTENCY_TTL_MS};
 pub use jobs::{EnqueueJob, JobOutcome, JobRecord, JobState, RetryFailed};
@@ -103,6 +105,8 @@ pub(crate) enum Pool {
 pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
+    /// Whether it holds its account's change feed lock (PostgreSQL).
+    feed_locked: bool,
 }
 
 enum TxInner {
@@ -233,6 +237,7 @@ impl Store {
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
+            feed_locked: false,
         })
     }
 

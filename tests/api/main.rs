@@ -6,6 +6,7 @@ mod attachments;
 mod backup;
 mod cascade;
 mod catalog;
+mod changes;
 mod cli;
 mod concurrency;
 mod conditional;

@@ -1,0 +1,154 @@
+//! The change feed's table: rows written beside each write's activity, and
+//! pages of an account's changes from a position (a row id).
+//!
+//! A reader that has passed an id must never see a row with a smaller one
+//! appear later, so an account's rows must get ids in commit order. SQLite
+//! has one writer at a time. On PostgreSQL a transaction takes its
+//! account's feed lock (`pg_advisory_xact_lock`) before its first change
+//! row and holds it until it ends: another transaction of the account
+//! takes its ids only after this one committed or rolled back. Writes of
+//! one account thus queue for the short stretch between their first change
+//! row and their commit; other accounts' do not.
+
+use super::{Arg, ColumnType, Dialect, Inserting, Scope, Store, Tx};
+use crate::error::Result;
+
+/// The first key of the feed's advisory locks ("MORT"; the second is the
+/// account).
+const FEED_LOCK: i64 = 0x4d4f_5254;
+
+/// One change to a record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRow {
+    /// Position: the row's id.
+    pub id: i64,
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// The record's JSON:API type.
+    pub resource_type: String,
+    /// The record's id.
+    pub resource_id: i64,
+    /// Its organization (for a delete: the last one it had).
+    pub organization_id: Option<i64>,
+    /// When (ms).
+    pub created_at: i64,
+}
+
+/// A change about to be written.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    /// `create`, `update` or `delete`.
+    pub action: &'static str,
+    /// The record's JSON:API type.
+    pub resource_type: &'static str,
+    /// The record's id.
+    pub resource_id: i64,
+    /// Its organization.
+    pub organization_id: Option<i64>,
+}
+
+impl Tx {
+    /// Writes `changes` of `scope` at `at` (ms), in this transaction.
+    pub async fn record_changes(
+        &mut self,
+        scope: Scope,
+        changes: &[NewChange],
+        at: i64,
+    ) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        if self.dialect() == Dialect::Postgres && !self.feed_locked {
+            let mut sql = self.sql();
+            sql.push("SELECT pg_advisory_xact_lock(CAST(")
+                .bind(FEED_LOCK)
+                .push(" AS INTEGER), CAST(")
+                .bind(scope.account_id())
+                .push(" AS INTEGER))");
+            self.execute(&sql).await?;
+            self.feed_locked = true;
+        }
+        let rows = changes
+            .iter()
+            .map(|c| {
+                vec![
+                    Arg::from(c.action),
+                    Arg::from(c.resource_type),
+                    Arg::from(c.resource_id),
+                    Arg::from(c.organization_id),
+                    Arg::from(at),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            Some(scope),
+            "changes",
+            &[
+                "action",
+                "resource_type",
+                "resource_id",
+                "organization_id",
+                "created_at",
+            ],
+            rows,
+            Inserting::Quietly,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Up to `limit` changes of `scope` after position (id) `after`, in order.
+    pub async fn changes_after(
+        &self,
+        scope: Scope,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ChangeRow>> {
+        let mut sql = self.sql();
+        sql.push(
+            "SELECT id, action, resource_type, resource_id, organization_id, created_at \
+             FROM changes WHERE account_id = ",
+        )
+        .bind(scope.account_id())
+        .push(" AND id > ")
+        .bind(after)
+        .push(" ORDER BY id LIMIT ")
+        .bind(limit);
+        let kinds = [
+            ColumnType::Int,
+            ColumnType::Text,
+            ColumnType::Text,
+            ColumnType::Int,
+            ColumnType::Int,
+            ColumnType::Int,
+        ];
+        let rows = self.fetch(&sql, &kinds).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let text = |i: usize| row[i].as_str().unwrap_or_default().to_string();
+                ChangeRow {
+                    id: row[0].as_i64().unwrap_or_default(),
+                    action: text(1),
+                    resource_type: text(2),
+                    resource_id: row[3].as_i64().unwrap_or_default(),
+                    organization_id: row[4].as_i64(),
+                    created_at: row[5].as_i64().unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+
+    /// Removes up to `limit` changes written before `before` (ms); how many went.
+    pub async fn delete_old_changes(&self, before: i64, limit: i64) -> Result<u64> {
+        let mut sql = self.sql();
+        sql.push("DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE created_at < ")
+            .bind(before)
+            .push(" LIMIT ")
+            .bind(limit)
+            .push(")");
+        self.execute(&sql).await
+    }
+}
