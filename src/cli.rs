@@ -28,6 +28,13 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage OAuth2 clients, which exchange their credentials for access
+    /// tokens at `POST /oauth/token` (works whether or not a server is running).
+    Clients {
+        /// What to do with clients.
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
     /// Fill an account with realistic sample data (organizations, sites,
     /// people, devices, domains, documents).
     Demo(DemoArgs),
@@ -149,11 +156,47 @@ pub enum KeysCommand {
     },
 }
 
+/// `mortar clients ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create a client; its id and secret are shown once, as the last two
+    /// lines of stdout (`client_id: ...`, `client_secret: ...`).
+    Create {
+        /// A name to recognise the client by.
+        #[arg(long)]
+        name: String,
+        /// The account its tokens act for, made if missing (default: the first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// Allow its tokens to read and write password values.
+        #[arg(long)]
+        password_access: bool,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List clients (never their secrets).
+    List {
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a client by id; a running server refuses its tokens within seconds.
+    Revoke {
+        /// The client's id, as `mortar clients list` shows it.
+        id: i64,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => crate::serve_until_signal(args).await,
         Command::Keys { command } => keys(command).await,
+        Command::Clients { command } => clients(command).await,
         Command::Vault { command } => vault(command).await,
         Command::Jobs { command } => jobs(command).await,
         Command::Demo(args) => demo(args).await,
@@ -378,6 +421,70 @@ async fn vault(command: VaultCommand) -> anyhow::Result<()> {
                 }
             }
             out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+async fn clients(command: ClientsCommand) -> anyhow::Result<()> {
+    match command {
+        ClientsCommand::Create {
+            name,
+            account,
+            password_access,
+            store,
+        } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let (account, _) = store.ensure_account(account.as_deref()).await?;
+            let client = store
+                .create_client(&account, &name, password_access)
+                .await?;
+            store.close().await;
+            println!(
+                "Created OAuth2 client {} ({name}) for account {:?}{}. Exchange these at \
+                 POST /oauth/token with grant_type=client_credentials; the secret is shown once:",
+                client.id,
+                account.name,
+                if password_access {
+                    " with password access"
+                } else {
+                    ""
+                }
+            );
+            println!("client_id: {}", client.client_id);
+            println!("client_secret: {}", client.secret);
+        }
+        ClientsCommand::List { store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            println!(
+                "{:<6} {:<20} {:<24} {:<52} {:<9} {:<26} revoked",
+                "id", "account", "name", "client_id", "passwords", "created"
+            );
+            for client in store.list_clients().await? {
+                println!(
+                    "{:<6} {:<20} {:<24} {:<52} {:<9} {:<26} {}",
+                    client.id,
+                    client.account_name,
+                    client.name,
+                    client.client_id,
+                    if client.password_access { "yes" } else { "no" },
+                    crate::clock::format_millis(client.created_at),
+                    client
+                        .revoked_at
+                        .map(crate::clock::format_millis)
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+            store.close().await;
+        }
+        ClientsCommand::Revoke { id, store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let revoked = store.revoke_client(id).await?;
+            store.close().await;
+            if !revoked {
+                anyhow::bail!("no active client with id {id}; `mortar clients list` shows them");
+            }
+            println!("Revoked client {id}; its tokens are refused within seconds.");
         }
     }
     Ok(())

@@ -163,6 +163,11 @@ pub struct ServeArgs {
     /// The vault master key (base64, 32 bytes); default: `master.key` in the data directory.
     #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<MasterKeyText>,
+    /// The longest life of an OAuth2 access token, in seconds (a token
+    /// request may ask for less with `duration`).
+    #[arg(long, env = "MORTAR_TOKEN_LIFETIME_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub token_lifetime_secs: u64,
     /// How long clients may take, and how many are served at once.
     #[command(flatten)]
     pub connections: ConnectionArgs,

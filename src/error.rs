@@ -257,7 +257,7 @@ impl Error {
                 .map(|p| object(p.detail.clone(), Some(json!({ "pointer": p.pointer }))))
                 .collect(),
             Error::MissingKey => vec![object(
-                "No API key was given: send it in the x-api-key header.".into(),
+                "No API key was given: send it in the x-api-key header (or an OAuth2 access token as Authorization: Bearer).".into(),
                 None,
             )],
             Error::InvalidKey => vec![object(

@@ -84,6 +84,7 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
         public_url: args.public_url.clone(),
         connections: args.connections,
+        token_lifetime_secs: args.token_lifetime_secs,
     }))
 }
 
@@ -220,8 +221,8 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Starts the job workers of `mortar serve` with the kinds Mortar runs
-/// (the clean-ups of finished jobs, expired idempotency keys and old
-/// changes); `None` when `--job-workers` is 0.
+/// (the clean-ups of finished jobs, expired idempotency keys, old changes
+/// and expired tokens); `None` when `--job-workers` is 0.
 pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Option<jobs::Workers>> {
     if args.job_workers == 0 {
         tracing::info!("job workers disabled (--job-workers 0)");
@@ -235,6 +236,7 @@ pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Opti
         Duration::from_secs(args.job_retention_hours.saturating_mul(60 * 60)),
     );
     jobs::register_idempotency_prune(&mut registry, &queue);
+    jobs::register_tokens_prune(&mut registry, &queue);
     jobs::register_changes_prune(
         &mut registry,
         &queue,

@@ -17,6 +17,8 @@ pub enum Action {
     Delete,
     /// A secret was shown.
     Show,
+    /// An OAuth2 client was given an access token.
+    IssueToken,
 }
 
 impl Action {
@@ -27,6 +29,7 @@ impl Action {
             Action::Update => "update",
             Action::Delete => "delete",
             Action::Show => "show",
+            Action::IssueToken => "issue_token",
         }
     }
 }

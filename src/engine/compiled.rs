@@ -459,6 +459,21 @@ pub struct Page<'a> {
 /// Appends ` AND (...)`: records after `cursor` in the order of `sorts`
 /// then id, NULL being the smallest value (as the ORDER BY has it).
 fn push_after(sql: &mut Sql, sorts: &[(Sort, bool)], cursor: &super::cursor::Cursor) {
+    if sorts.iter().all(|(_, descending)| !descending) && !cursor.values.iter().any(is_null) {
+        // Ascending from non-NULL values: a row value, which both databases
+        // turn into one range scan of the sort's index. (A NULL key later in
+        // a row compares as unknown and drops the row, as NULL sorts first.)
+        sql.push(" AND (");
+        for (sort, _) in sorts {
+            sql.push(sort.expr).push(", ");
+        }
+        sql.push("t.id) > (");
+        for value in &cursor.values {
+            sql.bind(value.clone()).push(", ");
+        }
+        sql.bind(cursor.id).push(")");
+        return;
+    }
     sql.push(" AND (");
     // Each branch: the keys before `i` equal, key `i` beyond; the last
     // branch: every key equal and a greater id.

@@ -1,8 +1,11 @@
-//! Authentication by `x-api-key` and per-key rate limiting.
+//! Authentication by `x-api-key` or an OAuth2 bearer token, and per-key
+//! rate limiting.
 //!
-//! Neither costs a database write per request: key lookups are cached for up
-//! to [`KEY_CACHE_TTL`] (so a revoked key is refused within that time), and
-//! rate-limit counters live in memory, one fixed window per key.
+//! Neither costs a database write per request: key and token lookups are
+//! cached for up to [`KEY_CACHE_TTL`] (so a revoked key or client is refused
+//! within that time; a token never past its expiry), and rate-limit
+//! counters live in memory, one fixed window per key (a client's tokens
+//! count against the key it acts through).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,32 +26,56 @@ pub const KEY_CACHE_TTL: Duration = Duration::from_secs(4);
 /// Entries kept before the cache is emptied (it only bounds memory under a flood of bad keys).
 const KEY_CACHE_MAX: usize = 10_000;
 
-/// Cached key lookups by key digest.
+/// Cached lookups by credential digest: the grant (or none) and until when
+/// it may be trusted.
 #[derive(Default)]
 pub struct KeyCache {
     entries: Mutex<HashMap<String, (Option<Authenticated>, Instant)>>,
 }
 
+/// What a request authenticates with.
+#[derive(Debug, Clone, Copy)]
+pub enum Credential<'a> {
+    /// An API key (`x-api-key`).
+    Key(&'a str),
+    /// An OAuth2 access token (`Authorization: Bearer`).
+    Token(&'a str),
+}
+
 impl KeyCache {
-    /// The grant of `secret`, from the cache or the store.
+    /// The grant of `credential`, from the cache or the store.
     pub async fn lookup(
         &self,
         store: &Store,
-        secret: &str,
+        credential: Credential<'_>,
     ) -> Result<Option<Authenticated>, Error> {
-        let digest = hash_key(secret);
+        let digest = match credential {
+            Credential::Key(secret) => hash_key(secret),
+            Credential::Token(token) => format!("token:{}", hash_key(token)),
+        };
         let now = Instant::now();
-        if let Some((grant, at)) = self.lock().get(&digest) {
-            if now.duration_since(*at) < KEY_CACHE_TTL {
+        if let Some((grant, until)) = self.lock().get(&digest) {
+            if now < *until {
                 return Ok(*grant);
             }
         }
-        let grant = store.authenticate(&digest).await?;
+        let mut until = now + KEY_CACHE_TTL;
+        let grant = match credential {
+            Credential::Key(_) => store.authenticate(&digest).await?,
+            Credential::Token(token) => match store.authenticate_token(&hash_key(token)).await? {
+                Some((grant, expires_at)) => {
+                    let left = expires_at.saturating_sub(crate::clock::now_millis());
+                    until = until.min(now + Duration::from_millis(left.unsigned_abs()));
+                    Some(grant)
+                }
+                None => None,
+            },
+        };
         let mut entries = self.lock();
         if entries.len() >= KEY_CACHE_MAX {
             entries.clear();
         }
-        entries.insert(digest, (grant, now));
+        entries.insert(digest, (grant, until));
         Ok(grant)
     }
 
@@ -120,12 +147,27 @@ pub async fn middleware(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let bearer = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_string())
+        })
+        .filter(|t| !t.is_empty());
     let secret = match request.headers().get("x-api-key").map(|v| v.to_str()) {
-        None => return Error::MissingKey.into_response(),
-        Some(Ok(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        Some(_) => return Error::MissingKey.into_response(),
+        Some(Ok(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        _ => None,
     };
-    let grant = match state.keys.lookup(state.engine.store(), &secret).await {
+    let credential = match (&secret, &bearer) {
+        (Some(secret), _) => Credential::Key(secret),
+        (None, Some(token)) => Credential::Token(token),
+        (None, None) => return Error::MissingKey.into_response(),
+    };
+    let grant = match state.keys.lookup(state.engine.store(), credential).await {
         Ok(Some(grant)) => grant,
         Ok(None) => return Error::InvalidKey.into_response(),
         Err(e) => return e.into_response(),

@@ -9,6 +9,7 @@ mod files;
 mod handlers;
 mod health;
 pub mod idempotency;
+mod oauth;
 mod passwords;
 pub mod request_id;
 
@@ -42,6 +43,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Timeouts and the connection limit.
     pub connections: crate::config::ConnectionArgs,
+    /// The longest life of an OAuth2 access token, in seconds.
+    pub token_lifetime_secs: u64,
 }
 
 /// The API router with its middleware, before path normalisation.
@@ -68,6 +71,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     ))
     // Added after the key check, so these answer without a key.
     .route("/healthz", get(health::live))
+    .route("/oauth/token", axum::routing::post(oauth::token))
     .route("/readyz", get(health::ready))
     .fallback(|| async { Error::NotFound("no such route".into()) })
     .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })

@@ -2,7 +2,8 @@
 //! stays small: `prune_finished_jobs` (jobs done or failed longer ago than
 //! `--job-retention-hours`), `prune_idempotency_keys` (keys past their 24
 //! hours) and `prune_changes` (the change feed past
-//! `--change-retention-days`). Each schedules itself: one run at each start
+//! `--change-retention-days`) and `prune_tokens` (OAuth2 tokens a day past
+//! their expiry). Each schedules itself: one run at each start
 //! when none is pending, then every [`PRUNE_EVERY`].
 //!
 //! They delete in batches of [`BATCH`] rows, each its own short statement,
@@ -25,6 +26,9 @@ pub const IDEMPOTENCY_PRUNE_KIND: &str = "prune_idempotency_keys";
 
 /// The change feed's clean-up.
 pub const CHANGES_PRUNE_KIND: &str = "prune_changes";
+
+/// The expired OAuth2 tokens' clean-up.
+pub const TOKENS_PRUNE_KIND: &str = "prune_tokens";
 
 /// How often each runs.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
@@ -66,6 +70,18 @@ pub fn register_changes_prune(registry: &mut Registry, queue: &Queue, retention:
         retention,
         "removed changes past their retention",
         |store, before| async move { store.delete_old_changes(before, BATCH).await },
+    );
+}
+
+/// Registers the clean-up of OAuth2 tokens that expired a day ago or more.
+pub fn register_tokens_prune(registry: &mut Registry, queue: &Queue) {
+    register_clean_up(
+        registry,
+        queue,
+        TOKENS_PRUNE_KIND,
+        Duration::from_secs(24 * 60 * 60),
+        "removed expired access tokens",
+        |store, before| async move { store.delete_expired_tokens(before, BATCH).await },
     );
 }
 

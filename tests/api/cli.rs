@@ -89,6 +89,53 @@ fn keys_are_created_listed_and_revoked_without_a_server() {
     assert!(!again.status.success(), "revoking twice is an error");
 }
 
+/// `mortar clients create` prints the id and secret as its last two lines;
+/// `list` shows the client without its secret; `revoke` takes its id.
+#[test]
+fn clients_are_made_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = mortar(
+        dir.path(),
+        &[
+            "clients",
+            "create",
+            "--name",
+            "PSA sync",
+            "--password-access",
+        ],
+    );
+    assert!(created.status.success(), "{created:?}");
+    let stdout = String::from_utf8_lossy(&created.stdout).to_string();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let [.., id_line, secret_line] = lines.as_slice() else {
+        panic!("{stdout}");
+    };
+    let client_id = id_line.strip_prefix("client_id: ").expect(id_line);
+    let secret = secret_line
+        .strip_prefix("client_secret: ")
+        .expect(secret_line);
+    assert!(
+        client_id.starts_with("mci_") && secret.starts_with("mcs_"),
+        "{stdout}"
+    );
+
+    let listed = mortar(dir.path(), &["clients", "list"]);
+    let listing = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listing.contains(client_id) && listing.contains("PSA sync"),
+        "{listing}"
+    );
+    assert!(!listing.contains(secret), "never the secret: {listing}");
+    let keys = String::from_utf8_lossy(&mortar(dir.path(), &["keys", "list"]).stdout).to_string();
+    assert!(keys.contains("OAuth client: PSA sync"), "{keys}");
+
+    let revoked = mortar(dir.path(), &["clients", "revoke", "1"]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    let again = mortar(dir.path(), &["clients", "revoke", "1"]);
+    assert!(!again.status.success(), "revoking twice is an error");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("clients list"));
+}
+
 #[tokio::test]
 async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();

@@ -55,6 +55,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         rate_limit_window_secs: 300,
         public_url: None,
         master_key: None,
+        token_lifetime_secs: 3600,
         connections: mortar::config::ConnectionArgs::default(),
         jobs: mortar::config::JobArgs::default(),
     }

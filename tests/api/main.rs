@@ -28,6 +28,7 @@ mod indexes;
 mod jobs;
 mod locations;
 mod logs;
+mod oauth;
 mod operators;
 mod organizations;
 mod performance;
