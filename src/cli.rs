@@ -35,6 +35,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Print the API's OpenAPI 3.1 document (what `GET /openapi.json` serves).
+    Openapi,
     /// Fill an account with realistic sample data (organizations, sites,
     /// people, devices, domains, documents).
     Demo(DemoArgs),
@@ -197,6 +199,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => crate::serve_until_signal(args).await,
         Command::Keys { command } => keys(command).await,
         Command::Clients { command } => clients(command).await,
+        Command::Openapi => {
+            println!("{:#}", crate::openapi::document());
+            Ok(())
+        }
         Command::Vault { command } => vault(command).await,
         Command::Jobs { command } => jobs(command).await,
         Command::Demo(args) => demo(args).await,

@@ -20,6 +20,7 @@ pub mod http;
 pub mod jobs;
 pub mod jsonapi;
 pub mod names;
+pub mod openapi;
 pub mod query;
 pub mod resources;
 pub mod store;

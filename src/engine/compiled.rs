@@ -179,6 +179,13 @@ impl Compiled {
             .collect()
     }
 
+    /// Every sort name this resource's lists accept, sorted.
+    pub fn sort_list(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.sorts.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
     fn sort_names(&self) -> String {
         let mut names: Vec<&str> = self.sorts.keys().copied().collect();
         names.sort_unstable();

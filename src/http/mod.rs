@@ -72,6 +72,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     // Added after the key check, so these answer without a key.
     .route("/healthz", get(health::live))
     .route("/oauth/token", axum::routing::post(oauth::token))
+    .route("/openapi.json", get(openapi))
     .route("/readyz", get(health::ready))
     .fallback(|| async { Error::NotFound("no such route".into()) })
     .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
@@ -81,6 +82,18 @@ pub fn router(state: Arc<AppState>) -> Router {
     ))
     .layer(axum::middleware::from_fn(request_id::middleware))
     .with_state(state)
+}
+
+/// `GET /openapi.json`: the API's description, made once per process.
+async fn openapi() -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| crate::openapi::document().to_string());
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.clone(),
+    )
+        .into_response()
 }
 
 /// Answers a connection over the limit with a 503 JSON:API error and

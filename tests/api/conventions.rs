@@ -1008,3 +1008,47 @@ async fn links_use_the_configured_public_url() {
         "{next}"
     );
 }
+
+/// `GET /openapi.json` needs no key and describes every list route the
+/// router serves, with the resource's filters and sorts.
+#[tokio::test]
+async fn the_openapi_document_describes_the_routes_served() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() > 40, "{}", paths.len());
+    // Every GET collection path it names answers with a list.
+    for (path, item) in paths {
+        if path.contains('{') || item.get("get").is_none() || path.starts_with("/openapi") {
+            continue;
+        }
+        let (status, body) = app.get(path).await;
+        assert!(
+            status == 200 || (status == 400 && path == "/flexible_assets"),
+            "{path}: {status} {body}"
+        );
+    }
+    let list = &doc["paths"]["/configurations"]["get"]["parameters"];
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "filter[organization_id]",
+        "filter[name__gte]",
+        "page[after]",
+        "sort",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+}
