@@ -264,26 +264,9 @@ impl Store {
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let secret = format!("mtr_{}", hex::encode(bytes));
         let mut tx = self.begin().await?;
-        let mut sql = tx.sql();
-        sql.push(
-            "INSERT INTO api_keys (account_id, name, key_hash, key_prefix, password_access, created_at) VALUES (",
-        )
-        .bind(account.id)
-        .push(", ")
-        .bind(name)
-        .push(", ")
-        .bind(hash_key(&secret))
-        .push(", ")
-        .bind(secret[..12].to_string())
-        .push(", ")
-        .bind(password_access)
-        .push(", ")
-        .bind(now_millis())
-        .push(") RETURNING id");
         let id = tx
-            .insert_returning_id(&sql)
-            .await?
-            .map_err(|_| anyhow::anyhow!("key collision; try again"))?;
+            .insert_api_key(account.id, name, &secret, &secret[..12], password_access)
+            .await?;
         tx.commit().await?;
         Ok(NewKey {
             id,
@@ -359,5 +342,38 @@ impl Store {
             scope: Scope::new(r[1].as_i64().unwrap_or_default()),
             password_access: matches!(r[2], super::Cell::Bool(true)),
         }))
+    }
+}
+
+impl super::Tx {
+    /// Inserts a key of `account_id` whose secret is `secret` (stored as its
+    /// digest, `prefix` shown in listings); its id.
+    pub(crate) async fn insert_api_key(
+        &mut self,
+        account_id: i64,
+        name: &str,
+        secret: &str,
+        prefix: &str,
+        password_access: bool,
+    ) -> anyhow::Result<i64> {
+        let mut sql = self.sql();
+        sql.push(
+            "INSERT INTO api_keys (account_id, name, key_hash, key_prefix, password_access, created_at) VALUES (",
+        )
+        .bind(account_id)
+        .push(", ")
+        .bind(name)
+        .push(", ")
+        .bind(hash_key(secret))
+        .push(", ")
+        .bind(prefix)
+        .push(", ")
+        .bind(password_access)
+        .push(", ")
+        .bind(now_millis())
+        .push(") RETURNING id");
+        self.insert_returning_id(&sql)
+            .await?
+            .map_err(|_| anyhow::anyhow!("key collision; try again"))
     }
 }

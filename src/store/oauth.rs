@@ -69,26 +69,15 @@ impl Store {
         let now = now_millis();
         let mut tx = self.begin().await?;
         // The key it acts through: a secret nobody holds.
-        let mut sql = tx.sql();
-        sql.push(
-            "INSERT INTO api_keys (account_id, name, key_hash, key_prefix, password_access, created_at) VALUES (",
-        )
-        .bind(account.id)
-        .push(", ")
-        .bind(format!("OAuth client: {name}"))
-        .push(", ")
-        .bind(hash_key(&random_token("unused_")))
-        .push(", ")
-        .bind(client_id[..12].to_string())
-        .push(", ")
-        .bind(password_access)
-        .push(", ")
-        .bind(now)
-        .push(") RETURNING id");
         let key_id = tx
-            .insert_returning_id(&sql)
-            .await?
-            .map_err(|_| anyhow::anyhow!("key collision; try again"))?;
+            .insert_api_key(
+                account.id,
+                &format!("OAuth client: {name}"),
+                &random_token("unused_"),
+                &client_id[..12],
+                password_access,
+            )
+            .await?;
         let mut sql = tx.sql();
         sql.push(
             "INSERT INTO oauth_clients (account_id, client_id, secret_hash, name, api_key_id, created_at) VALUES (",
