@@ -16,7 +16,7 @@ CREATE INDEX oauth_clients_account ON oauth_clients (account_id);
 CREATE INDEX oauth_clients_key ON oauth_clients (api_key_id);
 
 CREATE TABLE oauth_tokens (
-    token_hash TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL PRIMARY KEY,
     client_id BIGINT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
     expires_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL
