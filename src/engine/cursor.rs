@@ -58,6 +58,16 @@ pub struct CursorPage {
     pub next: Option<String>,
 }
 
+/// How a value of a column of type `kind` is read back from the database
+/// (and so how a cursor carries it): integers, booleans or text.
+pub fn stored_kind(kind: ColumnType) -> ColumnType {
+    match kind {
+        ColumnType::Bool => ColumnType::Bool,
+        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => ColumnType::Int,
+        _ => ColumnType::Text,
+    }
+}
+
 /// The sort as a cursor names it: `name,-created_at`.
 fn signature(sorts: &[(Sort, bool)]) -> String {
     sorts
@@ -115,15 +125,11 @@ pub fn decode(token: &str, sorts: &[(Sort, bool)], kinds: &[ColumnType]) -> Resu
     let values = given
         .iter()
         .zip(kinds)
-        .map(|(value, kind)| match (kind, value) {
+        .map(|(value, kind)| match (stored_kind(*kind), value) {
             (ColumnType::Bool, Value::Null) => Some(Arg::Bool(None)),
             (ColumnType::Bool, Value::Bool(b)) => Some(Arg::Bool(Some(*b))),
-            (ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp, Value::Null) => {
-                Some(Arg::Int(None))
-            }
-            (ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp, v) => {
-                v.as_i64().map(|n| Arg::Int(Some(n)))
-            }
+            (ColumnType::Int, Value::Null) => Some(Arg::Int(None)),
+            (ColumnType::Int, v) => v.as_i64().map(|n| Arg::Int(Some(n))),
             (_, Value::Null) => Some(Arg::Text(None)),
             (_, Value::String(s)) => Some(Arg::Text(Some(s.clone()))),
             _ => None,

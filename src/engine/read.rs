@@ -81,11 +81,7 @@ async fn cursor_page(
 ) -> Result<ListPage> {
     let sort_kinds = compiled.sort_kinds(page.sorts);
     let mut kinds = compiled.kinds.clone();
-    kinds.extend(sort_kinds.iter().map(|kind| match kind {
-        ColumnType::Bool => ColumnType::Bool,
-        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => ColumnType::Int,
-        _ => ColumnType::Text,
-    }));
+    kinds.extend(sort_kinds.iter().copied().map(super::cursor::stored_kind));
     let mut rows = store.fetch(page_sql, &kinds).await?;
     let more = rows.len() > page.size as usize;
     rows.truncate(page.size as usize);

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use super::handlers::{document, Ctx};
 use crate::clock::format_millis;
 use crate::error::{Error, Result};
+use crate::jsonapi::document::link_with;
 
 /// The feed's handler.
 pub(super) async fn list(ctx: Ctx) -> Result<Response> {
@@ -57,11 +58,13 @@ pub(super) async fn list(ctx: Ctx) -> Result<Response> {
             })
         })
         .collect();
+    let base = ctx.link_base();
     let link = |cursor: &str| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query.append_pair("page[after]", cursor);
-        query.append_pair("page[size]", &size.to_string());
-        format!("{}/changes?{}", ctx.origin(), query.finish())
+        link_with(
+            &base,
+            &params,
+            &[("page[after]", cursor), ("page[size]", &size.to_string())],
+        )
     };
     let mut links = json!({ "self": link(&after) });
     if page.has_more {

@@ -123,7 +123,7 @@ impl Ctx {
         }
     }
 
-    fn link_base(&self) -> LinkBase {
+    pub(super) fn link_base(&self) -> LinkBase {
         LinkBase {
             origin: self.origin(),
             path: self.path.clone(),

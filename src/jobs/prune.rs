@@ -57,7 +57,17 @@ pub fn register_idempotency_prune(registry: &mut Registry, queue: &Queue) {
         IDEMPOTENCY_PRUNE_KIND,
         ttl,
         "removed expired idempotency keys",
-        |store, before| async move { store.delete_expired_idempotency_keys(before, BATCH).await },
+        |store, before| async move {
+            store
+                .delete_rows_before(
+                    "idempotency_keys",
+                    "(account_id, idempotency_key)",
+                    "created_at",
+                    before,
+                    BATCH,
+                )
+                .await
+        },
     );
 }
 
@@ -69,7 +79,11 @@ pub fn register_changes_prune(registry: &mut Registry, queue: &Queue, retention:
         CHANGES_PRUNE_KIND,
         retention,
         "removed changes past their retention",
-        |store, before| async move { store.delete_old_changes(before, BATCH).await },
+        |store, before| async move {
+            store
+                .delete_rows_before("changes", "id", "created_at", before, BATCH)
+                .await
+        },
     );
 }
 
@@ -81,7 +95,11 @@ pub fn register_tokens_prune(registry: &mut Registry, queue: &Queue) {
         TOKENS_PRUNE_KIND,
         Duration::from_secs(24 * 60 * 60),
         "removed expired access tokens",
-        |store, before| async move { store.delete_expired_tokens(before, BATCH).await },
+        |store, before| async move {
+            store
+                .delete_rows_before("oauth_tokens", "token_hash", "expires_at", before, BATCH)
+                .await
+        },
     );
 }
 

@@ -212,7 +212,7 @@ fn page_link(base: &LinkBase, params: &QueryParams, number: u64, size: u64) -> S
 
 /// The request's URL with the page parameters `page` set (and any other
 /// page parameter dropped); every other parameter is carried over as sent.
-fn link_with(base: &LinkBase, params: &QueryParams, page: &[(&str, &str)]) -> String {
+pub fn link_with(base: &LinkBase, params: &QueryParams, page: &[(&str, &str)]) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (key, value) in page {
         query.append_pair(key, value);

@@ -140,15 +140,4 @@ impl Store {
             })
             .collect())
     }
-
-    /// Removes up to `limit` changes written before `before` (ms); how many went.
-    pub async fn delete_old_changes(&self, before: i64, limit: i64) -> Result<u64> {
-        let mut sql = self.sql();
-        sql.push("DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE created_at < ")
-            .bind(before)
-            .push(" LIMIT ")
-            .bind(limit)
-            .push(")");
-        self.execute(&sql).await
-    }
 }

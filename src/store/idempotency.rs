@@ -157,18 +157,4 @@ impl Store {
         self.execute(&sql).await?;
         Ok(())
     }
-
-    /// Removes up to `limit` keys created before `before` (ms); how many went.
-    pub async fn delete_expired_idempotency_keys(&self, before: i64, limit: i64) -> Result<u64> {
-        let mut sql = self.sql();
-        sql.push(
-            "DELETE FROM idempotency_keys WHERE (account_id, idempotency_key) IN \
-             (SELECT account_id, idempotency_key FROM idempotency_keys WHERE created_at < ",
-        )
-        .bind(before)
-        .push(" LIMIT ")
-        .bind(limit)
-        .push(")");
-        self.execute(&sql).await
-    }
 }

@@ -255,6 +255,29 @@ impl Store {
         })
     }
 
+    /// Deletes up to `limit` rows of `table` whose `time_column` is before
+    /// `before` (ms), `key` (a column or a parenthesised list) naming them;
+    /// how many went. The clean-up jobs delete in such short batches.
+    pub async fn delete_rows_before(
+        &self,
+        table: &str,
+        key: &str,
+        time_column: &str,
+        before: i64,
+        limit: i64,
+    ) -> Result<u64> {
+        let mut sql = self.sql();
+        sql.push(&format!(
+            "DELETE FROM {table} WHERE {key} IN (SELECT {inner} FROM {table} WHERE {time_column} < ",
+            inner = key.trim_start_matches('(').trim_end_matches(')'),
+        ))
+        .bind(before)
+        .push(" LIMIT ")
+        .bind(limit)
+        .push(")");
+        self.execute(&sql).await
+    }
+
     /// Runs a statement on its own (autocommit); returns the number of rows
     /// affected. On SQLite it runs on the writer connection, queued with the
     /// write transactions.

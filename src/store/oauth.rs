@@ -243,18 +243,4 @@ impl Store {
             )
         }))
     }
-
-    /// Removes up to `limit` tokens that expired before `before` (ms).
-    pub async fn delete_expired_tokens(&self, before: i64, limit: i64) -> Result<u64> {
-        let mut sql = self.sql();
-        sql.push(
-            "DELETE FROM oauth_tokens WHERE token_hash IN \
-             (SELECT token_hash FROM oauth_tokens WHERE expires_at < ",
-        )
-        .bind(before)
-        .push(" LIMIT ")
-        .bind(limit)
-        .push(")");
-        self.execute(&sql).await
-    }
 }

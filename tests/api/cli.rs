@@ -1230,7 +1230,89 @@ mod jobs {
         store.close().await;
     }
 
+    /// Counts the rows of `table` matching `condition`.
+    async fn count(store: &Store, table: &str, condition: &str) -> i64 {
+        let mut sql = store.sql();
+        sql.push(&format!("SELECT COUNT(*) FROM {table} WHERE {condition}"));
+        store.fetch(&sql, &[ColumnType::Int]).await.unwrap()[0][0]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The start-up clean-ups remove expired idempotency keys, changes past
+    /// their retention and access tokens a day past their expiry, and keep
+    /// the live ones.
+    async fn the_clean_ups_remove_expired_keys_changes_and_tokens(backend: Backend) {
+        let place = Place::new(backend).await;
+        place.create_key("setup", &[]);
+        let store = place.store().await;
+        let now = mortar::clock::now_millis();
+        let hour = 60 * 60 * 1000;
+        let expired = now - 25 * hour;
+        let live = now + hour;
+        let statements = [
+            "INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status, \
+             created_at) SELECT id, 'old', 'f', 201, 1000 FROM accounts"
+                .to_string(),
+            format!(
+                "INSERT INTO idempotency_keys (account_id, idempotency_key, fingerprint, status, \
+                 created_at) SELECT id, 'live', 'f', 201, {now} FROM accounts"
+            ),
+            "INSERT INTO changes (account_id, action, resource_type, resource_id, created_at) \
+             SELECT id, 'create', 'organizations', 1, 1000 FROM accounts"
+                .to_string(),
+            format!(
+                "INSERT INTO changes (account_id, action, resource_type, resource_id, created_at) \
+                 SELECT id, 'create', 'organizations', 2, {now} FROM accounts"
+            ),
+            format!(
+                "INSERT INTO oauth_clients (account_id, client_id, secret_hash, name, api_key_id, \
+                 created_at) SELECT account_id, 'client', 'h', 'c', id, {now} FROM api_keys"
+            ),
+            format!(
+                "INSERT INTO oauth_tokens (token_hash, client_id, expires_at, created_at) \
+                 SELECT 'old', id, {expired}, 1000 FROM oauth_clients"
+            ),
+            format!(
+                "INSERT INTO oauth_tokens (token_hash, client_id, expires_at, created_at) \
+                 SELECT 'live', id, {live}, {now} FROM oauth_clients"
+            ),
+        ];
+        for statement in statements {
+            let mut sql = store.sql();
+            sql.push(&statement);
+            store.execute(&sql).await.unwrap();
+        }
+
+        let mut server = place.serve(&[]);
+        server.address();
+        let expired_rows = [
+            ("idempotency_keys", "idempotency_key = 'old'"),
+            ("changes", "resource_id = 1"),
+            ("oauth_tokens", "token_hash = 'old'"),
+        ];
+        let deadline = Instant::now() + PATIENCE;
+        for (table, old) in expired_rows {
+            while count(&store, table, old).await > 0 {
+                assert!(Instant::now() < deadline, "{table}: {:?}", server.drain());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        assert_eq!(
+            count(&store, "idempotency_keys", "idempotency_key = 'live'").await,
+            1
+        );
+        assert_eq!(count(&store, "changes", "resource_id = 2").await, 1);
+        assert_eq!(
+            count(&store, "oauth_tokens", "token_hash = 'live'").await,
+            1
+        );
+        server.stop();
+        store.close().await;
+    }
+
     binary_tests!(
+        the_clean_ups_remove_expired_keys_changes_and_tokens,
         a_job_whose_server_was_killed_runs_again_once_its_lease_expires,
         sigterm_hands_back_a_running_job_and_the_next_start_finishes_it,
         jobs_list_shows_failures_and_jobs_retry_queues_them_again,

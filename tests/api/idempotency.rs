@@ -59,6 +59,26 @@ fn organization(name: &str) -> Value {
     json!({"data": {"type": "organizations", "attributes": {"name": name}}})
 }
 
+/// POST /organizations named `name` through `base` with `key` and `Idempotency-Key: idem`.
+async fn create_organization(
+    app: &TestApp,
+    base: &str,
+    key: &str,
+    idem: &str,
+    name: &str,
+) -> Answer {
+    send(
+        app,
+        base,
+        key,
+        Method::POST,
+        "/organizations",
+        idem,
+        Some(organization(name)),
+    )
+    .await
+}
+
 async fn count_named(app: &TestApp, name: &str) -> usize {
     let (status, body) = app
         .get(&format!(
@@ -72,30 +92,12 @@ async fn count_named(app: &TestApp, name: &str) -> usize {
 
 async fn a_retried_write_is_done_once_and_answers_the_same(app: TestApp) {
     let base = app.base.clone();
-    let first = send(
-        &app,
-        &base,
-        &app.key,
-        Method::POST,
-        "/organizations",
-        "create-frog-1",
-        Some(organization("Happy Frog")),
-    )
-    .await;
+    let first = create_organization(&app, &base, &app.key, "create-frog-1", "Happy Frog").await;
     assert_eq!(first.status, 201, "{}", first.body);
     assert!(!first.replayed);
 
     // The retry: same answer, marked as a replay, one record.
-    let again = send(
-        &app,
-        &base,
-        &app.key,
-        Method::POST,
-        "/organizations",
-        "create-frog-1",
-        Some(organization("Happy Frog")),
-    )
-    .await;
+    let again = create_organization(&app, &base, &app.key, "create-frog-1", "Happy Frog").await;
     assert_eq!(again.status, 201);
     assert!(again.replayed);
     assert_eq!(again.body, first.body);
@@ -104,63 +106,30 @@ async fn a_retried_write_is_done_once_and_answers_the_same(app: TestApp) {
     // Through another server on the same database (a restart, or another
     // instance behind the load balancer): still a replay.
     let (other, _guard) = app.second_server().await.unwrap();
-    let elsewhere = send(
-        &app,
-        &other,
-        &app.key,
-        Method::POST,
-        "/organizations",
-        "create-frog-1",
-        Some(organization("Happy Frog")),
-    )
-    .await;
+    let elsewhere =
+        create_organization(&app, &other, &app.key, "create-frog-1", "Happy Frog").await;
     assert_eq!(elsewhere.status, 201);
     assert!(elsewhere.replayed);
     assert_eq!(elsewhere.body["data"]["id"], first.body["data"]["id"]);
     assert_eq!(count_named(&app, "Happy Frog").await, 1);
 
     // The key with another body (or another API key) is a 422 and does nothing.
-    let other_body = send(
-        &app,
-        &base,
-        &app.key,
-        Method::POST,
-        "/organizations",
-        "create-frog-1",
-        Some(organization("Sad Frog")),
-    )
-    .await;
+    let other_body = create_organization(&app, &base, &app.key, "create-frog-1", "Sad Frog").await;
     assert_eq!(other_body.status, 422, "{}", other_body.body);
     assert_eq!(other_body.body["errors"][0]["code"], "validation_error");
     assert!(other_body.body["errors"][0]["detail"]
         .as_str()
         .unwrap()
         .contains("Idempotency-Key"));
-    let other_key = send(
-        &app,
-        &base,
-        &app.plain_key,
-        Method::POST,
-        "/organizations",
-        "create-frog-1",
-        Some(organization("Happy Frog")),
-    )
-    .await;
+    let other_key =
+        create_organization(&app, &base, &app.plain_key, "create-frog-1", "Happy Frog").await;
     assert_eq!(other_key.status, 422);
     assert_eq!(count_named(&app, "Sad Frog").await, 0);
     assert_eq!(count_named(&app, "Happy Frog").await, 1);
 
     // Keys are per account: another tenant's same key is its own.
-    let tenant = send(
-        &app,
-        &base,
-        &app.other_key,
-        Method::POST,
-        "/organizations",
-        "create-frog-1",
-        Some(organization("Happy Frog")),
-    )
-    .await;
+    let tenant =
+        create_organization(&app, &base, &app.other_key, "create-frog-1", "Happy Frog").await;
     assert_eq!(tenant.status, 201, "{}", tenant.body);
     assert!(!tenant.replayed);
     assert_ne!(tenant.body["data"]["id"], first.body["data"]["id"]);
@@ -362,16 +331,7 @@ async fn kept_responses_are_sealed_and_keys_expire(app: TestApp) {
     // A key that is not 1 to 255 visible characters is a 400.
     let long = "k".repeat(256);
     for bad in [long.as_str(), "two words"] {
-        let answer = send(
-            &app,
-            &base,
-            &app.key,
-            Method::POST,
-            "/organizations",
-            bad,
-            Some(organization("Bad key")),
-        )
-        .await;
+        let answer = create_organization(&app, &base, &app.key, bad, "Bad key").await;
         assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
     }
     assert_eq!(count_named(&app, "Bad key").await, 0);
