@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use anyhow::Context as _;
 
 use crate::config::{BackupArgs, DemoArgs, RestoreArgs, ServeArgs, StoreArgs};
+use crate::roles::Role;
 
 /// Mortar: self-hosted IT documentation for MSPs, speaking the IT Glue API.
 #[derive(Debug, Parser)]
@@ -34,6 +35,19 @@ pub enum Command {
         /// What to do with clients.
         #[command(subcommand)]
         command: ClientsCommand,
+    },
+    /// Manage the people of an account: create users, change roles,
+    /// disable them, reset passwords (works whether or not a server is running).
+    Users {
+        /// What to do with users.
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage groups of users and the organizations given to them.
+    Groups {
+        /// What to do with groups.
+        #[command(subcommand)]
+        command: GroupsCommand,
     },
     /// Print the API's OpenAPI 3.1 document (what `GET /openapi.json` serves).
     Openapi,
@@ -138,6 +152,10 @@ pub enum KeysCommand {
         /// Allow the key to read and write password values.
         #[arg(long)]
         password_access: bool,
+        /// The user the key acts for (by email): the activity log names
+        /// them, their role bounds the key, and disabling them stops it.
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
         /// Where the data lives.
         #[command(flatten)]
         store: StoreArgs,
@@ -156,6 +174,136 @@ pub enum KeysCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// Which user a command acts on.
+#[derive(Debug, clap::Args)]
+pub struct UserRef {
+    /// The user's email address (in any case).
+    #[arg(long)]
+    email: String,
+    /// The user's account (default: the first account).
+    #[arg(long)]
+    account: Option<String>,
+    /// Where the data lives.
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// `mortar users ...`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user. Without `--password-stdin` a one-time sign-in
+    /// password is made and shown once, on the last line of stdout.
+    Create {
+        /// Email address, unique in the account (in any case).
+        #[arg(long)]
+        email: String,
+        /// First name.
+        #[arg(long)]
+        first_name: String,
+        /// Last name.
+        #[arg(long)]
+        last_name: String,
+        /// What the user may do (see docs/ROLES.md).
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The user's account, made if missing (default: the first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// Read the password (at least 12 characters) from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List users with their roles.
+    List {
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a user's role; a running server applies it within seconds.
+    SetRole {
+        /// The user.
+        #[command(flatten)]
+        user: UserRef,
+        /// The new role.
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// Disable a user (or `--enable` them again): they cannot sign in and
+    /// their keys are refused within seconds.
+    Disable {
+        /// The user.
+        #[command(flatten)]
+        user: UserRef,
+        /// Enable the user again instead.
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Set a new password: read from stdin with `--password-stdin`, else
+    /// made and shown once on the last line of stdout.
+    ResetPassword {
+        /// The user.
+        #[command(flatten)]
+        user: UserRef,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `mortar groups ...`.
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// Create a group, with its first members.
+    Create {
+        /// The group's name, unique in the account.
+        #[arg(long)]
+        name: String,
+        /// The group's account (default: the first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// A member, by email (repeat for more).
+        #[arg(long = "user", value_name = "EMAIL")]
+        users: Vec<String>,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List groups with their member counts.
+    List {
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add members (by email) or organizations (by id) to a group.
+    Add(GroupChange),
+    /// Remove members (by email) or organizations (by id) from a group.
+    Remove(GroupChange),
+}
+
+/// Who and what `mortar groups add` and `remove` change.
+#[derive(Debug, clap::Args)]
+pub struct GroupChange {
+    /// The group's name.
+    #[arg(long)]
+    name: String,
+    /// The group's account (default: the first account).
+    #[arg(long)]
+    account: Option<String>,
+    /// A member, by email (repeat for more).
+    #[arg(long = "user", value_name = "EMAIL")]
+    users: Vec<String>,
+    /// An organization, by id (repeat for more): organizations'
+    /// `filter[group_id]` finds the organizations given to a group.
+    #[arg(long = "organization", value_name = "ID")]
+    organizations: Vec<i64>,
+    /// Where the data lives.
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// `mortar clients ...`.
@@ -198,6 +346,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => crate::serve_until_signal(args).await,
         Command::Keys { command } => keys(command).await,
+        Command::Users { command } => users(command).await,
+        Command::Groups { command } => groups(command).await,
         Command::Clients { command } => clients(command).await,
         Command::Openapi => {
             println!("{:#}", crate::openapi::document());
@@ -502,15 +652,24 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
             name,
             account,
             password_access,
+            user,
             store,
         } => {
             let store = crate::store::Store::open(&store.store_config(2)).await?;
             let (account, _) = store.ensure_account(account.as_deref()).await?;
-            let key = store.create_key(&account, &name, password_access).await?;
+            let user_id = match &user {
+                Some(email) => Some(store.user_id(&account, email).await?),
+                None => None,
+            };
+            let key = store
+                .create_key(&account, &name, password_access, user_id)
+                .await?;
             println!(
-                "Created key {} ({name}) for account {:?}{}. It is shown once:",
+                "Created key {} ({name}) for account {:?}{}{}. It is shown once:",
                 key.id,
                 key.account_name,
+                user.map(|email| format!(" acting for {email}"))
+                    .unwrap_or_default(),
                 if password_access {
                     " with password access"
                 } else {
@@ -552,5 +711,212 @@ async fn keys(command: KeysCommand) -> anyhow::Result<()> {
             println!("Revoked key {id}.");
         }
     }
+    Ok(())
+}
+
+/// The first line of stdin, without its line ending.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn users(command: UsersCommand) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Create {
+            email,
+            first_name,
+            last_name,
+            role,
+            account,
+            password_stdin,
+            store,
+        } => {
+            let password = password_stdin.then(password_from_stdin).transpose()?;
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let (account, _) = store.ensure_account(account.as_deref()).await?;
+            let user = crate::store::NewUser {
+                email: &email,
+                first_name: &first_name,
+                last_name: &last_name,
+                role,
+            };
+            let created = store
+                .create_user(&account, &user, password.as_deref())
+                .await;
+            store.close().await;
+            let created = created?;
+            println!(
+                "Created user {} ({email}, {role}) in account {:?}.",
+                created.id, account.name
+            );
+            if let Some(password) = created.generated_password {
+                println!("Their one-time sign-in password is shown once:");
+                println!("{password}");
+            }
+        }
+        UsersCommand::List { store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let users = store.list_users().await;
+            store.close().await;
+            println!(
+                "{:<6} {:<20} {:<32} {:<24} {:<14} {:<26} disabled",
+                "id", "account", "email", "name", "role", "created"
+            );
+            for user in users? {
+                println!(
+                    "{:<6} {:<20} {:<32} {:<24} {:<14} {:<26} {}",
+                    user.id,
+                    user.account_name,
+                    user.email,
+                    user.name,
+                    user.role,
+                    crate::clock::format_millis(user.created_at),
+                    user.disabled_at
+                        .map(crate::clock::format_millis)
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+        }
+        UsersCommand::SetRole { user, role } => {
+            let (store, id) = open_user(&user).await?;
+            let done = store.set_user_role(id, role).await;
+            store.close().await;
+            done?;
+            println!("{} is now {role}.", user.email);
+        }
+        UsersCommand::Disable { user, enable } => {
+            let (store, id) = open_user(&user).await?;
+            let done = store.set_user_disabled(id, !enable).await;
+            store.close().await;
+            done?;
+            if enable {
+                println!("Enabled {}.", user.email);
+            } else {
+                println!(
+                    "Disabled {}: they cannot sign in, and their keys are refused within seconds.",
+                    user.email
+                );
+            }
+        }
+        UsersCommand::ResetPassword {
+            user,
+            password_stdin,
+        } => {
+            let password = password_stdin.then(password_from_stdin).transpose()?;
+            let (store, id) = open_user(&user).await?;
+            let generated = store.reset_user_password(id, password.as_deref()).await;
+            store.close().await;
+            match generated? {
+                Some(password) => {
+                    println!(
+                        "New one-time sign-in password for {}, shown once:",
+                        user.email
+                    );
+                    println!("{password}");
+                }
+                None => println!("Set a new password for {}.", user.email),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the store a user command names and finds the user.
+async fn open_user(user: &UserRef) -> anyhow::Result<(crate::store::Store, i64)> {
+    let store = crate::store::Store::open(&user.store.store_config(2)).await?;
+    let found = async {
+        let (account, _) = store.ensure_account(user.account.as_deref()).await?;
+        store.user_id(&account, &user.email).await
+    }
+    .await;
+    match found {
+        Ok(id) => Ok((store, id)),
+        Err(e) => {
+            store.close().await;
+            Err(e)
+        }
+    }
+}
+
+async fn groups(command: GroupsCommand) -> anyhow::Result<()> {
+    match command {
+        GroupsCommand::Create {
+            name,
+            account,
+            users,
+            store,
+        } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let created = async {
+                let (account, _) = store.ensure_account(account.as_deref()).await?;
+                let mut members = Vec::with_capacity(users.len());
+                for email in &users {
+                    members.push(store.user_id(&account, email).await?);
+                }
+                store.create_group(&account, &name, &members).await
+            }
+            .await;
+            store.close().await;
+            let id = created?;
+            println!(
+                "Created group {id} ({name}) with {} member(s).",
+                users.len()
+            );
+        }
+        GroupsCommand::List { store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let groups = store.list_groups().await;
+            store.close().await;
+            println!("{:<6} {:<20} {:<32} members", "id", "account", "name");
+            for (id, account, name, members) in groups? {
+                println!("{id:<6} {account:<20} {name:<32} {members}");
+            }
+        }
+        GroupsCommand::Add(change) => change_group(change, true).await?,
+        GroupsCommand::Remove(change) => change_group(change, false).await?,
+    }
+    Ok(())
+}
+
+/// Adds (`add`) or removes the members and organizations `change` names.
+async fn change_group(change: GroupChange, add: bool) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !change.users.is_empty() || !change.organizations.is_empty(),
+        "name at least one --user EMAIL or --organization ID"
+    );
+    let store = crate::store::Store::open(&change.store.store_config(2)).await?;
+    let result = async {
+        let (account, _) = store.ensure_account(change.account.as_deref()).await?;
+        let group = store.group_id(&account, &change.name).await?;
+        let mut changed = 0;
+        for email in &change.users {
+            let user = store.user_id(&account, email).await?;
+            changed += usize::from(store.set_group_member(&account, group, user, add).await?);
+        }
+        for organization in &change.organizations {
+            let done = store
+                .set_group_organization(&account, group, *organization, add)
+                .await?;
+            anyhow::ensure!(
+                done || !add,
+                "account {:?} has no organization {organization}",
+                account.name
+            );
+            changed += usize::from(done);
+        }
+        Ok(changed)
+    }
+    .await;
+    store.close().await;
+    let changed = result?;
+    println!(
+        "{} {changed} member(s) or organization(s) {} group {:?}.",
+        if add { "Added" } else { "Removed" },
+        if add { "to" } else { "from" },
+        change.name
+    );
     Ok(())
 }

@@ -168,6 +168,10 @@ pub struct ServeArgs {
     #[arg(long, env = "MORTAR_TOKEN_LIFETIME_SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub token_lifetime_secs: u64,
+    /// The email of the Administrator user the first start makes (when the
+    /// database has no user yet).
+    #[arg(long, env = "MORTAR_ADMIN_EMAIL", default_value = "admin@mortar.local")]
+    pub admin_email: String,
     /// How long clients may take, and how many are served at once.
     #[command(flatten)]
     pub connections: ConnectionArgs,
@@ -294,6 +298,7 @@ mod tests {
                         account,
                         password_access,
                         store,
+                        ..
                     },
             } => (name, account, password_access, store),
             other => panic!("{other:?}"),

@@ -23,6 +23,7 @@ pub mod names;
 pub mod openapi;
 pub mod query;
 pub mod resources;
+pub mod roles;
 pub mod store;
 pub mod vault;
 
@@ -172,21 +173,12 @@ pub async fn serve(
 }
 
 /// `mortar serve`: opens the store (creating and migrating it), makes the
-/// first administrator key on the very first start, and serves until SIGINT or SIGTERM.
+/// first Administrator user and key on the very first start, and serves until SIGINT or SIGTERM.
 pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(config = ?args, "starting");
     let store = Store::open(&args.store.store_config(16)).await?;
     let state = build_state(store.clone(), &args).await?;
-    if store.key_count().await? == 0 {
-        let (account, _) = store.ensure_account(None).await?;
-        let key = store.create_key(&account, "administrator", true).await?;
-        println!(
-            "First start: created an administrator API key for account {:?}.",
-            account.name
-        );
-        println!("It is shown only this once; keep it safe:");
-        println!("{}", key.secret);
-    }
+    first_start(&store, &args.admin_email).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -218,6 +210,45 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     served?;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// On a database with no user, makes an Administrator user of the first
+/// account; on one with no key, an administrator key (acting for that
+/// user when both are new). Each secret is printed once.
+async fn first_start(store: &Store, admin_email: &str) -> anyhow::Result<()> {
+    let (account, _) = store.ensure_account(None).await?;
+    let mut admin = None;
+    if store.list_users().await?.is_empty() {
+        let user = store::NewUser {
+            email: admin_email,
+            first_name: "Mortar",
+            last_name: "Administrator",
+            role: roles::Role::Administrator,
+        };
+        let created = store.create_user(&account, &user, None).await?;
+        println!(
+            "First start: created the Administrator user {admin_email} for account {:?}.",
+            account.name
+        );
+        println!(
+            "They sign in with this one-time password, shown only this once \
+             (`mortar users reset-password --email {admin_email}` makes a new one):"
+        );
+        println!("{}", created.generated_password.unwrap_or_default());
+        admin = Some(created.id);
+    }
+    if store.key_count().await? == 0 {
+        let key = store
+            .create_key(&account, "administrator", true, admin)
+            .await?;
+        println!(
+            "First start: created an administrator API key for account {:?}.",
+            account.name
+        );
+        println!("It is shown only this once; keep it safe:");
+        println!("{}", key.secret);
+    }
     Ok(())
 }
 

@@ -510,6 +510,14 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
             "default": { "description": "A JSON:API error document.", "content": { MEDIA_TYPE: { "schema": reference("Errors") } } },
         },
     }}));
+    paths.insert("/users/{id}/avatar".into(), json!({ "get": {
+        "operationId": "userAvatar", "tags": ["users"],
+        "parameters": [path_id("id")],
+        "responses": {
+            "200": { "description": "The user's avatar image (PNG, JPEG, GIF or WebP).", "content": { "image/*": { "schema": { "type": "string", "format": "binary" } } } },
+            "default": { "description": "A JSON:API error document.", "content": { MEDIA_TYPE: { "schema": reference("Errors") } } },
+        },
+    }}));
     paths.insert("/changes".into(), json!({ "get": {
         "operationId": "listChanges", "tags": ["changes"],
         "parameters": [

@@ -41,10 +41,12 @@ pub(super) fn caller(scope: crate::store::Scope) -> Caller {
         scope,
         actor: Actor {
             key_id: None,
+            user_id: None,
             ip: None,
             user_agent: Some("mortar demo".into()),
         },
         password_access: true,
+        user: None,
     }
 }
 

@@ -86,6 +86,7 @@ pub async fn record(
         .map(|entry| {
             vec![
                 Arg::from(actor.key_id),
+                Arg::from(actor.user_id),
                 Arg::from(entry.organization_id),
                 Arg::from(entry.action.as_str()),
                 Arg::from(entry.resource_type),
@@ -102,6 +103,7 @@ pub async fn record(
         "activity_log",
         &[
             "api_key_id",
+            "user_id",
             "organization_id",
             "action",
             "resource_type",

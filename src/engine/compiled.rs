@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::names::parse_bool;
 use crate::query::{split_list, FilterMode, Query};
 use crate::resources::{
-    ColumnType, Filter, FilterHow, Include, Parent, Resource, Scoping, Sort, ALL,
+    ColumnType, Filter, FilterHow, Include, LinkTable, Parent, Resource, Scoping, Sort, ALL,
 };
 use crate::store::{Arg, Dialect, Sql};
 
@@ -274,6 +274,15 @@ impl Compiled {
                     }
                     // Mortar holds no integration or group data, so nothing matches.
                     out.push(Condition::Never);
+                }
+                FilterHow::Linked(link) => {
+                    let values = split_list(&param.value)
+                        .map(|v| parse_filter_value(&parameter, v, ColumnType::Int))
+                        .collect::<Result<Vec<_>>>()?;
+                    if values.is_empty() {
+                        return Err(Error::bad_parameter(&parameter, "needs a value"));
+                    }
+                    out.push(Condition::Linked { link, values });
                 }
                 FilterHow::DateRange => {
                     let (start, end) =
@@ -554,6 +563,13 @@ pub enum Condition {
         /// The value compared with.
         value: Arg,
     },
+    /// `t.id` linked through a link table to any of `values`.
+    Linked {
+        /// The pairs.
+        link: LinkTable,
+        /// The ids at the other end.
+        values: Vec<Arg>,
+    },
     /// Matches nothing.
     Never,
 }
@@ -581,6 +597,17 @@ impl Condition {
                     .push(" IS NULL OR ")
                     .push(expr);
                 sql.push(" NOT IN ")
+                    .bind_list(values.iter().cloned())
+                    .push(")");
+            }
+            Condition::Linked { link, values } => {
+                sql.push(" AND t.id IN (SELECT ")
+                    .push(link.here)
+                    .push(" FROM ")
+                    .push(link.table)
+                    .push(" WHERE ")
+                    .push(link.there)
+                    .push(" IN ")
                     .bind_list(values.iter().cloned())
                     .push(")");
             }
@@ -686,7 +713,7 @@ fn operator_condition(
     let (kind, exact) = match filter.how {
         FilterHow::Exact => (filter.column_type, true),
         FilterHow::DateRange => (ColumnType::Timestamp, false),
-        FilterHow::Unmatched { .. } => return Err(refuse()),
+        FilterHow::Unmatched { .. } | FilterHow::Linked(_) => return Err(refuse()),
     };
     let one = |v: &str, end: RangeEnd| -> Result<Arg> {
         let v = v.trim();

@@ -28,7 +28,8 @@ use crate::resources::{
     Change, Decorate, Decorations, Include, NewRecord, Parent, QueryPurpose, Resource, Secrets,
     WriteEnv,
 };
-use crate::store::{Actor, Record, Scope, Store};
+use crate::roles::Operation;
+use crate::store::{Actor, Record, Scope, Store, UserGrant};
 use crate::vault::Vault;
 use compiled::{Page, Schema};
 use input::{attribute_values, Item, Purpose};
@@ -47,6 +48,31 @@ pub struct Caller {
     pub actor: Actor,
     /// Whether the caller may send and see secrets.
     pub password_access: bool,
+    /// The user acting, whose role bounds what the caller may do; `None`
+    /// for a key that acts for no user (its own rule alone applies).
+    pub user: Option<UserGrant>,
+}
+
+impl Caller {
+    /// Refuses (403) what the acting user's role does not allow:
+    /// `operation` on records of `resource`, here records `ids`. Users may
+    /// always edit their own profile.
+    pub fn authorize(&self, resource: &Resource, operation: Operation, ids: &[i64]) -> Result<()> {
+        let Some(user) = self.user else {
+            return Ok(());
+        };
+        let own_profile =
+            resource.table == "users" && operation == Operation::Edit && ids == [user.id];
+        if own_profile || user.role.permits(operation, resource.table) {
+            return Ok(());
+        }
+        Err(Error::Forbidden(format!(
+            "the {} role may not {} {}; an Administrator can change your role with `mortar users set-role`",
+            user.role,
+            operation.verb(),
+            resource.json_type
+        )))
+    }
 }
 
 /// What a write of one record expects of it beforehand (`If-Match`).
@@ -173,6 +199,7 @@ impl Engine {
         parent: Option<ParentId>,
         query: &Query,
     ) -> Result<Records> {
+        caller.authorize(resource, Operation::Read, &[])?;
         if let Some(max) = resource.max_page {
             if query.page_number > max {
                 return Err(Error::bad_parameter(
@@ -232,6 +259,7 @@ impl Engine {
         id: i64,
         query: &Query,
     ) -> Result<Records> {
+        caller.authorize(resource, Operation::Read, &[id])?;
         let compiled = self.schema.get(resource);
         let includes = compiled.includes(query, true)?;
         let version = match query.version_id.as_deref() {
@@ -312,6 +340,7 @@ impl Engine {
         mut items: Vec<Item>,
         query: &Query,
     ) -> Result<Records> {
+        caller.authorize(resource, Operation::Create, &[])?;
         secrets::forbid_sending(caller, resource, &items)?;
         let mut problems = Vec::new();
         let mut prepared = Vec::with_capacity(items.len());
@@ -353,6 +382,7 @@ impl Engine {
         query: &Query,
         expected: Option<&Expected>,
     ) -> Result<Records> {
+        caller.authorize(resource, Operation::Edit, &[id])?;
         secrets::forbid_sending(caller, resource, std::slice::from_ref(&item))?;
         let mut problems = Vec::new();
         if let Some(given) = item.object.get("attributes").and_then(|a| a.get("id")) {
@@ -395,6 +425,7 @@ impl Engine {
         target: BulkUpdate,
         query: &Query,
     ) -> Result<Records> {
+        caller.authorize(resource, Operation::Edit, &[])?;
         let mut problems = Vec::new();
         let changes: Vec<Change> = match target {
             BulkUpdate::Each(items) => {
@@ -457,6 +488,7 @@ impl Engine {
         target: BulkDelete,
         expected: Option<&Expected>,
     ) -> Result<Records> {
+        caller.authorize(resource, Operation::Delete, &[])?;
         self.ensure_parent(caller, parent).await?;
         let ids = match target {
             BulkDelete::Ids(ids) => ids,

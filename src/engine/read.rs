@@ -269,6 +269,48 @@ pub(crate) async fn includes(
                     children(store, scope, schema, records, link, &mut set).await?;
                 }
             }
+            IncludeTarget::Linked { resource, link } => {
+                let target = schema.get(resource);
+                let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+                for r in records {
+                    set.links.entry((r.id, include.name)).or_default();
+                }
+                let mut wanted = BTreeSet::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut sql = store.sql();
+                    sql.push("SELECT ")
+                        .push(link.here)
+                        .push(", ")
+                        .push(link.there)
+                        .push(" FROM ")
+                        .push(link.table)
+                        .push(" WHERE account_id = ")
+                        .bind(scope.account_id())
+                        .push(" AND ")
+                        .push(link.here)
+                        .push(" IN ")
+                        .bind_list(chunk.iter().copied())
+                        .push(" ORDER BY ")
+                        .push(link.there);
+                    for row in store
+                        .fetch(&sql, &[ColumnType::Int, ColumnType::Int])
+                        .await?
+                    {
+                        if let (Some(owner), Some(other)) = (row[0].as_i64(), row[1].as_i64()) {
+                            set.links
+                                .entry((owner, include.name))
+                                .or_default()
+                                .push((resource.json_type, other));
+                            wanted.insert(other);
+                        }
+                    }
+                }
+                let wanted: Vec<i64> = wanted.into_iter().collect();
+                for record in records_in(store, scope, target, "id", &wanted).await? {
+                    set.included
+                        .insert((resource.json_type, record.id), (resource, record));
+                }
+            }
             IncludeTarget::BelongsTo { resource, field } => {
                 let target = schema.get(resource);
                 let index = compiled

@@ -9,43 +9,68 @@ use axum::response::{IntoResponse, Response};
 
 use super::handlers::Ctx;
 use crate::error::{Error, Result};
+use crate::store::StoredFile;
 
 /// Serves the attachment's bytes with its detected content type, as a
 /// download named like the uploaded file. 404 for ids not in the caller's account.
 pub async fn download(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Result<Response> {
-    // A segment that is not UTF-8 names no attachment, as any other bad id.
-    let Ok(Path(id)) = path else {
-        return Err(Error::NotFound("the path names no attachment".into()));
-    };
-    let not_found = || Error::NotFound(format!("attachment {id} was not found"));
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(not_found)?;
+    let id = record_id(path, "attachment")?;
     let file = ctx
         .state()
         .engine
         .store()
         .attachment_file(ctx.scope(), id)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| Error::NotFound(format!("attachment {id} was not found")))?;
+    serve(&ctx, &file, "attachment").await
+}
+
+/// `GET /users/:id/avatar`: a user's avatar image, what the `avatar` URL of
+/// users points at. 404 when the user has none or is not in the caller's account.
+pub async fn avatar(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Result<Response> {
+    let id = record_id(path, "user")?;
+    let file = ctx
+        .state()
+        .engine
+        .store()
+        .avatar_file(ctx.scope(), id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {id} has no avatar")))?;
+    serve(&ctx, &file, "inline").await
+}
+
+/// The record id a path names; a segment that is not a positive id (or not
+/// UTF-8) names no record, as any other bad id.
+fn record_id(path: Result<Path<String>, PathRejection>, what: &str) -> Result<i64> {
+    let not_found = || Error::NotFound(format!("the path names no {what}"));
+    let Ok(Path(id)) = path else {
+        return Err(not_found());
+    };
+    id.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(not_found)
+}
+
+/// Serves a stored file's bytes with its detected content type, named like
+/// the uploaded file; `disposition` is `attachment` (a download) or `inline`.
+async fn serve(ctx: &Ctx, file: &StoredFile, disposition: &str) -> Result<Response> {
     let bytes = ctx
         .state()
         .engine
         .files()
         .get(&file.blob_key)
         .await
-        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("reading an attachment")))?
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("reading a stored file")))?
         .ok_or_else(|| {
             Error::Internal(anyhow::anyhow!(
-                "the file of attachment {id} ({}) is missing",
+                "the stored file {} is missing",
                 file.blob_key
             ))
         })?;
     let content_type = HeaderValue::from_str(&file.content_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let disposition = HeaderValue::from_str(&content_disposition(&file.file_name))
+    let disposition = HeaderValue::from_str(&content_disposition(disposition, &file.file_name))
         .map_err(|e| Error::Internal(anyhow::Error::new(e).context("a Content-Disposition")))?;
     let mut response = (StatusCode::OK, bytes).into_response();
     let headers = response.headers_mut();
@@ -58,8 +83,9 @@ pub async fn download(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Re
     Ok(response)
 }
 
-/// `attachment; filename="<ASCII stand-in>"; filename*=UTF-8''<percent-encoded>` (RFC 6266).
-pub fn content_disposition(file_name: &str) -> String {
+/// `<disposition>; filename="<ASCII stand-in>"; filename*=UTF-8''<percent-encoded>`
+/// (RFC 6266), `disposition` being `attachment` or `inline`.
+pub fn content_disposition(disposition: &str, file_name: &str) -> String {
     let fallback: String = file_name
         .chars()
         .map(|c| match c {
@@ -76,7 +102,7 @@ pub fn content_disposition(file_name: &str) -> String {
             encoded.push_str(&format!("%{byte:02X}"));
         }
     }
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+    format!("{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 #[cfg(test)]
@@ -86,11 +112,11 @@ mod tests {
     #[test]
     fn file_names_are_quoted_safely() {
         assert_eq!(
-            content_disposition("report 2024.pdf"),
+            content_disposition("attachment", "report 2024.pdf"),
             "attachment; filename=\"report 2024.pdf\"; filename*=UTF-8''report%202024.pdf"
         );
         assert_eq!(
-            content_disposition("na\"ïve\\.txt"),
+            content_disposition("attachment", "na\"ïve\\.txt"),
             "attachment; filename=\"na__ve_.txt\"; filename*=UTF-8''na%22%C3%AFve%5C.txt"
         );
     }

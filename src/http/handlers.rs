@@ -67,6 +67,7 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
             if_none_match: header(header::IF_NONE_MATCH),
             actor: Actor {
                 key_id: Some(grant.key_id),
+                user_id: grant.user.map(|user| user.id),
                 ip,
                 user_agent: header(header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
             },
@@ -89,6 +90,7 @@ impl Ctx {
             scope: self.grant.scope,
             actor: self.actor.clone(),
             password_access: self.grant.password_access,
+            user: self.grant.user,
         }
     }
 

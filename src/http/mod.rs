@@ -56,7 +56,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/passwords/{id}/audit", get(passwords::audit))
         .route("/changes", get(changes::list))
-        .route("/attachments/{id}/download", get(files::download));
+        .route("/attachments/{id}/download", get(files::download))
+        .route("/users/{id}/avatar", get(files::avatar));
     for resource in ALL.iter().copied() {
         api = register(api, resource);
     }

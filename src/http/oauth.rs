@@ -210,6 +210,7 @@ async fn issue(
         .map_err(server_error)?;
     let actor = Actor {
         key_id: Some(client.key_id),
+        user_id: None,
         ip,
         user_agent: headers
             .get(header::USER_AGENT)

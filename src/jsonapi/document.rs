@@ -17,6 +17,9 @@ use crate::store::{Cell, Record};
 fn render(field: &Field, cell: &Cell, in_list: bool, origin: &str) -> Value {
     match (field.column_type, cell) {
         (_, Cell::Null) => Value::Null,
+        (ColumnType::Text, Cell::Text(path)) if field.link && path.is_empty() => {
+            Value::String(String::new())
+        }
         (ColumnType::Text, Cell::Text(path)) if field.link => {
             Value::String(format!("{origin}{path}"))
         }

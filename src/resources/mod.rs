@@ -48,6 +48,7 @@ pub mod passwords;
 mod reference;
 pub mod registry;
 pub mod related_items;
+pub mod users;
 
 pub use crate::store::ColumnType;
 pub use hooks::{
@@ -87,6 +88,8 @@ pub static ALL: &[&Resource] = &[
     &reference::COUNTRIES,
     &reference::REGIONS,
     &logs::LOGS,
+    &users::USERS,
+    &users::GROUPS,
 ];
 
 /// Whether and how a client may write a field.
@@ -384,7 +387,9 @@ impl Field {
 
     /// A value a request may send on create and update but that is no
     /// column and never part of a response: the resource's hooks take it
-    /// out of the column values (a type's inline `fields`).
+    /// out of the column values (a type's inline `fields`). A read-only
+    /// field of the same name may show the attribute's response form (a
+    /// user's `avatar`: an image in requests, its URL in responses).
     pub const fn request_only(name: &'static str, column_type: ColumnType) -> Field {
         let mut f = Field::base(name, column_type);
         f.expr = "CAST(NULL AS TEXT)";
@@ -438,6 +443,18 @@ pub struct Join {
     pub sql: &'static str,
 }
 
+/// A table of pairs that links two record types many to many (a group's
+/// members, the organizations given to a group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkTable {
+    /// The table.
+    pub table: &'static str,
+    /// Its column holding the id of a record of this type.
+    pub here: &'static str,
+    /// Its column holding the id of a record at the other end.
+    pub there: &'static str,
+}
+
 /// How a filter compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterHow {
@@ -445,6 +462,9 @@ pub enum FilterHow {
     Exact,
     /// `start, end` date range with `*` for an open end (timestamps).
     DateRange,
+    /// Records linked through a [`LinkTable`] to any of the given ids
+    /// (organizations' `filter[group_id]`).
+    Linked(LinkTable),
     /// Accepted for compatibility, but Mortar keeps no such data, so nothing matches
     /// (PSA/RMM integration ids, groups). `partner` must accompany it when set.
     Unmatched {
@@ -496,6 +516,19 @@ impl Filter {
             expr,
             column_type: ColumnType::Timestamp,
             how: FilterHow::DateRange,
+            exclude: false,
+            range: false,
+            normalize: None,
+        }
+    }
+
+    /// Records linked through `link` to any of a comma list of ids.
+    pub const fn linked(name: &'static str, link: LinkTable) -> Filter {
+        Filter {
+            name,
+            expr: "t.id",
+            column_type: ColumnType::Int,
+            how: FilterHow::Linked(link),
             exclude: false,
             range: false,
             normalize: None,
@@ -591,6 +624,14 @@ pub enum IncludeTarget {
         resource: &'static Resource,
         /// Its column pointing back here.
         foreign_key: &'static str,
+    },
+    /// Records of `resource` linked to this one through a [`LinkTable`]
+    /// (a group's users).
+    Linked {
+        /// The related resource.
+        resource: &'static Resource,
+        /// The pairs.
+        link: LinkTable,
     },
     /// The record of `resource` named by this record's `field`.
     BelongsTo {

@@ -73,7 +73,7 @@ pub static ORGANIZATIONS: Resource = Resource {
         filter!("short_name", Text),
         super::owned::PSA_ID,
         super::owned::PSA_INTEGRATION_TYPE,
-        Filter::unmatched("group_id", None, &[]),
+        Filter::linked("group_id", super::users::GROUP_ORGANIZATIONS),
     ],
     sorts: &[
         Sort::joined("organization_status_name", "os.name", "os"),

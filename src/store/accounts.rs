@@ -11,6 +11,7 @@ use super::ColumnType;
 use super::{Scope, Store};
 use crate::clock::now_millis;
 use crate::error::Result;
+use crate::roles::Role;
 
 /// A freshly made key: the only moment its secret exists outside the caller.
 #[derive(Debug)]
@@ -60,8 +61,57 @@ pub struct Authenticated {
     pub key_id: i64,
     /// The account the key acts for.
     pub scope: Scope,
-    /// Whether the key may read and write password values.
+    /// Whether the caller may read and write password values: the key's
+    /// own rule, and its user's role when it acts for one.
     pub password_access: bool,
+    /// The user the key acts for, if it is tied to one.
+    pub user: Option<UserGrant>,
+}
+
+/// The user a key acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserGrant {
+    /// The user's id (recorded in the activity log).
+    pub id: i64,
+    /// The user's role, which bounds what the key may do.
+    pub role: Role,
+}
+
+/// The columns [`grant_from_row`] reads, over `api_keys k LEFT JOIN users u`.
+pub(super) const GRANT_COLUMNS: &str = "k.id, k.account_id, k.password_access, u.id, u.role_name";
+
+/// The join and condition every authentication adds: the key's user, who
+/// must not be disabled.
+pub(super) const GRANT_JOIN: &str = " LEFT JOIN users u ON u.id = k.user_id ";
+
+/// Refuses keys whose user is disabled.
+pub(super) const GRANT_USABLE: &str = " AND (k.user_id IS NULL OR u.disabled_at IS NULL)";
+
+/// The kinds of [`GRANT_COLUMNS`].
+pub(super) const GRANT_KINDS: [ColumnType; 5] = [
+    ColumnType::Int,
+    ColumnType::Int,
+    ColumnType::Bool,
+    ColumnType::Int,
+    ColumnType::Text,
+];
+
+/// The grant a row of [`GRANT_COLUMNS`] describes.
+pub(super) fn grant_from_row(row: &[super::Cell]) -> Authenticated {
+    let user = match (row[3].as_i64(), row[4].as_str()) {
+        (Some(id), Some(role)) => Some(UserGrant {
+            id,
+            role: role.parse().unwrap_or(Role::ReadOnly),
+        }),
+        _ => None,
+    };
+    let key_password_access = matches!(row[2], super::Cell::Bool(true));
+    Authenticated {
+        key_id: row[0].as_i64().unwrap_or_default(),
+        scope: Scope::new(row[1].as_i64().unwrap_or_default()),
+        password_access: key_password_access && user.is_none_or(|u| u.role.sees_passwords()),
+        user,
+    }
 }
 
 /// The SHA-256 digest of a key, hex encoded, as stored.
@@ -259,13 +309,21 @@ impl Store {
         account: &AccountSummary,
         name: &str,
         password_access: bool,
+        user_id: Option<i64>,
     ) -> anyhow::Result<NewKey> {
         let mut bytes = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let secret = format!("mtr_{}", hex::encode(bytes));
         let mut tx = self.begin().await?;
         let id = tx
-            .insert_api_key(account.id, name, &secret, &secret[..12], password_access)
+            .insert_api_key(
+                account.id,
+                name,
+                &secret,
+                &secret[..12],
+                password_access,
+                user_id,
+            )
             .await?;
         tx.commit().await?;
         Ok(NewKey {
@@ -331,17 +389,16 @@ impl Store {
     /// The grant of the active key whose digest is `key_hash`, if any.
     pub async fn authenticate(&self, key_hash: &str) -> Result<Option<Authenticated>> {
         let mut sql = self.sql();
-        sql.push("SELECT id, account_id, password_access FROM api_keys WHERE key_hash = ")
+        sql.push("SELECT ")
+            .push(GRANT_COLUMNS)
+            .push(" FROM api_keys k")
+            .push(GRANT_JOIN)
+            .push("WHERE k.key_hash = ")
             .bind(key_hash)
-            .push(" AND revoked_at IS NULL");
-        let rows = self
-            .fetch(&sql, &[ColumnType::Int, ColumnType::Int, ColumnType::Bool])
-            .await?;
-        Ok(rows.first().map(|r| Authenticated {
-            key_id: r[0].as_i64().unwrap_or_default(),
-            scope: Scope::new(r[1].as_i64().unwrap_or_default()),
-            password_access: matches!(r[2], super::Cell::Bool(true)),
-        }))
+            .push(" AND k.revoked_at IS NULL")
+            .push(GRANT_USABLE);
+        let rows = self.fetch(&sql, &GRANT_KINDS).await?;
+        Ok(rows.first().map(|r| grant_from_row(r)))
     }
 }
 
@@ -355,10 +412,12 @@ impl super::Tx {
         secret: &str,
         prefix: &str,
         password_access: bool,
+        user_id: Option<i64>,
     ) -> anyhow::Result<i64> {
         let mut sql = self.sql();
         sql.push(
-            "INSERT INTO api_keys (account_id, name, key_hash, key_prefix, password_access, created_at) VALUES (",
+            "INSERT INTO api_keys (account_id, name, key_hash, key_prefix, password_access, \
+             user_id, created_at) VALUES (",
         )
         .bind(account_id)
         .push(", ")
@@ -369,6 +428,8 @@ impl super::Tx {
         .bind(prefix)
         .push(", ")
         .bind(password_access)
+        .push(", ")
+        .bind(user_id)
         .push(", ")
         .bind(now_millis())
         .push(") RETURNING id");

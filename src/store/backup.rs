@@ -96,7 +96,7 @@ pub fn sqlite_contents(path: &Path, check: bool) -> anyhow::Result<Contents> {
         tables.insert(name, count);
     }
     let blob_keys = connection
-        .prepare("SELECT blob_key FROM attachments ORDER BY id")?
+        .prepare(super::files::REFERENCED_BLOBS)?
         .query_map([], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let schema_version = connection.query_row(
@@ -132,11 +132,11 @@ pub fn sqlite_references(path: &Path, blob_key: &str) -> anyhow::Result<bool> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     connection.busy_timeout(BUSY)?;
-    Ok(connection.query_row(
-        "SELECT EXISTS (SELECT 1 FROM attachments WHERE blob_key = ?1)",
-        [blob_key],
-        |row| row.get(0),
-    )?)
+    Ok(
+        connection.query_row(&super::files::references_blob("?1"), [blob_key], |row| {
+            row.get(0)
+        })?,
+    )
 }
 
 /// An open `REPEATABLE READ` transaction on PostgreSQL whose snapshot is
@@ -194,7 +194,7 @@ impl PgSnapshot {
             .await?;
             tables.insert(name, count);
         }
-        let blob_keys = sqlx::query_scalar("SELECT blob_key FROM attachments ORDER BY id")
+        let blob_keys = sqlx::query_scalar(super::files::REFERENCED_BLOBS)
             .fetch_all(&mut connection)
             .await?;
         let schema_version: i64 = sqlx::query_scalar(
@@ -227,11 +227,10 @@ impl PgSnapshot {
     /// attachment row for `blob_key`.
     pub async fn live_references(url: &str, blob_key: &str) -> anyhow::Result<bool> {
         let mut connection = pg_connect(url).await?;
-        let found: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attachments WHERE blob_key = $1)")
-                .bind(blob_key)
-                .fetch_one(&mut connection)
-                .await?;
+        let found: bool = sqlx::query_scalar(&super::files::references_blob("$1"))
+            .bind(blob_key)
+            .fetch_one(&mut connection)
+            .await?;
         connection.close().await.ok();
         Ok(found)
     }

@@ -16,6 +16,28 @@ pub struct StoredFile {
 }
 
 impl Store {
+    /// The avatar of user `id`, if they have one and are in the caller's account.
+    pub async fn avatar_file(&self, scope: Scope, id: i64) -> Result<Option<StoredFile>> {
+        let mut sql = self.sql();
+        sql.push("SELECT avatar_path, avatar_content_type FROM users WHERE account_id = ")
+            .bind(scope.account_id())
+            .push(" AND id = ")
+            .bind(id)
+            .push(" AND avatar_path IS NOT NULL");
+        let rows = self
+            .fetch(&sql, &[ColumnType::Text, ColumnType::Text])
+            .await?;
+        Ok(rows.into_iter().next().and_then(|row| {
+            let content_type = row[1].as_str()?.to_string();
+            let extension = content_type.rsplit('/').next().unwrap_or("img").to_string();
+            Some(StoredFile {
+                blob_key: row[0].as_str()?.to_string(),
+                file_name: format!("avatar-{id}.{extension}"),
+                content_type,
+            })
+        }))
+    }
+
     /// The file of attachment `id`, if it exists in the caller's account.
     pub async fn attachment_file(&self, scope: Scope, id: i64) -> Result<Option<StoredFile>> {
         let mut sql = self.sql();
@@ -40,13 +62,26 @@ impl Store {
     }
 }
 
+/// Every blob key a row references: attachments' files and users'
+/// avatars. The start-up sweep keeps these files; a backup copies them.
+pub const REFERENCED_BLOBS: &str = "SELECT blob_key FROM attachments \
+     UNION ALL SELECT avatar_path FROM users WHERE avatar_path IS NOT NULL ORDER BY 1";
+
+/// Whether a row references the blob key bound to `placeholder` (`?1`, `$1`).
+pub fn references_blob(placeholder: &str) -> String {
+    format!(
+        "SELECT EXISTS (SELECT 1 FROM attachments WHERE blob_key = {placeholder}) \
+         OR EXISTS (SELECT 1 FROM users WHERE avatar_path = {placeholder})"
+    )
+}
+
 impl Store {
-    /// Every blob key an attachment row references, in every account: the
+    /// Every blob key a row references, in every account: the
     /// start-up sweep keeps these files and removes the rest. Housekeeping
     /// across accounts, so it takes no scope and returns no account data.
     pub async fn referenced_blobs(&self) -> Result<std::collections::HashSet<String>> {
         let mut sql = self.sql();
-        sql.push("SELECT blob_key FROM attachments");
+        sql.push(REFERENCED_BLOBS);
         Ok(self
             .fetch(&sql, &[ColumnType::Text])
             .await?

@@ -17,6 +17,7 @@ mod oauth;
 mod record;
 mod rows;
 mod sql;
+mod users;
 mod vault;
 
 use std::path::Path;
@@ -30,7 +31,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey};
+pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey, UserGrant};
 pub use changes::{ChangeRow, NewChange};
 pub use files::StoredFile;
 pub use idempotency::{Claim, StoredResponse, IDEMPOTENCY_TTL_MS};
@@ -39,6 +40,10 @@ pub use oauth::{ClientGrant, ClientRecord, NewClient};
 pub use record::{Actor, Record};
 pub use rows::{Inserting, Lock, Match};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
+pub use users::{
+    check_email, email_key, full_name, generate_password, hash_password, CreatedUser, NewUser,
+    UserRecord,
+};
 
 use crate::error::Result;
 

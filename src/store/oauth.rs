@@ -76,6 +76,7 @@ impl Store {
                 &random_token("unused_"),
                 &client_id[..12],
                 password_access,
+                None,
             )
             .await?;
         let mut sql = tx.sql();
@@ -218,28 +219,24 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<(Authenticated, i64)>> {
         let mut sql = self.sql();
-        sql.push(
-            "SELECT k.id, k.account_id, k.password_access, t.expires_at FROM oauth_tokens t \
-             JOIN oauth_clients c ON c.id = t.client_id JOIN api_keys k ON k.id = c.api_key_id \
-             WHERE c.revoked_at IS NULL AND k.revoked_at IS NULL AND t.token_hash = ",
-        )
-        .bind(token_hash)
-        .push(" AND t.expires_at > ")
-        .bind(now_millis());
-        let kinds = [
-            ColumnType::Int,
-            ColumnType::Int,
-            ColumnType::Bool,
-            ColumnType::Int,
-        ];
+        sql.push("SELECT ")
+            .push(super::accounts::GRANT_COLUMNS)
+            .push(
+                ", t.expires_at FROM oauth_tokens t JOIN oauth_clients c ON c.id = t.client_id \
+                 JOIN api_keys k ON k.id = c.api_key_id",
+            )
+            .push(super::accounts::GRANT_JOIN)
+            .push("WHERE c.revoked_at IS NULL AND k.revoked_at IS NULL AND t.token_hash = ")
+            .bind(token_hash)
+            .push(" AND t.expires_at > ")
+            .bind(now_millis())
+            .push(super::accounts::GRANT_USABLE);
+        let mut kinds = super::accounts::GRANT_KINDS.to_vec();
+        kinds.push(ColumnType::Int);
         Ok(self.fetch(&sql, &kinds).await?.first().map(|r| {
             (
-                Authenticated {
-                    key_id: r[0].as_i64().unwrap_or_default(),
-                    scope: Scope::new(r[1].as_i64().unwrap_or_default()),
-                    password_access: matches!(r[2], super::Cell::Bool(true)),
-                },
-                r[3].as_i64().unwrap_or_default(),
+                super::accounts::grant_from_row(r),
+                r[5].as_i64().unwrap_or_default(),
             )
         }))
     }

@@ -8,6 +8,8 @@ use super::Cell;
 pub struct Actor {
     /// The API key used.
     pub key_id: Option<i64>,
+    /// The user acting (a signed-in user, or the user a key acts for).
+    pub user_id: Option<i64>,
     /// The client's IP address.
     pub ip: Option<String>,
     /// The client's User-Agent.

@@ -157,15 +157,28 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let key = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find(|l| l.starts_with("mtr_"))
+    let printed = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let done = line.starts_with("mtr_");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
     })
     .await
-    .unwrap()
-    .expect("a key on stdout");
+    .unwrap();
+    let key = printed.last().cloned().unwrap_or_default();
+    assert!(key.starts_with("mtr_"), "a key on stdout: {printed:?}");
+    // The first start also makes the Administrator user, with a one-time password.
+    let at = printed
+        .iter()
+        .position(|l| l.contains("created the Administrator user admin@mortar.local"))
+        .unwrap_or_else(|| panic!("{printed:?}"));
+    let admin_password = &printed[at + 2];
+    assert_eq!(admin_password.len(), 20, "{printed:?}");
 
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/organizations");
@@ -205,6 +218,31 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
     let created: serde_json::Value = created.json().await.unwrap();
     assert_eq!(created["data"]["attributes"]["password"], secret);
 
+    // The first key acts for the Administrator: the activity log names them.
+    let get = |path: &str| {
+        client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .header("x-api-key", &key)
+            .send()
+    };
+    let users: serde_json::Value = get("/users").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        users["data"][0]["attributes"]["email"],
+        "admin@mortar.local"
+    );
+    assert_eq!(users["data"][0]["attributes"]["role-name"], "Administrator");
+    let admin_id: i64 = users["data"][0]["id"].as_str().unwrap().parse().unwrap();
+    let activity: serde_json::Value = get("/logs?filter[resource_type]=Password")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        activity["data"][0]["attributes"]["user-id"], admin_id,
+        "{activity}"
+    );
+
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -243,10 +281,236 @@ async fn first_start_prints_a_working_key_and_sigterm_stops_cleanly() {
         old_key
     );
 
-    // The first start made exactly one key.
+    // The first start made exactly one key, and the user's password is
+    // stored only as its argon2id hash.
     let output = mortar(dir.path(), &["keys", "list"]);
     let keys = String::from_utf8_lossy(&output.stdout).lines().count();
     assert_eq!(keys, 2, "header and the one administrator key");
+    let db = std::fs::read(dir.path().join("mortar.db")).unwrap();
+    assert!(!db
+        .windows(admin_password.len())
+        .any(|w| w == admin_password.as_bytes()));
+    assert!(
+        !log.contains(admin_password.as_str()),
+        "a password reached the log"
+    );
+}
+
+/// `mortar` with `input` on its stdin.
+fn mortar_with_stdin(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    input: &str,
+) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("MORTAR_DATABASE_URL")
+        .env_remove("MORTAR_MASTER_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mortar");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// Users, roles, passwords, groups and user keys from the command line.
+#[test]
+fn people_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str, role: &str| {
+        mortar(
+            dir.path(),
+            &[
+                "users",
+                "create",
+                "--email",
+                email,
+                "--first-name",
+                "Ann",
+                "--last-name",
+                "Lee",
+                "--role",
+                role,
+            ],
+        )
+    };
+    let made = create("Ann@Example.com", "editor");
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    let password = last_line(&made);
+    assert_eq!(password.len(), 20, "{}", stdout_of(&made));
+    assert!(stdout_of(&made).contains("shown once"));
+
+    let again = create("ann@EXAMPLE.com", "lite");
+    assert!(!again.status.success());
+    assert!(
+        stderr_of(&again).contains("already has a user with email"),
+        "{}",
+        stderr_of(&again)
+    );
+    let bad_role = create("bo@example.com", "owner");
+    assert!(!bad_role.status.success());
+    assert!(
+        stderr_of(&bad_role).contains("read-only"),
+        "{}",
+        stderr_of(&bad_role)
+    );
+    let bad_email = create("not-an-email", "editor");
+    assert!(
+        stderr_of(&bad_email).contains("is not an email address"),
+        "{}",
+        stderr_of(&bad_email)
+    );
+
+    let args = [
+        "users",
+        "create",
+        "--email",
+        "bo@example.com",
+        "--first-name",
+        "Bo",
+        "--last-name",
+        "Zed",
+        "--role",
+        "read-only",
+        "--password-stdin",
+    ];
+    let short = mortar_with_stdin(dir.path(), &args, "short\n");
+    assert!(
+        stderr_of(&short).contains("at least 12 characters"),
+        "{}",
+        stderr_of(&short)
+    );
+    let chosen = "a long chosen passphrase";
+    let made = mortar_with_stdin(dir.path(), &args, &format!("{chosen}\n"));
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    assert!(!stdout_of(&made).contains(chosen));
+
+    let listed = stdout_of(&mortar(dir.path(), &["users", "list"]));
+    let row = |email: &str| {
+        listed
+            .lines()
+            .find(|l| l.contains(email))
+            .unwrap_or_else(|| panic!("{listed}"))
+            .to_string()
+    };
+    assert!(row("Ann@Example.com").contains("Editor"), "{listed}");
+    assert!(row("bo@example.com").contains("Read-only"), "{listed}");
+
+    let ok = |args: &[&str]| {
+        let output = mortar(dir.path(), args);
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        stdout_of(&output)
+    };
+    assert!(ok(&[
+        "users",
+        "set-role",
+        "--email",
+        "bo@example.com",
+        "--role",
+        "manager"
+    ])
+    .contains("is now Manager"));
+    assert!(ok(&["users", "disable", "--email", "ANN@example.com"]).contains("Disabled"));
+    let listed = stdout_of(&mortar(dir.path(), &["users", "list"]));
+    assert!(listed.contains("Manager"), "{listed}");
+    let ann = listed
+        .lines()
+        .find(|l| l.contains("Ann@Example.com"))
+        .unwrap();
+    assert!(!ann.trim_end().ends_with('-'), "disabled shows when: {ann}");
+    let reset = ok(&["users", "reset-password", "--email", "bo@example.com"]);
+    let new_password = reset.lines().last().unwrap();
+    assert_eq!(new_password.len(), 20, "{reset}");
+    let missing = mortar(
+        dir.path(),
+        &[
+            "users",
+            "set-role",
+            "--email",
+            "cy@example.com",
+            "--role",
+            "lite",
+        ],
+    );
+    assert!(
+        stderr_of(&missing).contains("no user with email cy@example.com"),
+        "{}",
+        stderr_of(&missing)
+    );
+
+    let key = ok(&[
+        "keys",
+        "create",
+        "--name",
+        "Bo's script",
+        "--user",
+        "bo@example.com",
+    ]);
+    assert!(key.contains("acting for bo@example.com"), "{key}");
+
+    assert!(ok(&[
+        "groups",
+        "create",
+        "--name",
+        "Techs",
+        "--user",
+        "bo@example.com"
+    ])
+    .contains("with 1 member"));
+    assert!(ok(&[
+        "groups",
+        "add",
+        "--name",
+        "Techs",
+        "--user",
+        "ann@example.com",
+        "--organization",
+        "1"
+    ])
+    .contains("Added 2"));
+    let groups = ok(&["groups", "list"]);
+    let techs = groups.lines().find(|l| l.contains("Techs")).unwrap();
+    assert!(techs.trim_end().ends_with(" 2"), "{groups}");
+    assert!(ok(&[
+        "groups",
+        "remove",
+        "--name",
+        "Techs",
+        "--user",
+        "bo@example.com"
+    ])
+    .contains("Removed 1"));
+    let nobody = mortar(dir.path(), &["groups", "add", "--name", "Techs"]);
+    assert!(stderr_of(&nobody).contains("--user EMAIL or --organization ID"));
+    let no_org = mortar(
+        dir.path(),
+        &["groups", "add", "--name", "Techs", "--organization", "999"],
+    );
+    assert!(
+        stderr_of(&no_org).contains("no organization 999"),
+        "{}",
+        stderr_of(&no_org)
+    );
+
+    let db = std::fs::read(dir.path().join("mortar.db")).unwrap();
+    for secret in [password.as_str(), chosen, new_password] {
+        assert!(
+            !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "stored hashed"
+        );
+    }
 }
 
 #[tokio::test]

@@ -144,7 +144,7 @@ async fn missing_key_is_401_and_unknown_key_is_403(app: TestApp) {
 async fn a_revoked_key_is_refused_within_five_seconds(app: TestApp) {
     let key = app
         .store
-        .create_key(&app.account, "short-lived", false)
+        .create_key(&app.account, "short-lived", false, None)
         .await
         .unwrap();
     assert_eq!(

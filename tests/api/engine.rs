@@ -45,10 +45,12 @@ async fn caller(app: &TestApp, key: &str) -> Caller {
         scope: grant.scope,
         actor: Actor {
             key_id: Some(grant.key_id),
+            user_id: grant.user.map(|u| u.id),
             ip: None,
             user_agent: Some("engine test".into()),
         },
         password_access: grant.password_access,
+        user: grant.user,
     }
 }
 

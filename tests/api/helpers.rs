@@ -56,6 +56,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         public_url: None,
         master_key: None,
         token_lifetime_secs: 3600,
+        admin_email: "admin@mortar.local".into(),
         connections: mortar::config::ConnectionArgs::default(),
         jobs: mortar::config::JobArgs::default(),
     }
@@ -113,15 +114,18 @@ impl TestApp {
             .ensure_account(Some("Rival IT"))
             .await
             .expect("account B");
-        let created = store.create_key(&account, "test", true).await.expect("key");
+        let created = store
+            .create_key(&account, "test", true, None)
+            .await
+            .expect("key");
         let (key, key_id) = (created.secret, created.id);
         let created = store
-            .create_key(&account, "plain", false)
+            .create_key(&account, "plain", false, None)
             .await
             .expect("key");
         let (plain_key, plain_key_id) = (created.secret, created.id);
         let created = store
-            .create_key(&other_account, "other", true)
+            .create_key(&other_account, "other", true, None)
             .await
             .expect("key");
         let (other_key, other_key_id) = (created.secret, created.id);

@@ -38,4 +38,5 @@ mod related_items;
 mod schema;
 mod stalls;
 mod tenancy;
+mod users;
 mod vault;

@@ -306,7 +306,48 @@ impl<'a> Records<'a> {
         })
     }
 
+    /// A user or group, which only the command line makes (through the
+    /// store, as `mortar users create` and `mortar groups create` do).
+    async fn made_by_command_line(&mut self, route: &str) -> Result<Option<Made>, String> {
+        self.serial += 1;
+        let serial = self.serial;
+        let store = &self.app.store;
+        let account = &self.app.account;
+        let id = match route {
+            "users" => {
+                let email = format!("person{serial}@example.com");
+                let user = mortar::store::NewUser {
+                    email: &email,
+                    first_name: "Pat",
+                    last_name: "Person",
+                    role: mortar::roles::Role::Editor,
+                };
+                store.create_user(account, &user, None).await.map(|u| u.id)
+            }
+            "groups" => {
+                store
+                    .create_group(account, &format!("Group {serial}"), &[])
+                    .await
+            }
+            _ => return Ok(None),
+        }
+        .map_err(|e| format!("making a {route} record: {e}"))?;
+        let collection = format!("/{route}");
+        let (status, body) = self.app.get(&format!("{collection}/{id}")).await;
+        if status != 200 {
+            return Err(format!("GET {collection}/{id}: {status} {body}"));
+        }
+        Ok(Some(Made {
+            id,
+            collection,
+            attributes: body["data"]["attributes"].clone(),
+        }))
+    }
+
     async fn made_by(&mut self, resource: &'static Resource) -> Result<Made, String> {
+        if let Some(made) = self.made_by_command_line(resource.route).await? {
+            return Ok(made);
+        }
         let Some((_, via, extra, filter)) =
             MADE_BY.iter().find(|(route, ..)| *route == resource.route)
         else {
