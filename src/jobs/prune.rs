@@ -6,8 +6,9 @@
 //! their expiry). Each schedules itself: one run at each start
 //! when none is pending, then every [`PRUNE_EVERY`].
 //!
-//! They delete in batches of [`BATCH`] rows, each its own short statement,
-//! so that on SQLite other writes take turns with them rather than wait for
+//! They delete in batches of [`BATCH`] rows, each its own short statement
+//! followed by a short pause, so that on SQLite other writes (of this
+//! server or of another process) take turns with them rather than wait for
 //! one long delete; they are idempotent, so a run cut short by a dead
 //! worker simply runs again.
 
@@ -35,6 +36,9 @@ pub const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Rows deleted per statement.
 const BATCH: i64 = 1000;
+
+/// The pause between two full batches.
+const BATCH_PAUSE: Duration = Duration::from_millis(10);
 
 /// Registers the clean-up of finished jobs older than `retention`.
 pub fn register_prune(registry: &mut Registry, queue: &Queue, retention: Duration) {
@@ -131,6 +135,10 @@ fn register_clean_up<F, Fut>(
                 if deleted < BATCH as u64 {
                     break;
                 }
+                // Room for other processes' writes (a command run beside
+                // the server, a backup): SQLite's busy handler sleeps
+                // between tries and would miss a gap of microseconds.
+                tokio::time::sleep(BATCH_PAUSE).await;
             }
             tracing::info!(removed, kind, "{done}");
             Ok::<(), JobError>(())
