@@ -172,6 +172,11 @@ pub struct ServeArgs {
     /// database has no user yet).
     #[arg(long, env = "MORTAR_ADMIN_EMAIL", default_value = "admin@mortar.local")]
     pub admin_email: String,
+    /// How often the views users make are added to the user metrics, in
+    /// seconds (a crash loses at most this long's views).
+    #[arg(long, env = "MORTAR_METRICS_FLUSH_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub metrics_flush_secs: u64,
     /// How long clients may take, and how many are served at once.
     #[command(flatten)]
     pub connections: ConnectionArgs,

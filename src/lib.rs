@@ -87,6 +87,7 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         public_url: args.public_url.clone(),
         connections: args.connections,
         token_lifetime_secs: args.token_lifetime_secs,
+        metrics_flush: Duration::from_secs(args.metrics_flush_secs),
     }))
 }
 
@@ -124,7 +125,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let limits = state.connections;
-    let router = http::router(state);
+    let (stop_flushing, stopped) = tokio::sync::oneshot::channel();
+    let flusher = tokio::spawn(flush_views_every(state.clone(), stopped));
+    let router = http::router(state.clone());
     let service = tower::util::MapRequestLayer::new(http::normalize_path).layer(router);
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -169,7 +172,29 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+    // The views of the requests just finished go in before the server stops.
+    let _ = stop_flushing.send(());
+    let _ = flusher.await;
     Ok(())
+}
+
+/// Adds counted views to the user metrics every `metrics_flush`, and once
+/// more when `stop` fires (a flush in progress is never cut short).
+async fn flush_views_every(state: Arc<AppState>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    let mut every = tokio::time::interval(state.metrics_flush);
+    every.tick().await;
+    loop {
+        let stopping = tokio::select! {
+            _ = every.tick() => false,
+            _ = &mut stop => true,
+        };
+        if let Err(error) = state.engine.flush_views().await {
+            tracing::warn!(%error, "could not add counted views to the user metrics; kept for the next try");
+        }
+        if stopping {
+            return;
+        }
+    }
 }
 
 /// `mortar serve`: opens the store (creating and migrating it), makes the

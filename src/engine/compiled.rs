@@ -285,8 +285,7 @@ impl Compiled {
                     out.push(Condition::Linked { link, values });
                 }
                 FilterHow::DateRange => {
-                    let (start, end) =
-                        parse_range(&parameter, &param.value, ColumnType::Timestamp)?;
+                    let (start, end) = parse_range(&parameter, &param.value, filter.column_type)?;
                     out.push(Condition::Between {
                         expr: filter.expr,
                         start,
@@ -712,7 +711,7 @@ fn operator_condition(
     };
     let (kind, exact) = match filter.how {
         FilterHow::Exact => (filter.column_type, true),
-        FilterHow::DateRange => (ColumnType::Timestamp, false),
+        FilterHow::DateRange => (filter.column_type, false),
         FilterHow::Unmatched { .. } | FilterHow::Linked(_) => return Err(refuse()),
     };
     let one = |v: &str, end: RangeEnd| -> Result<Arg> {

@@ -12,6 +12,7 @@ pub mod cursor;
 mod dependents;
 pub mod expirations;
 pub mod input;
+pub mod metrics;
 mod read;
 mod secrets;
 mod write;
@@ -148,6 +149,7 @@ pub struct Engine {
     vault: Vault,
     files: Arc<dyn BlobStore>,
     schema: Schema,
+    views: metrics::ViewCounter,
 }
 
 impl Engine {
@@ -171,7 +173,15 @@ impl Engine {
             vault,
             files,
             schema: Schema::build(extra),
+            views: metrics::ViewCounter::default(),
         }
+    }
+
+    /// Adds the views counted since the last call to the user metrics (the
+    /// server calls this every few seconds and when it stops); how many
+    /// metric rows it touched.
+    pub async fn flush_views(&self) -> Result<usize> {
+        self.views.flush(&self.store).await
     }
 
     /// The database.
@@ -275,6 +285,12 @@ impl Engine {
             .await?
             .ok_or_else(|| Error::NotFound(format!("{} {id} was not found", resource.json_type)))?;
         let secrets = secrets::allowed(caller, resource, query, true, version)?;
+        if let Some(user) = caller.user {
+            let now = crate::clock::now_millis();
+            if let Some(key) = metrics::metric_key(resource, &record, user.id, now) {
+                self.views.count(caller.scope, key);
+            }
+        }
         self.finish_read(caller, resource, vec![record], 1, includes, secrets)
             .await
     }

@@ -290,6 +290,12 @@ impl<'e> Writer<'e> {
             .map(|r| Entry::for_record(def, r, action))
             .collect();
         activity::record(&mut self.tx, self.scope, self.env.actor, &entries, at).await?;
+        if let Some(user_id) = self.env.actor.user_id {
+            let counts = super::metrics::write_counts(def, records, action, user_id, at);
+            if !counts.is_empty() {
+                self.tx.add_metrics(self.scope, &counts).await?;
+            }
+        }
         // The change feed: the same writes, by JSON:API type.
         let changes: Vec<NewChange> = entries
             .iter()

@@ -45,6 +45,8 @@ pub struct AppState {
     pub connections: crate::config::ConnectionArgs,
     /// The longest life of an OAuth2 access token, in seconds.
     pub token_lifetime_secs: u64,
+    /// How often counted views are added to the user metrics.
+    pub metrics_flush: std::time::Duration,
 }
 
 /// The API router with its middleware, before path normalisation.

@@ -90,6 +90,7 @@ pub static ALL: &[&Resource] = &[
     &logs::LOGS,
     &users::USERS,
     &users::GROUPS,
+    &users::USER_METRICS,
 ];
 
 /// Whether and how a client may write a field.
@@ -460,7 +461,8 @@ pub struct LinkTable {
 pub enum FilterHow {
     /// Equal to any value of a comma list.
     Exact,
-    /// `start, end` date range with `*` for an open end (timestamps).
+    /// `start, end` range with `*` for an open end: days or times on
+    /// timestamps, days on dates.
     DateRange,
     /// Records linked through a [`LinkTable`] to any of the given ids
     /// (organizations' `filter[group_id]`).
@@ -529,6 +531,19 @@ impl Filter {
             expr: "t.id",
             column_type: ColumnType::Int,
             how: FilterHow::Linked(link),
+            exclude: false,
+            range: false,
+            normalize: None,
+        }
+    }
+
+    /// A `start, end` range of calendar days on a `YYYY-MM-DD` column.
+    pub const fn day_range(name: &'static str, expr: &'static str) -> Filter {
+        Filter {
+            name,
+            expr,
+            column_type: ColumnType::Date,
+            how: FilterHow::DateRange,
             exclude: false,
             range: false,
             normalize: None,

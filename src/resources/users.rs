@@ -12,10 +12,12 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::{
-    BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, LinkTable, Ops, Resource,
-    Sort, WriteContext,
+    BoxFuture, ColumnType, Field, Filter, Hooks, Include, IncludeTarget, LinkTable, Ops,
+    QueryPurpose, Resource, Sort, WriteContext,
 };
+use crate::clock::RangeEnd;
 use crate::error::{Error, Result};
+use crate::query::Query;
 use crate::store::{full_name, Arg, Lock, Match};
 
 /// The largest avatar accepted, in bytes (decoded).
@@ -99,6 +101,99 @@ pub const GROUP_ORGANIZATIONS: LinkTable = LinkTable {
     here: "organization_id",
     there: "group_id",
 };
+
+/// The longest `filter[date]` range of the user metrics, in days.
+pub const METRICS_MAX_DAYS: i64 = 7;
+
+/// `user_metrics`: per user, organization, resource type and UTC day, the
+/// records created, viewed, edited and deleted (see `engine::metrics`).
+pub static USER_METRICS: Resource = Resource {
+    json_type: "user-metrics",
+    route: "user_metrics",
+    table: "user_metrics",
+    class: "UserMetric",
+    title_field: "resource_type",
+    fields: &[
+        Field::computed("user_id", "t.user_id", ColumnType::Int),
+        Field::computed(
+            "organization_id",
+            "NULLIF(t.organization_id, 0)",
+            ColumnType::Int,
+        ),
+        Field::computed("resource_type", "t.resource_type", ColumnType::Text),
+        Field::computed("created", "t.created", ColumnType::Int),
+        Field::computed("viewed", "t.viewed", ColumnType::Int),
+        Field::computed("edited", "t.edited", ColumnType::Int),
+        Field::computed("deleted", "t.deleted", ColumnType::Int),
+        Field::computed("date", "t.date", ColumnType::Date),
+    ],
+    filters: &[
+        filter!("user_id", Int),
+        filter!("organization_id", Int),
+        filter!("resource_type", Text),
+        Filter::day_range("date", "t.date"),
+    ],
+    sorts: &[
+        Sort::on("created", "t.created"),
+        Sort::on("viewed", "t.viewed"),
+        Sort::on("edited", "t.edited"),
+        Sort::on("deleted", "t.deleted"),
+        Sort::on("date", "t.date"),
+    ],
+    ops: Ops {
+        show: false,
+        ..Ops::READ_ONLY
+    },
+    logged: false,
+    hooks: &UserMetricHooks,
+    ..Resource::BASE
+};
+
+/// Holds `filter[date]` to a closed range of at most [`METRICS_MAX_DAYS`].
+pub struct UserMetricHooks;
+
+impl Hooks for UserMetricHooks {
+    fn check_query(&self, query: &Query, _purpose: QueryPurpose) -> Result<()> {
+        for filter in &query.filters {
+            if filter.name.starts_with("date__") {
+                return Err(Error::bad_parameter(
+                    format!("filter[{}]", filter.name),
+                    format!(
+                        "user metrics take dates as filter[date]=start,end (at most {METRICS_MAX_DAYS} days)"
+                    ),
+                ));
+            }
+            if filter.name != "date" {
+                continue;
+            }
+            let parameter = "filter[date]";
+            let day = |v: &str| {
+                crate::clock::is_date(v.trim())
+                    .then(|| crate::clock::parse_range_bound(v.trim(), RangeEnd::Start))
+                    .flatten()
+            };
+            let bounds = filter.value.split_once(',').map(|(a, b)| (day(a), day(b)));
+            let Some((Some(start), Some(end))) = bounds else {
+                return Err(Error::bad_parameter(
+                    parameter,
+                    format!(
+                        "must be two dates, start,end (YYYY-MM-DD), at most {METRICS_MAX_DAYS} days apart; open ends are not allowed"
+                    ),
+                ));
+            };
+            let days = (end - start) / 86_400_000 + 1;
+            if days > METRICS_MAX_DAYS {
+                return Err(Error::bad_parameter(
+                    parameter,
+                    format!(
+                        "spans {days} days; a date range of user metrics may span at most {METRICS_MAX_DAYS} days"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// `groups`.
 pub static GROUPS: Resource = Resource {

@@ -12,6 +12,7 @@ mod changes;
 mod files;
 mod idempotency;
 mod jobs;
+mod metrics;
 mod migrate;
 mod oauth;
 mod record;
@@ -36,6 +37,7 @@ pub use changes::{ChangeRow, NewChange};
 pub use files::StoredFile;
 pub use idempotency::{Claim, StoredResponse, IDEMPOTENCY_TTL_MS};
 pub use jobs::{EnqueueJob, JobOutcome, JobRecord, JobState, RetryFailed};
+pub use metrics::{MetricCounts, MetricKey, POINTS};
 pub use oauth::{ClientGrant, ClientRecord, NewClient};
 pub use record::{Actor, Record};
 pub use rows::{Inserting, Lock, Match};
@@ -49,7 +51,7 @@ use crate::error::Result;
 
 /// The account a request acts for. Only authentication (and the CLI, for the
 /// account it names) can make one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Scope {
     account_id: i64,
 }

@@ -57,6 +57,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         master_key: None,
         token_lifetime_secs: 3600,
         admin_email: "admin@mortar.local".into(),
+        metrics_flush_secs: 1,
         connections: mortar::config::ConnectionArgs::default(),
         jobs: mortar::config::JobArgs::default(),
     }

@@ -38,5 +38,6 @@ mod related_items;
 mod schema;
 mod stalls;
 mod tenancy;
+mod user_metrics;
 mod users;
 mod vault;

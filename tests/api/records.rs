@@ -307,23 +307,18 @@ impl<'a> Records<'a> {
     }
 
     /// A user or group, which only the command line makes (through the
-    /// store, as `mortar users create` and `mortar groups create` do).
+    /// store, as `mortar users create` and `mortar groups create` do), or a
+    /// user metric, which a user's write makes.
     async fn made_by_command_line(&mut self, route: &str) -> Result<Option<Made>, String> {
+        if route == "user_metrics" {
+            return self.user_metric().await.map(Some);
+        }
         self.serial += 1;
         let serial = self.serial;
         let store = &self.app.store;
         let account = &self.app.account;
         let id = match route {
-            "users" => {
-                let email = format!("person{serial}@example.com");
-                let user = mortar::store::NewUser {
-                    email: &email,
-                    first_name: "Pat",
-                    last_name: "Person",
-                    role: mortar::roles::Role::Editor,
-                };
-                store.create_user(account, &user, None).await.map(|u| u.id)
-            }
+            "users" => new_user(store, account, serial).await,
             "groups" => {
                 store
                     .create_group(account, &format!("Group {serial}"), &[])
@@ -342,6 +337,46 @@ impl<'a> Records<'a> {
             collection,
             attributes: body["data"]["attributes"].clone(),
         }))
+    }
+
+    /// A metric row: a new user creates an organization through a key of theirs.
+    async fn user_metric(&mut self) -> Result<Made, String> {
+        self.serial += 1;
+        let user = new_user(&self.app.store, &self.app.account, self.serial)
+            .await
+            .map_err(|e| e.to_string())?;
+        let key = self
+            .app
+            .store
+            .create_key(&self.app.account, "metrics", false, Some(user))
+            .await
+            .map_err(|e| e.to_string())?
+            .secret;
+        let (status, body) = self
+            .app
+            .send_as(
+                &key,
+                Method::POST,
+                "/organizations",
+                json!({"data": {"type": "organizations", "attributes": {"name": format!("Metric {user}")}}}),
+            )
+            .await;
+        if status != 201 {
+            return Err(format!("a user's create gave {status}: {body}"));
+        }
+        let collection = "/user_metrics".to_string();
+        let (status, body) = self
+            .app
+            .get(&format!("{collection}?filter[user_id]={user}"))
+            .await;
+        if status != 200 || !body["data"][0].is_object() {
+            return Err(format!("no metric of user {user}: {status} {body}"));
+        }
+        Ok(Made {
+            id: id_in(&body["data"][0])?,
+            collection,
+            attributes: body["data"][0]["attributes"].clone(),
+        })
     }
 
     async fn made_by(&mut self, resource: &'static Resource) -> Result<Made, String> {
@@ -384,4 +419,20 @@ impl<'a> Records<'a> {
             attributes: body["data"][0]["attributes"].clone(),
         })
     }
+}
+
+/// A new Editor of `account`, as `mortar users create` makes one.
+async fn new_user(
+    store: &mortar::store::Store,
+    account: &mortar::store::AccountSummary,
+    serial: usize,
+) -> anyhow::Result<i64> {
+    let email = format!("person{serial}@example.com");
+    let user = mortar::store::NewUser {
+        email: &email,
+        first_name: "Pat",
+        last_name: "Person",
+        role: mortar::roles::Role::Editor,
+    };
+    Ok(store.create_user(account, &user, None).await?.id)
 }
