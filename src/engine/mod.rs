@@ -14,6 +14,7 @@ pub mod expirations;
 pub mod input;
 mod read;
 mod secrets;
+mod webhooks;
 mod write;
 
 use std::collections::HashMap;

@@ -12,6 +12,7 @@ pub mod idempotency;
 mod oauth;
 mod passwords;
 pub mod request_id;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub connections: crate::config::ConnectionArgs,
     /// The longest life of an OAuth2 access token, in seconds.
     pub token_lifetime_secs: u64,
+    /// How webhook URLs are checked and deliveries made.
+    pub webhooks: crate::config::WebhookArgs,
 }
 
 /// The API router with its middleware, before path normalisation.
@@ -56,6 +59,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/passwords/{id}/audit", get(passwords::audit))
         .route("/changes", get(changes::list))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::show)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
         .route("/attachments/{id}/download", get(files::download));
     for resource in ALL.iter().copied() {
         api = register(api, resource);

@@ -18,6 +18,7 @@ mod record;
 mod rows;
 mod sql;
 mod vault;
+mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -39,6 +40,10 @@ pub use oauth::{ClientGrant, ClientRecord, NewClient};
 pub use record::{Actor, Record};
 pub use rows::{Inserting, Lock, Match};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
+pub use webhooks::{
+    NewDelivery, PendingDelivery, Webhook, WebhookSettings, DELIVER_WEBHOOK_KIND,
+    WEBHOOK_JOB_ATTEMPTS,
+};
 
 use crate::error::Result;
 

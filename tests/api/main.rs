@@ -39,3 +39,4 @@ mod schema;
 mod stalls;
 mod tenancy;
 mod vault;
+mod webhooks;
