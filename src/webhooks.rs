@@ -318,11 +318,12 @@ impl Sender {
                 "no delivery in the payload"
             )));
         };
-        // Gone with its subscription, or already finished: nothing to do.
+        // Gone with its subscription, or already delivered: nothing to do.
+        // A delivery given up is sent again when its job is retried.
         let Some(delivery) = store.pending_delivery(id).await? else {
             return Ok(());
         };
-        if delivery.state != "pending" || job.scope != Some(delivery.scope) {
+        if delivery.state == "delivered" || job.scope != Some(delivery.scope) {
             return Ok(());
         }
         if !delivery.enabled {

@@ -570,6 +570,84 @@ async fn subscriptions_and_events_stay_in_their_account(backend: Backend) {
     assert_eq!(receiver.all().len(), 1);
 }
 
+/// Runs `mortar` on `data_dir`.
+fn mortar(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mortar"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("MORTAR_DATABASE_URL")
+        .env_remove("MORTAR_MASTER_KEY")
+        .env_remove("MORTAR_WEBHOOK_ALLOW_PRIVATE")
+        .output()
+        .expect("run mortar")
+}
+
+/// `mortar webhooks create` beside a running server prints the id and the
+/// secret as its last two lines, and deliveries verify with that secret;
+/// `list` never shows it; `delete` takes the id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_makes_lists_and_deletes_subscriptions() {
+    let app = TestApp::spawn_with_workers(Backend::Sqlite, quick).await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let dir = app.data_dir().to_path_buf();
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "webhooks",
+            "create",
+            "--url",
+            url.as_str(),
+            "--events",
+            "create,update",
+            "--type",
+            "organizations",
+            "--account",
+            "Acme IT",
+        ];
+        args.extend_from_slice(extra);
+        mortar(&dir, &args)
+    };
+    let refused = create(&[]);
+    assert!(!refused.status.success(), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--webhook-allow-private"),
+        "{refused:?}"
+    );
+    let created = create(&["--webhook-allow-private"]);
+    assert!(created.status.success(), "{created:?}");
+    let stdout = String::from_utf8_lossy(&created.stdout).to_string();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let [.., id_line, secret_line] = lines.as_slice() else {
+        panic!("{stdout}");
+    };
+    let id = id_line.strip_prefix("webhook_id: ").expect(id_line);
+    let secret = secret_line.strip_prefix("secret: ").expect(secret_line);
+    assert!(secret.starts_with("whsec_"), "{stdout}");
+
+    let shown = webhook(&app, id.parse().unwrap()).await;
+    assert_eq!(shown["events"], json!(["create", "update"]));
+    assert_eq!(shown["resource-types"], json!(["organizations"]));
+    let org = app.create("/organizations", json!({"name": "Cli"})).await;
+    let got = receiver.wait_for(1).await;
+    verify(&got[0], secret);
+    assert_eq!(got[0].json()["resource-id"], org.to_string());
+
+    let listed = mortar(&dir, &["webhooks", "list"]);
+    let listing = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listing.contains(&url) && listing.contains("create,update"),
+        "{listing}"
+    );
+    assert!(!listing.contains(secret), "never the secret: {listing}");
+    let deleted = mortar(&dir, &["webhooks", "delete", id]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    let again = mortar(&dir, &["webhooks", "delete", id]);
+    assert!(!again.status.success(), "deleting twice is an error");
+    let (status, _) = app.get(&format!("/webhooks/{id}")).await;
+    assert_eq!(status, 404);
+}
+
 macro_rules! webhook_tests {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
