@@ -49,6 +49,13 @@ pub enum Command {
         #[command(subcommand)]
         command: GroupsCommand,
     },
+    /// Manage webhook subscriptions, which receive signed create, update,
+    /// delete and reveal events (works whether or not a server is running).
+    Webhooks {
+        /// What to do with webhooks.
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
     /// Print the API's OpenAPI 3.1 document (what `GET /openapi.json` serves).
     Openapi,
     /// Fill an account with realistic sample data (organizations, sites,
@@ -341,6 +348,54 @@ pub enum ClientsCommand {
     },
 }
 
+/// `mortar webhooks ...`.
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Create a subscription; its id and signing secret are shown once, as
+    /// the last two lines of stdout (`webhook_id: ...`, `secret: ...`).
+    Create {
+        /// Where deliveries are POSTed (http or https).
+        #[arg(long)]
+        url: String,
+        /// The events wanted, a comma list of create, update, delete, reveal.
+        #[arg(long, default_value = "create,update,delete,reveal")]
+        events: String,
+        /// Only records of this JSON:API type (repeat for more); default: every type.
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Only records of this organization.
+        #[arg(long)]
+        organization: Option<i64>,
+        /// The account it belongs to, made if missing (default: the first account).
+        #[arg(long)]
+        account: Option<String>,
+        /// Accept a URL on a loopback or private address (as the server's
+        /// flag of the same name allows delivering to it).
+        #[arg(long, env = "MORTAR_WEBHOOK_ALLOW_PRIVATE")]
+        webhook_allow_private: bool,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The vault master key (base64), when it is not in the data directory's key file.
+        #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
+        master_key: Option<crate::config::MasterKeyText>,
+    },
+    /// List subscriptions of every account (never their secrets).
+    List {
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete a subscription by id, with its undelivered events.
+    Delete {
+        /// The subscription's id, as `mortar webhooks list` shows it.
+        id: i64,
+        /// Where the data lives.
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -348,6 +403,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { command } => keys(command).await,
         Command::Users { command } => users(command).await,
         Command::Groups { command } => groups(command).await,
+        Command::Webhooks { command } => webhooks(command).await,
         Command::Clients { command } => clients(command).await,
         Command::Openapi => {
             println!("{:#}", crate::openapi::document());
@@ -641,6 +697,112 @@ async fn clients(command: ClientsCommand) -> anyhow::Result<()> {
                 anyhow::bail!("no active client with id {id}; `mortar clients list` shows them");
             }
             println!("Revoked client {id}; its tokens are refused within seconds.");
+        }
+    }
+    Ok(())
+}
+
+async fn webhooks(command: WebhooksCommand) -> anyhow::Result<()> {
+    match command {
+        WebhooksCommand::Create {
+            url,
+            events,
+            types,
+            organization,
+            account,
+            webhook_allow_private,
+            store: args,
+            master_key,
+        } => {
+            let store = crate::store::Store::open(&args.store_config(2)).await?;
+            let (account, _) = store.ensure_account(account.as_deref()).await?;
+            let scope = crate::store::Scope::new(account.id);
+            let vault = crate::open_vault(
+                &store,
+                &args.data_dir,
+                master_key.as_ref().map(|k| k.expose()),
+            )
+            .await?;
+            let draft = crate::webhooks::Draft {
+                url: Some(url),
+                events: Some(
+                    events
+                        .split(',')
+                        .map(|e| e.trim().to_string())
+                        .filter(|e| !e.is_empty())
+                        .collect(),
+                ),
+                resource_types: Some((!types.is_empty()).then_some(types)),
+                organization_id: Some(organization),
+                enabled: Some(true),
+            };
+            let settled =
+                crate::webhooks::settle(&store, scope, draft, None, webhook_allow_private, "--")
+                    .await;
+            let settings = match settled {
+                Ok(settings) => settings,
+                Err(crate::error::Error::Invalid(problems)) => {
+                    store.close().await;
+                    let text: Vec<String> = problems
+                        .iter()
+                        .map(|p| format!("--{}", p.detail.trim_start_matches('-')))
+                        .collect();
+                    anyhow::bail!("{}", text.join("; "));
+                }
+                Err(other) => return Err(other.into()),
+            };
+            let (webhook, secret) =
+                crate::webhooks::create(&store, &vault, scope, &settings).await?;
+            store.close().await;
+            println!(
+                "Created webhook {} for account {:?}: {} to {}. Verify deliveries with this \
+                 signing secret; it is shown once:",
+                webhook.id,
+                account.name,
+                webhook.events.join(","),
+                webhook.url
+            );
+            println!("webhook_id: {}", webhook.id);
+            println!("secret: {secret}");
+        }
+        WebhooksCommand::List { store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            println!(
+                "{:<6} {:<8} {:<28} {:<24} {:<8} {:<8} url",
+                "id", "account", "events", "types", "org", "enabled"
+            );
+            for webhook in store.list_webhooks(None).await? {
+                println!(
+                    "{:<6} {:<8} {:<28} {:<24} {:<8} {:<8} {}{}",
+                    webhook.id,
+                    webhook.account_id,
+                    webhook.events.join(","),
+                    webhook
+                        .resource_types
+                        .map(|t| t.join(","))
+                        .unwrap_or_else(|| "*".into()),
+                    webhook
+                        .organization_id
+                        .map(|o| o.to_string())
+                        .unwrap_or_else(|| "*".into()),
+                    if webhook.enabled { "yes" } else { "no" },
+                    webhook.url,
+                    webhook
+                        .disabled_reason
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default(),
+                );
+            }
+            store.close().await;
+        }
+        WebhooksCommand::Delete { id, store } => {
+            let store = crate::store::Store::open(&store.store_config(2)).await?;
+            let deleted = store.delete_webhook(None, id).await?;
+            store.close().await;
+            if !deleted {
+                anyhow::bail!("no webhook with id {id}; `mortar webhooks list` shows them");
+            }
+            println!("Deleted webhook {id}; its undelivered events go with it.");
         }
     }
     Ok(())

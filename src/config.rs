@@ -183,6 +183,49 @@ pub struct ServeArgs {
     /// The background job workers.
     #[command(flatten)]
     pub jobs: JobArgs,
+    /// Webhook deliveries.
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// How webhook deliveries are made (`mortar serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
+pub struct WebhookArgs {
+    /// Allow webhook URLs on loopback, private, link-local and other
+    /// non-public addresses (refused by default, against server-side
+    /// request forgery).
+    #[arg(long, env = "MORTAR_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Attempts at one delivery before it is given up (retried with the
+    /// job queue's exponential backoff, `--job-retry-base-secs`).
+    #[arg(long, env = "MORTAR_WEBHOOK_ATTEMPTS", default_value_t = 8,
+          value_parser = clap::value_parser!(i64).range(1..=25))]
+    pub webhook_attempts: i64,
+    /// Failed attempts in a row after which a subscription is disabled
+    /// (with the reason shown on it).
+    #[arg(long, env = "MORTAR_WEBHOOK_FAILURE_LIMIT", default_value_t = 20,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub webhook_failure_limit: i64,
+    /// Seconds a receiver has to answer a delivery.
+    #[arg(long, env = "MORTAR_WEBHOOK_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout_secs: u64,
+    /// Days a finished delivery stays in the outbox before the hourly
+    /// clean-up removes it.
+    #[arg(long, env = "MORTAR_WEBHOOK_RETENTION_DAYS", default_value_t = 7)]
+    pub webhook_retention_days: u64,
+}
+
+impl Default for WebhookArgs {
+    fn default() -> WebhookArgs {
+        WebhookArgs {
+            webhook_allow_private: false,
+            webhook_attempts: 8,
+            webhook_failure_limit: 20,
+            webhook_timeout_secs: 10,
+            webhook_retention_days: 7,
+        }
+    }
 }
 
 /// The job queue's workers in `mortar serve`.
@@ -379,6 +422,28 @@ mod tests {
         assert!(
             Cli::try_parse_from(["mortar", "serve", "--job-lease-secs", "0"]).is_err(),
             "a lease lasts at least a second"
+        );
+        assert_eq!(defaults.webhooks, WebhookArgs::default());
+        assert_eq!(
+            serve(&[
+                "--webhook-allow-private",
+                "--webhook-attempts",
+                "3",
+                "--webhook-failure-limit",
+                "2",
+                "--webhook-timeout-secs",
+                "5",
+                "--webhook-retention-days",
+                "1",
+            ])
+            .webhooks,
+            WebhookArgs {
+                webhook_allow_private: true,
+                webhook_attempts: 3,
+                webhook_failure_limit: 2,
+                webhook_timeout_secs: 5,
+                webhook_retention_days: 1,
+            }
         );
 
         let flags = serve(&[

@@ -26,6 +26,7 @@ pub mod resources;
 pub mod roles;
 pub mod store;
 pub mod vault;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -37,7 +38,7 @@ use axum::extract::{ConnectInfo, Request};
 use tokio::net::TcpListener;
 use tower::Layer as _;
 
-use crate::config::{JobArgs, ServeArgs};
+use crate::config::ServeArgs;
 use crate::engine::Engine;
 use crate::http::auth::{KeyCache, RateLimiter};
 use crate::http::AppState;
@@ -88,6 +89,7 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         connections: args.connections,
         token_lifetime_secs: args.token_lifetime_secs,
         metrics_flush: Duration::from_secs(args.metrics_flush_secs),
+        webhooks: args.webhooks,
     }))
 }
 
@@ -210,7 +212,7 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr().unwrap_or(args.listen);
     tracing::info!(%address, "listening");
     tokio::spawn(keep_statistics_fresh(store.clone()));
-    let workers = start_workers(&store, &args.jobs).await?;
+    let workers = start_workers(&state, &args).await?;
     // One signal stops both: the listener (in-flight requests finish) and
     // the job workers (running jobs finish within their grace period).
     let (stopping, stop) = tokio::sync::watch::channel(false);
@@ -278,14 +280,19 @@ async fn first_start(store: &Store, admin_email: &str) -> anyhow::Result<()> {
 }
 
 /// Starts the job workers of `mortar serve` with the kinds Mortar runs
-/// (the clean-ups of finished jobs, expired idempotency keys, old changes
-/// and expired tokens); `None` when `--job-workers` is 0.
-pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Option<jobs::Workers>> {
+/// (webhook deliveries, and the clean-ups of finished jobs, expired
+/// idempotency keys, old changes, expired tokens and finished deliveries);
+/// `None` when `--job-workers` is 0.
+pub async fn start_workers(
+    state: &Arc<AppState>,
+    serve: &ServeArgs,
+) -> anyhow::Result<Option<jobs::Workers>> {
+    let args = &serve.jobs;
     if args.job_workers == 0 {
         tracing::info!("job workers disabled (--job-workers 0)");
         return Ok(None);
     }
-    let queue = jobs::Queue::new(store.clone());
+    let queue = jobs::Queue::new(state.engine.store().clone());
     let mut registry = jobs::Registry::new();
     jobs::register_prune(
         &mut registry,
@@ -299,6 +306,7 @@ pub async fn start_workers(store: &Store, args: &JobArgs) -> anyhow::Result<Opti
         &queue,
         Duration::from_secs(args.change_retention_days.saturating_mul(24 * 60 * 60)),
     );
+    webhooks::register(&mut registry, &queue, state.clone(), serve.webhooks)?;
     let workers = jobs::Workers::start(queue, registry, jobs::WorkerConfig::from(args)).await?;
     Ok(Some(workers))
 }

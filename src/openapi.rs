@@ -526,6 +526,7 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
         ],
         "responses": responses("200", "Changes in commit order.", Some(any_json.clone())),
     }}));
+    add_webhook_routes(paths);
     paths.insert("/oauth/token".into(), json!({ "post": {
         "operationId": "issueToken", "tags": ["oauth"], "security": [],
         "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": {
@@ -566,6 +567,117 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
     }
 }
 
+/// `/webhooks` and `/webhooks/{id}`: the account's webhook subscriptions.
+fn add_webhook_routes(paths: &mut Map<String, Value>) {
+    let events = json!({
+        "type": "array",
+        "items": { "enum": crate::webhooks::EVENTS },
+        "minItems": 1,
+    });
+    let types = json!({
+        "type": ["array", "null"],
+        "items": { "type": "string" },
+        "minItems": 1,
+        "description": "JSON:API types whose events are sent; null: every type.",
+    });
+    let organization = json!({
+        "type": ["string", "integer", "null"],
+        "description": "Only events of records of this organization; null: every organization.",
+    });
+    let resource = |secret: bool| {
+        let mut attributes = json!({
+            "type": "object",
+            "properties": {
+                "url": { "type": "string" },
+                "events": events,
+                "resource-types": types,
+                "organization-id": { "type": ["string", "null"] },
+                "enabled": { "type": "boolean" },
+                "disabled-reason": { "type": ["string", "null"] },
+                "failure-count": { "type": "integer" },
+                "created-at": { "type": "string" },
+                "updated-at": { "type": "string" },
+            },
+        });
+        if secret {
+            attributes["properties"]["secret"] = json!({
+                "type": "string",
+                "description": "The signing secret, shown in this response only.",
+            });
+        }
+        json!({
+            "type": "object",
+            "required": ["id", "type", "attributes"],
+            "properties": {
+                "id": { "type": "string" },
+                "type": { "const": "webhooks" },
+                "attributes": attributes,
+                "links": { "type": "object" },
+            },
+        })
+    };
+    let single = |secret: bool| json!({ "type": "object", "required": ["data"], "properties": { "data": resource(secret) } });
+    let input = |required: bool| {
+        let mut attributes = json!({
+            "type": "object",
+            "properties": {
+                "url": { "type": "string", "description": "An http or https URL." },
+                "events": events,
+                "resource-types": types,
+                "organization-id": organization,
+                "enabled": { "type": "boolean" },
+            },
+        });
+        if required {
+            attributes["required"] = json!(["url"]);
+        }
+        json!({
+            "type": "object",
+            "required": ["data"],
+            "properties": { "data": {
+                "type": "object",
+                "required": ["type", "attributes"],
+                "properties": {
+                    "type": { "const": "webhooks" },
+                    "id": { "type": ["string", "integer"] },
+                    "attributes": attributes,
+                },
+            } },
+        })
+    };
+    paths.insert("/webhooks".into(), json!({
+        "get": {
+            "operationId": "listWebhooks", "tags": ["webhooks"],
+            "responses": responses("200", "The account's subscriptions.", Some(json!({
+                "type": "object",
+                "required": ["data"],
+                "properties": { "data": { "type": "array", "items": resource(false) } },
+            }))),
+        },
+        "post": {
+            "operationId": "createWebhook", "tags": ["webhooks"],
+            "requestBody": { "required": true, "content": { MEDIA_TYPE: { "schema": input(true) } } },
+            "responses": responses("201", "The subscription, with its signing secret (shown once).", Some(single(true))),
+        },
+    }));
+    paths.insert("/webhooks/{id}".into(), json!({
+        "parameters": [path_id("id")],
+        "get": {
+            "operationId": "showWebhook", "tags": ["webhooks"],
+            "responses": responses("200", "The subscription.", Some(single(false))),
+        },
+        "patch": {
+            "operationId": "updateWebhook", "tags": ["webhooks"],
+            "requestBody": { "required": true, "content": { MEDIA_TYPE: { "schema": input(false) } } },
+            "responses": responses("200", "The updated subscription (enabled: true clears its failures).", Some(single(false))),
+        },
+        "delete": {
+            "operationId": "deleteWebhook", "tags": ["webhooks"],
+            "responses": responses("204", "Deleted, with its undelivered events.", None),
+        },
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,6 +702,8 @@ mod tests {
             assert!(schemas.contains_key(&name), "{name} is not defined");
         }
         assert!(doc["paths"]["/configurations/{id}"]["patch"].is_object());
+        assert!(doc["paths"]["/webhooks"]["post"].is_object());
+        assert!(doc["paths"]["/webhooks/{id}"]["delete"].is_object());
         assert!(
             doc["paths"]["/organizations/{parent_id}/relationships/configurations"]["get"]
                 .is_object()

@@ -32,6 +32,14 @@ impl Action {
             Action::IssueToken => "issue_token",
         }
     }
+
+    /// The action as a webhook event names it (a shown secret is a `reveal`).
+    pub fn webhook_event(self) -> &'static str {
+        match self {
+            Action::Show => "reveal",
+            other => other.as_str(),
+        }
+    }
 }
 
 /// One entry about one record.

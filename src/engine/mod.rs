@@ -15,6 +15,7 @@ pub mod input;
 pub mod metrics;
 mod read;
 mod secrets;
+mod webhooks;
 mod write;
 
 use std::collections::HashMap;

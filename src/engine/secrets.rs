@@ -97,5 +97,20 @@ pub(crate) async fn audit(
         resource_name: Some(p.name.chars().take(activity::NAME_LENGTH).collect()),
         organization_id: p.organization_id,
     }));
-    activity::record_now(store, caller.scope, &caller.actor, &entries).await
+    // The audit entries and the reveal events, in one transaction.
+    let events: Vec<super::webhooks::Event<'_>> = records
+        .iter()
+        .filter(|r| revealed.contains(&r.id))
+        .map(|record| super::webhooks::Event {
+            event: Action::Show.webhook_event(),
+            def: resource,
+            record,
+            organization_id: Entry::for_record(resource, record, Action::Show).organization_id,
+        })
+        .collect();
+    let at = crate::clock::now_millis();
+    let mut tx = store.begin().await?;
+    activity::record(&mut tx, caller.scope, &caller.actor, &entries, at).await?;
+    super::webhooks::queue(&mut tx, caller.scope, &events, at).await?;
+    tx.commit().await
 }

@@ -11,7 +11,7 @@ use super::activity::{self, Action, Entry};
 use super::compiled::{Compiled, Schema, Selection};
 use super::input::{attribute_values, Item, Purpose};
 use super::read::{fetch_in, CHUNK};
-use super::{dependents, expirations};
+use super::{dependents, expirations, webhooks};
 use crate::clock::now_millis;
 use crate::error::{Error, Invalid, Result};
 use crate::resources::{
@@ -308,7 +308,19 @@ impl<'e> Writer<'e> {
                 })
             })
             .collect();
-        self.tx.record_changes(self.scope, &changes, at).await
+        self.tx.record_changes(self.scope, &changes, at).await?;
+        // The webhook outbox: the same writes, to the subscriptions that want them.
+        let events: Vec<webhooks::Event<'_>> = records
+            .iter()
+            .zip(&entries)
+            .map(|(record, entry)| webhooks::Event {
+                event: action.webhook_event(),
+                def,
+                record,
+                organization_id: entry.organization_id,
+            })
+            .collect();
+        webhooks::queue(&mut self.tx, self.scope, &events, at).await
     }
 }
 

@@ -12,6 +12,7 @@ pub mod idempotency;
 mod oauth;
 mod passwords;
 pub mod request_id;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -47,6 +48,8 @@ pub struct AppState {
     pub token_lifetime_secs: u64,
     /// How often counted views are added to the user metrics.
     pub metrics_flush: std::time::Duration,
+    /// How webhook URLs are checked and deliveries made.
+    pub webhooks: crate::config::WebhookArgs,
 }
 
 /// The API router with its middleware, before path normalisation.
@@ -58,6 +61,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/passwords/{id}/audit", get(passwords::audit))
         .route("/changes", get(changes::list))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::show)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
         .route("/attachments/{id}/download", get(files::download))
         .route("/users/{id}/avatar", get(files::avatar));
     for resource in ALL.iter().copied() {

@@ -29,7 +29,8 @@ use crate::store::{EnqueueJob, Scope, Store};
 pub use crate::store::{JobRecord, JobState, RetryFailed};
 pub use prune::{
     register_changes_prune, register_idempotency_prune, register_prune, register_tokens_prune,
-    CHANGES_PRUNE_KIND, IDEMPOTENCY_PRUNE_KIND, PRUNE_EVERY, PRUNE_KIND, TOKENS_PRUNE_KIND,
+    register_webhook_deliveries_prune, CHANGES_PRUNE_KIND, IDEMPOTENCY_PRUNE_KIND, PRUNE_EVERY,
+    PRUNE_KIND, TOKENS_PRUNE_KIND, WEBHOOK_DELIVERIES_PRUNE_KIND,
 };
 pub use runner::{WorkerConfig, Workers};
 

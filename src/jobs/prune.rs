@@ -2,8 +2,9 @@
 //! stays small: `prune_finished_jobs` (jobs done or failed longer ago than
 //! `--job-retention-hours`), `prune_idempotency_keys` (keys past their 24
 //! hours) and `prune_changes` (the change feed past
-//! `--change-retention-days`) and `prune_tokens` (OAuth2 tokens a day past
-//! their expiry). Each schedules itself: one run at each start
+//! `--change-retention-days`), `prune_tokens` (OAuth2 tokens a day past
+//! their expiry) and `prune_webhook_deliveries` (finished deliveries past
+//! `--webhook-retention-days`). Each schedules itself: one run at each start
 //! when none is pending, then every [`PRUNE_EVERY`].
 //!
 //! They delete in batches of [`BATCH`] rows, each its own short statement
@@ -30,6 +31,9 @@ pub const CHANGES_PRUNE_KIND: &str = "prune_changes";
 
 /// The expired OAuth2 tokens' clean-up.
 pub const TOKENS_PRUNE_KIND: &str = "prune_tokens";
+
+/// The finished webhook deliveries' clean-up.
+pub const WEBHOOK_DELIVERIES_PRUNE_KIND: &str = "prune_webhook_deliveries";
 
 /// How often each runs.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
@@ -102,6 +106,27 @@ pub fn register_tokens_prune(registry: &mut Registry, queue: &Queue) {
         |store, before| async move {
             store
                 .delete_rows_before("oauth_tokens", "token_hash", "expires_at", before, BATCH)
+                .await
+        },
+    );
+}
+
+/// Registers the clean-up of webhook deliveries (delivered or given up)
+/// that finished longer than `retention` ago.
+pub fn register_webhook_deliveries_prune(
+    registry: &mut Registry,
+    queue: &Queue,
+    retention: Duration,
+) {
+    register_clean_up(
+        registry,
+        queue,
+        WEBHOOK_DELIVERIES_PRUNE_KIND,
+        retention,
+        "removed finished webhook deliveries past their retention",
+        |store, before| async move {
+            store
+                .delete_rows_before("webhook_deliveries", "id", "finished_at", before, BATCH)
                 .await
         },
     );

@@ -188,38 +188,8 @@ impl Store {
     /// a queued or running job. On PostgreSQL the commit wakes idle workers
     /// of every instance.
     pub async fn enqueue_job(&self, job: &EnqueueJob) -> Result<Option<i64>> {
-        let now = crate::clock::now_millis();
         let mut tx = self.begin().await?;
-        let mut sql = tx.sql();
-        sql.push(
-            "INSERT INTO jobs (kind, payload, account_id, unique_key, state, attempts, \
-             max_attempts, run_after, created_at, updated_at) VALUES (",
-        )
-        .bind(job.kind.as_str())
-        .push(", ")
-        .bind(job.payload.as_str())
-        .push(", ")
-        .bind(job.scope.map(|s| s.account_id()))
-        .push(", ")
-        .bind(job.unique_key.clone())
-        .push(", 'queued', 0, ")
-        .bind(job.max_attempts.max(1))
-        .push(", ")
-        .bind(job.run_after)
-        .push(", ")
-        .bind(now)
-        .push(", ")
-        .bind(now)
-        .push(") ON CONFLICT DO NOTHING RETURNING id");
-        let rows = tx.fetch(&sql, &[ColumnType::Int]).await?;
-        let id = rows.first().and_then(|r| r[0].as_i64());
-        if id.is_some() && matches!(self.pool, Pool::Postgres(_)) {
-            let mut sql = tx.sql();
-            sql.push("SELECT pg_notify(")
-                .bind(CHANNEL)
-                .push(", '')::text");
-            tx.fetch(&sql, &[ColumnType::Text]).await?;
-        }
+        let id = tx.insert_job(job).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -435,5 +405,46 @@ impl Store {
             }
         });
         Ok(true)
+    }
+}
+
+impl super::Tx {
+    /// Adds a job in this transaction (it exists once the transaction
+    /// commits, and never if it rolls back); its id, or `None` when a
+    /// queued or running job already holds its unique key. On PostgreSQL
+    /// the workers of every instance are woken at commit.
+    pub async fn insert_job(&mut self, job: &EnqueueJob) -> Result<Option<i64>> {
+        let now = crate::clock::now_millis();
+        let mut sql = self.sql();
+        sql.push(
+            "INSERT INTO jobs (kind, payload, account_id, unique_key, state, attempts, \
+             max_attempts, run_after, created_at, updated_at) VALUES (",
+        )
+        .bind(job.kind.as_str())
+        .push(", ")
+        .bind(job.payload.as_str())
+        .push(", ")
+        .bind(job.scope.map(|s| s.account_id()))
+        .push(", ")
+        .bind(job.unique_key.clone())
+        .push(", 'queued', 0, ")
+        .bind(job.max_attempts.max(1))
+        .push(", ")
+        .bind(job.run_after)
+        .push(", ")
+        .bind(now)
+        .push(", ")
+        .bind(now)
+        .push(") ON CONFLICT DO NOTHING RETURNING id");
+        let rows = self.fetch(&sql, &[ColumnType::Int]).await?;
+        let id = rows.first().and_then(|r| r[0].as_i64());
+        if id.is_some() && self.dialect() == super::Dialect::Postgres {
+            let mut sql = self.sql();
+            sql.push("SELECT pg_notify(")
+                .bind(CHANNEL)
+                .push(", '')::text");
+            self.fetch(&sql, &[ColumnType::Text]).await?;
+        }
+        Ok(id)
     }
 }

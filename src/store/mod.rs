@@ -20,6 +20,7 @@ mod rows;
 mod sql;
 mod users;
 mod vault;
+mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -45,6 +46,10 @@ pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
 pub use users::{
     check_email, email_key, full_name, generate_password, hash_password, CreatedUser, NewUser,
     UserRecord,
+};
+pub use webhooks::{
+    NewDelivery, PendingDelivery, Webhook, WebhookSettings, DELIVER_WEBHOOK_KIND,
+    WEBHOOK_JOB_ATTEMPTS,
 };
 
 use crate::error::Result;

@@ -42,6 +42,8 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     schema: Option<(String, String)>,
+    /// The job workers, when started (they stop with the test's runtime).
+    _workers: Option<mortar::jobs::Workers>,
 }
 
 fn default_args(data_dir: &std::path::Path) -> ServeArgs {
@@ -60,6 +62,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         metrics_flush_secs: 1,
         connections: mortar::config::ConnectionArgs::default(),
         jobs: mortar::config::JobArgs::default(),
+        webhooks: mortar::config::WebhookArgs::default(),
     }
 }
 
@@ -71,6 +74,23 @@ impl TestApp {
 
     /// A server whose settings `configure` adjusts.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut ServeArgs)) -> TestApp {
+        TestApp::start(backend, configure, false).await
+    }
+
+    /// A server whose settings `configure` adjusts, running its job
+    /// workers (webhook deliveries, clean-ups) as `mortar serve` does.
+    pub async fn spawn_with_workers(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> TestApp {
+        TestApp::start(backend, configure, true).await
+    }
+
+    async fn start(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServeArgs),
+        workers: bool,
+    ) -> TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             mortar::init_tracing();
         }
@@ -136,6 +156,13 @@ impl TestApp {
         let state = mortar::build_state(store.clone(), &args)
             .await
             .expect("vault opens");
+        let workers = if workers {
+            mortar::start_workers(&state, &args)
+                .await
+                .expect("workers start")
+        } else {
+            None
+        };
         let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             mortar::serve(listener, state, async move {
@@ -159,6 +186,7 @@ impl TestApp {
             shutdown: Some(shutdown),
             server: Some(server),
             schema,
+            _workers: workers,
         }
     }
 

@@ -41,3 +41,4 @@ mod tenancy;
 mod user_metrics;
 mod users;
 mod vault;
+mod webhooks;
