@@ -260,6 +260,10 @@ pub struct JobArgs {
     /// hourly clean-up removes it.
     #[arg(long, env = "MORTAR_CHANGE_RETENTION_DAYS", default_value_t = 30)]
     pub change_retention_days: u64,
+    /// Days an export (and its file) is kept before the hourly clean-up
+    /// removes it.
+    #[arg(long, env = "MORTAR_EXPORT_RETENTION_DAYS", default_value_t = 7)]
+    pub export_retention_days: u64,
 }
 
 impl Default for JobArgs {
@@ -273,6 +277,7 @@ impl Default for JobArgs {
             job_retry_cap_secs: 3600,
             job_retention_hours: 168,
             change_retention_days: 30,
+            export_retention_days: 7,
         }
     }
 }
@@ -404,6 +409,8 @@ mod tests {
             "24",
             "--change-retention-days",
             "7",
+            "--export-retention-days",
+            "3",
         ])
         .jobs;
         assert_eq!(
@@ -417,6 +424,7 @@ mod tests {
                 job_retry_cap_secs: 8,
                 job_retention_hours: 24,
                 change_retention_days: 7,
+                export_retention_days: 3,
             }
         );
         assert!(

@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod exports;
 pub mod files;
 pub mod http;
 pub mod jobs;
@@ -280,8 +281,9 @@ async fn first_start(store: &Store, admin_email: &str) -> anyhow::Result<()> {
 }
 
 /// Starts the job workers of `mortar serve` with the kinds Mortar runs
-/// (webhook deliveries, and the clean-ups of finished jobs, expired
-/// idempotency keys, old changes, expired tokens and finished deliveries);
+/// (exports, webhook deliveries, and the clean-ups of finished jobs,
+/// expired idempotency keys, old changes, expired tokens, finished
+/// deliveries and old exports);
 /// `None` when `--job-workers` is 0.
 pub async fn start_workers(
     state: &Arc<AppState>,
@@ -307,6 +309,13 @@ pub async fn start_workers(
         Duration::from_secs(args.change_retention_days.saturating_mul(24 * 60 * 60)),
     );
     webhooks::register(&mut registry, &queue, state.clone(), serve.webhooks)?;
+    exports::register(
+        &mut registry,
+        &queue,
+        state.clone(),
+        serve.store.data_dir.join("exports"),
+        Duration::from_secs(args.export_retention_days.saturating_mul(24 * 60 * 60)),
+    );
     let workers = jobs::Workers::start(queue, registry, jobs::WorkerConfig::from(args)).await?;
     Ok(Some(workers))
 }

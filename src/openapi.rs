@@ -510,6 +510,14 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
             "default": { "description": "A JSON:API error document.", "content": { MEDIA_TYPE: { "schema": reference("Errors") } } },
         },
     }}));
+    paths.insert("/exports/{id}/download".into(), json!({ "get": {
+        "operationId": "downloadExport", "tags": ["exports"],
+        "parameters": [path_id("id")],
+        "responses": {
+            "200": { "description": "The export's zip, once its status is done.", "content": { "application/zip": { "schema": { "type": "string", "format": "binary" } } } },
+            "default": { "description": "A JSON:API error document.", "content": { MEDIA_TYPE: { "schema": reference("Errors") } } },
+        },
+    }}));
     paths.insert("/users/{id}/avatar".into(), json!({ "get": {
         "operationId": "userAvatar", "tags": ["users"],
         "parameters": [path_id("id")],

@@ -15,7 +15,7 @@
 //! Account settings are the account's templates and lists: flexible asset
 //! types and their fields, and the catalog types (organization, configuration
 //! and contact types and statuses, password categories, manufacturers,
-//! models). Only an Administrator changes other users (and manages users,
+//! models); requesting and deleting exports counts as one. Only an Administrator changes other users (and manages users,
 //! groups and keys from the command line, which needs no role).
 
 use std::fmt;
@@ -66,6 +66,7 @@ impl Operation {
 
 /// The record types that are account settings (see the module docs).
 const ACCOUNT_SETTINGS: &[&str] = &[
+    "exports",
     "flexible_asset_types",
     "flexible_asset_fields",
     "organization_types",

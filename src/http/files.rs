@@ -39,6 +39,47 @@ pub async fn avatar(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Resu
     serve(&ctx, &file, "inline").await
 }
 
+/// `GET /exports/:id/download`: an export's zip, streamed from disk (never
+/// held in memory whole). 404 until the export is done, and after DELETE.
+pub async fn export(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Result<Response> {
+    let id = record_id(path, "export")?;
+    let not_found = || Error::NotFound(format!("export {id} has no file (not done, or deleted)"));
+    let path = ctx
+        .state()
+        .engine
+        .store()
+        .export_file(ctx.scope(), id)
+        .await?
+        .ok_or_else(not_found)?;
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
+        Err(error) => {
+            return Err(Error::Internal(
+                anyhow::Error::new(error).context("opening an export's file"),
+            ))
+        }
+    };
+    let length = file
+        .metadata()
+        .await
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("an export's size")))?
+        .len();
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let disposition = content_disposition("attachment", &format!("mortar-export-{id}.zip"));
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
 /// The record id a path names; a segment that is not a positive id (or not
 /// UTF-8) names no record, as any other bad id.
 fn record_id(path: Result<Path<String>, PathRejection>, what: &str) -> Result<i64> {

@@ -69,7 +69,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(webhooks::delete),
         )
         .route("/attachments/{id}/download", get(files::download))
-        .route("/users/{id}/avatar", get(files::avatar));
+        .route("/users/{id}/avatar", get(files::avatar))
+        .route("/exports/{id}/download", get(files::export));
     for resource in ALL.iter().copied() {
         api = register(api, resource);
     }

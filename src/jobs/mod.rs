@@ -63,18 +63,7 @@ impl Queue {
     /// Adds a job; its id, or `None` when a queued or running job already
     /// holds its unique key.
     pub async fn enqueue(&self, job: NewJob) -> crate::error::Result<Option<i64>> {
-        let run_after = job.run_after.unwrap_or_else(crate::clock::now_millis);
-        let id = self
-            .store
-            .enqueue_job(&EnqueueJob {
-                kind: job.kind,
-                payload: job.payload.to_string(),
-                scope: job.scope,
-                unique_key: job.unique_key,
-                max_attempts: i64::from(job.max_attempts.max(1)),
-                run_after,
-            })
-            .await?;
+        let id = self.store.enqueue_job(&job.into_enqueue()).await?;
         if id.is_some() {
             self.wake.notify_one();
         }
@@ -164,6 +153,19 @@ impl NewJob {
     pub fn unique(mut self, key: impl Into<String>) -> NewJob {
         self.unique_key = Some(key.into());
         self
+    }
+
+    /// The row the store adds (due now unless scheduled): for
+    /// `Tx::insert_job`, which queues a job in a write's own transaction.
+    pub fn into_enqueue(self) -> EnqueueJob {
+        EnqueueJob {
+            kind: self.kind,
+            payload: self.payload.to_string(),
+            scope: self.scope,
+            unique_key: self.unique_key,
+            max_attempts: i64::from(self.max_attempts.max(1)),
+            run_after: self.run_after.unwrap_or_else(crate::clock::now_millis),
+        }
     }
 }
 

@@ -37,6 +37,7 @@ pub mod contacts;
 pub mod documents;
 pub mod domains;
 pub mod expirations;
+pub mod exports;
 pub mod flexible_asset_types;
 pub mod flexible_assets;
 mod hooks;
@@ -91,6 +92,7 @@ pub static ALL: &[&Resource] = &[
     &users::USERS,
     &users::GROUPS,
     &users::USER_METRICS,
+    &exports::EXPORTS,
 ];
 
 /// Whether and how a client may write a field.

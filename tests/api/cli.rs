@@ -1489,7 +1489,7 @@ mod jobs {
         // A kind this server has no handler for (say, from a newer version).
         let id = Queue::new(store.clone())
             .enqueue(NewJob::new(
-                "export",
+                "reindex",
                 serde_json::json!({"organization": 7}),
             ))
             .await
@@ -1512,10 +1512,13 @@ mod jobs {
             .find(|l| l.starts_with(&format!("{id} ")))
             .unwrap_or_else(|| panic!("{listed}"));
         assert!(
-            row.contains("export") && row.contains("failed") && row.contains("1/5"),
+            row.contains("reindex") && row.contains("failed") && row.contains("1/5"),
             "{row}"
         );
-        assert!(row.contains(r#"no handler for job kind "export""#), "{row}");
+        assert!(
+            row.contains(r#"no handler for job kind "reindex""#),
+            "{row}"
+        );
         let others =
             String::from_utf8_lossy(&place.run(&["jobs", "list", "--state", "queued"]).stdout)
                 .to_string();

@@ -478,3 +478,28 @@ macro_rules! api_tests {
         }
     };
 }
+
+/// Like [`api_tests!`], for tests that take the [`Backend`] and start their
+/// own server (one with job workers, say), on a multi-threaded runtime.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}

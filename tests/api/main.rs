@@ -19,6 +19,7 @@ mod demo;
 mod documents;
 mod domains;
 mod engine;
+mod exports;
 mod flexible_asset_types;
 mod flexible_assets;
 mod health;

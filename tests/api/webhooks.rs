@@ -648,29 +648,7 @@ async fn the_command_line_makes_lists_and_deletes_subscriptions() {
     assert_eq!(status, 404);
 }
 
-macro_rules! webhook_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-webhook_tests!(
+crate::backend_tests!(
     each_write_and_reveal_delivers_one_signed_event,
     filtered_subscriptions_get_only_matching_events,
     a_write_that_fails_sends_nothing,
