@@ -691,6 +691,7 @@ impl Engine {
             .await?;
         secrets::audit(
             &self.store,
+            &self.schema,
             caller,
             resource,
             records,
