@@ -37,6 +37,9 @@ use crate::vault::{Place, Vault};
 /// The events a subscription may ask for.
 pub const EVENTS: [&str; 4] = ["create", "update", "delete", "reveal"];
 
+/// The `User-Agent` of deliveries.
+const USER_AGENT: &str = concat!("Mortar-Webhooks/", env!("CARGO_PKG_VERSION"));
+
 /// The longest URL accepted.
 const URL_LENGTH: usize = 2000;
 
@@ -285,7 +288,7 @@ pub fn register(
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(args.webhook_timeout_secs))
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Mortar-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .build()?;
     let sender = Arc::new(Sender {
         state,
@@ -378,26 +381,26 @@ impl Sender {
             .await
             .map_err(|e| format!("{host} does not resolve ({e})"))?
             .collect();
-        let address = addresses
-            .iter()
-            .copied()
-            .find(|a| self.args.webhook_allow_private || is_public(a.ip()))
-            .ok_or_else(|| {
-                format!(
-                    "{host} resolves only to non-public addresses, refused without \
-                     --webhook-allow-private"
-                )
-            })?;
+        let allowed: Vec<SocketAddr> = addresses
+            .into_iter()
+            .filter(|a| self.args.webhook_allow_private || is_public(a.ip()))
+            .collect();
+        if allowed.is_empty() {
+            return Err(format!(
+                "{host} resolves only to non-public addresses, refused without \
+                 --webhook-allow-private"
+            ));
+        }
         let secret = self.secret(delivery).await.map_err(|e| e.to_string())?;
         let timestamp = crate::clock::now_millis() / 1000;
         let signed = signature(&secret, timestamp, &delivery.body);
-        // Connect to the address checked, whatever the name resolves to next.
-        let client = if url.host_str().is_some_and(|h| h.parse::<IpAddr>().is_err()) {
+        // Connect to the addresses checked, whatever the name resolves to next.
+        let client = if host.parse::<IpAddr>().is_err() && !host.starts_with('[') {
             reqwest::Client::builder()
                 .timeout(Duration::from_secs(self.args.webhook_timeout_secs))
                 .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("Mortar-Webhooks/", env!("CARGO_PKG_VERSION")))
-                .resolve(&host, address)
+                .user_agent(USER_AGENT)
+                .resolve_to_addrs(&host, &allowed)
                 .build()
                 .map_err(|e| e.to_string())?
         } else {

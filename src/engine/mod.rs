@@ -739,6 +739,7 @@ impl Engine {
             .await?;
         secrets::audit(
             &self.store,
+            &self.schema,
             caller,
             resource,
             records,

@@ -69,6 +69,7 @@ pub(crate) fn allowed(
 /// the policy did not allow is an internal error, and nothing is sent.
 pub(crate) async fn audit(
     store: &Store,
+    schema: &super::compiled::Schema,
     caller: &Caller,
     resource: &Resource,
     records: &[&Record],
@@ -97,8 +98,25 @@ pub(crate) async fn audit(
         resource_name: Some(p.name.chars().take(activity::NAME_LENGTH).collect()),
         organization_id: p.organization_id,
     }));
-    // The audit entries and the reveal events, in one transaction.
-    let events: Vec<super::webhooks::Event<'_>> = records
+    // The audit entries and the reveal events, in one transaction: of the
+    // records shown, and of the embedded passwords their attributes show
+    // (read only when a subscription may want them).
+    let at = crate::clock::now_millis();
+    let mut tx = store.begin().await?;
+    activity::record(&mut tx, caller.scope, &caller.actor, &entries, at).await?;
+    let embedded = if decorations.revealed_passwords.is_empty()
+        || tx.enabled_webhooks(caller.scope).await?.is_empty()
+    {
+        Vec::new()
+    } else {
+        let ids: Vec<i64> = decorations
+            .revealed_passwords
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        super::read::fetch_in(&mut tx, caller.scope, schema.get(&PASSWORDS), &ids).await?
+    };
+    let mut events: Vec<super::webhooks::Event<'_>> = records
         .iter()
         .filter(|r| revealed.contains(&r.id))
         .map(|record| super::webhooks::Event {
@@ -108,9 +126,12 @@ pub(crate) async fn audit(
             organization_id: Entry::for_record(resource, record, Action::Show).organization_id,
         })
         .collect();
-    let at = crate::clock::now_millis();
-    let mut tx = store.begin().await?;
-    activity::record(&mut tx, caller.scope, &caller.actor, &entries, at).await?;
+    events.extend(embedded.iter().map(|record| super::webhooks::Event {
+        event: Action::Show.webhook_event(),
+        def: &PASSWORDS,
+        record,
+        organization_id: Entry::for_record(&PASSWORDS, record, Action::Show).organization_id,
+    }));
     super::webhooks::queue(&mut tx, caller.scope, &events, at).await?;
     tx.commit().await
 }

@@ -344,16 +344,6 @@ impl Store {
         Ok(!self.fetch(&sql, &[ColumnType::Int]).await?.is_empty())
     }
 
-    /// The account id of subscription `id` (for the CLI, which names no
-    /// account).
-    pub async fn webhook_account(&self, id: i64) -> Result<Option<Scope>> {
-        let mut sql = self.sql();
-        sql.push("SELECT account_id FROM webhooks WHERE id = ")
-            .bind(id);
-        let rows = self.fetch(&sql, &[ColumnType::Int]).await?;
-        Ok(rows.first().and_then(|r| r[0].as_i64()).map(Scope::new))
-    }
-
     /// Outbox row `id` with its subscription, if both still exist.
     pub async fn pending_delivery(&self, id: i64) -> Result<Option<PendingDelivery>> {
         let mut sql = self.sql();
@@ -474,44 +464,5 @@ impl Store {
             .push(" AND failure_count >= ")
             .bind(Arg::from(limit));
         Ok(self.execute(&sql).await? > 0)
-    }
-
-    /// The outbox rows of subscription `id` of `scope`, oldest first:
-    /// (delivery id, event, state, attempts, last error).
-    pub async fn webhook_deliveries(
-        &self,
-        scope: Scope,
-        id: i64,
-    ) -> Result<Vec<(String, String, String, i64, Option<String>)>> {
-        let mut sql = self.sql();
-        sql.push(
-            "SELECT delivery_id, event, state, attempts, last_error FROM webhook_deliveries \
-             WHERE account_id = ",
-        )
-        .bind(scope.account_id())
-        .push(" AND webhook_id = ")
-        .bind(id)
-        .push(" ORDER BY id");
-        let kinds = [
-            ColumnType::Text,
-            ColumnType::Text,
-            ColumnType::Text,
-            ColumnType::Int,
-            ColumnType::Text,
-        ];
-        Ok(self
-            .fetch(&sql, &kinds)
-            .await?
-            .into_iter()
-            .map(|r| {
-                (
-                    r[0].as_str().unwrap_or_default().to_string(),
-                    r[1].as_str().unwrap_or_default().to_string(),
-                    r[2].as_str().unwrap_or_default().to_string(),
-                    r[3].as_i64().unwrap_or_default(),
-                    r[4].as_str().map(str::to_string),
-                )
-            })
-            .collect())
     }
 }

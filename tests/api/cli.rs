@@ -1576,8 +1576,8 @@ mod jobs {
     }
 
     /// The start-up clean-ups remove expired idempotency keys, changes past
-    /// their retention and access tokens a day past their expiry, and keep
-    /// the live ones.
+    /// their retention, access tokens a day past their expiry and webhook
+    /// deliveries finished past their retention, and keep the live ones.
     async fn the_clean_ups_remove_expired_keys_changes_and_tokens(backend: Backend) {
         let place = Place::new(backend).await;
         place.create_key("setup", &[]);
@@ -1613,6 +1613,20 @@ mod jobs {
                 "INSERT INTO oauth_tokens (token_hash, client_id, expires_at, created_at) \
                  SELECT 'live', id, {live}, {now} FROM oauth_clients"
             ),
+            format!(
+                "INSERT INTO webhooks (account_id, url, events, secret, enabled, failure_count, \
+                 created_at, updated_at) SELECT id, 'https://hooks.example.com/', 'create', '', \
+                 TRUE, 0, {now}, {now} FROM accounts"
+            ),
+            "INSERT INTO webhook_deliveries (account_id, webhook_id, delivery_id, event, body, \
+             state, created_at, finished_at) SELECT account_id, id, 'old', 'create', '{}', \
+             'delivered', 1000, 1000 FROM webhooks"
+                .to_string(),
+            format!(
+                "INSERT INTO webhook_deliveries (account_id, webhook_id, delivery_id, event, body, \
+                 state, created_at, finished_at) SELECT account_id, id, 'live', 'create', '{{}}', \
+                 'delivered', {now}, {now} FROM webhooks"
+            ),
         ];
         for statement in statements {
             let mut sql = store.sql();
@@ -1626,6 +1640,7 @@ mod jobs {
             ("idempotency_keys", "idempotency_key = 'old'"),
             ("changes", "resource_id = 1"),
             ("oauth_tokens", "token_hash = 'old'"),
+            ("webhook_deliveries", "delivery_id = 'old'"),
         ];
         let deadline = Instant::now() + PATIENCE;
         for (table, old) in expired_rows {
@@ -1641,6 +1656,10 @@ mod jobs {
         assert_eq!(count(&store, "changes", "resource_id = 2").await, 1);
         assert_eq!(
             count(&store, "oauth_tokens", "token_hash = 'live'").await,
+            1
+        );
+        assert_eq!(
+            count(&store, "webhook_deliveries", "delivery_id = 'live'").await,
             1
         );
         server.stop();

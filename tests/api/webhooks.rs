@@ -289,7 +289,8 @@ async fn filtered_subscriptions_get_only_matching_events(backend: Backend) {
     let creates = Receiver::default();
     let creates_url = creates.start().await;
     let of_b = Receiver::default();
-    let of_b_url = of_b.start().await;
+    // By name: the delivery resolves it and connects to the address checked.
+    let of_b_url = of_b.start().await.replace("127.0.0.1", "localhost");
     let key = app.key.clone();
     let (_, creates_secret) = subscribe(
         &app,
@@ -570,6 +571,106 @@ async fn subscriptions_and_events_stay_in_their_account(backend: Backend) {
     assert_eq!(receiver.all().len(), 1);
 }
 
+/// A flexible asset's Password trait is an embedded password: creating the
+/// asset reports both records, showing it reports a reveal of each, and no
+/// body ever holds the value.
+async fn password_traits_are_revealed_without_their_value(backend: Backend) {
+    let app = app(backend).await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let (_, secret) = subscribe(&app, &app.key.clone(), json!({"url": url})).await;
+    let org = app
+        .create("/organizations", json!({"name": "Vault Frog"}))
+        .await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/flexible_asset_types",
+            json!({"data": {"type": "flexible_asset_types", "attributes": {"name": "Router",
+                "fields": [
+                    {"order": 1, "name": "Name", "kind": "Text", "required": true, "show-in-list": true, "use-for-title": true},
+                    {"order": 2, "name": "Admin Password", "kind": "Password"}
+                ]}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let kind = id_of(&body);
+    let value = "s3cret-trait-never-sent";
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/flexible_assets?show_password=false",
+            json!({"data": {"type": "flexible_assets", "attributes": {
+                "organization-id": org, "flexible-asset-type-id": kind,
+                "traits": {"name": "edge-1", "admin-password": value}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let asset = id_of(&body).to_string();
+    let (status, body) = app.get(&format!("/flexible_assets/{asset}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains(value), "shown to the key: {body}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reveals = |all: &[Received]| {
+        all.iter()
+            .map(Received::event)
+            .filter(|(e, _, _)| e == "reveal")
+            .map(|(_, kind, id)| (kind, id))
+            .collect::<Vec<_>>()
+    };
+    while reveals(&receiver.all()).len() < 2 {
+        assert!(Instant::now() < deadline, "{:?}", reveals(&receiver.all()));
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let all = receiver.all();
+    let revealed = reveals(&all);
+    assert!(
+        revealed.contains(&("flexible-assets".into(), asset.clone())),
+        "{revealed:?}"
+    );
+    assert!(
+        revealed.iter().any(|(kind, _)| kind == "passwords"),
+        "{revealed:?}"
+    );
+    let created: Vec<_> = all
+        .iter()
+        .map(Received::event)
+        .filter(|(e, _, _)| e == "create")
+        .map(|(_, kind, _)| kind)
+        .collect();
+    assert!(created.contains(&"passwords".to_string()), "{created:?}");
+    for delivery in &all {
+        verify(delivery, &secret);
+        assert!(!delivery.body.contains(value), "{}", delivery.body);
+    }
+}
+
+/// Events written while no worker runs (a server that stopped, or
+/// crashed, right after the commit) are delivered once workers start.
+async fn events_outlive_a_stop_before_delivery(backend: Backend) {
+    let app = TestApp::spawn_with(backend, quick).await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let (_, secret) = subscribe(&app, &app.key.clone(), json!({"url": url})).await;
+    let org = app.create("/organizations", json!({"name": "Kept"})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.all().is_empty(), "no worker runs yet");
+
+    let mut args = app.args();
+    quick(&mut args);
+    let state = mortar::build_state(app.store.clone(), &args).await.unwrap();
+    let _workers = mortar::start_workers(&state, &args).await.unwrap();
+    let got = receiver.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    verify(&got[0], &secret);
+    assert_eq!(
+        got[0].event(),
+        ("create".into(), "organizations".into(), org.to_string())
+    );
+}
+
 /// Runs `mortar` on `data_dir`.
 fn mortar(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_mortar"))
@@ -656,4 +757,6 @@ crate::backend_tests!(
     repeated_failure_disables_the_subscription,
     private_urls_and_bad_settings_are_refused,
     subscriptions_and_events_stay_in_their_account,
+    events_outlive_a_stop_before_delivery,
+    password_traits_are_revealed_without_their_value,
 );
