@@ -12,7 +12,7 @@
 //! every entry is encrypted with AES-256 (WinZip AES, which 7-Zip and most
 //! archive tools open).
 
-use std::io::{Seek, Write};
+use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,6 +155,7 @@ impl Builder {
             engine,
             caller,
             with_passwords: task.with_passwords,
+            spool: tempfile::tempfile().map_err(io_error)?,
             documents: Vec::new(),
         };
         writer.write_all(task).await?;
@@ -177,8 +178,11 @@ struct ExportWriter<'a> {
     engine: &'a Engine,
     caller: Caller,
     with_passwords: bool,
-    /// Documents seen, to write as HTML files: (entry name, HTML) in temp files.
-    documents: Vec<(String, tempfile::NamedTempFile)>,
+    /// Documents' HTML pages, written one after another into a temporary
+    /// file while their records' entry is open.
+    spool: std::fs::File,
+    /// Each page in `spool`: its entry name, offset and length.
+    documents: Vec<(String, u64, u64)>,
 }
 
 impl ExportWriter<'_> {
@@ -195,8 +199,12 @@ impl ExportWriter<'_> {
             let filters = organization_filter(resource, organization);
             self.records(resource, filters, resource.route).await?;
         }
-        for (name, file) in std::mem::take(&mut self.documents) {
-            self.copy_entry(&name, file)?;
+        for (name, offset, length) in std::mem::take(&mut self.documents) {
+            self.spool
+                .seek(std::io::SeekFrom::Start(offset))
+                .map_err(io_error)?;
+            self.zip.start_file(name, self.options).map_err(zip_error)?;
+            std::io::copy(&mut (&mut self.spool).take(length), &mut self.zip).map_err(io_error)?;
         }
         for attachment in self
             .engine
@@ -288,10 +296,11 @@ impl ExportWriter<'_> {
         let mut header: Option<Vec<String>> = None;
         let mut first = true;
         let mut failure: Option<Error> = None;
-        let mut documents = Vec::new();
         let query = self.query(filters);
         let (engine, caller) = (self.engine, self.caller.clone());
         let zip = &mut self.zip;
+        let spool = &mut self.spool;
+        let documents = &mut self.documents;
         pages(engine, &caller, query, resource, |object| {
             if failure.is_some() {
                 return;
@@ -323,7 +332,7 @@ impl ExportWriter<'_> {
                     .collect();
                 csv.write_record(&row).map_err(csv_error)?;
                 if resource.table == "documents" {
-                    documents.push(object);
+                    documents.push(spool_document(spool, &object)?);
                 }
                 Ok(())
             })();
@@ -347,37 +356,6 @@ impl ExportWriter<'_> {
             self.zip.write_all(&head).map_err(io_error)?;
         }
         file.rewind().map_err(io_error)?;
-        std::io::copy(&mut file, &mut self.zip).map_err(io_error)?;
-        for document in documents {
-            self.document(&document)?;
-        }
-        Ok(())
-    }
-
-    /// Keeps a document's HTML aside, to be written once the current entry is done.
-    fn document(&mut self, object: &Value) -> Result<()> {
-        let attributes = &object["attributes"];
-        let name = attributes["name"].as_str().unwrap_or_default();
-        let content = attributes["content"].as_str().unwrap_or_default();
-        let html = format!(
-            "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<h1>{}</h1>\n{content}\n</body></html>\n",
-            escape(name),
-            escape(name)
-        );
-        let mut file = tempfile::NamedTempFile::new().map_err(io_error)?;
-        file.write_all(html.as_bytes()).map_err(io_error)?;
-        let entry = format!(
-            "documents/{}-{}.html",
-            object["id"].as_str().unwrap_or_default(),
-            safe_name(name)
-        );
-        self.documents.push((entry, file));
-        Ok(())
-    }
-
-    fn copy_entry(&mut self, name: &str, file: tempfile::NamedTempFile) -> Result<()> {
-        let mut file = file.reopen().map_err(io_error)?;
-        self.zip.start_file(name, self.options).map_err(zip_error)?;
         std::io::copy(&mut file, &mut self.zip).map_err(io_error)?;
         Ok(())
     }
@@ -419,6 +397,27 @@ async fn pages(
             None => return Ok(()),
         }
     }
+}
+
+/// Appends a document's HTML page to `spool`; its entry name, offset and
+/// length (it goes into the zip once the entry being written is done).
+fn spool_document(spool: &mut std::fs::File, object: &Value) -> Result<(String, u64, u64)> {
+    let attributes = &object["attributes"];
+    let name = attributes["name"].as_str().unwrap_or_default();
+    let content = attributes["content"].as_str().unwrap_or_default();
+    let html = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<h1>{}</h1>\n{content}\n</body></html>\n",
+        escape(name),
+        escape(name)
+    );
+    let offset = spool.seek(std::io::SeekFrom::End(0)).map_err(io_error)?;
+    spool.write_all(html.as_bytes()).map_err(io_error)?;
+    let entry = format!(
+        "documents/{}-{}.html",
+        object["id"].as_str().unwrap_or_default(),
+        safe_name(name)
+    );
+    Ok((entry, offset, html.len() as u64))
 }
 
 /// Whether an export has a file per `resource`: the account's records that
