@@ -54,5 +54,6 @@ END=$(date +%s.%N)
 echo "status $STATUS after $(echo "$END - $START" | bc) s"
 curl -fsS -o "$BENCH_DIR/export.zip" -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/exports/$ID/download"
 ls -l "$BENCH_DIR/export.zip" | awk '{print "zip size", $5, "bytes"}'
-kill -TERM "$SERVER"; wait "$SERVER" 2>/dev/null || true
+# Stop the server itself (time's child), so time reports its peak memory.
+pkill -TERM -P "$SERVER"; wait "$SERVER" 2>/dev/null || true
 cat "$BENCH_DIR/serve.time"
