@@ -67,6 +67,8 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     )
     .await?;
     let files = open_files(data_dir)?;
+    // The metrics recorder, before anything is counted.
+    http::metrics::handle();
     let referenced = store.referenced_blobs().await?;
     let swept = files
         .sweep(&referenced, files::SWEEP_GRACE)

@@ -13,6 +13,9 @@ use crate::resources::passwords::PASSWORDS;
 use crate::resources::{Decorations, Resource, Secrets};
 use crate::store::{Record, Store};
 
+/// The Prometheus counter of records whose secrets were shown.
+pub const REVEALS_METRIC: &str = "mortar_vault_reveals_total";
+
 /// A caller without password access may not send secret attributes at all.
 pub(crate) fn forbid_sending(caller: &Caller, resource: &Resource, items: &[Item]) -> Result<()> {
     if caller.password_access || !resource.has_secrets() {
@@ -86,6 +89,8 @@ pub(crate) async fn audit(
         )));
     }
     let revealed: std::collections::HashSet<i64> = decorations.revealed.iter().copied().collect();
+    metrics::counter!(REVEALS_METRIC)
+        .increment((revealed.len() + decorations.revealed_passwords.len()) as u64);
     let mut entries: Vec<Entry> = records
         .iter()
         .filter(|r| revealed.contains(&r.id))

@@ -175,6 +175,7 @@ pub async fn middleware(
     let now = epoch_seconds();
     let quota = state.limiter.hit(grant.key_id, now);
     let mut response = if quota.exceeded {
+        metrics::counter!(super::metrics::RATE_LIMITED).increment(1);
         Error::RateLimited {
             retry_after: quota.reset.saturating_sub(now).max(1),
         }

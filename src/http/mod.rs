@@ -9,6 +9,7 @@ mod files;
 mod handlers;
 mod health;
 pub mod idempotency;
+pub mod metrics;
 mod oauth;
 mod passwords;
 pub mod request_id;
@@ -83,10 +84,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         state.clone(),
         auth::middleware,
     ))
+    // Outside the key check, so refusals are counted too.
+    .route_layer(axum::middleware::from_fn(metrics::middleware))
     // Added after the key check, so these answer without a key.
     .route("/healthz", get(health::live))
     .route("/oauth/token", axum::routing::post(oauth::token))
     .route("/openapi.json", get(openapi))
+    .route("/metrics", get(metrics::render))
     .route("/readyz", get(health::ready))
     .fallback(|| async { Error::NotFound("no such route".into()) })
     .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })

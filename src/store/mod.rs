@@ -292,6 +292,14 @@ impl Store {
         self.execute(&sql).await
     }
 
+    /// The connection pool's size and how many of its connections are idle.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        match &self.pool {
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
     /// Runs a statement on its own (autocommit); returns the number of rows
     /// affected. On SQLite it runs on the writer connection, queued with the
     /// write transactions.

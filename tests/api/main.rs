@@ -29,6 +29,7 @@ mod indexes;
 mod jobs;
 mod locations;
 mod logs;
+mod metrics;
 mod oauth;
 mod operators;
 mod organizations;
