@@ -10,7 +10,7 @@ use mortar::store::{Store, StoreConfig};
 
 use crate::helpers::Backend;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mortar");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_mortar");
 
 fn mortar(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
@@ -666,7 +666,7 @@ impl Place {
     }
 
     /// `mortar keys create --name NAME EXTRA...`; returns the printed key.
-    fn create_key(&self, name: &str, extra: &[&str]) -> String {
+    pub(crate) fn create_key(&self, name: &str, extra: &[&str]) -> String {
         let mut args = vec!["keys", "create", "--name", name];
         args.extend_from_slice(extra);
         let key = last_line(&self.run(&args));

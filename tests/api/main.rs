@@ -33,6 +33,7 @@ mod metrics;
 mod oauth;
 mod operators;
 mod organizations;
+mod outage;
 mod performance;
 mod records;
 mod reference;

@@ -1,0 +1,142 @@
+//! PostgreSQL going away under a running server and coming back: requests
+//! in the outage get a 503 JSON:API error with `Retry-After` within the
+//! pool's wait (never a hang, never a crash), and the server recovers by
+//! itself. The server reaches the database through a TCP proxy the test
+//! cuts and restores, so the shared PostgreSQL of the other tests stays up.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::cli::{Place, Server, BIN};
+use crate::helpers::Backend;
+
+/// A TCP proxy to PostgreSQL that can be cut: its connections dropped and
+/// new ones refused.
+struct Proxy {
+    address: String,
+    up: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let up = Arc::new(AtomicBool::new(true));
+        let links = Arc::new(Mutex::new(Vec::new()));
+        let (accepting, registry) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if !accepting.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                registry.lock().unwrap().push(link);
+            }
+        });
+        Proxy { address, up, links }
+    }
+
+    /// Drops every connection and refuses new ones.
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+async fn requests_during_a_database_outage_get_503_and_the_server_recovers() {
+    let place = Place::new(Backend::Postgres).await;
+    let key = place.create_key("outage", &[]);
+    let (_, _, url) = place.postgres.clone().unwrap();
+    let (scheme_and_user, rest) = url.split_once('@').unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let proxy = Proxy::start(host.to_string()).await;
+    let proxied = format!("{scheme_and_user}@{}/{path}", proxy.address);
+
+    let mut command = std::process::Command::new(BIN);
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &proxied,
+        ])
+        .arg("--data-dir")
+        .arg(place.data_dir())
+        .env_remove("MORTAR_DATABASE_URL")
+        .env_remove("MORTAR_MASTER_KEY")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut server = Server::spawn(command);
+    let address = server.address();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let list = || {
+        client
+            .get(format!("http://{address}/organizations"))
+            .header("x-api-key", &key)
+            .send()
+    };
+    assert_eq!(list().await.unwrap().status(), 200);
+
+    proxy.cut();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let response = list().await.expect("an answer, not a hang");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "answered within the pool's wait: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(response.status(), 503);
+        assert!(response.headers().contains_key("retry-after"));
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["status"], "503", "{body}");
+    }
+    // Readiness says so too.
+    let ready = client
+        .get(format!("http://{address}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = list().await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(Instant::now() < deadline, "the server never recovered");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server.stop();
+}
