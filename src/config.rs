@@ -157,6 +157,14 @@ pub struct ServeArgs {
     /// Length of the rate-limit window, in seconds.
     #[arg(long, env = "MORTAR_RATE_LIMIT_WINDOW_SECS", default_value_t = 300)]
     pub rate_limit_window_secs: u64,
+    /// Redis that keeps the rate-limit counters, so that several servers
+    /// behind one load balancer give each key its limit in total (e.g.
+    /// `redis://127.0.0.1:6379`); default: counters in this process.
+    #[arg(long, env = "MORTAR_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// The prefix of this installation's keys in Redis (when several share one).
+    #[arg(long, env = "MORTAR_REDIS_PREFIX", default_value = "mortar")]
+    pub redis_prefix: String,
     /// Base URL that response links use (e.g. `https://docs.example.com`); default: the Host the client used.
     #[arg(long, env = "MORTAR_PUBLIC_URL")]
     pub public_url: Option<String>,

@@ -67,6 +67,11 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     )
     .await?;
     let files = open_files(data_dir)?;
+    let limiter = RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs);
+    let limiter = match &args.redis_url {
+        Some(url) => limiter.shared(url, &args.redis_prefix).await?,
+        None => limiter,
+    };
     // The metrics recorder, before anything is counted.
     http::metrics::handle();
     let referenced = store.referenced_blobs().await?;
@@ -87,7 +92,7 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     Ok(Arc::new(AppState {
         engine: Engine::new(store, vault, Arc::new(files)),
         keys: KeyCache::default(),
-        limiter: RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs),
+        limiter,
         public_url: args.public_url.clone(),
         connections: args.connections,
         token_lifetime_secs: args.token_lifetime_secs,

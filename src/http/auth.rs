@@ -86,11 +86,19 @@ impl KeyCache {
     }
 }
 
-/// Fixed-window request counters per key.
+/// Fixed-window request counters per key: in this process, or in Redis
+/// when several servers share the limits.
 pub struct RateLimiter {
     limit: u64,
     window_secs: u64,
     windows: Mutex<HashMap<i64, (u64, u64)>>,
+    shared: Option<SharedCounters>,
+}
+
+/// Counters in Redis: one key per API key and window, expiring with it.
+struct SharedCounters {
+    connection: redis::aio::ConnectionManager,
+    prefix: String,
 }
 
 /// The state of a key's window after counting one request.
@@ -113,24 +121,80 @@ impl RateLimiter {
             limit,
             window_secs: window_secs.max(1),
             windows: Mutex::new(HashMap::new()),
+            shared: None,
         }
     }
 
-    /// Counts one request by `key_id` at `now` (epoch seconds).
-    pub fn hit(&self, key_id: i64, now: u64) -> Quota {
+    /// Keeps the counters in the Redis at `url`, under `prefix`, so that
+    /// every server using it counts each key's requests together.
+    pub async fn shared(mut self, url: &str, prefix: &str) -> anyhow::Result<RateLimiter> {
+        let client = redis::Client::open(url)
+            .map_err(|e| anyhow::anyhow!("the Redis URL {url:?} is not valid: {e}"))?;
+        let connection = redis::aio::ConnectionManager::new(client)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
+        self.shared = Some(SharedCounters {
+            connection,
+            prefix: prefix.to_string(),
+        });
+        Ok(self)
+    }
+
+    /// Counts one request by `key_id` at `now` (epoch seconds). With Redis,
+    /// the count is the key's across every server; if Redis cannot be
+    /// reached the request is counted in this process (and a warning
+    /// logged), so an outage of Redis never stops the API.
+    pub async fn hit(&self, key_id: i64, now: u64) -> Quota {
         let start = now - now % self.window_secs;
+        let count = match &self.shared {
+            Some(shared) => match shared.increment(key_id, start, self.window_secs).await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::warn!(%error, "Redis did not count a request; counting it here");
+                    self.count_here(key_id, start)
+                }
+            },
+            None => self.count_here(key_id, start),
+        };
+        Quota {
+            limit: self.limit,
+            remaining: self.limit.saturating_sub(count),
+            reset: start + self.window_secs,
+            exceeded: count > self.limit,
+        }
+    }
+
+    /// Counts one request in this process's window of `key_id`; the count.
+    fn count_here(&self, key_id: i64, start: u64) -> u64 {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let entry = windows.entry(key_id).or_insert((start, 0));
         if entry.0 != start {
             *entry = (start, 0);
         }
         entry.1 += 1;
-        Quota {
-            limit: self.limit,
-            remaining: self.limit.saturating_sub(entry.1),
-            reset: start + self.window_secs,
-            exceeded: entry.1 > self.limit,
-        }
+        entry.1
+    }
+}
+
+impl SharedCounters {
+    /// `INCR` of the window's counter (made to expire with the window, in
+    /// the same round trip); the count.
+    async fn increment(
+        &self,
+        key_id: i64,
+        start: u64,
+        window_secs: u64,
+    ) -> redis::RedisResult<u64> {
+        let key = format!("{}:rate:{key_id}:{start}", self.prefix);
+        let mut connection = self.connection.clone();
+        let (count,): (u64,) = redis::pipe()
+            .atomic()
+            .incr(&key, 1u64)
+            .expire(&key, i64::try_from(window_secs + 1).unwrap_or(i64::MAX))
+            .ignore()
+            .query_async(&mut connection)
+            .await?;
+        Ok(count)
     }
 }
 
@@ -173,7 +237,7 @@ pub async fn middleware(
         Err(e) => return e.into_response(),
     };
     let now = epoch_seconds();
-    let quota = state.limiter.hit(grant.key_id, now);
+    let quota = state.limiter.hit(grant.key_id, now).await;
     let mut response = if quota.exceeded {
         metrics::counter!(super::metrics::RATE_LIMITED).increment(1);
         Error::RateLimited {
@@ -195,18 +259,21 @@ pub async fn middleware(
 mod tests {
     use super::*;
 
-    #[test]
-    fn windows_count_per_key_and_reset() {
+    #[tokio::test]
+    async fn windows_count_per_key_and_reset() {
         let limiter = RateLimiter::new(2, 60);
-        assert!(!limiter.hit(1, 120).exceeded);
-        let second = limiter.hit(1, 130);
+        assert!(!limiter.hit(1, 120).await.exceeded);
+        let second = limiter.hit(1, 130).await;
         assert_eq!(second.remaining, 0);
         assert_eq!(second.reset, 180);
-        assert!(limiter.hit(1, 140).exceeded);
+        assert!(limiter.hit(1, 140).await.exceeded);
         assert!(
-            !limiter.hit(2, 140).exceeded,
+            !limiter.hit(2, 140).await.exceeded,
             "another key has its own window"
         );
-        assert!(!limiter.hit(1, 180).exceeded, "a new window starts afresh");
+        assert!(
+            !limiter.hit(1, 180).await.exceeded,
+            "a new window starts afresh"
+        );
     }
 }

@@ -189,7 +189,7 @@ async fn issue(
     // Every attempt on a known client counts, so a secret cannot be guessed
     // faster than the client's rate limit.
     let now = crate::clock::now_millis() / 1000;
-    let quota = state.limiter.hit(client.key_id, now.unsigned_abs());
+    let quota = state.limiter.hit(client.key_id, now.unsigned_abs()).await;
     if quota.exceeded {
         let mut error = OAuthError::new(
             StatusCode::TOO_MANY_REQUESTS,

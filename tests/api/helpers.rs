@@ -44,6 +44,8 @@ pub struct TestApp {
     schema: Option<(String, String)>,
     /// The job workers, when started (they stop with the test's runtime).
     _workers: Option<mortar::jobs::Workers>,
+    /// The settings the server was started with.
+    args: ServeArgs,
 }
 
 fn default_args(data_dir: &std::path::Path) -> ServeArgs {
@@ -55,6 +57,8 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         },
         rate_limit_requests: 3000,
         rate_limit_window_secs: 300,
+        redis_url: None,
+        redis_prefix: "mortar".into(),
         public_url: None,
         master_key: None,
         token_lifetime_secs: 3600,
@@ -97,6 +101,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let mut args = default_args(data_dir.path());
         configure(&mut args);
+        let args_kept = args.clone();
         let (store, schema) = match backend {
             Backend::Sqlite => (
                 Store::open(&args.store.store_config(4))
@@ -187,6 +192,7 @@ impl TestApp {
             server: Some(server),
             schema,
             _workers: workers,
+            args: args_kept,
         }
     }
 
@@ -200,9 +206,10 @@ impl TestApp {
         self.schema.as_ref().map(|(u, s)| (u.as_str(), s.as_str()))
     }
 
-    /// Serve arguments for another server over this app's data directory.
+    /// The settings this app's server started with, for another server over
+    /// its data directory.
     pub fn args(&self) -> ServeArgs {
-        default_args(self.data_dir())
+        self.args.clone()
     }
 
     /// A second server over the same database and data directory (a restart

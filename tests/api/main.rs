@@ -26,6 +26,7 @@ mod health;
 mod hostile;
 mod idempotency;
 mod indexes;
+mod instances;
 mod jobs;
 mod locations;
 mod logs;
