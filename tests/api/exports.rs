@@ -318,24 +318,9 @@ async fn a_zip_password_encrypts_the_archive_for_7_zip(backend: Backend) {
 
 async fn only_administrators_and_managers_export(backend: Backend) {
     let app = app(backend).await;
-    let user = mortar::store::NewUser {
-        email: "ed@example.com",
-        first_name: "Ed",
-        last_name: "Itor",
-        role: mortar::roles::Role::Editor,
-    };
-    let id = app
-        .store
-        .create_user(&app.account, &user, None)
-        .await
-        .unwrap()
-        .id;
-    let key = app
-        .store
-        .create_key(&app.account, "editor", true, Some(id))
-        .await
-        .unwrap()
-        .secret;
+    let (_, key) = app
+        .user_with_key("ed@example.com", mortar::roles::Role::Editor)
+        .await;
     let (status, body) = request(&app, &key, json!({})).await;
     assert_eq!(status, 403, "{body}");
     let (_, list) = app.get("/exports").await;

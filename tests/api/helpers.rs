@@ -353,6 +353,32 @@ impl TestApp {
             .expect("numeric id")
     }
 
+    /// A key of account A, with password access, that acts for user `user_id`.
+    pub async fn key_for_user(&self, user_id: i64) -> String {
+        self.store
+            .create_key(&self.account, "user key", true, Some(user_id))
+            .await
+            .expect("key")
+            .secret
+    }
+
+    /// A user of account A ("Ann Lee", `email`, `role`) and a key that acts for them.
+    pub async fn user_with_key(&self, email: &str, role: mortar::roles::Role) -> (i64, String) {
+        let user = mortar::store::NewUser {
+            email,
+            first_name: "Ann",
+            last_name: "Lee",
+            role,
+        };
+        let id = self
+            .store
+            .create_user(&self.account, &user, None)
+            .await
+            .expect("user")
+            .id;
+        (id, self.key_for_user(id).await)
+    }
+
     /// An id of a catalog row of account A, by table and name.
     pub async fn catalog_id(&self, route: &str, name: &str) -> i64 {
         let (status, body) = self

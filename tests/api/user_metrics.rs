@@ -8,36 +8,12 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use mortar::roles::Role;
-use mortar::store::NewUser;
 
 use crate::helpers::{id_of, TestApp};
 
 /// Today (UTC) as the metrics name days.
 fn today() -> String {
     mortar::clock::format_millis(mortar::clock::now_millis())[..10].to_string()
-}
-
-/// A user of account A with `role` and a key that acts for them.
-async fn user_with_key(app: &TestApp, email: &str, role: Role) -> (i64, String) {
-    let user = NewUser {
-        email,
-        first_name: "Ann",
-        last_name: "Lee",
-        role,
-    };
-    let id = app
-        .store
-        .create_user(&app.account, &user, None)
-        .await
-        .unwrap()
-        .id;
-    let key = app
-        .store
-        .create_key(&app.account, "user key", true, Some(id))
-        .await
-        .unwrap()
-        .secret;
-    (id, key)
 }
 
 /// The metric rows of `user`, as (resource type, organization, created,
@@ -72,8 +48,8 @@ async fn rows_of(app: &TestApp, user: i64) -> Vec<(String, Value, i64, i64, i64,
 }
 
 async fn writes_and_views_count_per_user_organization_type_and_day(app: TestApp) {
-    let (ann, key) = user_with_key(&app, "ann@example.com", Role::Editor).await;
-    let (bo, bo_key) = user_with_key(&app, "bo@example.com", Role::Editor).await;
+    let (ann, key) = app.user_with_key("ann@example.com", Role::Editor).await;
+    let (bo, bo_key) = app.user_with_key("bo@example.com", Role::Editor).await;
     let create = |key: String, route: String, attributes: Value| {
         let app = &app;
         async move {
@@ -194,7 +170,7 @@ async fn writes_and_views_count_per_user_organization_type_and_day(app: TestApp)
 }
 
 async fn date_ranges_span_at_most_a_week(app: TestApp) {
-    let (_, key) = user_with_key(&app, "ann@example.com", Role::Creator).await;
+    let (_, key) = app.user_with_key("ann@example.com", Role::Creator).await;
     let (status, body) = app
         .send_as(
             &key,

@@ -37,15 +37,6 @@ async fn user(app: &TestApp, account: &AccountSummary, email: &str, name: &str, 
         .id
 }
 
-/// A key of account A acting for user `user_id`, with password access.
-async fn key_for(app: &TestApp, user_id: i64) -> String {
-    app.store
-        .create_key(&app.account, "user key", true, Some(user_id))
-        .await
-        .unwrap()
-        .secret
-}
-
 fn emails(body: &Value) -> Vec<String> {
     body["data"]
         .as_array()
@@ -325,7 +316,7 @@ async fn each_role_may_do_what_its_row_of_the_table_says(app: TestApp) {
         let email = format!("{}@example.com", role.name().to_lowercase());
         let id = user(&app, &account, &email, "Some One", role).await;
         users.insert(role, id);
-        keys.insert(role, key_for(&app, id).await);
+        keys.insert(role, app.key_for_user(id).await);
     }
     let org = app.create("/organizations", json!({"name": "Frog"})).await;
     let password = app
@@ -434,14 +425,14 @@ async fn a_disabled_users_keys_are_refused_and_a_role_change_applies(app: TestAp
     let account = app.account.clone();
     let id = user(&app, &account, "ann@example.com", "Ann Lee", Role::ReadOnly).await;
     // Keys not yet used, so no cached grant hides the change.
-    let first = key_for(&app, id).await;
-    let second = key_for(&app, id).await;
+    let first = app.key_for_user(id).await;
+    let second = app.key_for_user(id).await;
     let (status, _) = try_create_organization(&app, &first, "Before").await;
     assert_eq!(status, 403);
     app.store.set_user_role(id, Role::Creator).await.unwrap();
     let (status, body) = try_create_organization(&app, &second, "After").await;
     assert_eq!(status, 201, "{body}");
-    let third = key_for(&app, id).await;
+    let third = app.key_for_user(id).await;
     app.store.set_user_disabled(id, true).await.unwrap();
     let (status, body) = app.get_as(&third, "/organizations").await;
     assert_eq!(status, 403, "{body}");
