@@ -15,7 +15,8 @@
 //! Account settings are the account's templates and lists: flexible asset
 //! types and their fields, and the catalog types (organization, configuration
 //! and contact types and statuses, password categories, manufacturers,
-//! models); requesting and deleting exports counts as one. Only an Administrator changes other users (and manages users,
+//! models); requesting and deleting exports counts as one. Each resource
+//! definition says which row guards it (`Resource::guard`). Only an Administrator changes other users (and manages users,
 //! groups and keys from the command line, which needs no role).
 
 use std::fmt;
@@ -64,20 +65,17 @@ impl Operation {
     }
 }
 
-/// The record types that are account settings (see the module docs).
-const ACCOUNT_SETTINGS: &[&str] = &[
-    "exports",
-    "flexible_asset_types",
-    "flexible_asset_fields",
-    "organization_types",
-    "organization_statuses",
-    "configuration_types",
-    "configuration_statuses",
-    "contact_types",
-    "password_categories",
-    "manufacturers",
-    "models",
-];
+/// Which row of the role table guards the writes to a record type; each
+/// resource definition names its own (`Resource::guard`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Documentation: organizations, configurations, passwords, ...
+    Documentation,
+    /// Account settings: templates, lists and exports (see the module docs).
+    Settings,
+    /// The people of the account: only an Administrator changes them.
+    People,
+}
 
 impl Role {
     /// Every role, most rights first.
@@ -112,14 +110,16 @@ impl Role {
         matches!(self, Role::Administrator | Role::Manager)
     }
 
-    /// Whether the role may `operation` records stored in `table`.
-    pub fn permits(self, operation: Operation, table: &str) -> bool {
-        match operation {
-            Operation::Read => true,
-            _ if ACCOUNT_SETTINGS.contains(&table) => self.manages_settings(),
-            _ if table == "users" => self == Role::Administrator,
-            Operation::Create | Operation::Edit => !matches!(self, Role::Lite | Role::ReadOnly),
-            Operation::Delete => {
+    /// Whether the role may `operation` records that `guard` guards.
+    pub fn permits(self, operation: Operation, guard: Guard) -> bool {
+        match (operation, guard) {
+            (Operation::Read, _) => true,
+            (_, Guard::Settings) => self.manages_settings(),
+            (_, Guard::People) => self == Role::Administrator,
+            (Operation::Create | Operation::Edit, Guard::Documentation) => {
+                !matches!(self, Role::Lite | Role::ReadOnly)
+            }
+            (Operation::Delete, Guard::Documentation) => {
                 matches!(self, Role::Administrator | Role::Manager | Role::Editor)
             }
         }
@@ -165,18 +165,21 @@ mod tests {
 
     #[test]
     fn the_table_holds() {
+        use Guard::*;
         use Operation::*;
         for role in Role::ALL {
-            assert!(role.permits(Read, "configurations"));
-            assert!(role.permits(Read, "flexible_asset_types"));
+            assert!(role.permits(Read, Documentation));
+            assert!(role.permits(Read, Settings));
         }
-        assert!(Role::Creator.permits(Create, "configurations"));
-        assert!(Role::Creator.permits(Edit, "configurations"));
-        assert!(!Role::Creator.permits(Delete, "configurations"));
-        assert!(Role::Editor.permits(Delete, "configurations"));
-        assert!(!Role::Editor.permits(Create, "flexible_asset_types"));
-        assert!(Role::Manager.permits(Delete, "flexible_asset_types"));
-        assert!(!Role::Lite.permits(Edit, "passwords"));
+        assert!(Role::Creator.permits(Create, Documentation));
+        assert!(Role::Creator.permits(Edit, Documentation));
+        assert!(!Role::Creator.permits(Delete, Documentation));
+        assert!(Role::Editor.permits(Delete, Documentation));
+        assert!(!Role::Editor.permits(Create, Settings));
+        assert!(Role::Manager.permits(Delete, Settings));
+        assert!(!Role::Manager.permits(Edit, People));
+        assert!(Role::Administrator.permits(Edit, People));
+        assert!(!Role::Lite.permits(Edit, Documentation));
         assert!(Role::Lite.sees_passwords());
         assert!(!Role::ReadOnly.sees_passwords());
     }

@@ -65,7 +65,7 @@ impl Caller {
         };
         let own_profile =
             resource.table == "users" && operation == Operation::Edit && ids == [user.id];
-        if own_profile || user.role.permits(operation, resource.table) {
+        if own_profile || user.role.permits(operation, resource.guard) {
             return Ok(());
         }
         Err(Error::Forbidden(format!(

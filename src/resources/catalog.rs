@@ -3,6 +3,7 @@
 //! (seed sections "Organization Types" ... "Models").
 
 use super::{ColumnType, Field, Filter, Include, IncludeTarget, Ops, Parent, Resource, Sort};
+use crate::roles::Guard;
 
 const NAME: Field = column!("name", Text).required().unique();
 const CREATED: Field = Field::created_at();
@@ -24,6 +25,7 @@ const fn named(
         fields,
         filters: NAME_FILTERS,
         ops: Ops::EDITABLE,
+        guard: Guard::Settings,
         ..Resource::BASE
     }
 }
@@ -117,6 +119,7 @@ pub static MODELS: Resource = Resource {
     route: "models",
     table: "models",
     class: "Model",
+    guard: Guard::Settings,
     fields: &[
         column!("name", Text).required(),
         column!("manufacturer_id", Int).references("manufacturers"),

@@ -29,6 +29,7 @@ pub static EXPORTS: Resource = Resource {
     json_type: "exports",
     route: "exports",
     table: "exports",
+    guard: crate::roles::Guard::Settings,
     class: "Export",
     title_field: "organization_name",
     fields: &[
@@ -167,13 +168,9 @@ impl Hooks for ExportHooks {
                 )
                 .await?;
             for path in rows.iter().filter_map(|r| r[0].as_str()) {
-                if let Err(error) = std::fs::remove_file(path) {
-                    if error.kind() != std::io::ErrorKind::NotFound {
-                        return Err(Error::Internal(
-                            anyhow::Error::new(error).context("removing an export's file"),
-                        ));
-                    }
-                }
+                crate::store::remove_export_file(path).map_err(|error| {
+                    Error::Internal(anyhow::Error::new(error).context("removing an export's file"))
+                })?;
             }
             Ok(())
         })

@@ -48,6 +48,7 @@ pub static FLEXIBLE_ASSET_TYPES: Resource = Resource {
     json_type: "flexible-asset-types",
     route: "flexible_asset_types",
     table: "flexible_asset_types",
+    guard: crate::roles::Guard::Settings,
     class: "FlexibleAssetType",
     fields: &[
         column!("name", Text).required(),
@@ -85,6 +86,7 @@ pub static FLEXIBLE_ASSET_FIELDS: Resource = Resource {
     json_type: "flexible-asset-fields",
     route: "flexible_asset_fields",
     table: "flexible_asset_fields",
+    guard: crate::roles::Guard::Settings,
     class: "FlexibleAssetField",
     fields: &[
         column!("flexible_asset_type_id", Int)

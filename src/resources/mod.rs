@@ -852,6 +852,8 @@ pub struct Resource {
     pub window_days: Option<i64>,
     /// Highest page number a list serves (logs: 5).
     pub max_page: Option<u32>,
+    /// Which row of the role table guards writes to it.
+    pub guard: crate::roles::Guard,
     /// Behaviour beyond data.
     pub hooks: &'static dyn Hooks,
 }
@@ -883,6 +885,7 @@ impl Resource {
         ops: Ops::ALL,
         window_days: None,
         max_page: None,
+        guard: crate::roles::Guard::Documentation,
         hooks: &NoHooks,
     };
 

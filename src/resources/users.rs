@@ -31,6 +31,7 @@ pub static USERS: Resource = Resource {
     json_type: "users",
     route: "users",
     table: "users",
+    guard: crate::roles::Guard::People,
     class: "User",
     fields: &[
         column!("first_name", Text),

@@ -39,6 +39,14 @@ pub struct AttachmentFile {
     pub blob_key: String,
 }
 
+/// Removes an export's file; one already gone is no error.
+pub fn remove_export_file(path: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
 impl Store {
     /// Export `id` of the account, if it exists.
     pub async fn export_task(&self, scope: Scope, id: i64) -> Result<Option<ExportTask>> {
@@ -176,10 +184,8 @@ impl Store {
             let mut ids = Vec::with_capacity(rows.len());
             for row in &rows {
                 if let Some(path) = row[1].as_str() {
-                    if let Err(error) = std::fs::remove_file(path) {
-                        if error.kind() != std::io::ErrorKind::NotFound {
-                            tracing::warn!(%error, path, "could not remove an old export's file");
-                        }
+                    if let Err(error) = remove_export_file(path) {
+                        tracing::warn!(%error, path, "could not remove an old export's file");
                     }
                 }
                 ids.extend(row[0].as_i64());
