@@ -12,6 +12,7 @@ pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod copilot;
 pub mod demo;
 pub mod engine;
 pub mod error;

@@ -535,6 +535,7 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
         "responses": responses("200", "Changes in commit order.", Some(any_json.clone())),
     }}));
     add_webhook_routes(paths);
+    add_copilot_routes(paths);
     paths.insert("/oauth/token".into(), json!({ "post": {
         "operationId": "issueToken", "tags": ["oauth"], "security": [],
         "requestBody": { "required": true, "content": { "application/x-www-form-urlencoded": { "schema": {
@@ -573,6 +574,71 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
             "responses": { "200": { "description": description }, "503": { "description": "Not ready." } },
         }}));
     }
+}
+
+/// Copilot Smart Assist: the clean-up categories of documents, and
+/// archiving or deleting many of them at account or organization scope.
+fn add_copilot_routes(paths: &mut Map<String, Value>) {
+    let any_json = json!({ "type": "object" });
+    let category = query(
+        "filter[type]",
+        "stale, not_viewed, expired or duplicates; none lists the most used.",
+        json!({ "type": "string", "enum": crate::copilot::CATEGORY_NAMES }),
+    );
+    let days = query(
+        "filter[days]",
+        "With filter[type]=stale: days without a view (default 90).",
+        json!({ "type": "integer", "minimum": 1, "maximum": 36500 }),
+    );
+    let organization = query(
+        "filter[organization_id]",
+        "Only this organization's documents.",
+        json!({ "type": "integer", "minimum": 1 }),
+    );
+    let body = json!({ "required": false, "content": { MEDIA_TYPE: { "schema": {
+        "type": "object",
+        "properties": { "data": {
+            "type": "array",
+            "items": { "type": "object", "properties": {
+                "type": { "const": "documents" },
+                "attributes": { "type": "object", "properties": {
+                    "id": { "type": "integer", "minimum": 1 },
+                    "archived": { "type": "boolean" },
+                } },
+            } },
+        } },
+    } } } });
+    let write = |verb: &str, scope: &str, description: &str, with_org: bool| {
+        let mut parameters = vec![category.clone(), days.clone()];
+        if with_org {
+            parameters.push(path_id("organization_id"));
+        } else {
+            parameters.push(organization.clone());
+        }
+        json!({
+            "operationId": format!("{verb}CopilotDocuments{scope}"), "tags": ["copilot_smart_assist"],
+            "parameters": parameters,
+            "requestBody": body.clone(),
+            "responses": responses("200", description, Some(any_json.clone())),
+        })
+    };
+    paths.insert("/copilot_smart_assist/documents".into(), json!({
+        "get": {
+            "operationId": "listCopilotDocuments", "tags": ["copilot_smart_assist"],
+            "parameters": [
+                category.clone(), days.clone(), organization.clone(),
+                query("page[number]", "Page number.", json!({ "type": "integer", "minimum": 1 })),
+                query("page[size]", "Documents per page.", json!({ "type": "integer", "minimum": 1, "maximum": 1000 })),
+            ],
+            "responses": responses("200", "The category's documents; meta counts every category.", Some(any_json.clone())),
+        },
+        "patch": write("archive", "", "The documents archived (or restored).", false),
+        "delete": write("delete", "", "The documents deleted, as they were.", false),
+    }));
+    paths.insert("/organizations/{organization_id}/copilot_smart_assist/documents".into(), json!({
+        "patch": write("archive", "InOrganization", "The documents archived (or restored).", true),
+        "delete": write("delete", "InOrganization", "The documents deleted, as they were.", true),
+    }));
 }
 
 /// `/webhooks` and `/webhooks/{id}`: the account's webhook subscriptions.

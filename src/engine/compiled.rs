@@ -569,6 +569,9 @@ pub enum Condition {
         /// The ids at the other end.
         values: Vec<Arg>,
     },
+    /// A fixed condition over `t`, without parameters (a face's own
+    /// category, such as Copilot Smart Assist's "never viewed").
+    Sql(&'static str),
     /// Matches nothing.
     Never,
 }
@@ -632,6 +635,9 @@ impl Condition {
                     .push(operator)
                     .push(" ")
                     .bind(value.clone());
+            }
+            Condition::Sql(condition) => {
+                sql.push(" AND (").push(condition).push(")");
             }
             Condition::Never => {
                 sql.push(" AND 1=0");

@@ -33,6 +33,7 @@ use crate::resources::{
 use crate::roles::Operation;
 use crate::store::{Actor, Record, Scope, Store, UserGrant};
 use crate::vault::Vault;
+pub use compiled::Condition;
 use compiled::{Page, Schema};
 use input::{attribute_values, Item, Purpose};
 pub use read::RecordSet;
@@ -131,8 +132,17 @@ pub struct ChangesPage {
 pub enum BulkUpdate {
     /// Each item names its record.
     Each(Vec<Item>),
-    /// One item's attributes applied to every record the query's filters pick.
-    Matching(Box<Query>, Item),
+    /// One item's attributes applied to every record the query's filters
+    /// and the narrowing conditions pick (a face's own selection, such as a
+    /// Copilot Smart Assist category; usually none).
+    Matching {
+        /// The filters.
+        query: Box<Query>,
+        /// Conditions beyond the filters.
+        narrowing: Vec<Condition>,
+        /// The attributes to set.
+        item: Item,
+    },
 }
 
 /// Which records a bulk delete removes.
@@ -140,8 +150,13 @@ pub enum BulkUpdate {
 pub enum BulkDelete {
     /// By id, each with its position in the request.
     Ids(Vec<(String, i64)>),
-    /// Every record the query's filters pick.
-    Matching(Query),
+    /// Every record the query's filters and the narrowing conditions pick.
+    Matching {
+        /// The filters.
+        query: Query,
+        /// Conditions beyond the filters.
+        narrowing: Vec<Condition>,
+    },
 }
 
 /// The definition-driven core over one store, vault and file store.
@@ -210,6 +225,20 @@ impl Engine {
         parent: Option<ParentId>,
         query: &Query,
     ) -> Result<Records> {
+        self.list_narrowed(caller, resource, parent, query, &[])
+            .await
+    }
+
+    /// [`Engine::list`] of only the records that also meet `narrowing`
+    /// (conditions a face adds beyond the query's filters).
+    pub async fn list_narrowed(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        query: &Query,
+        narrowing: &[Condition],
+    ) -> Result<Records> {
         caller.authorize(resource, Operation::Read, &[])?;
         if let Some(max) = resource.max_page {
             if query.page_number > max {
@@ -221,7 +250,8 @@ impl Engine {
         }
         resource.hooks.check_query(query, QueryPurpose::List)?;
         let compiled = self.schema.get(resource);
-        let conditions = compiled.conditions(query)?;
+        let mut conditions = compiled.conditions(query)?;
+        conditions.extend_from_slice(narrowing);
         let sorts = compiled.sorts(query)?;
         let includes = compiled.includes(query, false)?;
         let after = match query.page_after.as_deref().map(str::trim) {
@@ -294,6 +324,34 @@ impl Engine {
         }
         self.finish_read(caller, resource, vec![record], 1, includes, secrets)
             .await
+    }
+
+    /// How many records of `resource` meet the query's filters and
+    /// `narrowing` (the counters a face shows beside a list).
+    pub async fn count(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        query: &Query,
+        narrowing: &[Condition],
+    ) -> Result<u64> {
+        caller.authorize(resource, Operation::Read, &[])?;
+        let compiled = self.schema.get(resource);
+        let mut conditions = compiled.conditions(query)?;
+        conditions.extend_from_slice(narrowing);
+        read::count(&self.store, caller.scope, compiled, &conditions).await
+    }
+
+    /// The ids of `resource`'s records that meet `conditions`, in id order.
+    pub async fn matching_ids(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        conditions: &[Condition],
+    ) -> Result<Vec<i64>> {
+        caller.authorize(resource, Operation::Read, &[])?;
+        let compiled = self.schema.get(resource);
+        read::matching_ids(&self.store, caller.scope, compiled, None, conditions).await
     }
 
     /// Up to `size` changes of the caller's account after position `after`
@@ -462,12 +520,17 @@ impl Engine {
                 }
                 out
             }
-            BulkUpdate::Matching(filter, item) => {
+            BulkUpdate::Matching {
+                query: filter,
+                narrowing,
+                item,
+            } => {
                 resource
                     .hooks
                     .check_query(&filter, QueryPurpose::BulkUpdate)?;
                 let compiled = self.schema.get(resource);
-                let conditions = compiled.conditions(&filter)?;
+                let mut conditions = compiled.conditions(&filter)?;
+                conditions.extend(narrowing);
                 secrets::forbid_sending(caller, resource, std::slice::from_ref(&item))?;
                 let values = attribute_values(resource, &item, Purpose::Update, &mut problems);
                 checked(std::mem::take(&mut problems))?;
@@ -509,12 +572,13 @@ impl Engine {
         self.ensure_parent(caller, parent).await?;
         let ids = match target {
             BulkDelete::Ids(ids) => ids,
-            BulkDelete::Matching(query) => {
+            BulkDelete::Matching { query, narrowing } => {
                 resource
                     .hooks
                     .check_query(&query, QueryPurpose::BulkDelete)?;
                 let compiled = self.schema.get(resource);
-                let conditions = compiled.conditions(&query)?;
+                let mut conditions = compiled.conditions(&query)?;
+                conditions.extend(narrowing);
                 read::matching_ids(&self.store, caller.scope, compiled, parent, &conditions)
                     .await?
                     .into_iter()

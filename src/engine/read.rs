@@ -128,6 +128,25 @@ pub(crate) async fn show(
         .map(Record::from_row))
 }
 
+/// How many records match `conditions` in the account.
+pub(crate) async fn count(
+    store: &Store,
+    scope: Scope,
+    compiled: &Compiled,
+    conditions: &[Condition],
+) -> Result<u64> {
+    let sql = compiled.count_sql(
+        store.sql(),
+        &Selection {
+            account: account_of(compiled, scope),
+            parent: None,
+            conditions,
+        },
+    );
+    let rows = store.fetch(&sql, &[ColumnType::Int]).await?;
+    Ok(rows.first().and_then(|row| row[0].as_i64()).unwrap_or(0) as u64)
+}
+
 /// Whether the parent record `id` exists in the account.
 pub(crate) async fn parent_exists(
     store: &Store,

@@ -285,21 +285,27 @@ async fn list_with(
         .engine
         .list(&ctx.caller(), resource, parent, &params.query)
         .await?;
+    Ok(document(StatusCode::OK, list_body(&ctx, &params, &listed)))
+}
+
+/// `{"data": [...], "meta": ..., "links": ...}` (with `included` when asked
+/// for) of a listed page.
+pub(super) fn list_body(ctx: &Ctx, params: &QueryParams, listed: &Records) -> Value {
     let origin = ctx.origin();
     let data: Vec<Value> = listed
         .records
         .iter()
-        .map(|r| object(&listed, r, true, &origin))
+        .map(|r| object(listed, r, true, &origin))
         .collect();
     let (meta, links) = match &listed.cursor {
-        Some(cursor) => cursor_envelope(&ctx.link_base(), &params, cursor),
-        None => envelope(&ctx.link_base(), &params, listed.total),
+        Some(cursor) => cursor_envelope(&ctx.link_base(), params, cursor),
+        None => envelope(&ctx.link_base(), params, listed.total),
     };
     let mut body = json!({ "data": data, "meta": meta, "links": links });
     if listed.requested {
         body["included"] = Value::Array(included(&listed.related, &listed.extra, &origin));
     }
-    Ok(document(StatusCode::OK, body))
+    body
 }
 
 async fn show(
@@ -372,7 +378,7 @@ fn single_body(records: &Records, origin: &str) -> Value {
 }
 
 /// `{"data": [objects]}`.
-fn many(status: StatusCode, records: &Records, origin: &str) -> Response {
+pub(super) fn many(status: StatusCode, records: &Records, origin: &str) -> Response {
     let data: Vec<Value> = records
         .records
         .iter()
@@ -459,7 +465,11 @@ async fn bulk_update(
                 "must be one object when filters pick the records",
             ));
         }
-        BulkUpdate::Matching(Box::new(params.query.clone()), items.remove(0))
+        BulkUpdate::Matching {
+            query: Box::new(params.query.clone()),
+            narrowing: Vec::new(),
+            item: items.remove(0),
+        }
     };
     let updated = ctx
         .state
@@ -506,7 +516,10 @@ async fn bulk_delete(
             }
             BulkDelete::Ids(ids)
         }
-        (false, false) => BulkDelete::Matching(params.query),
+        (false, false) => BulkDelete::Matching {
+            query: params.query,
+            narrowing: Vec::new(),
+        },
     };
     let deleted = ctx
         .state

@@ -5,6 +5,7 @@ pub mod auth;
 mod body;
 mod changes;
 mod conditional;
+mod copilot;
 mod files;
 mod handlers;
 mod health;
@@ -62,6 +63,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/passwords/{id}/audit", get(passwords::audit))
         .route("/changes", get(changes::list))
+        .route(
+            "/copilot_smart_assist/documents",
+            get(copilot::list)
+                .patch(copilot::archive)
+                .delete(copilot::delete),
+        )
+        .route(
+            "/organizations/{organization_id}/copilot_smart_assist/documents",
+            axum::routing::patch(copilot::archive).delete(copilot::delete),
+        )
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhooks/{id}",

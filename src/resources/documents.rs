@@ -4,8 +4,9 @@
 //!
 //! Content is HTML, cleaned of scripts and event handlers on write. Every
 //! change of the name or content keeps the previous revision
-//! (`include=recent_versions`); showing a document notes `last-viewed-at`;
-//! `expires-on` feeds a "Document expiration".
+//! (`include=recent_versions`); showing a document notes `last-viewed-at`
+//! and counts the view (`view-count`, which Copilot Smart Assist's "most
+//! used" list sorts by); `expires-on` feeds a "Document expiration".
 
 use super::owned::{
     self, ARCHIVED, MY_GLUE, ORGANIZATION_ID, ORGANIZATION_JOIN, ORGANIZATION_NAME, RESOURCE_URL,
@@ -17,7 +18,7 @@ use super::{
 };
 use crate::clock::now_millis;
 use crate::error::Result;
-use crate::store::{Arg, Cell, Match, Scope, Store, Values};
+use crate::store::{Arg, Cell, Scope, Store, Values};
 
 const EXPIRY: &[Expiry] = &[Expiry {
     column: "expires_on",
@@ -58,6 +59,9 @@ pub static DOCUMENTS: Resource = Resource {
             ColumnType::Text,
         ),
         Field::computed("last_viewed_at", "t.last_viewed_at", ColumnType::Timestamp),
+        // An addition to the reference: how often the document was shown
+        // (Copilot Smart Assist's "most used" order).
+        Field::computed("view_count", "t.view_count", ColumnType::Int),
         column!("expires_on", Date),
         Field::computed(
             "related_items_count",
@@ -79,7 +83,11 @@ pub static DOCUMENTS: Resource = Resource {
         filter!("organization_id", Int),
         filter!("archived", Bool),
     ],
-    sorts: &[Sort::on("expires_on", "t.expires_on")],
+    sorts: &[
+        Sort::on("expires_on", "t.expires_on"),
+        Sort::on("last_viewed_at", "t.last_viewed_at"),
+        Sort::on("view_count", "t.view_count"),
+    ],
     includes: &[
         Include {
             name: "recent_versions",
@@ -193,10 +201,8 @@ impl Hooks for DocumentHooks {
 
     fn shown<'a>(&'a self, store: &'a Store, scope: Scope, id: i64) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut viewed = Values::default();
-            viewed.set("last_viewed_at", Arg::from(now_millis()));
             store
-                .update_rows(scope, DOCUMENTS.table, &viewed, &[Match::id(id)])
+                .note_view(scope, DOCUMENTS.table, id, now_millis())
                 .await?;
             Ok(())
         })

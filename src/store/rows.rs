@@ -190,17 +190,18 @@ impl Store {
         self.fetch(&sql, &types(columns)).await
     }
 
-    /// Sets `values` on the account's rows of `table` that match, outside any
-    /// transaction (a show noting when a record was last viewed).
-    pub async fn update_rows(
-        &self,
-        scope: Scope,
-        table: &str,
-        values: &Values,
-        matching: &[Match],
-    ) -> Result<u64> {
+    /// Notes a view of record `id` of `table` at `at` (ms): sets
+    /// `last_viewed_at` and adds one to `view_count`, in a transaction of
+    /// its own (a document's show).
+    pub async fn note_view(&self, scope: Scope, table: &str, id: i64, at: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
-        let changed = tx.update_rows(scope, table, values, matching).await?;
+        let mut sql = tx.sql();
+        sql.push("UPDATE ")
+            .push(table)
+            .push(" SET view_count = view_count + 1, last_viewed_at = ")
+            .bind(at);
+        push_where(&mut sql, scope, &[Match::id(id)]);
+        let changed = tx.execute(&sql).await?;
         tx.commit().await?;
         Ok(changed)
     }

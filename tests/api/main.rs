@@ -14,6 +14,7 @@ mod configurations;
 mod conformance;
 mod contacts;
 mod conventions;
+mod copilot;
 mod cursors;
 mod demo;
 mod documents;
