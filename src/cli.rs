@@ -752,7 +752,7 @@ async fn webhooks(command: WebhooksCommand) -> anyhow::Result<()> {
                 Err(other) => return Err(other.into()),
             };
             let (webhook, secret) =
-                crate::webhooks::create(&store, &vault, scope, &settings).await?;
+                crate::webhooks::create(&store, &vault, scope, &settings, None).await?;
             store.close().await;
             println!(
                 "Created webhook {} for account {:?}: {} to {}. Verify deliveries with this \
@@ -797,7 +797,9 @@ async fn webhooks(command: WebhooksCommand) -> anyhow::Result<()> {
         }
         WebhooksCommand::Delete { id, store } => {
             let store = crate::store::Store::open(&store.store_config(2)).await?;
-            let deleted = store.delete_webhook(None, id).await?;
+            let mut tx = store.begin().await?;
+            let deleted = tx.delete_webhook(None, id).await?;
+            tx.commit().await?;
             store.close().await;
             if !deleted {
                 anyhow::bail!("no webhook with id {id}; `mortar webhooks list` shows them");

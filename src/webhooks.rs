@@ -27,11 +27,15 @@ use hmac::{Hmac, Mac as _};
 use rand::RngCore as _;
 use sha2::Sha256;
 
+use crate::clock::now_millis;
 use crate::config::WebhookArgs;
+use crate::engine::activity::{self, Action, Entry, NAME_LENGTH};
 use crate::error::{Error, Invalid, Result};
 use crate::http::AppState;
 use crate::jobs::{Job, JobError, Queue, Registry};
-use crate::store::{PendingDelivery, Scope, Store, Webhook, WebhookSettings, DELIVER_WEBHOOK_KIND};
+use crate::store::{
+    Actor, PendingDelivery, Scope, Store, Tx, Webhook, WebhookSettings, DELIVER_WEBHOOK_KIND,
+};
 use crate::vault::{Place, Vault};
 
 /// The events a subscription may ask for.
@@ -262,19 +266,100 @@ pub async fn settle(
 }
 
 /// Makes a subscription of `scope` with a new secret, sealed; the
-/// subscription and the secret, shown this once.
+/// subscription and the secret, shown this once. With an `actor` (the
+/// API), the creation is in the activity log, in the same transaction.
 pub async fn create(
     store: &Store,
     vault: &Vault,
     scope: Scope,
     settings: &WebhookSettings,
+    actor: Option<&Actor>,
 ) -> Result<(Webhook, String)> {
     let secret = new_secret();
     vault.ensure_data_key(store, scope).await?;
-    let webhook = store
+    let mut tx = store.begin().await?;
+    let id = tx
         .create_webhook(scope, settings, |id| vault.seal(scope, &place(id), &secret))
         .await?;
+    let subscription = (settings.url.as_str(), settings.organization_id);
+    logged(&mut tx, scope, actor, Action::Create, id, subscription).await?;
+    tx.commit().await?;
+    let webhook = store
+        .webhook(scope, id)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("a new webhook vanished")))?;
     Ok((webhook, secret))
+}
+
+/// Replaces subscription `id`'s settings, logged for `actor`; `false`
+/// when `scope` has no such subscription.
+pub async fn update(
+    store: &Store,
+    scope: Scope,
+    id: i64,
+    settings: &WebhookSettings,
+    actor: &Actor,
+) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    if !tx.update_webhook(scope, id, settings).await? {
+        return Ok(false);
+    }
+    let subscription = (settings.url.as_str(), settings.organization_id);
+    logged(
+        &mut tx,
+        scope,
+        Some(actor),
+        Action::Update,
+        id,
+        subscription,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Deletes subscription `webhook` with its outbox rows, logged for `actor`;
+/// `false` when it is gone already.
+pub async fn delete(store: &Store, scope: Scope, webhook: &Webhook, actor: &Actor) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    if !tx.delete_webhook(Some(scope), webhook.id).await? {
+        return Ok(false);
+    }
+    let subscription = (webhook.url.as_str(), webhook.organization_id);
+    logged(
+        &mut tx,
+        scope,
+        Some(actor),
+        Action::Delete,
+        webhook.id,
+        subscription,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The activity log entry of a change to subscription `id`, named by its
+/// URL, of its organization (if it has one), when an `actor` made it.
+async fn logged(
+    tx: &mut Tx,
+    scope: Scope,
+    actor: Option<&Actor>,
+    action: Action,
+    id: i64,
+    (url, organization_id): (&str, Option<i64>),
+) -> Result<()> {
+    let Some(actor) = actor else {
+        return Ok(());
+    };
+    let entry = Entry {
+        action,
+        resource_type: "Webhook",
+        resource_id: Some(id),
+        resource_name: Some(url.chars().take(NAME_LENGTH).collect()),
+        organization_id,
+    };
+    activity::record(tx, scope, actor, &[entry], now_millis()).await
 }
 
 /// Registers the `deliver_webhook` job and the clean-up of finished

@@ -1,7 +1,8 @@
 //! `/webhooks`: the account's webhook subscriptions, an addition beside the
 //! reference. JSON:API documents of type `webhooks`; the signing `secret`
 //! is in the create response only. Every statement is scoped by the
-//! caller's account, so another account's subscription is a 404.
+//! caller's account, so another account's subscription is a 404. They are
+//! account settings in the role table, and every change is logged.
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -13,6 +14,7 @@ use super::body::read_json;
 use super::handlers::{document, Ctx};
 use crate::clock::format_millis;
 use crate::error::{Error, Invalid, Result};
+use crate::roles::{Guard, Operation};
 use crate::store::Webhook;
 use crate::webhooks::Draft;
 
@@ -46,6 +48,13 @@ fn id_of(raw: &str) -> Result<i64> {
         .ok_or_else(|| Error::NotFound(format!("{raw:?} is not a webhooks id")))
 }
 
+/// Refuses (403) what the acting user's role may not do with
+/// subscriptions: they are account settings (the role table's row).
+fn authorize(ctx: &Ctx, operation: Operation) -> Result<()> {
+    ctx.caller()
+        .authorize_guarded(Guard::Settings, "webhooks", operation)
+}
+
 async fn find(ctx: &Ctx, id: i64) -> Result<Webhook> {
     ctx.state()
         .engine
@@ -57,6 +66,7 @@ async fn find(ctx: &Ctx, id: i64) -> Result<Webhook> {
 
 /// `GET /webhooks`: every subscription of the account, oldest first.
 pub(super) async fn list(ctx: Ctx) -> Result<Response> {
+    authorize(&ctx, Operation::Read)?;
     let params = ctx.params()?;
     if let Some(filter) = params.query.filters.first() {
         return Err(Error::bad_parameter(
@@ -84,6 +94,7 @@ pub(super) async fn list(ctx: Ctx) -> Result<Response> {
 
 /// `GET /webhooks/{id}`.
 pub(super) async fn show(ctx: Ctx, Path(id): Path<String>) -> Result<Response> {
+    authorize(&ctx, Operation::Read)?;
     let webhook = find(&ctx, id_of(&id)?).await?;
     Ok(document(
         StatusCode::OK,
@@ -93,6 +104,7 @@ pub(super) async fn show(ctx: Ctx, Path(id): Path<String>) -> Result<Response> {
 
 /// `POST /webhooks`: a new subscription, with its secret shown this once.
 pub(super) async fn create(ctx: Ctx, headers: HeaderMap, body: Body) -> Result<Response> {
+    authorize(&ctx, Operation::Create)?;
     let body = read_json(&headers, body).await?;
     let draft = draft(body, None)?;
     let state = ctx.state();
@@ -106,8 +118,15 @@ pub(super) async fn create(ctx: Ctx, headers: HeaderMap, body: Body) -> Result<R
         ATTRIBUTES,
     )
     .await?;
-    let (webhook, secret) =
-        crate::webhooks::create(store, state.engine.vault(), ctx.scope(), &settings).await?;
+    let caller = ctx.caller();
+    let (webhook, secret) = crate::webhooks::create(
+        store,
+        state.engine.vault(),
+        ctx.scope(),
+        &settings,
+        Some(&caller.actor),
+    )
+    .await?;
     let mut data = object(&webhook, &ctx.origin());
     data["attributes"]["secret"] = Value::String(secret);
     let mut response = document(StatusCode::CREATED, json!({ "data": data }));
@@ -127,6 +146,7 @@ pub(super) async fn update(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
+    authorize(&ctx, Operation::Edit)?;
     let id = id_of(&id)?;
     let body = read_json(&headers, body).await?;
     let current = find(&ctx, id).await?;
@@ -142,7 +162,8 @@ pub(super) async fn update(
         ATTRIBUTES,
     )
     .await?;
-    if !store.update_webhook(ctx.scope(), id, &settings).await? {
+    let caller = ctx.caller();
+    if !crate::webhooks::update(store, ctx.scope(), id, &settings, &caller.actor).await? {
         return Err(Error::NotFound(format!("no webhooks record with id {id}")));
     }
     let webhook = find(&ctx, id).await?;
@@ -154,9 +175,12 @@ pub(super) async fn update(
 
 /// `DELETE /webhooks/{id}`: the subscription and its undelivered events go.
 pub(super) async fn delete(ctx: Ctx, Path(id): Path<String>) -> Result<Response> {
+    authorize(&ctx, Operation::Delete)?;
     let id = id_of(&id)?;
+    let webhook = find(&ctx, id).await?;
     let store = ctx.state().engine.store();
-    if !store.delete_webhook(Some(ctx.scope()), id).await? {
+    let caller = ctx.caller();
+    if !crate::webhooks::delete(store, ctx.scope(), &webhook, &caller.actor).await? {
         return Err(Error::NotFound(format!("no webhooks record with id {id}")));
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -173,6 +173,95 @@ impl Tx {
         Ok(rows.iter().map(|r| webhook_from(r)).collect())
     }
 
+    /// Makes a subscription of `scope` in this transaction; `seal(id)`
+    /// seals its secret for the row it is stored in. Its id.
+    pub async fn create_webhook(
+        &mut self,
+        scope: Scope,
+        settings: &WebhookSettings,
+        seal: impl FnOnce(i64) -> Result<String>,
+    ) -> Result<i64> {
+        let now = now_millis();
+        let mut sql = self.sql();
+        sql.push(
+            "INSERT INTO webhooks (account_id, url, events, resource_types, organization_id, \
+             secret, enabled, failure_count, created_at, updated_at) VALUES (",
+        )
+        .bind(scope.account_id())
+        .push(", ")
+        .bind(settings.url.as_str())
+        .push(", ")
+        .bind(joined(&settings.events))
+        .push(", ")
+        .bind(settings.resource_types.as_deref().map(joined))
+        .push(", ")
+        .bind(settings.organization_id)
+        .push(", '', ")
+        .bind(settings.enabled)
+        .push(", 0, ")
+        .bind(now)
+        .push(", ")
+        .bind(now)
+        .push(") RETURNING id");
+        let id = self
+            .insert_returning_id(&sql)
+            .await?
+            .map_err(|_| crate::error::Error::Internal(anyhow::anyhow!("a webhook id repeated")))?;
+        let sealed = seal(id)?;
+        let mut sql = self.sql();
+        sql.push("UPDATE webhooks SET secret = ")
+            .bind(sealed)
+            .push(" WHERE id = ")
+            .bind(id)
+            .push(" AND account_id = ")
+            .bind(scope.account_id());
+        self.execute(&sql).await?;
+        Ok(id)
+    }
+
+    /// Replaces subscription `id`'s settings; enabling it clears its
+    /// failures and the reason it was disabled. `false` when `scope` has
+    /// no such subscription.
+    pub async fn update_webhook(
+        &mut self,
+        scope: Scope,
+        id: i64,
+        settings: &WebhookSettings,
+    ) -> Result<bool> {
+        let mut sql = self.sql();
+        sql.push("UPDATE webhooks SET url = ")
+            .bind(settings.url.as_str())
+            .push(", events = ")
+            .bind(joined(&settings.events))
+            .push(", resource_types = ")
+            .bind(settings.resource_types.as_deref().map(joined))
+            .push(", organization_id = ")
+            .bind(settings.organization_id)
+            .push(", enabled = ")
+            .bind(settings.enabled)
+            .push(", updated_at = ")
+            .bind(now_millis());
+        if settings.enabled {
+            sql.push(", failure_count = 0, disabled_reason = NULL");
+        }
+        sql.push(" WHERE id = ")
+            .bind(id)
+            .push(" AND account_id = ")
+            .bind(scope.account_id());
+        Ok(self.execute(&sql).await? > 0)
+    }
+
+    /// Deletes subscription `id` of `scope` (`None`: of any account, for
+    /// the CLI) with its outbox rows; `false` when there is none.
+    pub async fn delete_webhook(&mut self, scope: Option<Scope>, id: i64) -> Result<bool> {
+        let mut sql = self.sql();
+        sql.push("DELETE FROM webhooks WHERE id = ").bind(id);
+        if let Some(scope) = scope {
+            sql.push(" AND account_id = ").bind(scope.account_id());
+        }
+        Ok(self.execute(&sql).await? > 0)
+    }
+
     /// Writes `deliveries` of `scope` to the outbox at `at` (ms), each with
     /// the job that sends it, in this transaction.
     pub async fn queue_webhook_deliveries(
@@ -217,56 +306,6 @@ impl Tx {
 }
 
 impl Store {
-    /// Makes a subscription of `scope`; `seal(id)` seals its secret for
-    /// the row it is stored in.
-    pub async fn create_webhook(
-        &self,
-        scope: Scope,
-        settings: &WebhookSettings,
-        seal: impl FnOnce(i64) -> Result<String>,
-    ) -> Result<Webhook> {
-        let now = now_millis();
-        let mut tx = self.begin().await?;
-        let mut sql = tx.sql();
-        sql.push(
-            "INSERT INTO webhooks (account_id, url, events, resource_types, organization_id, \
-             secret, enabled, failure_count, created_at, updated_at) VALUES (",
-        )
-        .bind(scope.account_id())
-        .push(", ")
-        .bind(settings.url.as_str())
-        .push(", ")
-        .bind(joined(&settings.events))
-        .push(", ")
-        .bind(settings.resource_types.as_deref().map(joined))
-        .push(", ")
-        .bind(settings.organization_id)
-        .push(", '', ")
-        .bind(settings.enabled)
-        .push(", 0, ")
-        .bind(now)
-        .push(", ")
-        .bind(now)
-        .push(") RETURNING id");
-        let id = tx
-            .insert_returning_id(&sql)
-            .await?
-            .map_err(|_| crate::error::Error::Internal(anyhow::anyhow!("a webhook id repeated")))?;
-        let sealed = seal(id)?;
-        let mut sql = tx.sql();
-        sql.push("UPDATE webhooks SET secret = ")
-            .bind(sealed)
-            .push(" WHERE id = ")
-            .bind(id)
-            .push(" AND account_id = ")
-            .bind(scope.account_id());
-        tx.execute(&sql).await?;
-        tx.commit().await?;
-        self.webhook(scope, id)
-            .await?
-            .ok_or_else(|| crate::error::Error::Internal(anyhow::anyhow!("a new webhook vanished")))
-    }
-
     /// The subscriptions of `scope`, oldest first (`None`: of every account,
     /// for the CLI).
     pub async fn list_webhooks(&self, scope: Option<Scope>) -> Result<Vec<Webhook>> {
@@ -289,49 +328,6 @@ impl Store {
             .bind(scope.account_id());
         let rows = self.fetch(&sql, &KINDS).await?;
         Ok(rows.first().map(|r| webhook_from(r)))
-    }
-
-    /// Replaces subscription `id`'s settings; enabling it clears its
-    /// failures and the reason it was disabled. `false` when `scope` has
-    /// no such subscription.
-    pub async fn update_webhook(
-        &self,
-        scope: Scope,
-        id: i64,
-        settings: &WebhookSettings,
-    ) -> Result<bool> {
-        let mut sql = self.sql();
-        sql.push("UPDATE webhooks SET url = ")
-            .bind(settings.url.as_str())
-            .push(", events = ")
-            .bind(joined(&settings.events))
-            .push(", resource_types = ")
-            .bind(settings.resource_types.as_deref().map(joined))
-            .push(", organization_id = ")
-            .bind(settings.organization_id)
-            .push(", enabled = ")
-            .bind(settings.enabled)
-            .push(", updated_at = ")
-            .bind(now_millis());
-        if settings.enabled {
-            sql.push(", failure_count = 0, disabled_reason = NULL");
-        }
-        sql.push(" WHERE id = ")
-            .bind(id)
-            .push(" AND account_id = ")
-            .bind(scope.account_id());
-        Ok(self.execute(&sql).await? > 0)
-    }
-
-    /// Deletes subscription `id` of `scope` (`None`: of any account, for
-    /// the CLI) with its outbox rows; `false` when there is none.
-    pub async fn delete_webhook(&self, scope: Option<Scope>, id: i64) -> Result<bool> {
-        let mut sql = self.sql();
-        sql.push("DELETE FROM webhooks WHERE id = ").bind(id);
-        if let Some(scope) = scope {
-            sql.push(" AND account_id = ").bind(scope.account_id());
-        }
-        Ok(self.execute(&sql).await? > 0)
     }
 
     /// Whether organization `id` is one of `scope`'s.

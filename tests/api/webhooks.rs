@@ -749,7 +749,103 @@ async fn the_command_line_makes_lists_and_deletes_subscriptions() {
     assert_eq!(status, 404);
 }
 
+/// Subscriptions are account settings: any role reads them, only
+/// Administrators and Managers change them, and each change is logged.
+async fn subscriptions_follow_the_role_table_and_are_logged(backend: Backend) {
+    let app = app(backend).await;
+    let (_, editor) = app
+        .user_with_key("ed@example.com", mortar::roles::Role::Editor)
+        .await;
+    let (manager_id, manager) = app
+        .user_with_key("mo@example.com", mortar::roles::Role::Manager)
+        .await;
+    let attributes = json!({"url": "http://127.0.0.1:9/hook", "events": ["create"]});
+    let (status, body) = app
+        .send_as(
+            &editor,
+            Method::POST,
+            "/webhooks",
+            json!({"data": {"type": "webhooks", "attributes": attributes}}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = app.get("/webhooks").await;
+    assert_eq!(
+        (status, body["data"].clone()),
+        (200, json!([])),
+        "nothing made"
+    );
+
+    let (id, _) = subscribe(&app, &manager, attributes).await;
+    let (status, body) = app.get_as(&editor, &format!("/webhooks/{id}")).await;
+    assert_eq!(status, 200, "an Editor may read settings: {body}");
+    let change =
+        json!({"data": {"type": "webhooks", "attributes": {"events": ["create", "delete"]}}});
+    let (status, _) = app
+        .send_as(
+            &editor,
+            Method::PATCH,
+            &format!("/webhooks/{id}"),
+            change.clone(),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .send_as(
+            &editor,
+            Method::DELETE,
+            &format!("/webhooks/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(webhook(&app, id).await["events"], json!(["create"]));
+
+    let (status, body) = app
+        .send_as(&manager, Method::PATCH, &format!("/webhooks/{id}"), change)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = app
+        .send_as(
+            &manager,
+            Method::DELETE,
+            &format!("/webhooks/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    let (_, body) = app
+        .get("/logs?filter[resource_type]=Webhook&sort=created_at,id")
+        .await;
+    let entries: Vec<(String, i64, String, i64)> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let a = &e["attributes"];
+            (
+                a["action"].as_str().unwrap().to_string(),
+                a["resource-id"].as_i64().unwrap(),
+                a["resource-name"].as_str().unwrap().to_string(),
+                a["user-id"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let url = "http://127.0.0.1:9/hook".to_string();
+    assert_eq!(
+        entries,
+        vec![
+            ("create".to_string(), id, url.clone(), manager_id),
+            ("update".to_string(), id, url.clone(), manager_id),
+            ("delete".to_string(), id, url, manager_id),
+        ],
+        "{body}"
+    );
+}
+
 crate::backend_tests!(
+    subscriptions_follow_the_role_table_and_are_logged,
     each_write_and_reveal_delivers_one_signed_event,
     filtered_subscriptions_get_only_matching_events,
     a_write_that_fails_sends_nothing,
