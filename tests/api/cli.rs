@@ -675,7 +675,7 @@ impl Place {
     }
 
     /// The store the binary wrote, opened from the test.
-    async fn store(&self) -> Store {
+    pub(crate) async fn store(&self) -> Store {
         Store::open(&StoreConfig {
             data_dir: self.data_dir().to_path_buf(),
             database_url: self.postgres.as_ref().map(|(_, _, url)| url.clone()),
@@ -797,7 +797,8 @@ impl Server {
         }
     }
 
-    fn signal(&self, name: &str) {
+    /// Sends signal `name` (`TERM`, `KILL`, ...) to the process.
+    pub(crate) fn signal(&self, name: &str) {
         let id = self.child.as_ref().unwrap().id().to_string();
         let status = Command::new("kill")
             .args([&format!("-{name}"), &id])

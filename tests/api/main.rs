@@ -8,6 +8,7 @@ mod cascade;
 mod catalog;
 mod changes;
 mod cli;
+mod cluster;
 mod concurrency;
 mod conditional;
 mod configurations;
