@@ -11,6 +11,7 @@ pub mod backup;
 mod changes;
 mod exports;
 mod files;
+mod group;
 mod idempotency;
 mod jobs;
 mod metrics;
@@ -32,7 +33,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey, UserGrant};
 pub use changes::{ChangeRow, NewChange};
@@ -95,8 +96,9 @@ pub struct StoreConfig {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
-    /// SQLite: the one connection write transactions and autocommit writes run on.
-    writer: Option<SqlitePool>,
+    /// SQLite: the one connection write transactions (committed in groups)
+    /// and autocommit writes run on.
+    writer: Option<group::GroupWriter>,
     /// SQLite: the connections reads run on, each statement on the blocking
     /// thread pool (see [`sql::Readers`]).
     readers: Option<sql::Readers>,
@@ -126,7 +128,8 @@ pub struct Tx {
 }
 
 enum TxInner {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// A member of the SQLite writer's group commit.
+    Sqlite(group::GroupTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -235,18 +238,24 @@ impl Store {
 
     /// Starts a write transaction (the only way to start one).
     ///
-    /// On SQLite it waits for the writer connection and opens with
-    /// `BEGIN IMMEDIATE`, taking the write lock before its first read: a
-    /// deferred transaction that reads and then writes fails at once
-    /// (`SQLITE_BUSY_SNAPSHOT`) when another write committed in between,
-    /// where an immediate one waits for the busy timeout instead. A transaction
+    /// On SQLite it waits for the writer connection and joins its group
+    /// commit ([`group`]): a savepoint of its own inside a transaction
+    /// opened with `BEGIN IMMEDIATE`, which takes the write lock before its
+    /// first read (a deferred transaction that reads and then writes fails
+    /// at once, `SQLITE_BUSY_SNAPSHOT`, when another write committed in
+    /// between, where an immediate one waits for the busy timeout instead).
+    /// Its commit returns once the group's `COMMIT` is on disk. A transaction
     /// must not start another, nor call [`Store::execute`], before it ends: it
     /// would wait for the connection it holds.
     pub async fn begin(&self) -> Result<Tx> {
         let inner = match &self.pool {
-            Pool::Sqlite(pool) => {
-                let writer = self.writer.as_ref().unwrap_or(pool);
-                TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            Pool::Sqlite(_) => {
+                let writer = self.writer.as_ref().ok_or_else(|| {
+                    crate::error::Error::Internal(anyhow::anyhow!(
+                        "a SQLite store without its writer"
+                    ))
+                })?;
+                TxInner::Sqlite(writer.begin().await?)
             }
             Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
@@ -307,7 +316,8 @@ impl Store {
         self.count();
         Ok(match &self.pool {
             Pool::Sqlite(pool) => {
-                sql::execute_sqlite(self.writer.as_ref().unwrap_or(pool), sql).await?
+                let writer = self.writer.as_ref().map(group::GroupWriter::pool);
+                sql::execute_sqlite(writer.unwrap_or(pool), sql).await?
             }
             Pool::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
         })
@@ -322,7 +332,7 @@ impl Store {
     /// autovacuum keeps its own statistics, so there this does nothing.
     pub async fn optimize(&self) -> Result<()> {
         if let (Pool::Sqlite(pool), writer) = (&self.pool, &self.writer) {
-            analyze_sqlite(writer.as_ref().unwrap_or(pool)).await?;
+            analyze_sqlite(writer.as_ref().map_or(pool, group::GroupWriter::pool)).await?;
         }
         Ok(())
     }
@@ -337,7 +347,7 @@ impl Store {
     /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).
     pub async fn close(&self) {
         if let Some(writer) = &self.writer {
-            writer.close().await;
+            writer.pool().close().await;
         }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
@@ -368,7 +378,7 @@ impl Tx {
     pub async fn fetch(&mut self, sql: &Sql, kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, kinds).await?,
+            TxInner::Sqlite(tx) => sql::fetch_sqlite(tx.connection(), sql, kinds).await?,
             TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, kinds).await?,
         })
     }
@@ -377,7 +387,7 @@ impl Tx {
     pub async fn execute(&mut self, sql: &Sql) -> Result<u64> {
         self.count();
         Ok(match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::execute_sqlite(&mut **tx, sql).await?,
+            TxInner::Sqlite(tx) => sql::execute_sqlite(tx.connection(), sql).await?,
             TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await?,
         })
     }
@@ -390,7 +400,7 @@ impl Tx {
     ) -> Result<std::result::Result<u64, UniqueViolation>> {
         self.count();
         let result = match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::execute_sqlite(&mut **tx, sql).await,
+            TxInner::Sqlite(tx) => sql::execute_sqlite(tx.connection(), sql).await,
             TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await,
         };
         match result {
@@ -411,7 +421,7 @@ impl Tx {
         let kinds = [ColumnType::Int];
         self.count();
         let result = match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::fetch_sqlite(&mut **tx, sql, &kinds).await,
+            TxInner::Sqlite(tx) => sql::fetch_sqlite(tx.connection(), sql, &kinds).await,
             TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, &kinds).await,
         };
         match result {
@@ -491,8 +501,9 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
         .busy_timeout(SQLITE_WRITE_WAIT)
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-32000");
-    // One writer: writes take turns in the order they asked (the pool's
-    // queue is fair), instead of polling the file lock beside each other.
+    // One writer: writes take turns in the order they asked (the group
+    // writer's queue is fair), instead of polling the file lock beside each
+    // other, and writes queued together are committed together.
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(SQLITE_WRITE_WAIT)
@@ -515,7 +526,7 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
         .await
         .context("opening the SQLite database")?;
     let mut store = Store::new(Pool::Sqlite(migrations));
-    store.writer = Some(writer);
+    store.writer = Some(group::GroupWriter::new(writer, SQLITE_WRITE_WAIT));
     store.readers = Some(readers);
     Ok(store)
 }

@@ -270,6 +270,139 @@ async fn sixty_four_concurrent_writers_of_every_kind_all_succeed(app: TestApp) {
     );
 }
 
+/// Writes that fail part-way (after inserting) run beside writes that
+/// succeed, as one group commit on SQLite: each failed write leaves nothing
+/// of its own, and every acknowledged write is kept.
+async fn writes_that_fail_midway_beside_others_leave_nothing_and_take_nothing(app: TestApp) {
+    const PAIRS: usize = 16;
+    let org = app
+        .create("/organizations", json!({"name": "Group Org"}))
+        .await;
+    let mut types = Vec::new();
+    for n in 0..PAIRS {
+        let (status, body) = app
+            .send(
+                Method::POST,
+                "/flexible_asset_types",
+                json!({"data": {"type": "flexible_asset_types", "attributes": {"name": format!("Kind {n}")},
+                    "relationships": {"flexible_asset_fields": {"data": [
+                        {"type": "flexible_asset_fields", "attributes": {"order": 1, "name": "Name", "kind": "Text", "show-in-list": true}}]}}}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        types.push(id_in(&body));
+    }
+    let shared = Shared {
+        base: app.base.clone(),
+        key: app.key.clone(),
+        client: reqwest::Client::new(),
+        hot: org,
+        configuration_type: 0,
+        document: 0,
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut tasks = Vec::new();
+    for (n, type_id) in types.iter().copied().enumerate() {
+        // One client adds fields whose second repeats a name (a 422 after
+        // the first is inserted); its partner creates configurations.
+        let failing = shared.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut refused = 0;
+            for round in 0..MAX_ROUNDS {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let response = failing
+                    .client
+                    .post(format!(
+                        "{}/flexible_asset_types/{type_id}/relationships/flexible_asset_fields",
+                        failing.base
+                    ))
+                    .header("x-api-key", &failing.key)
+                    .header("content-type", "application/vnd.api+json")
+                    .body(
+                        json!({"data": [
+                            {"type": "flexible_asset_fields", "attributes": {"order": 10 + round, "name": format!("Extra {round}"), "kind": "Text"}},
+                            {"type": "flexible_asset_fields", "attributes": {"order": 500 + round, "name": "Name", "kind": "Text"}}
+                        ]})
+                        .to_string(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 422, "{:?}", response.text().await);
+                refused += 1;
+            }
+            (refused, 0)
+        }));
+        let writing = shared.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let mut created = 0;
+            for round in 0..MAX_ROUNDS {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let body = json!({"data": {"type": "organizations", "attributes": {
+                    "name": format!("Kept {n}-{round}"),
+                }}});
+                if writing
+                    .call(&mut tally, Method::POST, "/organizations", Some(body))
+                    .await
+                    .is_some()
+                {
+                    created += 1;
+                }
+            }
+            assert!(tally.failures.is_empty(), "{:?}", tally.failures);
+            (0, created)
+        }));
+    }
+    let (mut refused, mut created) = (0, 0);
+    for task in tasks {
+        let (r, c) = task.await.unwrap();
+        refused += r;
+        created += c;
+    }
+    assert!(
+        refused > 0 && created > 0,
+        "{refused} refused, {created} created"
+    );
+    for type_id in types {
+        let (_, body) = app
+            .get(&format!(
+                "/flexible_asset_types/{type_id}/relationships/flexible_asset_fields"
+            ))
+            .await;
+        assert_eq!(
+            body["meta"]["total-count"], 1,
+            "type {type_id} kept no field of a refused write: {body}"
+        );
+    }
+    let mut kept = 0;
+    for page in 1.. {
+        let (status, body) = app
+            .get(&format!(
+                "/organizations?page[size]=1000&page[number]={page}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let data = body["data"].as_array().unwrap();
+        kept += data
+            .iter()
+            .filter(|o| {
+                o["attributes"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("Kept "))
+            })
+            .count();
+        if data.len() < 1000 {
+            break;
+        }
+    }
+    assert_eq!(kept, created, "every acknowledged create is kept");
+}
+
 /// The rate limit is per key; this test sends thousands of requests with one.
 async fn spawn(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |args| args.rate_limit_requests = 1_000_000).await
@@ -283,6 +416,14 @@ mod sqlite {
         )
         .await
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_that_fail_midway_beside_others_leave_nothing_and_take_nothing() {
+        super::writes_that_fail_midway_beside_others_leave_nothing_and_take_nothing(
+            super::spawn(super::Backend::Sqlite).await,
+        )
+        .await
+    }
 }
 
 mod postgres {
@@ -290,6 +431,15 @@ mod postgres {
     #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
     async fn sixty_four_concurrent_writers_of_every_kind_all_succeed() {
         super::sixty_four_concurrent_writers_of_every_kind_all_succeed(
+            super::spawn(super::Backend::Postgres).await,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+    async fn writes_that_fail_midway_beside_others_leave_nothing_and_take_nothing() {
+        super::writes_that_fail_midway_beside_others_leave_nothing_and_take_nothing(
             super::spawn(super::Backend::Postgres).await,
         )
         .await
