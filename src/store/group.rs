@@ -10,6 +10,13 @@
 //! after that `COMMIT`: nothing is acknowledged before it is on disk, and if
 //! the `COMMIT` fails, every member of the group hears of it.
 //!
+//! The writer is a `rusqlite` connection that statements run on directly,
+//! on the task that holds the writer's turn: a write transaction is a dozen
+//! or more statements, and passing each to a worker thread and back (what
+//! an async driver does) cost more than running it, while writes take
+//! turns anyway. The `COMMIT`, which waits for the disk, runs on the
+//! blocking thread pool.
+//!
 //! The group is committed by the member that finds nobody queued behind it,
 //! by the member that fills it ([`MAX_GROUP`]), or, when a member leaves
 //! others queued, by a flush queued behind them — so a group never waits
@@ -19,8 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use rusqlite::Connection;
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
 use crate::error::{Error, Result};
@@ -30,20 +36,29 @@ use crate::error::{Error, Result};
 pub const MAX_GROUP: usize = 64;
 
 /// The writer connection and the group open on it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct GroupWriter {
-    pool: SqlitePool,
     group: Arc<Mutex<Group>>,
     /// Writers waiting for their turn.
     waiting: Arc<AtomicUsize>,
     wait: Duration,
 }
 
-/// A group in progress.
-#[derive(Debug, Default)]
+impl std::fmt::Debug for GroupWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupWriter")
+            .field("waiting", &self.waiting.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// The writer connection and the group in progress on it.
 struct Group {
-    /// The connection, while a database transaction is open on it.
-    connection: Option<PoolConnection<Sqlite>>,
+    /// The connection (`None` once closed). Shared with the blocking
+    /// thread that runs a `COMMIT`; only the holder of the group uses it.
+    connection: Option<Arc<std::sync::Mutex<Connection>>>,
+    /// Whether a database transaction is open.
+    open: bool,
     /// Members whose work is in the open transaction, each waiting to hear
     /// how the `COMMIT` went.
     members: Vec<oneshot::Sender<std::result::Result<(), String>>>,
@@ -54,32 +69,41 @@ struct Group {
 
 /// One write transaction: a member of the open group, holding the writer
 /// until it commits or goes.
-#[derive(Debug)]
 pub(crate) struct GroupTx {
     guard: Option<OwnedMutexGuard<Group>>,
     writer: GroupWriter,
 }
 
-async fn run(connection: &mut SqliteConnection, statement: &str) -> sqlx::Result<()> {
-    sqlx::query(statement).execute(connection).await.map(|_| ())
+impl Group {
+    /// Runs `statement` (no parameters) on the writer.
+    fn run(&self, statement: &str) -> rusqlite::Result<()> {
+        match &self.connection {
+            Some(connection) => lock(connection).execute_batch(statement),
+            None => Err(rusqlite::Error::InvalidQuery),
+        }
+    }
+}
+
+fn lock(connection: &std::sync::Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    connection
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl GroupWriter {
-    /// A writer over `pool` (of one connection); a write waits at most
-    /// `wait` for its turn.
-    pub(crate) fn new(pool: SqlitePool, wait: Duration) -> GroupWriter {
+    /// A writer on `connection` (opened with the store's settings); a write
+    /// waits at most `wait` for its turn.
+    pub(crate) fn new(connection: Connection, wait: Duration) -> GroupWriter {
         GroupWriter {
-            pool,
-            group: Arc::new(Mutex::new(Group::default())),
+            group: Arc::new(Mutex::new(Group {
+                connection: Some(Arc::new(std::sync::Mutex::new(connection))),
+                open: false,
+                members: Vec::new(),
+                savepoint_open: false,
+            })),
             waiting: Arc::new(AtomicUsize::new(0)),
             wait,
         }
-    }
-
-    /// The pool of the writer connection (for statements outside groups,
-    /// which wait for the connection to be free).
-    pub(crate) fn pool(&self) -> &SqlitePool {
-        &self.pool
     }
 
     /// Waits for the writer's turn and opens a savepoint in the group (and
@@ -90,13 +114,20 @@ impl GroupWriter {
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         let mut guard = turn.map_err(|_| Error::Unavailable { retry_after: 1 })?;
         settle(&mut guard).await;
-        if guard.connection.is_none() {
-            let mut connection = self.pool.acquire().await?;
-            run(&mut connection, "BEGIN IMMEDIATE").await?;
-            guard.connection = Some(connection);
+        if !guard.open {
+            // Waits for another connection's write lock (another process,
+            // a command beside the server) up to the busy timeout: on the
+            // blocking pool, as the holder may need this thread to finish.
+            let connection = guard
+                .connection
+                .clone()
+                .ok_or(Error::Unavailable { retry_after: 1 })?;
+            tokio::task::spawn_blocking(move || lock(&connection).execute_batch("BEGIN IMMEDIATE"))
+                .await
+                .map_err(|e| Error::Internal(anyhow::Error::new(e)))??;
+            guard.open = true;
         }
-        let connection = guard.connection.as_mut().expect("opened above");
-        if let Err(error) = run(connection, "SAVEPOINT member").await {
+        if let Err(error) = guard.run("SAVEPOINT member") {
             finish(&mut guard).await;
             return Err(error.into());
         }
@@ -105,6 +136,37 @@ impl GroupWriter {
             guard: Some(guard),
             writer: self.clone(),
         })
+    }
+
+    /// Runs `work` on the writer connection outside any group (once the
+    /// open group is committed), such as an `ANALYZE`.
+    pub(crate) async fn alone<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let mut guard = self.group.lock().await;
+        settle(&mut guard).await;
+        finish(&mut guard).await;
+        match guard.connection.clone() {
+            Some(connection) => Ok(work(&lock(&connection))?),
+            None => Err(Error::Unavailable { retry_after: 1 }),
+        }
+    }
+
+    /// Commits what is open and closes the connection (the last one to
+    /// close checkpoints the write-ahead log).
+    pub(crate) async fn close(&self) {
+        let mut guard = self.group.lock().await;
+        settle(&mut guard).await;
+        finish(&mut guard).await;
+        if let Some(connection) = guard.connection.take() {
+            if let Ok(connection) = Arc::try_unwrap(connection) {
+                let connection = connection
+                    .into_inner()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let _ = connection.close();
+            }
+        }
     }
 
     /// Commits whatever group is open once the writers queued now have
@@ -125,48 +187,50 @@ async fn settle(group: &mut Group) {
         return;
     }
     group.savepoint_open = false;
-    let rolled_back = match group.connection.as_mut() {
-        Some(connection) => {
-            let back = run(connection, "ROLLBACK TO member").await;
-            match back {
-                Ok(()) => run(connection, "RELEASE member").await,
-                Err(error) => Err(error),
-            }
-        }
-        None => Ok(()),
-    };
+    let rolled_back = group
+        .run("ROLLBACK TO member")
+        .and_then(|()| group.run("RELEASE member"));
     if let Err(error) = rolled_back {
         // The transaction cannot be trusted any more: the whole group fails.
-        fail(group, &format!("rolling back a failed write: {error}")).await;
+        fail(group, &format!("rolling back a failed write: {error}"));
     }
 }
 
-/// Commits the open group and tells its members how it went; the
-/// connection goes back to its pool.
+/// Commits the open group (on the blocking thread pool: the `COMMIT`
+/// waits for the disk) and tells its members how it went.
 async fn finish(group: &mut Group) {
-    let Some(mut connection) = group.connection.take() else {
+    if !group.open {
         return;
-    };
+    }
+    group.open = false;
     if group.members.is_empty() {
         // Only writes that failed: nothing to keep, nothing to write.
-        let _ = run(&mut connection, "ROLLBACK").await;
+        let _ = group.run("ROLLBACK");
         return;
     }
-    let outcome = run(&mut connection, "COMMIT")
-        .await
-        .map_err(|error| error.to_string());
-    if outcome.is_err() {
-        let _ = run(&mut connection, "ROLLBACK").await;
-    }
+    let Some(connection) = group.connection.clone() else {
+        return;
+    };
+    let committed = tokio::task::spawn_blocking(move || {
+        let connection = lock(&connection);
+        let outcome = connection.execute_batch("COMMIT");
+        if outcome.is_err() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        outcome.map_err(|error| error.to_string())
+    })
+    .await;
+    let outcome = committed.unwrap_or_else(|error| Err(error.to_string()));
     for member in group.members.drain(..) {
         let _ = member.send(outcome.clone());
     }
 }
 
 /// Rolls the open group back and fails its members.
-async fn fail(group: &mut Group, why: &str) {
-    if let Some(mut connection) = group.connection.take() {
-        let _ = run(&mut connection, "ROLLBACK").await;
+fn fail(group: &mut Group, why: &str) {
+    if group.open {
+        let _ = group.run("ROLLBACK");
+        group.open = false;
     }
     for member in group.members.drain(..) {
         let _ = member.send(Err(why.to_string()));
@@ -174,24 +238,22 @@ async fn fail(group: &mut Group, why: &str) {
 }
 
 impl GroupTx {
-    /// The writer connection, inside this member's savepoint.
-    pub(crate) fn connection(&mut self) -> &mut SqliteConnection {
-        self.guard
-            .as_mut()
-            .and_then(|guard| guard.connection.as_mut())
-            .expect("a member holds the open group")
+    /// Runs `work` on the writer connection, inside this member's savepoint.
+    pub(crate) fn with_connection<T>(&mut self, work: impl FnOnce(&Connection) -> T) -> T {
+        let connection = self
+            .guard
+            .as_ref()
+            .and_then(|guard| guard.connection.clone())
+            .expect("a member holds the open group");
+        let connection = lock(&connection);
+        work(&connection)
     }
 
     /// Keeps this member's work and returns once the group that holds it is
     /// committed (or fails with the group's error).
     pub(crate) async fn commit(mut self) -> Result<()> {
         let mut guard = self.guard.take().expect("a member holds the open group");
-        let connection = guard
-            .connection
-            .as_mut()
-            .expect("a member holds the open group");
-        if let Err(error) = run(connection, "RELEASE member").await {
-            guard.savepoint_open = true;
+        if let Err(error) = guard.run("RELEASE member") {
             settle(&mut guard).await;
             return Err(error.into());
         }

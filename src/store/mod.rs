@@ -315,9 +315,14 @@ impl Store {
     pub async fn execute(&self, sql: &Sql) -> Result<u64> {
         self.count();
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => {
-                let writer = self.writer.as_ref().map(group::GroupWriter::pool);
-                sql::execute_sqlite(writer.unwrap_or(pool), sql).await?
+            Pool::Sqlite(pool) if self.writer.is_none() => sql::execute_sqlite(pool, sql).await?,
+            Pool::Sqlite(_) => {
+                let mut tx = self.begin().await?;
+                let changed = tx.execute(sql).await?;
+                tx.commit().await?;
+                // Counted once, not twice.
+                self.statements.fetch_sub(1, Ordering::Relaxed);
+                changed
             }
             Pool::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
         })
@@ -331,8 +336,10 @@ impl Store {
     /// [`sql::READER_LIFETIME`], so readers see a refresh within that. PostgreSQL's
     /// autovacuum keeps its own statistics, so there this does nothing.
     pub async fn optimize(&self) -> Result<()> {
-        if let (Pool::Sqlite(pool), writer) = (&self.pool, &self.writer) {
-            analyze_sqlite(writer.as_ref().map_or(pool, group::GroupWriter::pool)).await?;
+        match (&self.pool, &self.writer) {
+            (Pool::Sqlite(_), Some(writer)) => writer.alone(analyze_rusqlite).await?,
+            (Pool::Sqlite(pool), None) => analyze_sqlite(pool).await?,
+            (Pool::Postgres(_), _) => {}
         }
         Ok(())
     }
@@ -347,7 +354,7 @@ impl Store {
     /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).
     pub async fn close(&self) {
         if let Some(writer) = &self.writer {
-            writer.pool().close().await;
+            writer.close().await;
         }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
@@ -378,7 +385,9 @@ impl Tx {
     pub async fn fetch(&mut self, sql: &Sql, kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>> {
         self.count();
         Ok(match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::fetch_sqlite(tx.connection(), sql, kinds).await?,
+            TxInner::Sqlite(tx) => {
+                tx.with_connection(|c| sql::fetch_rusqlite(c, &sql.text, &sql.args, kinds))?
+            }
             TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, kinds).await?,
         })
     }
@@ -387,7 +396,9 @@ impl Tx {
     pub async fn execute(&mut self, sql: &Sql) -> Result<u64> {
         self.count();
         Ok(match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::execute_sqlite(tx.connection(), sql).await?,
+            TxInner::Sqlite(tx) => {
+                tx.with_connection(|c| sql::execute_rusqlite(c, &sql.text, &sql.args))?
+            }
             TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await?,
         })
     }
@@ -399,16 +410,23 @@ impl Tx {
         sql: &Sql,
     ) -> Result<std::result::Result<u64, UniqueViolation>> {
         self.count();
-        let result = match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::execute_sqlite(tx.connection(), sql).await,
-            TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await,
-        };
-        match result {
-            Ok(changed) => Ok(Ok(changed)),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Ok(Err(UniqueViolation::from_error(e.as_ref())))
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => {
+                match tx.with_connection(|c| sql::execute_rusqlite(c, &sql.text, &sql.args)) {
+                    Ok(changed) => Ok(Ok(changed)),
+                    Err(e) => match UniqueViolation::from_sqlite(&e) {
+                        Some(violation) => Ok(Err(violation)),
+                        None => Err(e.into()),
+                    },
+                }
             }
-            Err(e) => Err(e.into()),
+            TxInner::Postgres(tx) => match sql::execute_postgres(&mut **tx, sql).await {
+                Ok(changed) => Ok(Ok(changed)),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    Ok(Err(UniqueViolation::from_error(e.as_ref())))
+                }
+                Err(e) => Err(e.into()),
+            },
         }
     }
 
@@ -421,7 +439,17 @@ impl Tx {
         let kinds = [ColumnType::Int];
         self.count();
         let result = match &mut self.inner {
-            TxInner::Sqlite(tx) => sql::fetch_sqlite(tx.connection(), sql, &kinds).await,
+            TxInner::Sqlite(tx) => {
+                match tx.with_connection(|c| sql::fetch_rusqlite(c, &sql.text, &sql.args, &kinds)) {
+                    Ok(rows) => Ok(rows),
+                    Err(e) => {
+                        return match UniqueViolation::from_sqlite(&e) {
+                            Some(violation) => Ok(Err(violation)),
+                            None => Err(e.into()),
+                        }
+                    }
+                }
+            }
             TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, &kinds).await,
         };
         match result {
@@ -458,6 +486,25 @@ pub struct UniqueViolation {
 }
 
 impl UniqueViolation {
+    /// The unique constraint a SQLite statement broke, if that is why it
+    /// failed (`UNIQUE constraint failed: t.a, t.b`).
+    fn from_sqlite(error: &rusqlite::Error) -> Option<UniqueViolation> {
+        match error {
+            rusqlite::Error::SqliteFailure(failure, message)
+                if matches!(
+                    failure.extended_code,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                ) =>
+            {
+                Some(UniqueViolation {
+                    columns: unique_columns(message.as_deref().unwrap_or_default()),
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Reads the columns from the database's report: SQLite says
     /// `UNIQUE constraint failed: t.a, t.b`; PostgreSQL's detail says
     /// `Key (a, b)=(...) already exists.`
@@ -474,18 +521,22 @@ impl UniqueViolation {
                 })
                 .unwrap_or_default()
         } else {
-            error
-                .message()
-                .split_once("constraint failed:")
-                .map(|(_, list)| {
-                    list.split(',')
-                        .map(|c| c.trim().rsplit('.').next().unwrap_or_default().to_string())
-                        .collect()
-                })
-                .unwrap_or_default()
+            unique_columns(error.message())
         };
         UniqueViolation { columns }
     }
+}
+
+/// The columns of SQLite's `UNIQUE constraint failed: t.a, t.b`.
+fn unique_columns(message: &str) -> Vec<String> {
+    message
+        .split_once("constraint failed:")
+        .map(|(_, list)| {
+            list.split(',')
+                .map(|c| c.trim().rsplit('.').next().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A pool of readers and a pool of one writer over the same SQLite file.
@@ -501,34 +552,52 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
         .busy_timeout(SQLITE_WRITE_WAIT)
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-32000");
+    // The migrations run on a pool of the async driver of their own; it
+    // also makes the file, in WAL mode, on a first start.
+    let migrations = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .context("opening the SQLite database")?;
     // One writer: writes take turns in the order they asked (the group
     // writer's queue is fair), instead of polling the file lock beside each
     // other, and writes queued together are committed together.
-    let writer = SqlitePoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(SQLITE_WRITE_WAIT)
-        .connect_with(options.clone())
-        .await
-        .context("opening the SQLite database for writing")?;
+    let writer =
+        open_writer(options.get_filename()).context("opening the SQLite database for writing")?;
     // A connection loads the planner's statistics when it opens, so they
     // are refreshed before any reader opens; readers opened later (the
     // pool replaces each within its 30-minute lifetime) load the hourly
     // refreshes.
-    analyze_sqlite(&writer)
-        .await
-        .context("refreshing the database's planner statistics")?;
+    analyze_rusqlite(&writer).context("refreshing the database's planner statistics")?;
     let readers = sql::Readers::open(options.get_filename(), config.max_connections)
         .context("opening the SQLite database for reading")?;
-    // The migrations run on a pool of the async driver of their own.
-    let migrations = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .context("opening the SQLite database")?;
     let mut store = Store::new(Pool::Sqlite(migrations));
     store.writer = Some(group::GroupWriter::new(writer, SQLITE_WRITE_WAIT));
     store.readers = Some(readers);
     Ok(store)
+}
+
+/// The writer connection, with the settings every connection of the file
+/// has (WAL, `synchronous=FULL`, foreign keys, the busy timeout).
+fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    connection.busy_timeout(SQLITE_WRITE_WAIT)?;
+    connection.set_prepared_statement_cache_capacity(256);
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = memory; PRAGMA cache_size = -32000;",
+    )?;
+    Ok(connection)
+}
+
+/// [`analyze_sqlite`] on the writer connection.
+fn analyze_rusqlite(connection: &rusqlite::Connection) -> rusqlite::Result<()> {
+    connection.execute_batch("PRAGMA analysis_limit=1000; ANALYZE")
 }
 
 /// A bounded `ANALYZE` on `connection` (each index sampled, so it takes

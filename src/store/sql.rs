@@ -375,24 +375,54 @@ impl Readers {
         let kinds = kinds.to_vec();
         tokio::task::spawn_blocking(move || {
             let connection = pool.get()?;
-            let mut statement = connection.prepare_cached(&text)?;
-            for (i, arg) in args.iter().enumerate() {
-                match arg {
-                    Arg::Int(v) => statement.raw_bind_parameter(i + 1, v)?,
-                    Arg::Text(v) => statement.raw_bind_parameter(i + 1, v)?,
-                    Arg::Bool(v) => statement.raw_bind_parameter(i + 1, v)?,
-                }
-            }
-            let mut rows = statement.raw_query();
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(decode_rusqlite(row, &kinds)?);
-            }
-            Ok(out)
+            Ok(fetch_rusqlite(&connection, &text, &args, &kinds)?)
         })
         .await
         .map_err(|e| crate::error::Error::Internal(anyhow::Error::new(e)))?
     }
+}
+
+/// Prepares `text` (cached per connection) with `args` bound.
+fn prepared<'c>(
+    connection: &'c rusqlite::Connection,
+    text: &str,
+    args: &[Arg],
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut statement = connection.prepare_cached(text)?;
+    for (i, arg) in args.iter().enumerate() {
+        match arg {
+            Arg::Int(v) => statement.raw_bind_parameter(i + 1, v)?,
+            Arg::Text(v) => statement.raw_bind_parameter(i + 1, v)?,
+            Arg::Bool(v) => statement.raw_bind_parameter(i + 1, v)?,
+        }
+    }
+    Ok(statement)
+}
+
+/// Runs a query on a `rusqlite` connection and decodes every row by `kinds`.
+pub(crate) fn fetch_rusqlite(
+    connection: &rusqlite::Connection,
+    text: &str,
+    args: &[Arg],
+    kinds: &[ColumnType],
+) -> rusqlite::Result<Vec<Vec<Cell>>> {
+    let mut statement = prepared(connection, text, args)?;
+    let mut rows = statement.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(decode_rusqlite(row, kinds)?);
+    }
+    Ok(out)
+}
+
+/// Runs a statement on a `rusqlite` connection; the rows it changed.
+pub(crate) fn execute_rusqlite(
+    connection: &rusqlite::Connection,
+    text: &str,
+    args: &[Arg],
+) -> rusqlite::Result<u64> {
+    let mut statement = prepared(connection, text, args)?;
+    Ok(statement.raw_execute()? as u64)
 }
 
 fn decode_rusqlite(row: &rusqlite::Row<'_>, kinds: &[ColumnType]) -> rusqlite::Result<Vec<Cell>> {

@@ -1467,7 +1467,7 @@ mod jobs {
         assert!(status.success(), "{status:?} {lines:?}");
         assert!(lines.iter().any(|l| l.contains("handed back")), "{lines:?}");
         let back = store.job(job.id).await.unwrap().unwrap();
-        assert_eq!(back.state, JobState::Queued, "{back:?}");
+        assert_eq!(back.state, JobState::Queued, "{back:?} {lines:?}");
         assert_eq!(back.attempts, 0);
         assert_eq!(back.lease, None);
         assert!(old_jobs_left(&store).await > 0);
