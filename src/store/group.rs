@@ -14,8 +14,13 @@
 //! on the task that holds the writer's turn: a write transaction is a dozen
 //! or more statements, and passing each to a worker thread and back (what
 //! an async driver does) cost more than running it, while writes take
-//! turns anyway. The `COMMIT`, which waits for the disk, runs on the
-//! blocking thread pool.
+//! turns anyway. What may wait — `BEGIN IMMEDIATE` for another process's
+//! write lock, `COMMIT` for the disk, `ANALYZE` — runs on the blocking
+//! thread pool, so a task that must run for the wait to end never waits
+//! behind it. Whether a transaction is open is asked of the connection
+//! itself, and the members of a group are told by the thread that commits
+//! it, so a caller that gives up half-way (a dropped future) leaves
+//! nothing inconsistent.
 //!
 //! The group is committed by the member that finds nobody queued behind it,
 //! by the member that fills it ([`MAX_GROUP`]), or, when a member leaves
@@ -34,6 +39,12 @@ use crate::error::{Error, Result};
 /// The most transactions one `COMMIT` makes durable (a bound on how long
 /// the first of them waits for its acknowledgement).
 pub const MAX_GROUP: usize = 64;
+
+/// The shared writer connection.
+type Shared = Arc<std::sync::Mutex<Connection>>;
+
+/// How a group's `COMMIT` went, as its members hear it.
+type Outcome = std::result::Result<(), String>;
 
 /// The writer connection and the group open on it.
 #[derive(Clone)]
@@ -55,13 +66,11 @@ impl std::fmt::Debug for GroupWriter {
 /// The writer connection and the group in progress on it.
 struct Group {
     /// The connection (`None` once closed). Shared with the blocking
-    /// thread that runs a `COMMIT`; only the holder of the group uses it.
-    connection: Option<Arc<std::sync::Mutex<Connection>>>,
-    /// Whether a database transaction is open.
-    open: bool,
+    /// threads that begin and commit; only the holder of the group uses it.
+    connection: Option<Shared>,
     /// Members whose work is in the open transaction, each waiting to hear
     /// how the `COMMIT` went.
-    members: Vec<oneshot::Sender<std::result::Result<(), String>>>,
+    members: Vec<oneshot::Sender<Outcome>>,
     /// Whether a member's savepoint is open (it left without committing:
     /// its work is to be rolled back before anyone else's runs).
     savepoint_open: bool,
@@ -74,20 +83,36 @@ pub(crate) struct GroupTx {
     writer: GroupWriter,
 }
 
+fn lock(connection: &std::sync::Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    connection
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `work` on the connection on the blocking thread pool.
+async fn blocking<T: Send + 'static>(
+    connection: Shared,
+    work: impl FnOnce(&Connection) -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(move || work(&lock(&connection)))
+        .await
+        .map_err(|e| Error::Internal(anyhow::Error::new(e)))
+}
+
 impl Group {
-    /// Runs `statement` (no parameters) on the writer.
+    /// Runs `statement` (no parameters) on the writer, here.
     fn run(&self, statement: &str) -> rusqlite::Result<()> {
         match &self.connection {
             Some(connection) => lock(connection).execute_batch(statement),
             None => Err(rusqlite::Error::InvalidQuery),
         }
     }
-}
 
-fn lock(connection: &std::sync::Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
-    connection
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn connection(&self) -> Result<Shared> {
+        self.connection
+            .clone()
+            .ok_or(Error::Unavailable { retry_after: 1 })
+    }
 }
 
 impl GroupWriter {
@@ -97,7 +122,6 @@ impl GroupWriter {
         GroupWriter {
             group: Arc::new(Mutex::new(Group {
                 connection: Some(Arc::new(std::sync::Mutex::new(connection))),
-                open: false,
                 members: Vec::new(),
                 savepoint_open: false,
             })),
@@ -112,60 +136,58 @@ impl GroupWriter {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let turn = tokio::time::timeout(self.wait, self.group.clone().lock_owned()).await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let mut guard = turn.map_err(|_| Error::Unavailable { retry_after: 1 })?;
-        settle(&mut guard).await;
-        if !guard.open {
-            // Waits for another connection's write lock (another process,
-            // a command beside the server) up to the busy timeout: on the
-            // blocking pool, as the holder may need this thread to finish.
-            let connection = guard
-                .connection
-                .clone()
-                .ok_or(Error::Unavailable { retry_after: 1 })?;
-            tokio::task::spawn_blocking(move || lock(&connection).execute_batch("BEGIN IMMEDIATE"))
-                .await
-                .map_err(|e| Error::Internal(anyhow::Error::new(e)))??;
-            guard.open = true;
-        }
-        if let Err(error) = guard.run("SAVEPOINT member") {
-            finish(&mut guard).await;
-            return Err(error.into());
-        }
-        guard.savepoint_open = true;
-        Ok(GroupTx {
-            guard: Some(guard),
+        // From here on, a drop (an error, a caller that gives up) flushes.
+        let mut tx = GroupTx {
+            guard: Some(turn.map_err(|_| Error::Unavailable { retry_after: 1 })?),
             writer: self.clone(),
-        })
+        };
+        let group = tx.guard.as_mut().expect("just taken");
+        settle(group).await;
+        let connection = group.connection()?;
+        if lock(&connection).is_autocommit() {
+            blocking(connection, |c| {
+                if c.is_autocommit() {
+                    c.execute_batch("BEGIN IMMEDIATE")
+                } else {
+                    Ok(())
+                }
+            })
+            .await??;
+        }
+        let group = tx.guard.as_mut().expect("held");
+        group.run("SAVEPOINT member")?;
+        group.savepoint_open = true;
+        Ok(tx)
     }
 
     /// Runs `work` on the writer connection outside any group (once the
-    /// open group is committed), such as an `ANALYZE`.
-    pub(crate) async fn alone<T>(
+    /// open group is committed), on the blocking pool: an `ANALYZE`.
+    pub(crate) async fn alone<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T> {
-        let mut guard = self.group.lock().await;
-        settle(&mut guard).await;
-        finish(&mut guard).await;
-        match guard.connection.clone() {
-            Some(connection) => Ok(work(&lock(&connection))?),
-            None => Err(Error::Unavailable { retry_after: 1 }),
-        }
+        let mut group = self.group.lock().await;
+        settle(&mut group).await;
+        finish(&mut group).await;
+        Ok(blocking(group.connection()?, work).await??)
     }
 
     /// Commits what is open and closes the connection (the last one to
     /// close checkpoints the write-ahead log).
     pub(crate) async fn close(&self) {
-        let mut guard = self.group.lock().await;
-        settle(&mut guard).await;
-        finish(&mut guard).await;
-        if let Some(connection) = guard.connection.take() {
-            if let Ok(connection) = Arc::try_unwrap(connection) {
-                let connection = connection
-                    .into_inner()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                let _ = connection.close();
-            }
+        let mut group = self.group.lock().await;
+        settle(&mut group).await;
+        finish(&mut group).await;
+        if let Some(connection) = group.connection.take() {
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Ok(connection) = Arc::try_unwrap(connection) {
+                    let connection = connection
+                        .into_inner()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let _ = connection.close();
+                }
+            })
+            .await;
         }
     }
 
@@ -174,9 +196,9 @@ impl GroupWriter {
     fn flush_later(&self) {
         let group = self.group.clone();
         tokio::spawn(async move {
-            let mut guard = group.lock_owned().await;
-            settle(&mut guard).await;
-            finish(&mut guard).await;
+            let mut group = group.lock_owned().await;
+            settle(&mut group).await;
+            finish(&mut group).await;
         });
     }
 }
@@ -192,48 +214,66 @@ async fn settle(group: &mut Group) {
         .and_then(|()| group.run("RELEASE member"));
     if let Err(error) = rolled_back {
         // The transaction cannot be trusted any more: the whole group fails.
-        fail(group, &format!("rolling back a failed write: {error}"));
+        fail(group, &format!("rolling back a failed write: {error}")).await;
     }
 }
 
-/// Commits the open group (on the blocking thread pool: the `COMMIT`
-/// waits for the disk) and tells its members how it went.
+/// Ends the open transaction: commits it when it holds members' work (on
+/// the blocking pool: the `COMMIT` waits for the disk), rolls it back when
+/// it holds none. The thread that commits tells the members, so they hear
+/// even if this caller goes.
 async fn finish(group: &mut Group) {
-    if !group.open {
-        return;
-    }
-    group.open = false;
-    if group.members.is_empty() {
-        // Only writes that failed: nothing to keep, nothing to write.
-        let _ = group.run("ROLLBACK");
-        return;
-    }
     let Some(connection) = group.connection.clone() else {
         return;
     };
-    let committed = tokio::task::spawn_blocking(move || {
-        let connection = lock(&connection);
-        let outcome = connection.execute_batch("COMMIT");
-        if outcome.is_err() {
-            let _ = connection.execute_batch("ROLLBACK");
+    let members = std::mem::take(&mut group.members);
+    let done = blocking(connection, move |c| {
+        if c.is_autocommit() {
+            // The transaction ended without a COMMIT of ours: whether the
+            // members' work is on disk is unknown, so none is acknowledged.
+            tell(
+                members,
+                Err("the transaction ended before its commit".into()),
+            );
+            return;
         }
-        outcome.map_err(|error| error.to_string())
+        if members.is_empty() {
+            // Only writes that failed: nothing to keep, nothing to write.
+            let _ = c.execute_batch("ROLLBACK");
+            return;
+        }
+        let outcome = c.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if outcome.is_err() && !c.is_autocommit() {
+            let _ = c.execute_batch("ROLLBACK");
+        }
+        tell(members, outcome);
     })
     .await;
-    let outcome = committed.unwrap_or_else(|error| Err(error.to_string()));
-    for member in group.members.drain(..) {
+    if let Err(error) = done {
+        tracing::error!(%error, "a write group could not be finished");
+    }
+}
+
+fn tell(members: Vec<oneshot::Sender<Outcome>>, outcome: Outcome) {
+    for member in members {
         let _ = member.send(outcome.clone());
     }
 }
 
 /// Rolls the open group back and fails its members.
-fn fail(group: &mut Group, why: &str) {
-    if group.open {
-        let _ = group.run("ROLLBACK");
-        group.open = false;
-    }
-    for member in group.members.drain(..) {
-        let _ = member.send(Err(why.to_string()));
+async fn fail(group: &mut Group, why: &str) {
+    let members = std::mem::take(&mut group.members);
+    let why = why.to_string();
+    if let Some(connection) = group.connection.clone() {
+        let _ = blocking(connection, move |c| {
+            if !c.is_autocommit() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+            tell(members, Err(why));
+        })
+        .await;
+    } else {
+        tell(members, Err(why));
     }
 }
 
@@ -243,7 +283,7 @@ impl GroupTx {
         let connection = self
             .guard
             .as_ref()
-            .and_then(|guard| guard.connection.clone())
+            .and_then(|group| group.connection.clone())
             .expect("a member holds the open group");
         let connection = lock(&connection);
         work(&connection)
@@ -252,19 +292,19 @@ impl GroupTx {
     /// Keeps this member's work and returns once the group that holds it is
     /// committed (or fails with the group's error).
     pub(crate) async fn commit(mut self) -> Result<()> {
-        let mut guard = self.guard.take().expect("a member holds the open group");
-        if let Err(error) = guard.run("RELEASE member") {
-            settle(&mut guard).await;
+        let mut group = self.guard.take().expect("a member holds the open group");
+        if let Err(error) = group.run("RELEASE member") {
+            settle(&mut group).await;
+            self.writer.flush_after(group);
             return Err(error.into());
         }
-        guard.savepoint_open = false;
+        group.savepoint_open = false;
         let (told, outcome) = oneshot::channel();
-        guard.members.push(told);
-        if guard.members.len() >= MAX_GROUP || self.writer.waiting.load(Ordering::SeqCst) == 0 {
-            finish(&mut guard).await;
+        group.members.push(told);
+        if group.members.len() >= MAX_GROUP || self.writer.waiting.load(Ordering::SeqCst) == 0 {
+            finish(&mut group).await;
         } else {
-            drop(guard);
-            self.writer.flush_later();
+            self.writer.flush_after(group);
         }
         match outcome.await {
             Ok(Ok(())) => Ok(()),
@@ -278,19 +318,24 @@ impl GroupTx {
     }
 }
 
-impl Drop for GroupTx {
-    /// A member that goes without committing (an error, a refusal) is
-    /// rolled back to its savepoint; the others' work stays, and the group
-    /// is committed behind the writers queued now.
-    fn drop(&mut self) {
-        let Some(guard) = self.guard.take() else {
-            return;
-        };
-        // The next member to begin rolls the savepoint back in any case;
-        // without a runtime (at exit) that is all that can happen.
-        drop(guard);
+impl GroupWriter {
+    /// Lets the writers queued now have their turn, then commits the group.
+    fn flush_after(&self, group: OwnedMutexGuard<Group>) {
+        drop(group);
         if tokio::runtime::Handle::try_current().is_ok() {
-            self.writer.flush_later();
+            self.flush_later();
+        }
+    }
+}
+
+impl Drop for GroupTx {
+    /// A member that goes without committing (an error, a refusal, a
+    /// caller that gave up) is rolled back to its savepoint; the others'
+    /// work stays, and the group is committed behind the writers queued
+    /// now. (The next member to begin rolls the savepoint back in any case.)
+    fn drop(&mut self) {
+        if let Some(group) = self.guard.take() {
+            self.writer.flush_after(group);
         }
     }
 }

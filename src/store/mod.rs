@@ -562,13 +562,17 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
     // One writer: writes take turns in the order they asked (the group
     // writer's queue is fair), instead of polling the file lock beside each
     // other, and writes queued together are committed together.
-    let writer =
-        open_writer(options.get_filename()).context("opening the SQLite database for writing")?;
     // A connection loads the planner's statistics when it opens, so they
     // are refreshed before any reader opens; readers opened later (the
     // pool replaces each within its 30-minute lifetime) load the hourly
-    // refreshes.
-    analyze_rusqlite(&writer).context("refreshing the database's planner statistics")?;
+    // refreshes. Both may wait for another writer: on the blocking pool.
+    let path = options.get_filename().to_path_buf();
+    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<rusqlite::Connection> {
+        let writer = open_writer(&path).context("opening the SQLite database for writing")?;
+        analyze_rusqlite(&writer).context("refreshing the database's planner statistics")?;
+        Ok(writer)
+    })
+    .await??;
     let readers = sql::Readers::open(options.get_filename(), config.max_connections)
         .context("opening the SQLite database for reading")?;
     let mut store = Store::new(Pool::Sqlite(migrations));
