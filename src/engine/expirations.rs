@@ -103,6 +103,8 @@ pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: 
         ),
         None => Vec::new(),
     };
+    // The dates the record does not have (any more): one delete for all.
+    let mut gone = Vec::new();
     for source in resource.expirations {
         let owner = vec![
             Match::Eq("resource_type", Arg::from(resource.class)),
@@ -113,7 +115,7 @@ pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: 
             .iter()
             .find(|r| r.get("description") == Some(&Arg::from(source.description)));
         let Some(new) = new else {
-            tx.delete_rows(scope, EXPIRATIONS.table, &owner).await?;
+            gone.push(Arg::from(source.description));
             continue;
         };
         // An existing row keeps its creation time.
@@ -134,6 +136,14 @@ pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: 
                     ))
                 })?;
         }
+    }
+    if !gone.is_empty() {
+        let owner = [
+            Match::Eq("resource_type", Arg::from(resource.class)),
+            Match::Eq("resource_id", Arg::from(id)),
+            Match::In("description", gone),
+        ];
+        tx.delete_rows(scope, EXPIRATIONS.table, &owner).await?;
     }
     Ok(())
 }

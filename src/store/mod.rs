@@ -125,6 +125,9 @@ pub struct Tx {
     statements: Arc<AtomicU64>,
     /// Whether it holds its account's change feed lock (PostgreSQL).
     feed_locked: bool,
+    /// The account's enabled webhook subscriptions, once read in this
+    /// transaction (every change it logs looks them up).
+    webhooks: Option<Vec<Webhook>>,
 }
 
 enum TxInner {
@@ -263,6 +266,7 @@ impl Store {
             inner,
             statements: self.statements.clone(),
             feed_locked: false,
+            webhooks: None,
         })
     }
 

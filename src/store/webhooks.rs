@@ -158,9 +158,13 @@ fn joined(list: &[String]) -> String {
 }
 
 impl Tx {
-    /// The enabled subscriptions of `scope` (one indexed lookup; none is
-    /// the common case).
+    /// The enabled subscriptions of `scope` (one indexed lookup per
+    /// transaction, which writes of one account only; none is the common
+    /// case).
     pub async fn enabled_webhooks(&mut self, scope: Scope) -> Result<Vec<Webhook>> {
+        if let Some(known) = &self.webhooks {
+            return Ok(known.clone());
+        }
         let mut sql = self.sql();
         sql.push(&format!(
             "SELECT {COLUMNS} FROM webhooks WHERE account_id = "
@@ -170,7 +174,9 @@ impl Tx {
         .bind(true)
         .push(" ORDER BY id");
         let rows = self.fetch(&sql, &KINDS).await?;
-        Ok(rows.iter().map(|r| webhook_from(r)).collect())
+        let webhooks: Vec<Webhook> = rows.iter().map(|r| webhook_from(r)).collect();
+        self.webhooks = Some(webhooks.clone());
+        Ok(webhooks)
     }
 
     /// Makes a subscription of `scope` in this transaction; `seal(id)`
@@ -181,6 +187,7 @@ impl Tx {
         settings: &WebhookSettings,
         seal: impl FnOnce(i64) -> Result<String>,
     ) -> Result<i64> {
+        self.webhooks = None;
         let now = now_millis();
         let mut sql = self.sql();
         sql.push(
@@ -228,6 +235,7 @@ impl Tx {
         id: i64,
         settings: &WebhookSettings,
     ) -> Result<bool> {
+        self.webhooks = None;
         let mut sql = self.sql();
         sql.push("UPDATE webhooks SET url = ")
             .bind(settings.url.as_str())
@@ -254,6 +262,7 @@ impl Tx {
     /// Deletes subscription `id` of `scope` (`None`: of any account, for
     /// the CLI) with its outbox rows; `false` when there is none.
     pub async fn delete_webhook(&mut self, scope: Option<Scope>, id: i64) -> Result<bool> {
+        self.webhooks = None;
         let mut sql = self.sql();
         sql.push("DELETE FROM webhooks WHERE id = ").bind(id);
         if let Some(scope) = scope {
