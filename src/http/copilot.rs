@@ -26,27 +26,24 @@ type PathParams = std::result::Result<RawPathParams, RawPathParamsRejection>;
 
 /// `GET /copilot_smart_assist/documents`.
 pub(super) async fn list(ctx: Ctx) -> Result<Response> {
-    let mut params = ctx.params()?;
-    let category = Category::take_from(&mut params.query)?;
-    if params.query.sort.is_empty() {
+    // `params` stays as sent (meta echoes its filters, links rebuild
+    // from it); the engine gets the documents' own filters and sort.
+    let params = ctx.params()?;
+    let mut query = params.query.clone();
+    let category = Category::take_from(&mut query)?;
+    if query.sort.is_empty() {
         let (name, descending) = category.default_sort();
-        params.query.sort.push((name.to_string(), descending));
+        query.sort.push((name.to_string(), descending));
     }
     let now = crate::clock::now_millis();
     let engine = &ctx.state().engine;
     let caller = ctx.caller();
     let listed = engine
-        .list_narrowed(
-            &caller,
-            &DOCUMENTS,
-            None,
-            &params.query,
-            &category.conditions(now),
-        )
+        .list_narrowed(&caller, &DOCUMENTS, None, &query, &category.conditions(now))
         .await?;
     // The counters count the scope the filters give (organization,
     // archived), not the page.
-    let mut scope = params.query.clone();
+    let mut scope = query;
     scope.sort.clear();
     let mut counters = serde_json::Map::new();
     for (name, counted) in counted(category) {

@@ -113,6 +113,11 @@ async fn each_category_lists_its_documents_with_every_counter(app: TestApp) {
 
     let (_, body) = app.get(&format!("{ROUTE}?filter[type]=stale")).await;
     assert_eq!(ids(&body), vec![lib.stale]);
+    assert_eq!(
+        body["meta"]["filters"],
+        json!({"type": "stale"}),
+        "meta echoes the filters as sent"
+    );
     let (_, body) = app
         .get(&format!("{ROUTE}?filter[type]=stale&filter[days]=200"))
         .await;
@@ -165,6 +170,14 @@ async fn each_category_lists_its_documents_with_every_counter(app: TestApp) {
     assert_eq!(ids(&body), vec![lib.duplicate, lib.duplicate_twin]);
     assert_eq!(body["meta"]["total-count"], 5);
     assert_eq!(body["meta"]["total-pages"], 3);
+    assert!(
+        body["links"]["next"]
+            .as_str()
+            .unwrap()
+            .contains("filter%5Btype%5D=not_viewed"),
+        "the next page stays in the category: {}",
+        body["links"]
+    );
 
     for (query, parameter) in [
         ("filter[type]=forgotten", "filter[type]"),
