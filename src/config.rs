@@ -171,6 +171,11 @@ pub struct ServeArgs {
     /// The vault master key (base64, 32 bytes); default: `master.key` in the data directory.
     #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<MasterKeyText>,
+    /// Where attachment, avatar and upload contents are kept: `file` (under
+    /// the data directory) or `s3://BUCKET[/PREFIX]?endpoint=URL&region=R`
+    /// (credentials from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`).
+    #[arg(long, env = "MORTAR_BLOB_STORE", default_value = "file")]
+    pub blob_store: crate::files::BlobStoreConfig,
     /// The longest life of an OAuth2 access token, in seconds (a token
     /// request may ask for less with `duration`).
     #[arg(long, env = "MORTAR_TOKEN_LIFETIME_SECS", default_value_t = 3600,

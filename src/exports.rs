@@ -54,12 +54,14 @@ pub fn register(
         async move { runner.run(job).await }
     });
     let store = queue.store().clone();
+    let files = builder.state.engine.files().clone();
     let retention = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX / 2);
     registry.register(EXPORTS_PRUNE_KIND, move |_job| {
         let store = store.clone();
+        let files = files.clone();
         async move {
             let before = crate::clock::now_millis().saturating_sub(retention);
-            let removed = store.delete_old_exports(before).await?;
+            let removed = store.delete_old_exports(before, files.as_ref()).await?;
             tracing::info!(removed, "removed exports past their retention");
             Ok::<(), JobError>(())
         }
@@ -164,10 +166,15 @@ impl Builder {
         file.sync_all().map_err(io_error)?;
         let size = file.stream_position().map_err(io_error)?;
         std::fs::rename(&partial, &path).map_err(io_error)?;
-        Ok((
-            path.to_string_lossy().to_string(),
-            i64::try_from(size).unwrap_or(i64::MAX),
-        ))
+        // Into the object store when one is configured (the local zip was
+        // only where it was built); files stay where they are.
+        let name = format!("exports/{}/{id}.zip", scope.account_id());
+        let kept = engine
+            .files()
+            .keep_export(&path, &name)
+            .await
+            .map_err(io_error)?;
+        Ok((kept, i64::try_from(size).unwrap_or(i64::MAX)))
     }
 }
 

@@ -27,11 +27,84 @@ pub trait BlobStore: Send + Sync {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Option<Vec<u8>>>>;
     /// Removes the blob under `key`; a missing blob is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<()>>;
+
+    /// Keeps the finished export zip at `local` as `name`
+    /// (`exports/<account>/<id>.zip`); returns what the export's row records
+    /// to find it again. Files stay where they were written.
+    fn keep_export<'a>(
+        &'a self,
+        local: &'a Path,
+        _name: &'a str,
+    ) -> BoxFuture<'a, io::Result<String>> {
+        Box::pin(async move { Ok(local.to_string_lossy().to_string()) })
+    }
+
+    /// The export recorded as `file_path`: its length and its bytes as a
+    /// stream (never read whole into memory); `None` when it is gone.
+    fn open_export<'a>(
+        &'a self,
+        file_path: &'a str,
+    ) -> BoxFuture<'a, io::Result<Option<ExportFile>>> {
+        Box::pin(open_local_export(file_path))
+    }
+
+    /// Removes the export recorded as `file_path`; one already gone is no error.
+    fn remove_export<'a>(&'a self, file_path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move { remove_local_export(file_path) })
+    }
 }
+
+/// An export's zip being read: its length and its bytes.
+pub struct ExportFile {
+    /// The length in bytes.
+    pub length: u64,
+    /// The bytes, chunk by chunk.
+    pub stream: futures::stream::BoxStream<'static, io::Result<bytes::Bytes>>,
+}
+
+/// An export file on disk, streamed.
+async fn open_local_export(path: &str) -> io::Result<Option<ExportFile>> {
+    use futures::StreamExt as _;
+    let file = match tokio::fs::File::open(path).await {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let length = file.metadata().await?.len();
+    Ok(Some(ExportFile {
+        length,
+        stream: tokio_util::io::ReaderStream::new(file).boxed(),
+    }))
+}
+
+/// Removes an export file on disk; one already gone is no error.
+fn remove_local_export(path: &str) -> io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
+/// What an export's row records for an export kept in an object store.
+const OBJECT_EXPORT: &str = "s3:";
+
+/// The part size of export uploads.
+const UPLOAD_PART: usize = 8 * 1024 * 1024;
 
 /// How old an unreferenced blob file must be before a start-up sweep
 /// removes it: far longer than any write takes.
 pub const SWEEP_GRACE: Duration = Duration::from_secs(3600);
+
+/// The sweep rule shared by every store: a blob goes when no row references
+/// its key and it was last written before `cutoff`.
+pub fn sweepable(
+    key: &str,
+    modified: SystemTime,
+    referenced: &HashSet<String>,
+    cutoff: SystemTime,
+) -> bool {
+    modified < cutoff && !referenced.contains(key)
+}
 
 /// A new random key for a blob of `account_id` (never derived from content).
 pub fn new_key(account_id: i64) -> String {
@@ -79,8 +152,7 @@ impl FsBlobStore {
                 let file = file?;
                 let name = file.file_name().to_string_lossy().to_string();
                 let key = format!("{account_name}/{name}");
-                let stale = file.metadata()?.modified()? < cutoff;
-                if stale && !referenced.contains(&key) {
+                if sweepable(&key, file.metadata()?.modified()?, referenced, cutoff) {
                     std::fs::remove_file(file.path())?;
                     removed += 1;
                 }
@@ -92,13 +164,7 @@ impl FsBlobStore {
     /// The file of `key`; keys other than `<digits>/<lower hex>` are refused,
     /// so no key can reach outside the root.
     fn path_of(&self, key: &str) -> io::Result<PathBuf> {
-        let valid = key.split_once('/').is_some_and(|(account, name)| {
-            !account.is_empty()
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && !name.is_empty()
-                && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        });
-        if valid {
+        if valid_key(key) {
             Ok(self.root.join(key))
         } else {
             Err(io::Error::new(
@@ -192,6 +258,295 @@ impl BlobStore for FsBlobStore {
     }
 }
 
+/// Where blobs are kept, as given by `--blob-store`: `file` (under the data
+/// directory) or `s3://BUCKET[/PREFIX]?endpoint=URL&region=R`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum BlobStoreConfig {
+    /// Files under `<data dir>/attachments` (the default).
+    #[default]
+    File,
+    /// An S3-compatible bucket.
+    S3 {
+        /// The bucket name.
+        bucket: String,
+        /// The key prefix inside the bucket (no leading or trailing `/`), may be empty.
+        prefix: String,
+        /// The endpoint URL (for S3-compatible servers); default: AWS.
+        endpoint: Option<String>,
+        /// The region; default: the `AWS_REGION` variable, else `us-east-1`.
+        region: Option<String>,
+    },
+}
+
+impl std::str::FromStr for BlobStoreConfig {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        if text == "file" {
+            return Ok(BlobStoreConfig::File);
+        }
+        let Some(rest) = text.strip_prefix("s3://") else {
+            return Err("expected `file` or `s3://BUCKET[/PREFIX]?endpoint=URL&region=R`".into());
+        };
+        let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+        if bucket.is_empty() {
+            return Err("the S3 blob store needs a bucket: s3://BUCKET".into());
+        }
+        let mut endpoint = None;
+        let mut region = None;
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            match name.as_ref() {
+                "endpoint" => endpoint = Some(value.into_owned()),
+                "region" => region = Some(value.into_owned()),
+                other => return Err(format!("unknown S3 blob store option `{other}`")),
+            }
+        }
+        Ok(BlobStoreConfig::S3 {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            endpoint,
+            region,
+        })
+    }
+}
+
+/// Blobs as objects in an S3-compatible bucket: key `12/ab..` is the object
+/// `<prefix>/12/ab..`. A PUT shows all of an object or nothing, so a put is
+/// atomic as the trait asks; credentials come from the standard
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`)
+/// variables.
+#[derive(Debug, Clone)]
+pub struct S3BlobStore {
+    store: Arc<dyn object_store::ObjectStore>,
+    prefix: String,
+}
+
+impl S3BlobStore {
+    /// The store for `bucket` under `prefix`; an `http://` endpoint is
+    /// allowed (for S3-compatible servers on a private network).
+    pub fn open(
+        bucket: &str,
+        prefix: &str,
+        endpoint: Option<&str>,
+        region: Option<&str>,
+    ) -> io::Result<S3BlobStore> {
+        let mut builder = object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_allow_http(true);
+        if let Some(endpoint) = endpoint {
+            builder = builder.with_endpoint(endpoint);
+        }
+        match region {
+            Some(region) => builder = builder.with_region(region),
+            None if std::env::var_os("AWS_REGION").is_none()
+                && std::env::var_os("AWS_DEFAULT_REGION").is_none() =>
+            {
+                builder = builder.with_region("us-east-1")
+            }
+            None => {}
+        }
+        let store = builder.build().map_err(io::Error::other)?;
+        Ok(S3BlobStore {
+            store: Arc::new(store),
+            prefix: prefix.trim_matches('/').to_string(),
+        })
+    }
+
+    /// The underlying object store (exports are streamed through it).
+    pub fn object_store(&self) -> &Arc<dyn object_store::ObjectStore> {
+        &self.store
+    }
+
+    /// The object path of a name under the prefix.
+    pub fn path(&self, name: &str) -> object_store::path::Path {
+        if self.prefix.is_empty() {
+            object_store::path::Path::from(name)
+        } else {
+            object_store::path::Path::from(format!("{}/{name}", self.prefix))
+        }
+    }
+
+    /// The object of `key`; keys other than `<digits>/<lower hex>` are refused.
+    fn object_of(&self, key: &str) -> io::Result<object_store::path::Path> {
+        if !valid_key(key) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid blob key {key:?}"),
+            ));
+        }
+        Ok(self.path(key))
+    }
+
+    /// Removes blobs no row references and last written more than `grace`
+    /// ago (the same rule as [`FsBlobStore::sweep`]). Returns how many went.
+    pub async fn sweep(&self, referenced: &HashSet<String>, grace: Duration) -> io::Result<usize> {
+        use futures::StreamExt as _;
+        let cutoff = SystemTime::now() - grace;
+        let root =
+            (!self.prefix.is_empty()).then(|| object_store::path::Path::from(self.prefix.as_str()));
+        let mut listing = self.store.list(root.as_ref());
+        let mut stale = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(io::Error::other)?;
+            let full = meta.location.as_ref();
+            let key = match &root {
+                Some(_) => full
+                    .strip_prefix(&format!("{}/", self.prefix))
+                    .unwrap_or(full),
+                None => full,
+            };
+            // Only blob keys: exports and anything else under the prefix stay.
+            if !valid_key(key) {
+                continue;
+            }
+            let modified = SystemTime::from(meta.last_modified);
+            if sweepable(key, modified, referenced, cutoff) {
+                stale.push(meta.location.clone());
+            }
+        }
+        for location in &stale {
+            match object_store::ObjectStoreExt::delete(self.store.as_ref(), location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(io::Error::other(e)),
+            }
+        }
+        Ok(stale.len())
+    }
+}
+
+impl S3BlobStore {
+    /// Streams the file `local` to the object `name` in parts (a multipart
+    /// upload: the object appears whole when it completes, or not at all).
+    async fn upload(&self, local: &Path, name: &str) -> io::Result<()> {
+        use tokio::io::AsyncReadExt as _;
+        let upload =
+            object_store::ObjectStoreExt::put_multipart(self.store.as_ref(), &self.path(name))
+                .await
+                .map_err(io::Error::other)?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, UPLOAD_PART);
+        let sent: io::Result<()> = async {
+            let mut file = tokio::fs::File::open(local).await?;
+            let mut buffer = vec![0u8; 1024 * 1024];
+            loop {
+                let read = file.read(&mut buffer).await?;
+                if read == 0 {
+                    return Ok(());
+                }
+                writer
+                    .wait_for_capacity(2)
+                    .await
+                    .map_err(io::Error::other)?;
+                writer.write(&buffer[..read]);
+            }
+        }
+        .await;
+        match sent {
+            Ok(()) => writer.finish().await.map(drop).map_err(io::Error::other),
+            Err(error) => {
+                let _ = writer.abort().await;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Whether `key` has the blob form `<digits>/<lower hex>`.
+fn valid_key(key: &str) -> bool {
+    key.split_once('/').is_some_and(|(account, name)| {
+        !account.is_empty()
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && !name.is_empty()
+            && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+impl BlobStore for S3BlobStore {
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let path = self.object_of(key)?;
+            object_store::ObjectStoreExt::put(self.store.as_ref(), &path, bytes.into())
+                .await
+                .map_err(io::Error::other)?;
+            Ok(())
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            let path = self.object_of(key)?;
+            match object_store::ObjectStoreExt::get(self.store.as_ref(), &path).await {
+                Ok(found) => Ok(Some(
+                    found.bytes().await.map_err(io::Error::other)?.to_vec(),
+                )),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(io::Error::other(e)),
+            }
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let path = self.object_of(key)?;
+            match object_store::ObjectStoreExt::delete(self.store.as_ref(), &path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(io::Error::other(e)),
+            }
+        })
+    }
+
+    fn keep_export<'a>(
+        &'a self,
+        local: &'a Path,
+        name: &'a str,
+    ) -> BoxFuture<'a, io::Result<String>> {
+        Box::pin(async move {
+            let uploaded = self.upload(local, name).await;
+            // The local zip was only the place to build it.
+            let removed = remove_local_export(&local.to_string_lossy());
+            uploaded?;
+            removed?;
+            Ok(format!("{OBJECT_EXPORT}{name}"))
+        })
+    }
+
+    fn open_export<'a>(
+        &'a self,
+        file_path: &'a str,
+    ) -> BoxFuture<'a, io::Result<Option<ExportFile>>> {
+        Box::pin(async move {
+            use futures::StreamExt as _;
+            let Some(name) = file_path.strip_prefix(OBJECT_EXPORT) else {
+                return open_local_export(file_path).await;
+            };
+            match object_store::ObjectStoreExt::get(self.store.as_ref(), &self.path(name)).await {
+                Ok(found) => Ok(Some(ExportFile {
+                    length: found.meta.size,
+                    stream: found
+                        .into_stream()
+                        .map(|chunk| chunk.map_err(io::Error::other))
+                        .boxed(),
+                })),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(io::Error::other(e)),
+            }
+        })
+    }
+
+    fn remove_export<'a>(&'a self, file_path: &'a str) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let Some(name) = file_path.strip_prefix(OBJECT_EXPORT) else {
+                return remove_local_export(file_path);
+            };
+            match object_store::ObjectStoreExt::delete(self.store.as_ref(), &self.path(name)).await
+            {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                Err(e) => Err(io::Error::other(e)),
+            }
+        })
+    }
+}
+
 /// The blobs one request's write touches: those it wrote (removed again if
 /// the write fails) and those its committed deletes released (removed once
 /// it has committed). Hooks write blobs only through it.
@@ -199,6 +554,7 @@ pub struct Journal {
     store: Arc<dyn BlobStore>,
     written: Mutex<Vec<String>>,
     released: Mutex<Vec<String>>,
+    released_exports: Mutex<Vec<String>>,
 }
 
 impl Journal {
@@ -208,6 +564,7 @@ impl Journal {
             store,
             written: Mutex::new(Vec::new()),
             released: Mutex::new(Vec::new()),
+            released_exports: Mutex::new(Vec::new()),
         }
     }
 
@@ -228,6 +585,12 @@ impl Journal {
         lock(&self.released).extend(keys);
     }
 
+    /// Notes export files (as their rows record them) that a committed
+    /// delete no longer references.
+    pub fn release_exports(&self, file_paths: impl IntoIterator<Item = String>) {
+        lock(&self.released_exports).extend(file_paths);
+    }
+
     /// Ends the request's write: if `committed`, removes the released blobs;
     /// if not, removes the blobs it wrote. Failures to remove are logged, not
     /// returned: the write's outcome stands either way.
@@ -240,6 +603,14 @@ impl Journal {
         for key in doomed {
             if let Err(error) = self.store.delete(&key).await {
                 tracing::warn!(%key, %error, "could not remove a blob");
+            }
+        }
+        if committed {
+            let exports = std::mem::take(&mut *lock(&self.released_exports));
+            for path in exports {
+                if let Err(error) = self.store.remove_export(&path).await {
+                    tracing::warn!(%path, %error, "could not remove an export's file");
+                }
             }
         }
     }

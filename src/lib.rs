@@ -67,7 +67,6 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         args.master_key.as_ref().map(|k| k.expose()),
     )
     .await?;
-    let files = open_files(data_dir)?;
     let limiter = RateLimiter::new(args.rate_limit_requests, args.rate_limit_window_secs);
     let limiter = match &args.redis_url {
         Some(url) => limiter.shared(url, &args.redis_prefix).await?,
@@ -76,22 +75,40 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     // The metrics recorder, before anything is counted.
     http::metrics::handle();
     let referenced = store.referenced_blobs().await?;
-    let swept = files
-        .sweep(&referenced, files::SWEEP_GRACE)
-        .with_context(|| {
-            format!(
-                "sweeping the attachment directory under {}",
-                data_dir.display()
-            )
-        })?;
+    let (files, swept): (Arc<dyn files::BlobStore>, usize) = match &args.blob_store {
+        files::BlobStoreConfig::File => {
+            let files = open_files(data_dir)?;
+            let swept = files
+                .sweep(&referenced, files::SWEEP_GRACE)
+                .with_context(|| {
+                    format!(
+                        "sweeping the attachment directory under {}",
+                        data_dir.display()
+                    )
+                })?;
+            (Arc::new(files), swept)
+        }
+        files::BlobStoreConfig::S3 {
+            bucket,
+            prefix,
+            endpoint,
+            region,
+        } => {
+            let files =
+                files::S3BlobStore::open(bucket, prefix, endpoint.as_deref(), region.as_deref())
+                    .with_context(|| format!("opening the S3 blob store in bucket {bucket}"))?;
+            let swept = files
+                .sweep(&referenced, files::SWEEP_GRACE)
+                .await
+                .with_context(|| format!("sweeping the S3 blob store in bucket {bucket}"))?;
+            (Arc::new(files), swept)
+        }
+    };
     if swept > 0 {
-        tracing::info!(
-            files = swept,
-            "removed attachment files no record references"
-        );
+        tracing::info!(blobs = swept, "removed blobs no record references");
     }
     Ok(Arc::new(AppState {
-        engine: Engine::new(store, vault, Arc::new(files)),
+        engine: Engine::new(store, vault, files),
         keys: KeyCache::default(),
         limiter,
         public_url: args.public_url.clone(),

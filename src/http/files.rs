@@ -39,8 +39,8 @@ pub async fn avatar(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Resu
     serve(&ctx, &file, "inline").await
 }
 
-/// `GET /exports/:id/download`: an export's zip, streamed from disk (never
-/// held in memory whole). 404 until the export is done, and after DELETE.
+/// `GET /exports/:id/download`: an export's zip, streamed from disk or the
+/// object store (never held in memory whole). 404 until the export is done, and after DELETE.
 pub async fn export(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Result<Response> {
     let id = record_id(path, "export")?;
     let not_found = || Error::NotFound(format!("export {id} has no file (not done, or deleted)"));
@@ -51,21 +51,16 @@ pub async fn export(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Resu
         .export_file(ctx.scope(), id)
         .await?
         .ok_or_else(not_found)?;
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
-        Err(error) => {
-            return Err(Error::Internal(
-                anyhow::Error::new(error).context("opening an export's file"),
-            ))
-        }
-    };
-    let length = file
-        .metadata()
+    let file = ctx
+        .state()
+        .engine
+        .files()
+        .open_export(&path)
         .await
-        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("an export's size")))?
-        .len();
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("opening an export's file")))?
+        .ok_or_else(not_found)?;
+    let length = file.length;
+    let body = axum::body::Body::from_stream(file.stream);
     let disposition = content_disposition("attachment", &format!("mortar-export-{id}.zip"));
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();

@@ -167,11 +167,12 @@ impl Hooks for ExportHooks {
                     Lock::ForUpdate,
                 )
                 .await?;
-            for path in rows.iter().filter_map(|r| r[0].as_str()) {
-                crate::store::remove_export_file(path).map_err(|error| {
-                    Error::Internal(anyhow::Error::new(error).context("removing an export's file"))
-                })?;
-            }
+            // Removed once the delete commits: a failed delete keeps its file.
+            ctx.env.files.release_exports(
+                rows.iter()
+                    .filter_map(|r| r[0].as_str())
+                    .map(str::to_string),
+            );
             Ok(())
         })
     }

@@ -39,14 +39,6 @@ pub struct AttachmentFile {
     pub blob_key: String,
 }
 
-/// Removes an export's file; one already gone is no error.
-pub fn remove_export_file(path: &str) -> std::io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-        _ => Ok(()),
-    }
-}
-
 impl Store {
     /// Export `id` of the account, if it exists.
     pub async fn export_task(&self, scope: Scope, id: i64) -> Result<Option<ExportTask>> {
@@ -166,9 +158,14 @@ impl Store {
             .collect())
     }
 
-    /// Removes the exports created before `before` (ms) with their files,
-    /// in every account; how many went.
-    pub async fn delete_old_exports(&self, before: i64) -> Result<u64> {
+    /// Removes the exports created before `before` (ms) with their files
+    /// (from `files`), in every account; how many went. Each row goes before
+    /// its file, so no row is left pointing at a missing file.
+    pub async fn delete_old_exports(
+        &self,
+        before: i64,
+        files: &dyn crate::files::BlobStore,
+    ) -> Result<u64> {
         let mut removed = 0;
         loop {
             let mut sql = self.sql();
@@ -181,19 +178,16 @@ impl Store {
             if rows.is_empty() {
                 return Ok(removed);
             }
-            let mut ids = Vec::with_capacity(rows.len());
-            for row in &rows {
-                if let Some(path) = row[1].as_str() {
-                    if let Err(error) = remove_export_file(path) {
-                        tracing::warn!(%error, path, "could not remove an old export's file");
-                    }
-                }
-                ids.extend(row[0].as_i64());
-            }
+            let ids: Vec<i64> = rows.iter().filter_map(|row| row[0].as_i64()).collect();
             let mut sql = self.sql();
             sql.push("DELETE FROM exports WHERE id IN ")
                 .bind_list(ids.iter().copied());
             removed += self.execute(&sql).await?;
+            for path in rows.iter().filter_map(|row| row[1].as_str()) {
+                if let Err(error) = files.remove_export(path).await {
+                    tracing::warn!(%error, path, "could not remove an old export's file");
+                }
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey, UserGrant};
 pub use changes::{ChangeRow, NewChange};
-pub use exports::{remove_export_file, AttachmentFile, ExportTask};
+pub use exports::{AttachmentFile, ExportTask};
 pub use files::StoredFile;
 pub use idempotency::{Claim, StoredResponse, IDEMPOTENCY_TTL_MS};
 pub use jobs::{EnqueueJob, JobOutcome, JobRecord, JobState, RetryFailed};

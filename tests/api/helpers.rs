@@ -61,6 +61,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         redis_prefix: "mortar".into(),
         public_url: None,
         master_key: None,
+        blob_store: mortar::files::BlobStoreConfig::File,
         token_lifetime_secs: 3600,
         admin_email: "admin@mortar.local".into(),
         metrics_flush_secs: 1,

@@ -4,6 +4,7 @@ mod helpers;
 
 mod attachments;
 mod backup;
+mod blobs_s3;
 mod cascade;
 mod catalog;
 mod changes;
