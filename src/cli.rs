@@ -534,6 +534,12 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     .await?;
     let files = crate::open_files(&args.store.data_dir)?;
     let engine = crate::engine::Engine::new(store.clone(), vault, std::sync::Arc::new(files));
+    // Built first, so the server does not index again what the demo
+    // indexes as it writes.
+    engine
+        .build_search_index()
+        .await
+        .context("building the search index")?;
     let result = crate::demo::load(&engine, &account, options).await;
     store.close().await;
     result?;

@@ -107,8 +107,16 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     if swept > 0 {
         tracing::info!(blobs = swept, "removed blobs no record references");
     }
+    let engine = Engine::new(store, vault, files);
+    let indexed = engine
+        .build_search_index()
+        .await
+        .context("building the search index")?;
+    if indexed > 0 {
+        tracing::info!(entries = indexed, "built the search index");
+    }
     Ok(Arc::new(AppState {
-        engine: Engine::new(store, vault, files),
+        engine,
         keys: KeyCache::default(),
         limiter,
         public_url: args.public_url.clone(),

@@ -534,6 +534,17 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
         ],
         "responses": responses("200", "Changes in commit order.", Some(any_json.clone())),
     }}));
+    paths.insert("/search".into(), json!({ "get": {
+        "operationId": "search", "tags": ["search"],
+        "parameters": [
+            { "name": "query", "in": "query", "required": true, "description": "The words to search for: a record matches when it holds every word, the last part of each as a prefix.", "schema": { "type": "string", "minLength": 1, "maxLength": crate::engine::search::MAX_QUERY_CHARS } },
+            query("filter[organization_id]", "Only this organization's records (and the organization).", json!({ "type": "integer", "minimum": 1 })),
+            query("filter[type]", "Only these types, comma-separated.", json!({ "type": "string" })),
+            query("page[number]", "1-based page.", json!({ "type": "integer", "minimum": 1 })),
+            query("page[size]", "Results per page.", json!({ "type": "integer", "minimum": 1, "maximum": 1000 })),
+        ],
+        "responses": responses("200", "Matching records of every searchable type, best first; meta.type-counts counts them per type.", Some(any_json.clone())),
+    }}));
     add_webhook_routes(paths);
     add_copilot_routes(paths);
     paths.insert("/oauth/token".into(), json!({ "post": {

@@ -53,6 +53,10 @@ pub(crate) async fn delete(
             .await?;
             if !embedded.is_empty() {
                 Box::pin(delete(writer, &PASSWORDS, &embedded)).await?;
+                writer
+                    .tx()
+                    .delete_search_entries(scope, PASSWORDS.json_type, &embedded)
+                    .await?;
                 for inner in embedded.chunks(CHUNK) {
                     writer
                         .tx()

@@ -14,6 +14,7 @@ pub mod expirations;
 pub mod input;
 pub mod metrics;
 mod read;
+pub mod search;
 mod secrets;
 mod webhooks;
 mod write;
@@ -37,6 +38,7 @@ pub use compiled::Condition;
 use compiled::{Page, Schema};
 use input::{attribute_values, Item, Purpose};
 pub use read::RecordSet;
+pub use search::{SearchRequest, SearchResults};
 use write::Writer;
 
 /// How many times a write the database could not take is tried in all.
@@ -248,6 +250,28 @@ impl Engine {
         query: &Query,
         narrowing: &[Condition],
     ) -> Result<Records> {
+        self.list_for(
+            caller,
+            resource,
+            parent,
+            query,
+            narrowing,
+            QueryPurpose::List,
+        )
+        .await
+    }
+
+    /// [`Engine::list_narrowed`] for `purpose` (a list, or the records a
+    /// search found), which decides the filters the type requires.
+    async fn list_for(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        query: &Query,
+        narrowing: &[Condition],
+        purpose: QueryPurpose,
+    ) -> Result<Records> {
         caller.authorize(resource, Operation::Read, &[])?;
         if let Some(max) = resource.max_page {
             if query.page_number > max {
@@ -257,7 +281,7 @@ impl Engine {
                 ));
             }
         }
-        resource.hooks.check_query(query, QueryPurpose::List)?;
+        resource.hooks.check_query(query, purpose)?;
         let compiled = self.schema.get(resource);
         let mut conditions = compiled.conditions(query)?;
         conditions.extend_from_slice(narrowing);

@@ -282,6 +282,7 @@ impl<'e> Writer<'e> {
         records: &[Record],
         at: i64,
     ) -> Result<()> {
+        self.index(def, action, records).await?;
         if !def.logged {
             return Ok(());
         }
@@ -321,6 +322,40 @@ impl<'e> Writer<'e> {
             })
             .collect();
         webhooks::queue(&mut self.tx, self.scope, &events, at).await
+    }
+}
+
+impl Writer<'_> {
+    /// Keeps the search index current with `records` of `def`, just
+    /// written: their entries replaced or, on a delete, removed (with all
+    /// of an organization's, whose delete takes what it holds).
+    async fn index(&mut self, def: &Resource, action: Action, records: &[Record]) -> Result<()> {
+        if def.search.is_none() {
+            return Ok(());
+        }
+        match action {
+            Action::Create | Action::Update => {
+                let entries: Vec<_> = records
+                    .iter()
+                    .filter_map(|r| super::search::entry_for(def, r))
+                    .collect();
+                self.tx.put_search_entries(self.scope, &entries).await
+            }
+            Action::Delete => {
+                for record in records {
+                    self.tx
+                        .delete_search_entry(self.scope, def.json_type, record.id)
+                        .await?;
+                    if def.organization_column == Some("id") {
+                        self.tx
+                            .delete_organization_search_entries(self.scope, record.id)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 }
 

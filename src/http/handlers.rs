@@ -329,7 +329,12 @@ async fn show(
 }
 
 /// A resource object with its computed attributes (revealed secrets among them).
-fn object(records: &Records, record: &crate::store::Record, in_list: bool, origin: &str) -> Value {
+pub(super) fn object(
+    records: &Records,
+    record: &crate::store::Record,
+    in_list: bool,
+    origin: &str,
+) -> Value {
     resource_object(
         records.resource,
         record,

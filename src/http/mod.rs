@@ -14,6 +14,7 @@ pub mod metrics;
 mod oauth;
 mod passwords;
 pub mod request_id;
+mod search;
 mod webhooks;
 
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/passwords/{id}/audit", get(passwords::audit))
         .route("/changes", get(changes::list))
+        .route("/search", get(search::search))
         .route(
             "/copilot_smart_assist/documents",
             get(copilot::list)

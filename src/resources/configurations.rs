@@ -70,6 +70,20 @@ pub static CONFIGURATIONS: Resource = Resource {
     route: "configurations",
     table: "configurations",
     class: "Configuration",
+    search: Some(&super::Search {
+        title: &["name", "hostname"],
+        body: &[
+            "serial_number",
+            "primary_ip",
+            "mac_address",
+            "asset_tag",
+            "configuration_type_name",
+            "manufacturer_name",
+            "model_name",
+            "operating_system_name",
+            "notes",
+        ],
+    }),
     organization_column: Some("organization_id"),
     fields: &[
         ORGANIZATION_ID,

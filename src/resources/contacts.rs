@@ -26,6 +26,10 @@ pub static CONTACTS: Resource = Resource {
     route: "contacts",
     table: "contacts",
     class: "Contact",
+    search: Some(&super::Search {
+        title: &["name"],
+        body: &["title", "contact_emails", "contact_phones", "notes"],
+    }),
     organization_column: Some("organization_id"),
     fields: &[
         ORGANIZATION_ID,

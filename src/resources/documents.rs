@@ -32,6 +32,10 @@ pub static DOCUMENTS: Resource = Resource {
     route: "documents",
     table: "documents",
     class: "Document",
+    search: Some(&super::Search {
+        title: &["name"],
+        body: &["content"],
+    }),
     organization_column: Some("organization_id"),
     fields: &[
         ORGANIZATION_ID,

@@ -20,6 +20,10 @@ pub static DOMAINS: Resource = Resource {
     route: "domains",
     table: "domains",
     class: "Domain",
+    search: Some(&super::Search {
+        title: &["name"],
+        body: &["registrar_name", "notes"],
+    }),
     organization_column: Some("organization_id"),
     fields: &[
         ORGANIZATION_ID,

@@ -38,6 +38,10 @@ pub static FLEXIBLE_ASSETS: Resource = Resource {
     route: "flexible_assets",
     table: "flexible_assets",
     class: "Flexible Asset",
+    search: Some(&super::Search {
+        title: &["name"],
+        body: &["traits"],
+    }),
     organization_column: Some("organization_id"),
     fields: &[
         ORGANIZATION_ID,
@@ -701,7 +705,7 @@ impl Hooks for AssetHooks {
     fn check_query(&self, query: &Query, purpose: QueryPurpose) -> Result<()> {
         let needed: &[&str] = match purpose {
             QueryPurpose::List => &["flexible_asset_type_id"],
-            QueryPurpose::BulkUpdate => &[],
+            QueryPurpose::BulkUpdate | QueryPurpose::Search => &[],
             QueryPurpose::BulkDelete => &["organization_id", "flexible_asset_type_id"],
         };
         for name in needed {

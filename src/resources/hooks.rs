@@ -259,6 +259,8 @@ pub enum QueryPurpose {
     BulkUpdate,
     /// Picking the records a bulk delete removes.
     BulkDelete,
+    /// Reading the records a global search found, by id.
+    Search,
 }
 
 /// Special behaviour of a resource type.

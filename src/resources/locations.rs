@@ -24,6 +24,10 @@ pub static LOCATIONS: Resource = Resource {
     route: "locations",
     table: "locations",
     class: "Location",
+    search: Some(&super::Search {
+        title: &["name"],
+        body: &["city", "postal_code", "phone", "notes"],
+    }),
     organization_column: Some("organization_id"),
     fields: &[
         ORGANIZATION_ID,

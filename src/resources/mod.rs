@@ -856,6 +856,19 @@ pub struct Resource {
     pub guard: crate::roles::Guard,
     /// Behaviour beyond data.
     pub hooks: &'static dyn Hooks,
+    /// Which fields global search indexes, if records of this type are
+    /// searchable.
+    pub search: Option<&'static Search>,
+}
+
+/// The fields global search indexes for a resource: never a secret.
+#[derive(Debug)]
+pub struct Search {
+    /// Fields making the title (ranked highest).
+    pub title: &'static [&'static str],
+    /// Fields making the body. Text values go in as they are (HTML
+    /// stripped of its tags); JSON values contribute their string leaves.
+    pub body: &'static [&'static str],
 }
 
 impl Resource {
@@ -887,6 +900,7 @@ impl Resource {
         max_page: None,
         guard: crate::roles::Guard::Documentation,
         hooks: &NoHooks,
+        search: None,
     };
 
     /// Every route parent: the fixed ones and, for polymorphic children,

@@ -27,6 +27,10 @@ pub static ORGANIZATIONS: Resource = Resource {
     route: "organizations",
     table: "organizations",
     class: "Organization",
+    search: Some(&super::Search {
+        title: &["name", "short_name"],
+        body: &["description", "quick_notes", "alert"],
+    }),
     organization_column: Some("id"),
     fields: &[
         column!("name", Text).required(),

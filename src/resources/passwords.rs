@@ -45,6 +45,10 @@ pub static PASSWORDS: Resource = Resource {
     route: "passwords",
     table: TABLE,
     class: "Password",
+    search: Some(&super::Search {
+        title: &["name"],
+        body: &["username", "url"],
+    }),
     organization_column: Some("organization_id"),
     fields: &[
         owned::ORGANIZATION_ID,

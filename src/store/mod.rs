@@ -19,6 +19,7 @@ mod migrate;
 mod oauth;
 mod record;
 mod rows;
+mod search;
 mod sql;
 mod users;
 mod vault;
@@ -45,6 +46,7 @@ pub use metrics::{MetricCounts, MetricKey, POINTS};
 pub use oauth::{ClientGrant, ClientRecord, NewClient};
 pub use record::{Actor, Record};
 pub use rows::{Inserting, Lock, Match};
+pub use search::{normalise, terms_of, SearchEntry, SearchFilter, SearchHits};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
 pub use users::{
     check_email, email_key, full_name, generate_password, hash_password, CreatedUser, NewUser,

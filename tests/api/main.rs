@@ -43,6 +43,7 @@ mod records;
 mod reference;
 mod related_items;
 mod schema;
+mod search;
 mod stalls;
 mod tenancy;
 mod user_metrics;

@@ -6,13 +6,19 @@ use mortar::store::{Dialect, Store};
 
 use crate::helpers::{Backend, TestApp};
 
+/// SQLite's full-text index of search entries and its shadow tables, which
+/// PostgreSQL replaces with a GIN index.
+const FTS5_TABLES: &str = "'search_index', 'search_index_data', 'search_index_idx', \
+                           'search_index_docsize', 'search_index_config'";
+
 async fn columns(store: &Store) -> Vec<(String, String)> {
     let mut sql = store.sql();
     match store.dialect() {
-        Dialect::Sqlite => sql.push(
+        Dialect::Sqlite => sql.push(&format!(
             "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
-        ),
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+             AND m.name NOT IN ({FTS5_TABLES})",
+        )),
         Dialect::Postgres => sql.push(
             "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%'",
@@ -96,12 +102,13 @@ async fn typed_columns(store: &Store) -> Vec<Column> {
     let mut sql = store.sql();
     match store.dialect() {
         // An INTEGER PRIMARY KEY is the rowid: never null, whatever `notnull` says.
-        Dialect::Sqlite => sql.push(
+        Dialect::Sqlite => sql.push(&format!(
             "SELECT m.name, p.name, p.type, \
              CASE WHEN p.[notnull] = 1 OR (p.pk = 1 AND p.type = 'INTEGER') THEN 1 ELSE 0 END \
              FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
-        ),
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+             AND m.name NOT IN ({FTS5_TABLES})",
+        )),
         Dialect::Postgres => sql.push(
             "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT), CAST(data_type AS TEXT), \
              CAST(CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END AS BIGINT) \

@@ -1,0 +1,327 @@
+//! The search index's table: one entry per searchable record, replaced or
+//! removed in the transaction that writes the record.
+
+use super::{Scope, Tx};
+use crate::error::Result;
+
+/// A record's text as the search index holds it.
+#[derive(Debug, Clone)]
+pub struct SearchEntry {
+    /// The record's JSON:API type.
+    pub resource_type: &'static str,
+    /// The record's id.
+    pub record_id: i64,
+    /// Its organization.
+    pub organization_id: Option<i64>,
+    /// What names it (ranked above the body).
+    pub title: String,
+    /// The rest of its non-secret text.
+    pub body: String,
+}
+
+impl Tx {
+    /// Writes `entries`, replacing those of the same records: one
+    /// statement per 200 entries.
+    pub async fn put_search_entries(
+        &mut self,
+        scope: Scope,
+        entries: &[SearchEntry],
+    ) -> Result<()> {
+        for chunk in entries.chunks(200) {
+            let mut sql = self.sql();
+            sql.push(
+                "INSERT INTO search_entries (account_id, resource_type, record_id, \
+                 organization_id, title, body) VALUES ",
+            );
+            for (i, entry) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(")
+                    .bind(scope.account_id())
+                    .push(", ")
+                    .bind(entry.resource_type)
+                    .push(", ")
+                    .bind(entry.record_id)
+                    .push(", ")
+                    .bind(entry.organization_id)
+                    .push(", ")
+                    .bind(entry.title.as_str())
+                    .push(", ")
+                    .bind(entry.body.as_str())
+                    .push(")");
+            }
+            sql.push(
+                " ON CONFLICT (account_id, resource_type, record_id) DO UPDATE SET \
+                 organization_id = excluded.organization_id, title = excluded.title, \
+                 body = excluded.body",
+            );
+            self.execute(&sql).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes the entry of record `record_id` of `resource_type`, if any.
+    pub async fn delete_search_entry(
+        &mut self,
+        scope: Scope,
+        resource_type: &str,
+        record_id: i64,
+    ) -> Result<()> {
+        self.delete_search_entries(scope, resource_type, &[record_id])
+            .await
+    }
+
+    /// Removes the entries of records `ids` of `resource_type`.
+    pub async fn delete_search_entries(
+        &mut self,
+        scope: Scope,
+        resource_type: &str,
+        ids: &[i64],
+    ) -> Result<()> {
+        for chunk in ids.chunks(500) {
+            let mut sql = self.sql();
+            sql.push("DELETE FROM search_entries WHERE account_id = ")
+                .bind(scope.account_id())
+                .push(" AND resource_type = ")
+                .bind(resource_type)
+                .push(" AND record_id IN ")
+                .bind_list(chunk.iter().copied());
+            self.execute(&sql).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes every entry of organization `organization_id` (its delete
+    /// cascades to what it holds).
+    pub async fn delete_organization_search_entries(
+        &mut self,
+        scope: Scope,
+        organization_id: i64,
+    ) -> Result<()> {
+        let mut sql = self.sql();
+        sql.push("DELETE FROM search_entries WHERE account_id = ")
+            .bind(scope.account_id())
+            .push(" AND organization_id = ")
+            .bind(organization_id);
+        self.execute(&sql).await?;
+        Ok(())
+    }
+}
+
+/// What a search asks the index for: the words (already split into
+/// phrases of normalised terms by [`terms_of`]), and where to look.
+#[derive(Debug, Clone)]
+pub struct SearchFilter<'a> {
+    /// Each query word as its normalised terms (`10.0.0.5` is `10 0 0 5`);
+    /// a record matches when it holds every word, the last term of each
+    /// as a prefix.
+    pub words: &'a [Vec<String>],
+    /// Only this organization's records (and the organization itself).
+    pub organization_id: Option<i64>,
+    /// Only these JSON:API types (none: every searchable type).
+    pub types: &'a [&'static str],
+}
+
+/// One page of matches, best first, with the number per type.
+#[derive(Debug, Default)]
+pub struct SearchHits {
+    /// (JSON:API type, record id), best first.
+    pub hits: Vec<(String, i64)>,
+    /// Matches per JSON:API type over the whole search (not the page).
+    pub counts: Vec<(String, u64)>,
+}
+
+/// `text` as the index keeps it and a query word is matched: lower case,
+/// every character that is neither a letter nor a digit a space, so both
+/// stores split an IP address, a MAC address or an email into the same
+/// terms.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = true;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// A query's words, each as its normalised terms; words without a letter
+/// or a digit are left out.
+pub fn terms_of(query: &str) -> Vec<Vec<String>> {
+    query
+        .split_whitespace()
+        .map(|word| {
+            normalise(word)
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|terms| !terms.is_empty())
+        .collect()
+}
+
+impl super::Store {
+    /// A page of `size` matches of `filter` in the account (page `number`,
+    /// 1-based), best first: SQLite ranks by FTS5's bm25 with the title
+    /// weighing ten times the body, PostgreSQL by `ts_rank` with the title
+    /// weighted `A`.
+    pub async fn search(
+        &self,
+        scope: Scope,
+        filter: &SearchFilter<'_>,
+        size: u32,
+        number: u32,
+    ) -> Result<SearchHits> {
+        use super::{ColumnType, Dialect};
+        if filter.words.is_empty() {
+            return Ok(SearchHits::default());
+        }
+        let dialect = self.dialect();
+        let expression = match dialect {
+            Dialect::Sqlite => filter
+                .words
+                .iter()
+                .map(|terms| format!("\"{}\"*", terms.join(" ")))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Dialect::Postgres => filter
+                .words
+                .iter()
+                .map(|terms| format!("({}:*)", terms.join(" <-> ")))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        };
+        let matches = |sql: &mut super::Sql| {
+            match dialect {
+                Dialect::Sqlite => sql
+                    .push(
+                        " FROM search_index JOIN search_entries e \
+                         ON e.rowid = search_index.rowid WHERE search_index MATCH ",
+                    )
+                    .bind(expression.as_str()),
+                Dialect::Postgres => sql
+                    .push(
+                        " FROM search_entries e WHERE \
+                         to_tsvector('simple', e.title || ' ' || e.body) @@ to_tsquery('simple', ",
+                    )
+                    .bind(expression.as_str())
+                    .push(")"),
+            };
+            sql.push(" AND e.account_id = ").bind(scope.account_id());
+            if let Some(organization) = filter.organization_id {
+                sql.push(" AND e.organization_id = ").bind(organization);
+            }
+            if !filter.types.is_empty() {
+                sql.push(" AND e.resource_type IN ")
+                    .bind_list(filter.types.iter().copied());
+            }
+        };
+        let mut page = self.sql();
+        page.push("SELECT e.resource_type, e.record_id");
+        matches(&mut page);
+        match dialect {
+            Dialect::Sqlite => page.push(" ORDER BY bm25(search_index, 10.0, 1.0), e.record_id"),
+            Dialect::Postgres => page
+                .push(
+                    " ORDER BY ts_rank(setweight(to_tsvector('simple', e.title), 'A') \
+                     || to_tsvector('simple', e.body), to_tsquery('simple', ",
+                )
+                .bind(expression.as_str())
+                .push(")) DESC, e.record_id"),
+        };
+        page.push(" LIMIT ")
+            .bind(i64::from(size))
+            .push(" OFFSET ")
+            .bind(i64::from(size) * i64::from(number.saturating_sub(1)));
+        let mut counted = self.sql();
+        counted.push("SELECT e.resource_type, COUNT(*)");
+        matches(&mut counted);
+        counted.push(" GROUP BY e.resource_type");
+        let (rows, counts) = tokio::try_join!(
+            self.fetch(&page, &[ColumnType::Text, ColumnType::Int]),
+            self.fetch(&counted, &[ColumnType::Text, ColumnType::Int]),
+        )?;
+        let pair = |row: Vec<super::Cell>| {
+            let mut row = row.into_iter();
+            let kind = match row.next() {
+                Some(super::Cell::Text(t)) => t,
+                _ => String::new(),
+            };
+            let number = row.next().and_then(|c| c.as_i64()).unwrap_or(0);
+            (kind, number)
+        };
+        Ok(SearchHits {
+            hits: rows.into_iter().map(pair).collect(),
+            counts: counts
+                .into_iter()
+                .map(pair)
+                .map(|(kind, n)| (kind, n as u64))
+                .collect(),
+        })
+    }
+
+    /// The version of the search index the database holds (0: never built).
+    pub async fn search_index_version(&self) -> Result<i64> {
+        let mut sql = self.sql();
+        sql.push("SELECT COALESCE(MAX(version), 0) FROM search_index_state");
+        let rows = self.fetch(&sql, &[super::ColumnType::Int]).await?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|c| c.as_i64())
+            .unwrap_or(0))
+    }
+
+    /// Records that the search index is built at `version`.
+    pub async fn set_search_index_version(&self, version: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let mut sql = tx.sql();
+        sql.push("DELETE FROM search_index_state");
+        tx.execute(&sql).await?;
+        let mut sql = tx.sql();
+        sql.push("INSERT INTO search_index_state (version) VALUES (")
+            .bind(version)
+            .push(")");
+        tx.execute(&sql).await?;
+        tx.commit().await
+    }
+
+    /// The ids of every account.
+    pub async fn account_ids(&self) -> Result<Vec<i64>> {
+        let mut sql = self.sql();
+        sql.push("SELECT id FROM accounts ORDER BY id");
+        Ok(self
+            .fetch(&sql, &[super::ColumnType::Int])
+            .await?
+            .into_iter()
+            .filter_map(|r| r.first().and_then(|c| c.as_i64()))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_split_alike_on_both_stores() {
+        assert_eq!(
+            normalise("Host 10.0.0.5, MAC 00:1A:2B"),
+            "host 10 0 0 5 mac 00 1a 2b"
+        );
+        assert_eq!(
+            terms_of("  alice@Example.com  -- fw01 "),
+            vec![vec!["alice", "example", "com"], vec!["fw01"]]
+        );
+    }
+}
