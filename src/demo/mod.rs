@@ -121,6 +121,16 @@ pub async fn load(
             );
         }
     }
+    // The bulk load wrote rows without the engine: index them for search.
+    let indexing = Instant::now();
+    let indexed = engine
+        .index_account(scope)
+        .await
+        .context("indexing the sample records for search")?;
+    println!(
+        "Indexed {indexed} records for search in {:.1} s",
+        indexing.elapsed().as_secs_f64()
+    );
     store
         .optimize()
         .await

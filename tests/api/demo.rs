@@ -45,6 +45,15 @@ async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
     let (_, body) = app.get("/configurations?page[size]=100").await;
     assert_eq!(body["meta"]["total-count"], 60);
     let configurations = body["data"].as_array().unwrap();
+    // The bulk-loaded records are indexed for search.
+    let sample = &configurations[17];
+    let (_, found) = app
+        .get(&format!(
+            "/search?query={}&filter[type]=configurations",
+            crate::helpers::urlencode(sample["attributes"]["name"].as_str().unwrap())
+        ))
+        .await;
+    assert_eq!(found["data"][0]["id"], sample["id"], "{found}");
     for c in configurations {
         let a = &c["attributes"];
         for name in [
