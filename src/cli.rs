@@ -421,8 +421,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let data_dir = &args.store.data_dir;
-    let summary =
-        crate::backup::backup(data_dir, args.store.database_url.as_deref(), &args.to).await?;
+    let summary = crate::backup::backup(
+        data_dir,
+        args.store.database_url.as_deref(),
+        bucket_of(&args.blob_store, data_dir)?,
+        &args.to,
+    )
+    .await?;
     let manifest = &summary.manifest;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -467,6 +472,18 @@ async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The bucket `config` names, or `None` for files under the data directory
+/// (which backup and restore read and write as files).
+fn bucket_of(
+    config: &crate::files::BlobStoreConfig,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Option<std::sync::Arc<dyn crate::files::BlobStore>>> {
+    Ok(match config {
+        crate::files::BlobStoreConfig::File => None,
+        crate::files::BlobStoreConfig::S3 { .. } => Some(crate::open_blob_store(config, data_dir)?),
+    })
+}
+
 async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     let data_dir = &args.store.data_dir;
     let summary = crate::backup::restore(
@@ -474,6 +491,7 @@ async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         data_dir,
         args.store.database_url.as_deref(),
         args.force,
+        bucket_of(&args.blob_store, data_dir)?,
     )
     .await?;
     let manifest = &summary.manifest;
@@ -532,8 +550,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         args.master_key.as_ref().map(|k| k.expose()),
     )
     .await?;
-    let files = crate::open_files(&args.store.data_dir)?;
-    let engine = crate::engine::Engine::new(store.clone(), vault, std::sync::Arc::new(files));
+    let files = crate::open_blob_store(&args.blob_store, &args.store.data_dir)?;
+    let engine = crate::engine::Engine::new(store.clone(), vault, files);
     // Built first, so the server does not index again what the demo
     // indexes as it writes.
     engine

@@ -105,6 +105,11 @@ pub struct DemoArgs {
     /// Where the data lives.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Where attachment, avatar and upload contents are kept, as `mortar
+    /// serve` is given it: `file` (under the data directory) or
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=R`.
+    #[arg(long, env = "MORTAR_BLOB_STORE", default_value = "file")]
+    pub blob_store: crate::files::BlobStoreConfig,
     /// The vault master key (base64, 32 bytes) that seals the sample
     /// assets' passwords; default: `master.key` in the data directory.
     #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
@@ -120,6 +125,11 @@ pub struct BackupArgs {
     /// Where the data lives (as `mortar serve` is given it).
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Where attachment, avatar and upload contents are kept, as `mortar
+    /// serve` is given it: `file` (under the data directory) or
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=R`.
+    #[arg(long, env = "MORTAR_BLOB_STORE", default_value = "file")]
+    pub blob_store: crate::files::BlobStoreConfig,
     /// The vault master key, when the server gets it this way; only used to
     /// say where the key the backup needs is (it is never written into it).
     #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
@@ -136,6 +146,11 @@ pub struct RestoreArgs {
     /// and, for a PostgreSQL backup, `--database-url` (an empty database).
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Where the restored attachment, avatar and upload contents go, as the
+    /// server will be given it: `file` (under the data directory) or
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=R`.
+    #[arg(long, env = "MORTAR_BLOB_STORE", default_value = "file")]
+    pub blob_store: crate::files::BlobStoreConfig,
     /// Replace the database and attachments of a directory (or database)
     /// that has some.
     #[arg(long)]

@@ -106,6 +106,48 @@ pub fn sweepable(
     modified < cutoff && !referenced.contains(key)
 }
 
+/// Removes export zips under `dir` (`<data dir>/exports/<account>/`) that
+/// no export row records (`exports`: the rows' `file_path`s) and unfinished
+/// zips (`.part`) of builds that stopped, when last written more than
+/// `grace` ago. Paths are compared once made absolute, so a server started
+/// with another spelling of the same data directory keeps its exports.
+/// Returns how many files went.
+pub fn sweep_local_exports(
+    dir: &Path,
+    exports: &HashSet<String>,
+    grace: Duration,
+) -> io::Result<usize> {
+    if !dir.is_dir() {
+        return Ok(0);
+    }
+    let cutoff = SystemTime::now() - grace;
+    let kept: HashSet<PathBuf> = exports
+        .iter()
+        .filter(|path| !path.starts_with(OBJECT_EXPORT))
+        .filter_map(|path| std::fs::canonicalize(path).ok())
+        .collect();
+    let mut removed = 0;
+    for account in std::fs::read_dir(dir)? {
+        let account = account?;
+        if !account.file_type()?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(account.path())? {
+            let file = file?;
+            let name = file.file_name().to_string_lossy().to_string();
+            let ours = name.ends_with(".zip") || name.ends_with(".zip.part");
+            if !ours || file.metadata()?.modified()? >= cutoff {
+                continue;
+            }
+            if !kept.contains(&std::fs::canonicalize(file.path())?) {
+                std::fs::remove_file(file.path())?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// A new random key for a blob of `account_id` (never derived from content).
 pub fn new_key(account_id: i64) -> String {
     let mut bytes = [0u8; 16];
@@ -379,8 +421,15 @@ impl S3BlobStore {
     }
 
     /// Removes blobs no row references and last written more than `grace`
-    /// ago (the same rule as [`FsBlobStore::sweep`]). Returns how many went.
-    pub async fn sweep(&self, referenced: &HashSet<String>, grace: Duration) -> io::Result<usize> {
+    /// ago (the same rule as [`FsBlobStore::sweep`]), and export zips no
+    /// export row records (`exports`: the rows' `file_path`s), such as one
+    /// uploaded just before its job failed. Returns how many went.
+    pub async fn sweep(
+        &self,
+        referenced: &HashSet<String>,
+        exports: &HashSet<String>,
+        grace: Duration,
+    ) -> io::Result<usize> {
         use futures::StreamExt as _;
         let cutoff = SystemTime::now() - grace;
         let root =
@@ -396,12 +445,16 @@ impl S3BlobStore {
                     .unwrap_or(full),
                 None => full,
             };
-            // Only blob keys: exports and anything else under the prefix stay.
-            if !valid_key(key) {
-                continue;
-            }
             let modified = SystemTime::from(meta.last_modified);
-            if sweepable(key, modified, referenced, cutoff) {
+            let stale_object = if valid_key(key) {
+                sweepable(key, modified, referenced, cutoff)
+            } else if key.starts_with("exports/") && key.ends_with(".zip") {
+                modified < cutoff && !exports.contains(&format!("{OBJECT_EXPORT}{key}"))
+            } else {
+                // Anything else under the prefix is not Mortar's to remove.
+                false
+            };
+            if stale_object {
                 stale.push(meta.location.clone());
             }
         }
@@ -624,6 +677,44 @@ fn lock(list: &Mutex<Vec<String>>) -> std::sync::MutexGuard<'_, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn export_zips_no_row_records_are_swept_and_recorded_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let exports = dir.path().join("exports");
+        std::fs::create_dir_all(exports.join("1")).unwrap();
+        for name in ["5.zip", "6.zip", "7.zip.part", "notes.txt"] {
+            std::fs::write(exports.join("1").join(name), b"zip").unwrap();
+        }
+        // Recorded under another spelling of the same directory.
+        let recorded: HashSet<String> = [dir
+            .path()
+            .join("exports/../exports/1/5.zip")
+            .to_string_lossy()
+            .to_string()]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            sweep_local_exports(&exports, &recorded, Duration::from_secs(3600)).unwrap(),
+            0,
+            "nothing younger than the grace period goes"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            sweep_local_exports(&exports, &recorded, Duration::ZERO).unwrap(),
+            2
+        );
+        let mut left: Vec<String> = std::fs::read_dir(exports.join("1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["5.zip", "notes.txt"]);
+        assert_eq!(
+            sweep_local_exports(&dir.path().join("none"), &recorded, Duration::ZERO).unwrap(),
+            0
+        );
+    }
 
     #[tokio::test]
     async fn blobs_round_trip_and_keys_stay_inside_the_root() {

@@ -74,38 +74,13 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
     };
     // The metrics recorder, before anything is counted.
     http::metrics::handle();
-    let referenced = store.referenced_blobs().await?;
-    let (files, swept): (Arc<dyn files::BlobStore>, usize) = match &args.blob_store {
-        files::BlobStoreConfig::File => {
-            let files = open_files(data_dir)?;
-            let swept = files
-                .sweep(&referenced, files::SWEEP_GRACE)
-                .with_context(|| {
-                    format!(
-                        "sweeping the attachment directory under {}",
-                        data_dir.display()
-                    )
-                })?;
-            (Arc::new(files), swept)
-        }
-        files::BlobStoreConfig::S3 {
-            bucket,
-            prefix,
-            endpoint,
-            region,
-        } => {
-            let files =
-                files::S3BlobStore::open(bucket, prefix, endpoint.as_deref(), region.as_deref())
-                    .with_context(|| format!("opening the S3 blob store in bucket {bucket}"))?;
-            let swept = files
-                .sweep(&referenced, files::SWEEP_GRACE)
-                .await
-                .with_context(|| format!("sweeping the S3 blob store in bucket {bucket}"))?;
-            (Arc::new(files), swept)
-        }
-    };
+    let files = open_blob_store(&args.blob_store, data_dir)?;
+    let swept = sweep_blobs(&store, &args.blob_store, data_dir).await?;
     if swept > 0 {
-        tracing::info!(blobs = swept, "removed blobs no record references");
+        tracing::info!(
+            files = swept,
+            "removed blobs and export zips no record references"
+        );
     }
     let engine = Engine::new(store, vault, files);
     let indexed = engine
@@ -137,6 +112,63 @@ pub async fn open_vault(
     let master = vault::load_master_key(store, data_dir, master_key).await?;
     tracing::info!(fingerprint = %master.fingerprint(), "vault master key loaded");
     Ok(vault::Vault::new(master))
+}
+
+/// The blob store `config` names: files under `data_dir`, or a bucket.
+pub fn open_blob_store(
+    config: &files::BlobStoreConfig,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Arc<dyn files::BlobStore>> {
+    Ok(match config {
+        files::BlobStoreConfig::File => Arc::new(open_files(data_dir)?),
+        files::BlobStoreConfig::S3 { .. } => Arc::new(open_s3(config)?),
+    })
+}
+
+/// The bucket of an `s3://` blob store configuration.
+fn open_s3(config: &files::BlobStoreConfig) -> anyhow::Result<files::S3BlobStore> {
+    let files::BlobStoreConfig::S3 {
+        bucket,
+        prefix,
+        endpoint,
+        region,
+    } = config
+    else {
+        anyhow::bail!("the blob store is not a bucket");
+    };
+    files::S3BlobStore::open(bucket, prefix, endpoint.as_deref(), region.as_deref())
+        .with_context(|| format!("opening the S3 blob store in bucket {bucket}"))
+}
+
+/// Removes what a crash can leave behind, by one rule for files and
+/// objects: blobs no row references and export zips no export records, last
+/// written more than [`files::SWEEP_GRACE`] ago. How many went.
+async fn sweep_blobs(
+    store: &Store,
+    config: &files::BlobStoreConfig,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<usize> {
+    let referenced = store.referenced_blobs().await?;
+    let exports = store.referenced_exports().await?;
+    // Exports are built under the data directory in both modes.
+    let exports_dir = data_dir.join("exports");
+    let mut swept = files::sweep_local_exports(&exports_dir, &exports, files::SWEEP_GRACE)
+        .with_context(|| format!("sweeping the exports under {}", exports_dir.display()))?;
+    swept += match config {
+        files::BlobStoreConfig::File => open_files(data_dir)?
+            .sweep(&referenced, files::SWEEP_GRACE)
+            .with_context(|| {
+                format!(
+                    "sweeping the attachment directory under {}",
+                    data_dir.display()
+                )
+            })?,
+        files::BlobStoreConfig::S3 { bucket, .. } => open_s3(config)?
+            .sweep(&referenced, &exports, files::SWEEP_GRACE)
+            .await
+            .with_context(|| format!("sweeping the S3 blob store in bucket {bucket}"))?,
+    };
+    Ok(swept)
 }
 
 /// The attachment files under `data_dir`.

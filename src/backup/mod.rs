@@ -32,11 +32,13 @@ mod postgres;
 use std::collections::BTreeMap;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
+use crate::files::BlobStore;
 use crate::store::backup as db;
 
 pub use archive::Refusal;
@@ -261,6 +263,7 @@ impl<E: Into<anyhow::Error>> From<E> for Stopped {
 pub async fn backup(
     data_dir: &Path,
     database_url: Option<&str>,
+    objects: Option<Arc<dyn BlobStore>>,
     to: &Path,
 ) -> anyhow::Result<BackupSummary> {
     let mut progress = Progress::new();
@@ -298,6 +301,7 @@ pub async fn backup(
             data_dir,
             postgres_url,
             &blob_root,
+            objects.clone(),
             work.path(),
             partial.path(),
             &mut progress,
@@ -311,6 +315,13 @@ pub async fn backup(
                     Some(url) => db::PgSnapshot::live_references(url, &key).await?,
                     None => db::sqlite_references(&data_dir.join("mortar.db"), &key)?,
                 };
+                if live && objects.is_some() {
+                    anyhow::bail!(
+                        "attachment object {key} is missing from the bucket although the database \
+                         references it: restore that object from the bucket's versions or \
+                         replica (or delete the attachment through the API), then back up again"
+                    );
+                }
                 if live {
                     anyhow::bail!(
                         "attachment file {} is missing although the database references it: \
@@ -355,6 +366,7 @@ async fn write_once(
     data_dir: &Path,
     postgres_url: Option<&str>,
     blob_root: &Path,
+    objects: Option<Arc<dyn BlobStore>>,
     work: &Path,
     partial: &Path,
     progress: &mut Progress,
@@ -408,6 +420,7 @@ async fn write_once(
     };
     let partial = partial.to_path_buf();
     let blob_root = blob_root.to_path_buf();
+    let runtime = tokio::runtime::Handle::current();
     let mtime = created.timestamp().max(0) as u64;
     let mut progress_moved = std::mem::replace(progress, Progress::since(progress.started));
     let (result, progress_back) = tokio::task::spawn_blocking(move || {
@@ -421,15 +434,30 @@ async fn write_once(
             let total = contents.blob_keys.len();
             let mut bytes = 0u64;
             for (done, key) in contents.blob_keys.iter().enumerate() {
-                let file = match std::fs::File::open(blob_root.join(key)) {
-                    Ok(file) => file,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                        return Err(Stopped::Vanished(key.clone()))
+                let member = format!("{ATTACHMENTS}{key}");
+                let size = match &objects {
+                    // From the bucket: one object at a time, whole.
+                    Some(objects) => match runtime.block_on(objects.get(key))? {
+                        Some(object) => {
+                            let size = object.len() as u64;
+                            writer.append(&member, size, object.as_slice())?;
+                            size
+                        }
+                        None => return Err(Stopped::Vanished(key.clone())),
+                    },
+                    None => {
+                        let file = match std::fs::File::open(blob_root.join(key)) {
+                            Ok(file) => file,
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                                return Err(Stopped::Vanished(key.clone()))
+                            }
+                            Err(e) => return Err(Stopped::Failed(e.into())),
+                        };
+                        let size = file.metadata()?.len();
+                        writer.append(&member, size, file)?;
+                        size
                     }
-                    Err(e) => return Err(Stopped::Failed(e.into())),
                 };
-                let size = file.metadata()?.len();
-                writer.append(&format!("{ATTACHMENTS}{key}"), size, file)?;
                 bytes += size;
                 progress_moved
                     .tick(|| format!("attachments: {}/{total} ({})", done + 1, human_bytes(bytes)));
@@ -472,6 +500,7 @@ pub async fn restore(
     data_dir: &Path,
     database_url: Option<&str>,
     force: bool,
+    objects: Option<Arc<dyn BlobStore>>,
 ) -> anyhow::Result<RestoreSummary> {
     let mut progress = Progress::new();
     if let Some(url) = database_url {
@@ -649,6 +678,16 @@ pub async fn restore(
     if !staging.path().join("attachments").exists() {
         std::fs::create_dir(staging.path().join("attachments"))?;
     }
+    if let Some(objects) = &objects {
+        // Into the bucket before the database goes into place, so no record
+        // points at a missing object (an object whose restore stops here is
+        // swept as unreferenced).
+        let staged = staging.path().join("attachments");
+        let uploaded = upload_attachments(&staged, objects.as_ref(), &mut progress).await?;
+        std::fs::remove_dir_all(&staged)?;
+        std::fs::create_dir(&staged)?;
+        progress.say(format_args!("attachments: {uploaded} put into the bucket"));
+    }
     sync_dir(staging.path())?;
 
     // Into place: a new directory is renamed as a whole; an existing one
@@ -683,6 +722,35 @@ pub async fn restore(
         manifest,
         elapsed: progress.started.elapsed(),
     })
+}
+
+/// Puts every attachment file under `staged` (`<account>/<name>`) into
+/// `objects` under its key; how many.
+async fn upload_attachments(
+    staged: &Path,
+    objects: &dyn BlobStore,
+    progress: &mut Progress,
+) -> anyhow::Result<u64> {
+    let mut done = 0u64;
+    for account in std::fs::read_dir(staged)? {
+        let account = account?;
+        if !account.file_type()?.is_dir() {
+            continue;
+        }
+        let account_name = account.file_name().to_string_lossy().to_string();
+        for file in std::fs::read_dir(account.path())? {
+            let file = file?;
+            let key = format!("{account_name}/{}", file.file_name().to_string_lossy());
+            let bytes = tokio::fs::read(file.path()).await?;
+            objects
+                .put(&key, bytes)
+                .await
+                .with_context(|| format!("putting attachment {key} into the bucket"))?;
+            done += 1;
+            progress.tick(|| format!("attachments: {done} put into the bucket"));
+        }
+    }
+    Ok(done)
 }
 
 /// What in `dir` makes it not empty (nothing when it does not exist).

@@ -90,4 +90,18 @@ impl Store {
             .filter_map(|cell| cell.as_str().map(str::to_string))
             .collect())
     }
+
+    /// What every export row records of its zip (`file_path`): the
+    /// exports a sweep must keep.
+    pub async fn referenced_exports(&self) -> Result<std::collections::HashSet<String>> {
+        let mut sql = self.sql();
+        sql.push("SELECT file_path FROM exports WHERE file_path IS NOT NULL");
+        Ok(self
+            .fetch(&sql, &[ColumnType::Text])
+            .await?
+            .into_iter()
+            .filter_map(|row| row.into_iter().next())
+            .filter_map(|cell| cell.as_str().map(str::to_string))
+            .collect())
+    }
 }

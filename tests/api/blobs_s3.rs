@@ -17,12 +17,13 @@ use object_store::{ObjectStore as _, ObjectStoreExt as _};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::cli::Place;
 use crate::helpers::{id_of, Backend, TestApp};
 
 /// The local S3-compatible server, stopped when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Drop for Moto {
@@ -42,7 +43,7 @@ fn unavailable(reason: String) -> Option<Moto> {
 }
 
 /// Starts moto on a free port and waits until it answers.
-async fn moto() -> Option<Moto> {
+pub(crate) async fn moto() -> Option<Moto> {
     // The credentials every S3 client here signs with (moto takes any).
     std::env::set_var("AWS_ACCESS_KEY_ID", "mortar-test");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "mortar-test-secret");
@@ -89,7 +90,7 @@ async fn moto() -> Option<Moto> {
 
 impl Moto {
     /// A new empty bucket; its name.
-    async fn bucket(&self) -> String {
+    pub(crate) async fn bucket(&self) -> String {
         let name = format!("mortar-{:016x}", rand::random::<u64>());
         let response = reqwest::Client::new()
             .put(format!("{}/{name}", self.endpoint))
@@ -124,7 +125,7 @@ impl Moto {
     }
 
     /// Every object name in `bucket`, sorted.
-    async fn objects(&self, bucket: &str) -> Vec<String> {
+    pub(crate) async fn objects(&self, bucket: &str) -> Vec<String> {
         let client = self.client(bucket);
         let mut names: Vec<String> = client
             .list(None)
@@ -357,7 +358,224 @@ async fn exports_go_to_the_bucket_and_stream_back(backend: Backend) {
     assert_eq!(fetch(&app, &url).await.0, 404);
 }
 
+/// Export zips no export row records (one uploaded just before its job
+/// failed) are swept from the bucket by the start-up rule; recorded ones,
+/// blobs and objects that are not Mortar's stay.
+async fn orphaned_export_objects_are_swept(backend: Backend) {
+    let Some(moto) = moto().await else {
+        return;
+    };
+    let _ = backend;
+    let bucket = moto.bucket().await;
+    let client = moto.client(&bucket);
+    for name in [
+        "blobs/exports/1/7.zip",
+        "blobs/exports/1/8.zip",
+        "blobs/1/0a1b2c",
+        "blobs/notes.txt",
+    ] {
+        client
+            .put(
+                &object_store::path::Path::from(name),
+                b"zip".to_vec().into(),
+            )
+            .await
+            .unwrap();
+    }
+    let mortar::files::BlobStoreConfig::S3 {
+        bucket: name,
+        prefix,
+        endpoint,
+        region,
+    } = moto.blob_store(&bucket)
+    else {
+        unreachable!()
+    };
+    let store =
+        mortar::files::S3BlobStore::open(&name, &prefix, endpoint.as_deref(), region.as_deref())
+            .unwrap();
+    let blobs = ["1/0a1b2c".to_string()].into_iter().collect();
+    let exports = ["s3:exports/1/7.zip".to_string()].into_iter().collect();
+    // Nothing younger than the grace period goes.
+    let swept = store
+        .sweep(&blobs, &exports, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(swept, 0);
+    let swept = store.sweep(&blobs, &exports, Duration::ZERO).await.unwrap();
+    assert_eq!(swept, 1);
+    assert_eq!(
+        moto.objects(&bucket).await,
+        vec!["blobs/1/0a1b2c", "blobs/exports/1/7.zip", "blobs/notes.txt"]
+    );
+}
+
+/// `mortar demo`, `mortar backup` and `mortar restore` with the bucket: the
+/// demo's uploads land in it, a backup reads them from it (and refuses,
+/// naming the object, when one the database references is gone), and a
+/// restore puts them into a new bucket that a server over the restored
+/// directory serves byte for byte.
+async fn demo_backup_and_restore_work_with_the_bucket(backend: Backend) {
+    let Some(moto) = moto().await else {
+        return;
+    };
+    let bucket = moto.bucket().await;
+    let blob_store = |bucket: &str| {
+        format!(
+            "s3://{bucket}/blobs?endpoint={}&region=us-east-1",
+            moto.endpoint
+        )
+    };
+    let place = Place::new(backend).await;
+    let output = place
+        .command(&[
+            "demo",
+            "--organizations",
+            "2",
+            "--configurations-per-organization",
+            "20",
+            "--blob-store",
+            &blob_store(&bucket),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let objects = moto.objects(&bucket).await;
+    assert!(objects.iter().any(|name| is_blob(name)), "{objects:?}");
+    assert!(files_under(&place.data_dir().join("attachments")).is_empty());
+    let key = place.create_key("backup", &["--password-access"]);
+
+    let store = place.store().await;
+    let mut sql = store.sql();
+    sql.push("SELECT id FROM attachments ORDER BY id");
+    let attachments: Vec<i64> = store
+        .fetch(&sql, &[mortar::store::ColumnType::Int])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row[0].as_i64().unwrap())
+        .collect();
+    store.close().await;
+    assert!(
+        !attachments.is_empty(),
+        "the demo keeps uploads as attachments"
+    );
+    let download = |base: &str, id: i64| {
+        let (base, key) = (base.to_string(), key.clone());
+        async move {
+            let response = reqwest::Client::new()
+                .get(format!("{base}/attachments/{id}/download"))
+                .header("x-api-key", key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.bytes().await.unwrap().to_vec()
+        }
+    };
+    let mut server = place.serve(&[("MORTAR_BLOB_STORE", &blob_store(&bucket))]);
+    let base = format!("http://{}", server.address());
+    let mut originals = Vec::new();
+    for id in &attachments {
+        originals.push(download(&base, *id).await);
+    }
+
+    let archive = place.data_dir().join("backup.tar.zst");
+    let archive_arg = archive.to_str().unwrap();
+    let output = place
+        .command(&[
+            "backup",
+            "--to",
+            archive_arg,
+            "--blob-store",
+            &blob_store(&bucket),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("{} attachments", attachments.len())),
+        "{stdout}"
+    );
+    server.stop();
+
+    // A backup of a bucket that lost a referenced object names it.
+    let lost = objects.iter().find(|name| is_blob(name)).unwrap();
+    let saved = moto.object(&bucket, lost).await;
+    let client = moto.client(&bucket);
+    let path = object_store::path::Path::from(lost.as_str());
+    client.delete(&path).await.unwrap();
+    let refused = place.data_dir().join("refused.tar.zst");
+    let output = place
+        .command(&[
+            "backup",
+            "--to",
+            refused.to_str().unwrap(),
+            "--blob-store",
+            &blob_store(&bucket),
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("missing from the bucket")
+            && stderr.contains(lost.trim_start_matches("blobs/")),
+        "{stderr}"
+    );
+    assert!(!refused.exists());
+    client.put(&path, saved.into()).await.unwrap();
+
+    // Restored into a new directory and a new bucket.
+    let restored = Place::new(backend).await;
+    let second_bucket = moto.bucket().await;
+    let output = restored
+        .command(&[
+            "restore",
+            "--from",
+            archive_arg,
+            "--blob-store",
+            &blob_store(&second_bucket),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(files_under(&restored.data_dir().join("attachments")).is_empty());
+    let restored_objects = moto.objects(&second_bucket).await;
+    assert_eq!(
+        restored_objects.iter().filter(|name| is_blob(name)).count(),
+        attachments.len(),
+        "{restored_objects:?}"
+    );
+    std::fs::copy(
+        place.data_dir().join("master.key"),
+        restored.data_dir().join("master.key"),
+    )
+    .unwrap();
+    let mut server = restored.serve(&[("MORTAR_BLOB_STORE", &blob_store(&second_bucket))]);
+    let base = format!("http://{}", server.address());
+    for (id, original) in attachments.iter().zip(&originals) {
+        assert_eq!(&download(&base, *id).await, original, "attachment {id}");
+    }
+    server.stop();
+}
+
 crate::backend_tests!(
     attachments_live_in_the_bucket_and_stay_in_step_with_the_rows,
     exports_go_to_the_bucket_and_stream_back,
+    orphaned_export_objects_are_swept,
+    demo_backup_and_restore_work_with_the_bucket,
 );

@@ -636,11 +636,17 @@ impl Place {
 
     /// `mortar ARGS --data-dir DIR [--database-url URL]`, with no stray configuration.
     pub(crate) fn command(&self, args: &[&str]) -> Command {
+        self.command_in(self.data_dir(), args)
+    }
+
+    /// [`Place::command`] with another data directory over the same
+    /// database: a server on a machine of its own.
+    pub(crate) fn command_in(&self, data_dir: &std::path::Path, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
             .args(args)
             .arg("--data-dir")
-            .arg(self.data_dir())
+            .arg(data_dir)
             .env_remove("MORTAR_DATABASE_URL")
             .env_remove("MORTAR_MASTER_KEY")
             .env_remove("MORTAR_LISTEN")
@@ -687,7 +693,12 @@ impl Place {
 
     /// `mortar serve` on a port of its own.
     pub(crate) fn serve(&self, env: &[(&str, &str)]) -> Server {
-        let mut command = self.command(&["serve", "--listen", "127.0.0.1:0"]);
+        self.serve_in(self.data_dir(), env)
+    }
+
+    /// `mortar serve` over this place's database with its own data directory.
+    pub(crate) fn serve_in(&self, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Server {
+        let mut command = self.command_in(data_dir, &["serve", "--listen", "127.0.0.1:0"]);
         command
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")

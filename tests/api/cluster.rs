@@ -20,14 +20,19 @@ const LIMIT: usize = 300;
 /// What the clients share: where the servers are and the account's key.
 struct Cluster {
     place: Place,
+    /// The data directories of servers with disks of their own.
+    _disks: Vec<tempfile::TempDir>,
     addresses: Vec<String>,
     key: String,
     client: reqwest::Client,
 }
 
 impl Cluster {
-    /// Three servers over one new database, with `blob_env` choosing the blob store.
-    async fn start(blob_env: &[(&str, &str)]) -> (Cluster, Vec<Server>) {
+    /// Three servers over one new database, with `blob_env` choosing the
+    /// blob store; with `own_disks`, each server but the first has a data
+    /// directory of its own (and the master key given by the environment),
+    /// as servers on separate machines sharing a bucket do.
+    async fn start(blob_env: &[(&str, &str)], own_disks: bool) -> (Cluster, Vec<Server>) {
         let place = Place::new(Backend::Postgres).await;
         let prefix = format!(
             "mortar-cluster-{}-{}",
@@ -48,12 +53,25 @@ impl Cluster {
         let mut first = place.serve(&env);
         let key = first.first_key();
         let mut servers = vec![first];
+        let mut disks = Vec::new();
         // The others start on the migrated database, as a scaled-out deployment does.
-        servers.push(place.serve(&env));
-        servers.push(place.serve(&env));
+        if own_disks {
+            let master_key = std::fs::read_to_string(place.data_dir().join("master.key")).unwrap();
+            for _ in 0..2 {
+                let disk = tempfile::tempdir().unwrap();
+                let mut env = env.clone();
+                env.push(("MORTAR_MASTER_KEY", master_key.trim()));
+                servers.push(place.serve_in(disk.path(), &env));
+                disks.push(disk);
+            }
+        } else {
+            servers.push(place.serve(&env));
+            servers.push(place.serve(&env));
+        }
         let addresses = servers.iter_mut().map(Server::address).collect();
         let cluster = Cluster {
             place,
+            _disks: disks,
             addresses,
             key,
             client: reqwest::Client::new(),
@@ -360,8 +378,37 @@ async fn a_server_killed_mid_load_loses_and_duplicates_nothing(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
 async fn three_servers_on_one_database_act_as_one() {
-    let (cluster, mut servers) = Cluster::start(&[]).await;
+    let (cluster, mut servers) = Cluster::start(&[], false).await;
     limits_files_revocation_and_jobs_hold_across_three_servers(&cluster).await;
+    let cluster = Arc::new(cluster);
+    a_server_killed_mid_load_loses_and_duplicates_nothing(cluster, &servers[1]).await;
+    servers[0].stop();
+    servers[2].stop();
+}
+
+/// The same, with nothing shared but the database, Redis and an S3 bucket:
+/// each server has its own data directory, so files written through one
+/// and exports built by one are read through the others from the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+async fn three_servers_with_disks_of_their_own_share_a_bucket() {
+    let Some(moto) = crate::blobs_s3::moto().await else {
+        return;
+    };
+    let bucket = moto.bucket().await;
+    let blob_store = format!(
+        "s3://{bucket}/cluster?endpoint={}&region=us-east-1",
+        moto.endpoint
+    );
+    let (cluster, mut servers) =
+        Cluster::start(&[("MORTAR_BLOB_STORE", blob_store.as_str())], true).await;
+    limits_files_revocation_and_jobs_hold_across_three_servers(&cluster).await;
+    let objects = moto.objects(&bucket).await;
+    assert!(
+        objects.iter().any(|o| o.starts_with("cluster/exports/"))
+            && objects.iter().any(|o| !o.starts_with("cluster/exports/")),
+        "the attachment and the export are in the bucket: {objects:?}"
+    );
     let cluster = Arc::new(cluster);
     a_server_killed_mid_load_loses_and_duplicates_nothing(cluster, &servers[1]).await;
     servers[0].stop();
