@@ -208,6 +208,9 @@ pub struct ServeArgs {
     /// How long clients may take, and how many are served at once.
     #[command(flatten)]
     pub connections: ConnectionArgs,
+    /// Sessions of the web interface.
+    #[command(flatten)]
+    pub web: WebArgs,
     /// The background job workers.
     #[command(flatten)]
     pub jobs: JobArgs,
@@ -331,6 +334,16 @@ impl Default for ConnectionArgs {
             header_timeout_secs: 30,
             body_timeout_secs: 60,
             max_connections: 1024,
+        }
+    }
+}
+
+impl Default for WebArgs {
+    fn default() -> WebArgs {
+        WebArgs {
+            idle_minutes: 60,
+            max_hours: 12,
+            require_totp: false,
         }
     }
 }
@@ -641,4 +654,20 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite://file.db"), "sqlite://file.db");
     }
+}
+
+/// Sessions of the web interface (`/ui/`).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WebArgs {
+    /// A session unused this many minutes ends.
+    #[arg(long = "session-idle-minutes", env = "MORTAR_SESSION_IDLE_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=10_080))]
+    pub idle_minutes: u64,
+    /// A session ends this many hours after sign-in, used or not.
+    #[arg(long = "session-max-hours", env = "MORTAR_SESSION_MAX_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub max_hours: u64,
+    /// Every user enrols a second factor (TOTP), not only Administrators.
+    #[arg(long = "require-totp", env = "MORTAR_REQUIRE_TOTP")]
+    pub require_totp: bool,
 }

@@ -28,6 +28,7 @@ pub mod resources;
 pub mod roles;
 pub mod store;
 pub mod vault;
+pub mod web;
 pub mod webhooks;
 
 use std::future::Future;
@@ -96,6 +97,7 @@ pub async fn build_state(store: Store, args: &ServeArgs) -> anyhow::Result<Arc<A
         limiter,
         public_url: args.public_url.clone(),
         connections: args.connections,
+        web: args.web,
         token_lifetime_secs: args.token_lifetime_secs,
         metrics_flush: Duration::from_secs(args.metrics_flush_secs),
         webhooks: args.webhooks,

@@ -47,6 +47,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Timeouts and the connection limit.
     pub connections: crate::config::ConnectionArgs,
+    /// Web interface sessions.
+    pub web: crate::config::WebArgs,
     /// The longest life of an OAuth2 access token, in seconds.
     pub token_lifetime_secs: u64,
     /// How often counted views are added to the user metrics.
@@ -105,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     .route("/openapi.json", get(openapi))
     .route("/metrics", get(metrics::render))
     .route("/readyz", get(health::ready))
+    .merge(crate::web::router())
     .fallback(|| async { Error::NotFound("no such route".into()) })
     .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
     .layer(axum::extract::DefaultBodyLimit::disable())

@@ -23,6 +23,7 @@ mod search;
 mod sql;
 mod users;
 mod vault;
+mod web;
 mod webhooks;
 
 use std::path::Path;
@@ -52,6 +53,7 @@ pub use users::{
     check_email, email_key, full_name, generate_password, hash_password, CreatedUser, NewUser,
     UserRecord,
 };
+pub use web::{token_hash, WebSession, WebUser};
 pub use webhooks::{
     NewDelivery, PendingDelivery, Webhook, WebhookSettings, DELIVER_WEBHOOK_KIND,
     WEBHOOK_JOB_ATTEMPTS,

@@ -210,10 +210,7 @@ impl super::Store {
                     )
                     .bind(expression.as_str()),
                 Dialect::Postgres => sql
-                    .push(
-                        " FROM search_entries e WHERE \
-                         to_tsvector('simple', e.title || ' ' || e.body) @@ to_tsquery('simple', ",
-                    )
+                    .push(" FROM search_entries e WHERE e.document @@ to_tsquery('simple', ")
                     .bind(expression.as_str())
                     .push(")"),
             };
@@ -232,10 +229,7 @@ impl super::Store {
         match dialect {
             Dialect::Sqlite => page.push(" ORDER BY bm25(search_index, 10.0, 1.0), e.record_id"),
             Dialect::Postgres => page
-                .push(
-                    " ORDER BY ts_rank(setweight(to_tsvector('simple', e.title), 'A') \
-                     || to_tsvector('simple', e.body), to_tsquery('simple', ",
-                )
+                .push(" ORDER BY ts_rank('{0, 0, 0.1, 1.0}', e.document, to_tsquery('simple', ")
                 .bind(expression.as_str())
                 .push(")) DESC, e.record_id"),
         };

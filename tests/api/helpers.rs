@@ -66,6 +66,7 @@ fn default_args(data_dir: &std::path::Path) -> ServeArgs {
         admin_email: "admin@mortar.local".into(),
         metrics_flush_secs: 1,
         connections: mortar::config::ConnectionArgs::default(),
+        web: mortar::config::WebArgs::default(),
         jobs: mortar::config::JobArgs::default(),
         webhooks: mortar::config::WebhookArgs::default(),
     }

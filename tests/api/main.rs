@@ -49,4 +49,5 @@ mod tenancy;
 mod user_metrics;
 mod users;
 mod vault;
+mod web;
 mod webhooks;

@@ -1,0 +1,521 @@
+//! The web interface in a real browser (headless Chromium driven through
+//! ChromeDriver): first sign-in with TOTP enrolment, browsing an
+//! organization to a configuration, search finding a record made seconds
+//! earlier, a password revealed and audited, stored hostile HTML that does
+//! not run, sign-out and the second factor at the next sign-in; then a
+//! Read-only user without the Reveal control whose forged POST is refused,
+//! a form without its CSRF token refused, and an idle session ended.
+//!
+//! Without chromedriver (`apt-get install chromium chromium-driver`) these
+//! tests say so and pass, unless `CI` is set: there they fail. With
+//! `MORTAR_SCREENSHOTS=DIR`, each step's page is saved there as a PNG.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp};
+
+/// A chromedriver process, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts chromedriver on a free port; `None` (a skip) when it is missing
+/// outside CI.
+async fn driver() -> Option<Driver> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let binary = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let child = Command::new(&binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(child) => child,
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the browser tests need chromedriver (apt-get install chromium chromium-driver): {error}"
+            );
+            eprintln!("skipped: the browser tests need chromedriver: {error}");
+            return None;
+        }
+    };
+    let driver = Driver { child, port };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(driver)
+}
+
+/// A headless Chromium session.
+async fn browser(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ];
+    if std::env::var("MORTAR_SCREENSHOT_WIDTH").as_deref() == Ok("phone") {
+        args.pop();
+        args.push("--window-size=412,900");
+    }
+    let mut options = json!({ "args": args });
+    if let Ok(binary) = std::env::var("CHROMIUM") {
+        options["binary"] = json!(binary);
+    } else if std::path::Path::new("/usr/bin/chromium").exists() {
+        options["binary"] = json!("/usr/bin/chromium");
+    }
+    capabilities.insert("goog:chromeOptions".into(), options);
+    // ChromeDriver is on loopback: plain HTTP, no TLS stack.
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a browser session")
+}
+
+/// Saves the page as `DIR/<name>.png` when `MORTAR_SCREENSHOTS=DIR`.
+async fn snap(browser: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("MORTAR_SCREENSHOTS") {
+        let png = browser.screenshot().await.expect("a screenshot");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+    }
+}
+
+async fn fill(browser: &Client, css: &str, text: &str) {
+    let field = browser.find(Locator::Css(css)).await.expect(css);
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Marks the current document, so [`until_next_page`] sees it replaced.
+async fn mark_page(browser: &Client) {
+    browser
+        .execute("window.__mortarOld = true;", vec![])
+        .await
+        .unwrap();
+}
+
+/// Waits until the marked document is replaced by the next one (a form's
+/// answer or a link's page, redirects followed) and has loaded.
+async fn until_next_page(browser: &Client) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let state = browser
+            .execute(
+                "return (window.__mortarOld ? 'old' : document.readyState);",
+                vec![],
+            )
+            .await;
+        if matches!(state, Ok(ref v) if v == "complete") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the next page never came");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Clicks what `css` finds and waits for the page it leads to.
+async fn click(browser: &Client, css: &str) {
+    mark_page(browser).await;
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    until_next_page(browser).await;
+}
+
+/// Follows the link with `text` and waits for its page.
+async fn click_link(browser: &Client, text: &str) {
+    mark_page(browser).await;
+    browser
+        .find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|e| panic!("link {text:?}: {e}"))
+        .click()
+        .await
+        .unwrap();
+    until_next_page(browser).await;
+}
+
+async fn path(browser: &Client) -> String {
+    let url = browser.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+async fn text(browser: &Client) -> String {
+    browser
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The current code of a base32 TOTP secret.
+fn totp_now(secret: &str) -> String {
+    let secret = mortar::vault::totp::decode_secret(secret).expect("a base32 secret");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    mortar::vault::totp::code(&secret, now).0
+}
+
+/// A user of account A with a known password.
+async fn user(app: &TestApp, email: &str, role: mortar::roles::Role) -> i64 {
+    app.store
+        .create_user(
+            &app.account,
+            &mortar::store::NewUser {
+                email,
+                first_name: "Dana",
+                last_name: "Okafor",
+                role,
+            },
+            Some(PASSWORD),
+        )
+        .await
+        .expect("a user")
+        .id
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn sign_in(browser: &Client, base: &str, email: &str) {
+    browser.goto(&format!("{base}/ui/sign_in")).await.unwrap();
+    fill(browser, "#email", email).await;
+    fill(browser, "#password", PASSWORD).await;
+    click(browser, "form.card button[type=submit]").await;
+    let error = browser.find(Locator::Css(".error")).await;
+    if let Ok(error) = error {
+        panic!("sign-in refused: {}", error.text().await.unwrap());
+    }
+}
+
+async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend) {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(backend).await;
+    let base = app.base.clone();
+    let admin = user(&app, "dana@msp.test", mortar::roles::Role::Administrator).await;
+    let browser = browser(&driver).await;
+
+    // A browser at / is led to sign in.
+    browser.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(path(&browser).await, "/ui/sign_in");
+    snap(&browser, "01-sign-in").await;
+
+    // A wrong password is refused with a message; the right one leads an
+    // Administrator to enrol a second factor.
+    browser.goto(&format!("{base}/ui/sign_in")).await.unwrap();
+    fill(&browser, "#email", "dana@msp.test").await;
+    fill(&browser, "#password", "not the password").await;
+    click(&browser, "form.card button[type=submit]").await;
+    assert!(text(&browser)
+        .await
+        .contains("The email or the password is not right."));
+    sign_in(&browser, &base, "dana@msp.test").await;
+    assert_eq!(path(&browser).await, "/ui/enrol");
+    snap(&browser, "02-enrol").await;
+    let secret = browser
+        .find(Locator::Css("#totp-secret"))
+        .await
+        .unwrap()
+        .attr("data-secret")
+        .await
+        .unwrap()
+        .expect("the secret is shown as text too");
+    assert!(
+        browser.find(Locator::Css("figure.qr svg")).await.is_ok(),
+        "a QR code"
+    );
+    fill(&browser, "#code", "000000").await;
+    click(&browser, "form.card button[type=submit]").await;
+    assert!(text(&browser).await.contains("That code is not right."));
+    fill(&browser, "#code", &totp_now(&secret)).await;
+    click(&browser, "form.card button[type=submit]").await;
+    assert_eq!(path(&browser).await, "/ui/organizations?done=enrolled");
+    assert!(text(&browser)
+        .await
+        .contains("Two-factor sign-in is set up."));
+
+    // Records made through the API appear at once.
+    let org = app
+        .create(
+            "/organizations",
+            json!({"name": "Northwind Traders", "alert": "Call before any change"}),
+        )
+        .await;
+    let firewall_type = app.catalog_id("/configuration_types", "Firewall").await;
+    let firewall = app
+        .create(
+            "/configurations",
+            json!({"organization-id": org, "configuration-type-id": firewall_type,
+                "name": "fw01-northwind", "hostname": "fw01.northwind.test", "primary-ip": "10.20.30.1"}),
+        )
+        .await;
+    let password = app
+        .create(
+            "/passwords",
+            json!({"organization-id": org, "name": "Firewall admin", "username": "netadmin",
+                "password": "tangerine-rocket-42"}),
+        )
+        .await;
+    let hostile = app
+        .create(
+            "/documents",
+            json!({"organization-id": org, "name": "Hostile runbook",
+                "content": "<p>Runbook text</p><img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"}),
+        )
+        .await;
+
+    // Organization -> its configurations -> the configuration.
+    browser
+        .goto(&format!("{base}/ui/organizations"))
+        .await
+        .unwrap();
+    snap(&browser, "03-organizations").await;
+    click_link(&browser, "Northwind Traders").await;
+    assert_eq!(path(&browser).await, format!("/ui/organizations/{org}"));
+    let page = text(&browser).await;
+    assert!(page.contains("Call before any change"), "the alert banner");
+    snap(&browser, "04-organization").await;
+    click(
+        &browser,
+        &format!("a[href='/ui/organizations/{org}/configurations']"),
+    )
+    .await;
+    snap(&browser, "05-configurations").await;
+    click_link(&browser, "fw01-northwind").await;
+    assert_eq!(
+        path(&browser).await,
+        format!("/ui/records/configurations/{firewall}")
+    );
+    assert!(text(&browser).await.contains("fw01.northwind.test"));
+    snap(&browser, "06-configuration").await;
+
+    // "/" focuses the search box; a record made seconds ago is found.
+    let body = browser.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("/").await.unwrap();
+    let focused = browser
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("q"));
+    let fresh = app
+        .create(
+            "/configurations",
+            json!({"organization-id": org, "configuration-type-id": firewall_type, "name": "kestrel-switch-9"}),
+        )
+        .await;
+    mark_page(&browser).await;
+    browser
+        .find(Locator::Css("#q"))
+        .await
+        .unwrap()
+        .send_keys("kestrel\u{E007}")
+        .await
+        .unwrap();
+    until_next_page(&browser).await;
+    assert!(path(&browser).await.starts_with("/ui/search?q=kestrel"));
+    click_link(&browser, "kestrel-switch-9").await;
+    assert_eq!(
+        path(&browser).await,
+        format!("/ui/records/configurations/{fresh}")
+    );
+
+    // A password is masked until revealed; the reveal is audited.
+    browser
+        .goto(&format!("{base}/ui/records/passwords/{password}"))
+        .await
+        .unwrap();
+    assert!(!text(&browser).await.contains("tangerine-rocket-42"));
+    click(&browser, "form[action$='/reveal'] button").await;
+    assert!(text(&browser).await.contains("tangerine-rocket-42"));
+    snap(&browser, "07-password-revealed").await;
+    let (status, audit) = app.get(&format!("/passwords/{password}/audit")).await;
+    assert_eq!(status, 200, "{audit}");
+    assert!(
+        audit["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| { entry["attributes"]["user-id"] == json!(admin) }),
+        "the reveal is in the activity log as the user's: {audit}"
+    );
+
+    // Stored hostile HTML is shown sanitised and never runs.
+    browser
+        .goto(&format!("{base}/ui/records/documents/{hostile}"))
+        .await
+        .unwrap();
+    assert!(text(&browser).await.contains("Runbook text"));
+    let title = browser
+        .execute("return document.title", vec![])
+        .await
+        .unwrap();
+    assert_ne!(title, json!("pwned"), "the stored script did not run");
+    assert!(!browser.source().await.unwrap().contains("onerror"));
+
+    // Sign out; pages then lead to sign-in; the next sign-in asks for the code.
+    click(&browser, "header form[action='/ui/sign_out'] button").await;
+    assert_eq!(path(&browser).await, "/ui/sign_in?ended=signed_out");
+    browser
+        .goto(&format!("{base}/ui/organizations"))
+        .await
+        .unwrap();
+    assert_eq!(path(&browser).await, "/ui/sign_in");
+    sign_in(&browser, &base, "dana@msp.test").await;
+    assert_eq!(path(&browser).await, "/ui/second_factor");
+    browser
+        .goto(&format!("{base}/ui/organizations"))
+        .await
+        .unwrap();
+    assert_eq!(
+        path(&browser).await,
+        "/ui/second_factor",
+        "no page before the code"
+    );
+    fill(&browser, "#code", &totp_now(&secret)).await;
+    click(&browser, "form.card button[type=submit]").await;
+    assert_eq!(path(&browser).await, "/ui/organizations");
+    browser.close().await.unwrap();
+}
+
+async fn roles_csrf_and_expiry_are_enforced_on_the_server(backend: Backend) {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(backend).await;
+    let base = app.base.clone();
+    user(&app, "rory@msp.test", mortar::roles::Role::ReadOnly).await;
+    let org = app
+        .create("/organizations", json!({"name": "Contoso"}))
+        .await;
+    let password = app
+        .create(
+            "/passwords",
+            json!({"organization-id": org, "name": "Wi-Fi", "password": "plum-kettle-7"}),
+        )
+        .await;
+    let browser = browser(&driver).await;
+
+    // A Read-only user needs no second factor and sees no Reveal control.
+    sign_in(&browser, &base, "rory@msp.test").await;
+    assert_eq!(path(&browser).await, "/ui/organizations");
+    browser
+        .goto(&format!("{base}/ui/records/passwords/{password}"))
+        .await
+        .unwrap();
+    assert!(browser
+        .find(Locator::Css("form[action$='/reveal']"))
+        .await
+        .is_err());
+    assert!(text(&browser)
+        .await
+        .contains("Your role does not show password values."));
+    snap(&browser, "08-read-only-password").await;
+
+    // A forged reveal with the session's own cookie and token is refused
+    // (403) and reveals nothing; a form without the token is refused too.
+    let cookie = browser
+        .get_named_cookie("mortar_session")
+        .await
+        .unwrap()
+        .value()
+        .to_string();
+    let csrf = browser
+        .find(Locator::Css("input[name=csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let forged = http
+        .post(format!("{base}/ui/passwords/{password}/reveal"))
+        .header("cookie", format!("mortar_session={cookie}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert!(!forged.text().await.unwrap().contains("plum-kettle-7"));
+    let tokenless = http
+        .post(format!("{base}/ui/sign_out"))
+        .header("cookie", format!("mortar_session={cookie}"))
+        .form(&[("other", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tokenless.status(), 403, "a form without its CSRF token");
+    let (status, audit) = app.get(&format!("/passwords/{password}/audit")).await;
+    assert_eq!(status, 200);
+    assert!(
+        audit["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["attributes"]["action"] != "show"),
+        "nothing was revealed: {audit}"
+    );
+    let (status, _) = app
+        .send(Method::GET, "/organizations", serde_json::Value::Null)
+        .await;
+    assert_eq!(status, 200);
+
+    // An idle session ends: the next page leads to sign-in and says why.
+    let mut sql = app.store.sql();
+    sql.push("UPDATE web_sessions SET last_seen_at = last_seen_at - ")
+        .bind(2 * 3_600_000_i64);
+    app.store.execute(&sql).await.unwrap();
+    browser
+        .goto(&format!("{base}/ui/organizations"))
+        .await
+        .unwrap();
+    assert_eq!(path(&browser).await, "/ui/sign_in?ended=expired");
+    assert!(text(&browser).await.contains("Your session expired."));
+    browser.close().await.unwrap();
+}
+
+crate::backend_tests!(
+    an_administrator_signs_in_browses_searches_and_reveals,
+    roles_csrf_and_expiry_are_enforced_on_the_server,
+);
