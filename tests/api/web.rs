@@ -515,7 +515,97 @@ async fn roles_csrf_and_expiry_are_enforced_on_the_server(backend: Backend) {
     browser.close().await.unwrap();
 }
 
+/// A session made through one server is good on another over the same
+/// database (as behind a load balancer), and a sign-out through the second
+/// ends it on the first.
+async fn a_session_works_on_every_server(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    user(&app, "lee@msp.test", mortar::roles::Role::Editor).await;
+    let (second, _guard) = app.second_server().await.unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = http
+        .get(format!("{}/ui/sign_in", app.base))
+        .send()
+        .await
+        .unwrap();
+    let form_cookie = form
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = form.text().await.unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let signed = http
+        .post(format!("{}/ui/sign_in", app.base))
+        .header("cookie", &form_cookie)
+        .form(&[
+            ("email", "lee@msp.test"),
+            ("password", PASSWORD),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    assert_eq!(signed.headers()["location"], "/ui/organizations");
+    let session = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let on_second = http
+        .get(format!("{second}/ui/organizations"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_second.status(), 200);
+    let page = on_second.text().await.unwrap();
+    assert!(
+        page.contains("Dana Okafor"),
+        "signed in on the second server too"
+    );
+    let token = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let out = http
+        .post(format!("{second}/ui/sign_out"))
+        .header("cookie", &session)
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let on_first = http
+        .get(format!("{}/ui/organizations", app.base))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_first.status(), 303, "signed out everywhere");
+    assert_eq!(on_first.headers()["location"], "/ui/sign_in");
+}
+
 crate::backend_tests!(
     an_administrator_signs_in_browses_searches_and_reveals,
     roles_csrf_and_expiry_are_enforced_on_the_server,
+    a_session_works_on_every_server,
 );
