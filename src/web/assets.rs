@@ -80,6 +80,15 @@ input, select, textarea { font: inherit; padding: 6px 8px; border: 1px solid #b9
 button { font: inherit; padding: 7px 14px; border-radius: 6px; border: 1px solid var(--accent);
   background: var(--accent); color: var(--accent-ink); cursor: pointer; }
 button.secondary { background: #fff; color: var(--accent); }
+a.button { display: inline-block; padding: 7px 14px; border-radius: 6px; border: 1px solid var(--accent);
+  background: var(--accent); color: var(--accent-ink); text-decoration: none; }
+.danger, a.button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
+.controls { display: flex; gap: 10px; margin: -4px 0 14px; }
+form.record-form { display: flex; flex-direction: column; gap: 12px; max-width: 640px; }
+form.record-form .field { display: flex; flex-direction: column; gap: 4px; }
+form.record-form .field.invalid input, form.record-form .field.invalid select,
+form.record-form .field.invalid textarea { border-color: var(--bad); }
+.field-error { margin: 0; font-size: .9rem; }
 :focus-visible { outline: 3px solid #7aa7ff; outline-offset: 2px; }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 12px; }
 .empty { background: var(--card); border: 1px dashed var(--line); padding: 18px; border-radius: 8px;

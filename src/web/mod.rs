@@ -12,6 +12,7 @@
 //! changes something carries the session's CSRF token.
 
 mod assets;
+mod forms;
 mod pages;
 mod session;
 mod sign_in;
@@ -48,6 +49,18 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/ui/organizations/{id}", get(pages::organization))
         .route("/ui/organizations/{id}/{kind}", get(pages::records))
         .route("/ui/records/{kind}/{id}", get(pages::record))
+        .route(
+            "/ui/organizations/{id}/{kind}/new",
+            get(forms::new_form).post(forms::create),
+        )
+        .route(
+            "/ui/records/{kind}/{id}/edit",
+            get(forms::edit_form).post(forms::update),
+        )
+        .route(
+            "/ui/records/{kind}/{id}/delete",
+            get(forms::confirm_delete).post(forms::delete),
+        )
         .route("/ui/passwords/{id}/reveal", post(pages::reveal))
         .route("/ui/search", get(pages::search))
         .route("/ui/expirations", get(pages::expirations))

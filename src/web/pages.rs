@@ -129,6 +129,9 @@ fn flash_of(raw: Option<&str>) -> Option<&'static str> {
     let params = QueryParams::parse(raw).ok()?;
     match params.other("done")? {
         "enrolled" => Some("Two-factor sign-in is set up."),
+        "created" => Some("Created."),
+        "saved" => Some("Saved."),
+        "deleted" => Some("Deleted."),
         _ => None,
     }
 }
@@ -595,8 +598,12 @@ pub async fn records(
         }
         format!("{here}?{}", s.finish())
     };
+    let creatable = super::forms::can(&signed, def, crate::roles::Operation::Create);
     let body = html! {
         h1 { (title) " of " (organization) }
+        @if creatable {
+            p { a.button href=(format!("{here}/new")) { "New " (title.trim_end_matches('s').to_lowercase()) } }
+        }
         @if !types.is_empty() {
             nav aria-label="Flexible asset types" {
                 @for (type_id, type_name) in &types {
@@ -650,7 +657,7 @@ pub async fn records(
                 (&organization, Some(format!("/ui/organizations/{id}"))),
                 (title, None),
             ]),
-            None,
+            flash_of(raw.as_deref()),
             body,
         ),
     )
@@ -659,11 +666,21 @@ pub async fn records(
 /// `GET /ui/records/:kind/:id`: every attribute, a document's content
 /// (sanitised), a password masked with its Reveal button, and the record's
 /// own activity.
-pub async fn record(signed: Signed, Path((kind, id)): Path<(String, String)>) -> Response {
-    show_record(&signed, &kind, &id, None).await
+pub async fn record(
+    signed: Signed,
+    Path((kind, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    show_record(&signed, &kind, &id, None, flash_of(raw.as_deref())).await
 }
 
-async fn show_record(signed: &Signed, kind: &str, id: &str, revealed: Option<Records>) -> Response {
+async fn show_record(
+    signed: &Signed,
+    kind: &str,
+    id: &str,
+    revealed: Option<Records>,
+    flash: Option<&str>,
+) -> Response {
     let (Ok(id), Some(def)) = (
         id.parse::<i64>(),
         resource(kind).filter(|def| KINDS.iter().any(|(r, _, _)| *r == def.route)),
@@ -732,6 +749,7 @@ async fn show_record(signed: &Signed, kind: &str, id: &str, revealed: Option<Rec
         .map_or("Records", |(_, t, _)| t);
     let body = html! {
         h1 { (name) }
+        (super::forms::record_controls(signed, def, id))
         @if def.route == "passwords" {
             section.card aria-label="Password" {
                 h2 { "Password" }
@@ -780,7 +798,7 @@ async fn show_record(signed: &Signed, kind: &str, id: &str, revealed: Option<Rec
     trail.push((name.as_str(), None));
     respond(
         StatusCode::OK,
-        page(signed, &name, &crumbs(&trail), None, body),
+        page(signed, &name, &crumbs(&trail), flash, body),
     )
 }
 
@@ -830,7 +848,7 @@ pub async fn reveal(
         )
         .await;
     match shown {
-        Ok(shown) => show_record(&signed, "passwords", &id, Some(shown)).await,
+        Ok(shown) => show_record(&signed, "passwords", &id, Some(shown), None).await,
         Err(e) => engine_error(&signed, e),
     }
 }

@@ -327,6 +327,76 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
     assert!(text(&browser).await.contains("fw01.northwind.test"));
     snap(&browser, "06-configuration").await;
 
+    // A configuration made through its form: a missing name is shown
+    // beside its field and nothing is saved; then it is created.
+    click_link(&browser, "Configurations").await;
+    click_link(&browser, "New configuration").await;
+    snap(&browser, "06b-new-configuration").await;
+    browser
+        .find(Locator::Css("#field-configuration_type_id"))
+        .await
+        .unwrap()
+        .select_by_label("Firewall")
+        .await
+        .unwrap();
+    fill(&browser, "#field-hostname", "edge2.northwind.test").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    let error = browser
+        .find(Locator::Css("#field-name-error"))
+        .await
+        .expect("the problem is shown beside the name")
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("required"), "{error}");
+    snap(&browser, "06c-form-error").await;
+    let (_, listed) = app
+        .get(&format!("/configurations?filter[organization_id]={org}"))
+        .await;
+    assert_eq!(listed["meta"]["total-count"], 1, "nothing was saved");
+    fill(&browser, "#field-name", "edge-router-2").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    assert!(
+        path(&browser)
+            .await
+            .starts_with("/ui/records/configurations/"),
+        "{}",
+        text(&browser).await
+    );
+    let page = text(&browser).await;
+    assert!(
+        page.contains("Created.") && page.contains("edge2.northwind.test"),
+        "{page}"
+    );
+    let (_, listed) = app
+        .get(&format!(
+            "/configurations?filter[organization_id]={org}&filter[name]=edge-router-2"
+        ))
+        .await;
+    assert_eq!(listed["meta"]["total-count"], 1, "{listed}");
+    assert_eq!(
+        listed["data"][0]["attributes"]["configuration-type-name"],
+        "Firewall"
+    );
+    // Edited through its form.
+    click_link(&browser, "Edit").await;
+    fill(&browser, "#field-hostname", "edge2b.northwind.test").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    let page = text(&browser).await;
+    assert!(
+        page.contains("Saved.") && page.contains("edge2b.northwind.test"),
+        "{page}"
+    );
+    assert_eq!(
+        app.get(&format!(
+            "/configurations/{}",
+            listed["data"][0]["id"].as_str().unwrap()
+        ))
+        .await
+        .1["data"]["attributes"]["hostname"],
+        "edge2b.northwind.test"
+    );
+
     // "/" focuses the search box; a record made seconds ago is found.
     let body = browser.find(Locator::Css("body")).await.unwrap();
     body.send_keys("/").await.unwrap();
@@ -447,7 +517,19 @@ async fn roles_csrf_and_expiry_are_enforced_on_the_server(backend: Backend) {
     assert!(text(&browser)
         .await
         .contains("Your role does not show password values."));
+    assert!(
+        browser.find(Locator::LinkText("Edit")).await.is_err(),
+        "no edit control"
+    );
     snap(&browser, "08-read-only-password").await;
+    browser
+        .goto(&format!("{base}/ui/organizations/{org}/passwords"))
+        .await
+        .unwrap();
+    assert!(browser
+        .find(Locator::LinkText("New password"))
+        .await
+        .is_err());
 
     // A forged reveal with the session's own cookie and token is refused
     // (403) and reveals nothing; a form without the token is refused too.
@@ -478,6 +560,20 @@ async fn roles_csrf_and_expiry_are_enforced_on_the_server(backend: Backend) {
         .unwrap();
     assert_eq!(forged.status(), 403);
     assert!(!forged.text().await.unwrap().contains("plum-kettle-7"));
+    let forged = http
+        .post(format!("{base}/ui/organizations/{org}/passwords/new"))
+        .header("cookie", format!("mortar_session={cookie}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Forged"),
+            ("password", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "a forged create");
+    let (_, listed) = app.get("/passwords?filter[name]=Forged").await;
+    assert_eq!(listed["meta"]["total-count"], 0, "nothing was created");
     let tokenless = http
         .post(format!("{base}/ui/sign_out"))
         .header("cookie", format!("mortar_session={cookie}"))
