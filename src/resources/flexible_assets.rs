@@ -196,7 +196,7 @@ async fn fields_of(nested: &mut dyn Nested, type_id: i64) -> Result<Vec<TraitFie
 
 /// The resource a Tag field links to, and (for `FlexibleAssetType: <id>`)
 /// the asset type its records must have.
-fn tag_target(tag_type: &str) -> Option<(&'static Resource, Option<i64>)> {
+pub(crate) fn tag_target(tag_type: &str) -> Option<(&'static Resource, Option<i64>)> {
     if let Some(id) = tag_type
         .strip_prefix("FlexibleAssetType:")
         .and_then(|id| id.trim().parse::<i64>().ok())

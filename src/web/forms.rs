@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -30,6 +30,7 @@ const FORM_KINDS: &[(&str, &str)] = &[
     ("domains", "domain"),
     ("documents", "document"),
     ("passwords", "password"),
+    ("flexible_assets", "flexible asset"),
 ];
 
 /// Fields filled by the route or the server, never by the form.
@@ -54,7 +55,8 @@ fn form_resource(kind: &str) -> Option<(&'static Resource, &'static str)> {
 /// The fields a form shows: writable, not filled by the route, and of a
 /// kind a form input takes (not JSON lists).
 fn form_fields(def: &Resource, creating: bool) -> Vec<&'static Field> {
-    def.fields
+    let mut fields: Vec<&'static Field> = def
+        .fields
         .iter()
         .filter(|f| match f.access {
             Access::ReadOnly => false,
@@ -63,7 +65,10 @@ fn form_fields(def: &Resource, creating: bool) -> Vec<&'static Field> {
         })
         .filter(|f| !NOT_IN_FORMS.contains(&f.name) && !f.write_only)
         .filter(|f| f.column_type != ColumnType::Json && f.column_type != ColumnType::Timestamp)
-        .collect()
+        .collect();
+    // What must be filled in comes first, in the definition's order.
+    fields.sort_by_key(|f| !required(f));
+    fields
 }
 
 fn required(field: &Field) -> bool {
@@ -194,7 +199,7 @@ async fn render_form(
                         }
                     }
                     @if let Some(problem) = problem {
-                        p.error.field-error id=(format!("{id}-error")) { (problem) }
+                        p.error.field-error id=(format!("{id}-error")) { (field_label(field.name)) " " (problem) }
                     }
                 }
             }
@@ -258,7 +263,18 @@ fn problems_of(error: Error) -> Result<(HashMap<String, String>, Vec<String>), E
 pub async fn new_form(
     signed: Signed,
     Path((organization, kind)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
+    if kind == "flexible_assets" {
+        return match organization.parse::<i64>() {
+            Ok(organization) => super::flexible::new_form(signed, organization, raw).await,
+            Err(_) => error_page(
+                Some(&signed),
+                StatusCode::NOT_FOUND,
+                "There is no such form.",
+            ),
+        };
+    }
     let (Ok(organization), Some((def, label))) =
         (organization.parse::<i64>(), form_resource(&kind))
     else {
@@ -292,8 +308,19 @@ pub async fn new_form(
 pub async fn create(
     signed: Signed,
     Path((organization, kind)): Path<(String, String)>,
-    Form(form): Form<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
+    if kind == "flexible_assets" {
+        return super::flexible::create(
+            signed,
+            Path((organization, kind)),
+            RawQuery(raw),
+            Form(pairs),
+        )
+        .await;
+    }
+    let form: HashMap<String, String> = pairs.into_iter().collect();
     if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
         return refused;
     }
@@ -350,6 +377,16 @@ pub async fn create(
 
 /// `GET /ui/records/:kind/:id/edit`.
 pub async fn edit_form(signed: Signed, Path((kind, id)): Path<(String, String)>) -> Response {
+    if kind == "flexible_assets" {
+        return match id.parse::<i64>() {
+            Ok(id) => super::flexible::edit_form(signed, id).await,
+            Err(_) => error_page(
+                Some(&signed),
+                StatusCode::NOT_FOUND,
+                "There is no such form.",
+            ),
+        };
+    }
     let (Ok(id), Some((def, label))) = (id.parse::<i64>(), form_resource(&kind)) else {
         return error_page(
             Some(&signed),
@@ -421,8 +458,19 @@ pub async fn edit_form(signed: Signed, Path((kind, id)): Path<(String, String)>)
 pub async fn update(
     signed: Signed,
     Path((kind, id)): Path<(String, String)>,
-    Form(form): Form<HashMap<String, String>>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
+    if kind == "flexible_assets" {
+        return match id.parse::<i64>() {
+            Ok(id) => super::flexible::update(signed, id, pairs).await,
+            Err(_) => error_page(
+                Some(&signed),
+                StatusCode::NOT_FOUND,
+                "There is no such form.",
+            ),
+        };
+    }
+    let form: HashMap<String, String> = pairs.into_iter().collect();
     if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
         return refused;
     }

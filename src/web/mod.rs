@@ -12,6 +12,7 @@
 //! changes something carries the session's CSRF token.
 
 mod assets;
+mod flexible;
 mod forms;
 mod pages;
 mod session;

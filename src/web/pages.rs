@@ -602,7 +602,15 @@ pub async fn records(
     let body = html! {
         h1 { (title) " of " (organization) }
         @if creatable {
-            p { a.button href=(format!("{here}/new")) { "New " (title.trim_end_matches('s').to_lowercase()) } }
+            @if def.route == "flexible_assets" {
+                @if let Some(chosen) = query.filters.iter().find(|f| f.name == "flexible_asset_type_id") {
+                    p { a.button href=(format!("{here}/new?type={}", chosen.value)) {
+                        "New " (types.iter().find(|(t, _)| t.to_string() == chosen.value).map_or("flexible asset", |(_, n)| n.as_str()))
+                    } }
+                }
+            } @else {
+                p { a.button href=(format!("{here}/new")) { "New " (title.trim_end_matches('s').to_lowercase()) } }
+            }
         }
         @if !types.is_empty() {
             nav aria-label="Flexible asset types" {
@@ -726,6 +734,10 @@ async fn show_record(
         .flatten()
         .and_then(|v| v.as_str().map(str::to_string));
     let password = a.remove("password");
+    let traits = (def.route == "flexible_assets")
+        .then(|| a.remove("traits"))
+        .flatten()
+        .and_then(|v| v.as_object().cloned());
     let otp = a.remove("otp-code");
     let activity = engine
         .list(
@@ -782,6 +794,10 @@ async fn show_record(
             h2 { "Content" }
             // Sanitised: no script, no event handler attributes, no style.
             div.doc { (PreEscaped(ammonia::clean(html_content))) }
+        }
+        @if let Some(traits) = &traits {
+            h2 { "Traits" }
+            (super::flexible::traits_list(traits))
         }
         h2 { "Details" }
         (attribute_list(&a))

@@ -142,13 +142,10 @@ async fn until_next_page(browser: &Client) {
 /// Clicks what `css` finds and waits for the page it leads to.
 async fn click(browser: &Client, css: &str) {
     mark_page(browser).await;
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    let Ok(target) = browser.find(Locator::Css(css)).await else {
+        panic!("{css} is not on the page: {}", text(browser).await);
+    };
+    target.click().await.unwrap();
     until_next_page(browser).await;
 }
 
@@ -395,6 +392,90 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         .await
         .1["data"]["attributes"]["hostname"],
         "edge2b.northwind.test"
+    );
+
+    // A flexible asset through the form its type's fields make: a missing
+    // required trait is shown beside its field; a Select, a Tag and a
+    // Checkbox are kept as the API keeps them.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/flexible_asset_types",
+            json!({"data": {"type": "flexible_asset_types", "attributes": {"name": "Wireless"},
+                "relationships": {"flexible_asset_fields": {"data": [
+                    {"type": "flexible_asset_fields", "attributes": {"order": 1, "name": "SSID", "kind": "Text",
+                        "required": true, "use-for-title": true, "show-in-list": true}},
+                    {"type": "flexible_asset_fields", "attributes": {"order": 2, "name": "Band", "kind": "Select",
+                        "default-value": "2.4 GHz\n5 GHz"}},
+                    {"type": "flexible_asset_fields", "attributes": {"order": 3, "name": "Access points", "kind": "Tag",
+                        "tag-type": "Configurations"}},
+                    {"type": "flexible_asset_fields", "attributes": {"order": 4, "name": "Guest", "kind": "Checkbox"}}
+                ]}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    browser
+        .goto(&format!("{base}/ui/organizations/{org}/flexible_assets"))
+        .await
+        .unwrap();
+    click_link(&browser, "New Wireless").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    let error = browser
+        .find(Locator::Css("#trait-ssid-error"))
+        .await
+        .expect("the problem is shown beside the SSID")
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("SSID"), "{error}");
+    fill(&browser, "#trait-ssid", "NW-Corp").await;
+    browser
+        .find(Locator::Css("#trait-band"))
+        .await
+        .unwrap()
+        .select_by_label("5 GHz")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#trait-access-points"))
+        .await
+        .unwrap()
+        .select_by_label("fw01-northwind")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#trait-guest"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&browser, "form.record-form button[type=submit]").await;
+    let page = text(&browser).await;
+    assert!(
+        page.contains("Created.") && page.contains("NW-Corp"),
+        "{page}"
+    );
+    snap(&browser, "06d-flexible-asset").await;
+    let asset: i64 = path(&browser)
+        .await
+        .trim_start_matches("/ui/records/flexible_assets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (_, shown) = app.get(&format!("/flexible_assets/{asset}")).await;
+    let traits = &shown["data"]["attributes"]["traits"];
+    assert_eq!(traits["ssid"], "NW-Corp", "{traits}");
+    assert_eq!(traits["band"], "5 GHz");
+    assert_eq!(traits["guest"], true);
+    assert_eq!(
+        traits["access-points"]["values"][0]["id"]
+            .to_string()
+            .trim_matches('"'),
+        firewall.to_string(),
+        "{traits}"
     );
 
     // "/" focuses the search box; a record made seconds ago is found.
