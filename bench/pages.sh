@@ -42,7 +42,7 @@ for store in $STORES; do
     data="$BENCH_WORK/search-$store"
     args=(--data-dir "$data")
     [ "$store" = postgres ] && args+=(--database-url "postgres://postgres@127.0.0.1:5432/$PG_DB")
-    echo "$PASSWORD" | "$BIN" users create --email "$EMAIL" --role lite --password-stdin "${args[@]}" \
+    echo "$PASSWORD" | "$BIN" users create --email "$EMAIL" --first-name Bench --last-name Pages --role lite --password-stdin "${args[@]}" \
         >/dev/null 2>&1 || true
     "$BIN" serve "${args[@]}" --listen "127.0.0.1:$PORT" --rate-limit-requests 1000000000 \
         > "$BENCH_WORK/pages-$store.log" 2>&1 &
@@ -52,8 +52,12 @@ for store in $STORES; do
     jar="$BENCH_WORK/pages-$store.cookies"
     rm -f "$jar"
     csrf=$(curl -s -c "$jar" "$url/ui/sign_in" | grep -o 'name="csrf" value="[0-9a-f]*"' | grep -o '[0-9a-f]\{64\}')
-    curl -s -b "$jar" -c "$jar" -o /dev/null -X POST "$url/ui/sign_in" \
-        --data-urlencode "email=$EMAIL" --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf"
+    signed=$(curl -s -b "$jar" -c "$jar" -o /dev/null -w '%{redirect_url}' -X POST "$url/ui/sign_in" \
+        --data-urlencode "email=$EMAIL" --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf")
+    case $signed in
+        */ui/organizations) ;;
+        *) echo "signing in as $EMAIL failed (redirected to '$signed')" >&2; exit 1 ;;
+    esac
     pages=(
         "/ui/organizations"
         "/ui/organizations?q=dental"
