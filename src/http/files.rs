@@ -91,9 +91,17 @@ fn record_id(path: Result<Path<String>, PathRejection>, what: &str) -> Result<i6
 /// Serves a stored file's bytes with its detected content type, named like
 /// the uploaded file; `disposition` is `attachment` (a download) or `inline`.
 async fn serve(ctx: &Ctx, file: &StoredFile, disposition: &str) -> Result<Response> {
-    let bytes = ctx
-        .state()
-        .engine
+    serve_file(&ctx.state().engine, file, disposition).await
+}
+
+/// A stored file's bytes with its type, `disposition` (`attachment` or
+/// `inline`) and name, and `nosniff`.
+pub(crate) async fn serve_file(
+    engine: &crate::engine::Engine,
+    file: &StoredFile,
+    disposition: &str,
+) -> Result<Response> {
+    let bytes = engine
         .files()
         .get(&file.blob_key)
         .await

@@ -6,7 +6,7 @@ mod body;
 mod changes;
 mod conditional;
 mod copilot;
-mod files;
+pub(crate) mod files;
 mod handlers;
 mod health;
 pub mod idempotency;

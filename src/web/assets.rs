@@ -89,6 +89,9 @@ form.record-form .field { display: flex; flex-direction: column; gap: 4px; }
 form.record-form .field.invalid input, form.record-form .field.invalid select,
 form.record-form .field.invalid textarea { border-color: var(--bad); }
 .field-error { margin: 0; font-size: .9rem; }
+ul.attachments { padding-left: 18px; }
+img.preview { max-width: 320px; max-height: 240px; border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; }
+form.upload { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin-top: 8px; }
 :focus-visible { outline: 3px solid #7aa7ff; outline-offset: 2px; }
 .pager { display: flex; gap: 12px; align-items: center; margin-top: 12px; }
 .empty { background: var(--card); border: 1px dashed var(--line); padding: 18px; border-radius: 8px;

@@ -12,6 +12,7 @@
 //! changes something carries the session's CSRF token.
 
 mod assets;
+mod attachments;
 mod flexible;
 mod forms;
 mod pages;
@@ -63,6 +64,12 @@ pub fn router() -> Router<Arc<AppState>> {
             get(forms::confirm_delete).post(forms::delete),
         )
         .route("/ui/passwords/{id}/reveal", post(pages::reveal))
+        .route("/ui/attachments/{id}/download", get(attachments::download))
+        .route("/ui/attachments/{id}/preview", get(attachments::preview))
+        .route(
+            "/ui/records/{kind}/{id}/attachments",
+            post(attachments::upload),
+        )
         .route("/ui/search", get(pages::search))
         .route("/ui/expirations", get(pages::expirations))
 }

@@ -132,6 +132,7 @@ fn flash_of(raw: Option<&str>) -> Option<&'static str> {
         "created" => Some("Created."),
         "saved" => Some("Saved."),
         "deleted" => Some("Deleted."),
+        "uploaded" => Some("Uploaded."),
         _ => None,
     }
 }
@@ -755,6 +756,7 @@ async fn show_record(
             },
         )
         .await;
+    let attachments = super::attachments::section(signed, def, id).await;
     let title = KINDS
         .iter()
         .find(|(r, _, _)| *r == def.route)
@@ -799,6 +801,7 @@ async fn show_record(
             h2 { "Traits" }
             (super::flexible::traits_list(traits))
         }
+        (attachments)
         h2 { "Details" }
         (attribute_list(&a))
         h2 { "Activity" }

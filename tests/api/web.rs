@@ -210,6 +210,15 @@ async fn user(app: &TestApp, email: &str, role: mortar::roles::Role) -> i64 {
 
 const PASSWORD: &str = "correct horse battery";
 
+/// A 1 x 1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
 async fn sign_in(browser: &Client, base: &str, email: &str) {
     browser.goto(&format!("{base}/ui/sign_in")).await.unwrap();
     fill(browser, "#email", email).await;
@@ -323,6 +332,67 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
     );
     assert!(text(&browser).await.contains("fw01.northwind.test"));
     snap(&browser, "06-configuration").await;
+
+    // Files attached through the page: a text file downloads byte for
+    // byte, an image is previewed inline.
+    let files = tempfile::tempdir().unwrap();
+    let text_file = files.path().join("runbook.txt");
+    std::fs::write(
+        &text_file,
+        b"restart the VPN service, then check the tunnel\n",
+    )
+    .unwrap();
+    let image_file = files.path().join("rack.png");
+    std::fs::write(&image_file, PNG).unwrap();
+    for file in [&text_file, &image_file] {
+        browser
+            .find(Locator::Css("#upload-file"))
+            .await
+            .unwrap()
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&browser, "form.upload button[type=submit]").await;
+        assert!(text(&browser).await.contains("Uploaded."));
+    }
+    snap(&browser, "06e-attachments").await;
+    let loaded = browser
+        .execute(
+            "const img = document.querySelector('img.preview'); return img ? img.naturalWidth : -1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded, json!(1), "the image preview loads");
+    let href = browser
+        .find(Locator::LinkText("runbook.txt"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie = browser
+        .get_named_cookie("mortar_session")
+        .await
+        .unwrap()
+        .value()
+        .to_string();
+    let downloaded = reqwest::Client::new()
+        .get(format!("{base}{href}"))
+        .header("cookie", format!("mortar_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(downloaded.status(), 200);
+    assert!(downloaded.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    assert_eq!(
+        downloaded.bytes().await.unwrap().as_ref(),
+        b"restart the VPN service, then check the tunnel\n"
+    );
 
     // A configuration made through its form: a missing name is shown
     // beside its field and nothing is saved; then it is created.
