@@ -713,6 +713,7 @@ async fn show_record(
                 &Query {
                     // The value is shown only after "Reveal", which is audited.
                     show_password: Some("false".into()),
+                    include: versions_of(def),
                     ..Query::default()
                 },
             )
@@ -797,6 +798,9 @@ async fn show_record(
             // Sanitised: no script, no event handler attributes, no style.
             div.doc { (PreEscaped(ammonia::clean(html_content))) }
         }
+        @if def.route == "passwords" {
+            (versions_section(signed, &shown, id))
+        }
         @if let Some(traits) = &traits {
             h2 { "Traits" }
             (super::flexible::traits_list(traits))
@@ -821,10 +825,67 @@ async fn show_record(
     )
 }
 
-/// A form with only the CSRF token.
+/// The reveal form: the CSRF token and, for an earlier value, its version.
 #[derive(Deserialize)]
-pub struct CsrfOnly {
+pub struct RevealForm {
     csrf: Option<String>,
+    version: Option<String>,
+}
+
+/// The include that brings a password's earlier versions (none for other types).
+fn versions_of(def: &Resource) -> Vec<String> {
+    if def.route == "passwords" {
+        vec!["recent_versions".into()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// A password's earlier versions (newest first), each with a Reveal of its
+/// value, audited as the current one's is.
+fn versions_section(signed: &Signed, shown: &Records, id: i64) -> Markup {
+    let mut versions: Vec<Map<String, Value>> = shown
+        .related
+        .included
+        .values()
+        .filter(|(def, _)| def.json_type == "recent-versions")
+        .map(|(def, record)| {
+            resource_object(def, record, true, None, None, "")["attributes"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    versions.sort_by_key(|a| std::cmp::Reverse(a.get("version").and_then(Value::as_i64)));
+    html! {
+        h2 { "Earlier versions" }
+        @if versions.is_empty() {
+            p.muted { "The password has not been changed since it was made." }
+        } @else {
+            table {
+                thead { tr { th { "Version" } th { "Replaced" } th { "By API key" } th { "" } } }
+                tbody {
+                    @for a in &versions {
+                        @let version = a.get("version").and_then(Value::as_i64).unwrap_or(0);
+                        tr {
+                            td { (version) }
+                            td { (value("created-at", a.get("created-at").unwrap_or(&Value::Null))) }
+                            td { (value("api-key-id", a.get("api-key-id").unwrap_or(&Value::Null))) }
+                            td {
+                                @if signed.session.user.role.sees_passwords() {
+                                    form method="post" action=(format!("/ui/passwords/{id}/reveal")) {
+                                        input type="hidden" name="csrf" value=(signed.session.csrf_token);
+                                        input type="hidden" name="version" value=(version);
+                                        button.secondary type="submit" { "Reveal version " (version) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `POST /ui/passwords/:id/reveal`: the password page with its value and
@@ -832,7 +893,7 @@ pub struct CsrfOnly {
 pub async fn reveal(
     signed: Signed,
     Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<RevealForm>,
 ) -> Response {
     if let Some(refused) = signed.refuse_without_csrf(form.csrf.as_deref()) {
         return refused;
@@ -862,12 +923,19 @@ pub async fn reveal(
             number,
             &Query {
                 show_password: Some("true".into()),
+                version_id: form.version.clone().filter(|v| !v.trim().is_empty()),
+                include: vec!["recent_versions".into()],
                 ..Query::default()
             },
         )
         .await;
+    let flash = form
+        .version
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| format!("Showing version {v}, an earlier value. This reveal is recorded in the activity log."));
     match shown {
-        Ok(shown) => show_record(&signed, "passwords", &id, Some(shown), None).await,
+        Ok(shown) => show_record(&signed, "passwords", &id, Some(shown), flash.as_deref()).await,
         Err(e) => engine_error(&signed, e),
     }
 }

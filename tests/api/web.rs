@@ -598,6 +598,41 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         "the reveal is in the activity log as the user's: {audit}"
     );
 
+    // After a change, the earlier value is listed and revealed on demand,
+    // audited like the current one.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/passwords/{password}"),
+            json!({"data": {"type": "passwords", "attributes": {"password": "marmalade-comet-7"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    browser
+        .goto(&format!("{base}/ui/records/passwords/{password}"))
+        .await
+        .unwrap();
+    assert!(text(&browser).await.contains("Earlier versions"));
+    click(
+        &browser,
+        "form[action$='/reveal'] input[name=version] ~ button",
+    )
+    .await;
+    let page = text(&browser).await;
+    assert!(
+        page.contains("tangerine-rocket-42") && page.contains("an earlier value"),
+        "{page}"
+    );
+    assert!(!page.contains("marmalade-comet-7"));
+    let (_, audit) = app.get(&format!("/passwords/{password}/audit")).await;
+    let reveals = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["attributes"]["user-id"] == json!(admin))
+        .count();
+    assert!(reveals >= 2, "both reveals are audited: {audit}");
+
     // Stored hostile HTML is shown sanitised and never runs.
     browser
         .goto(&format!("{base}/ui/records/documents/{hostile}"))
