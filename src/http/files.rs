@@ -43,17 +43,22 @@ pub async fn avatar(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Resu
 /// object store (never held in memory whole). 404 until the export is done, and after DELETE.
 pub async fn export(ctx: Ctx, path: Result<Path<String>, PathRejection>) -> Result<Response> {
     let id = record_id(path, "export")?;
+    export_download(&ctx.state().engine, ctx.scope(), id).await
+}
+
+/// Export `id` of the account's zip as a download, streamed.
+pub(crate) async fn export_download(
+    engine: &crate::engine::Engine,
+    scope: crate::store::Scope,
+    id: i64,
+) -> Result<Response> {
     let not_found = || Error::NotFound(format!("export {id} has no file (not done, or deleted)"));
-    let path = ctx
-        .state()
-        .engine
+    let path = engine
         .store()
-        .export_file(ctx.scope(), id)
+        .export_file(scope, id)
         .await?
         .ok_or_else(not_found)?;
-    let file = ctx
-        .state()
-        .engine
+    let file = engine
         .files()
         .open_export(&path)
         .await

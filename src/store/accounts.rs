@@ -366,6 +366,54 @@ impl Store {
             .collect())
     }
 
+    /// The keys of `scope`'s account, oldest first.
+    pub async fn account_keys(&self, scope: Scope) -> Result<Vec<ApiKeyRecord>> {
+        let mut sql = self.sql();
+        sql.push(
+            "SELECT k.id, a.name, k.name, k.key_prefix, k.password_access, k.created_at, k.revoked_at \
+             FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.account_id = ",
+        )
+        .bind(scope.account_id())
+        .push(" ORDER BY k.id");
+        let kinds = [
+            ColumnType::Int,
+            ColumnType::Text,
+            ColumnType::Text,
+            ColumnType::Text,
+            ColumnType::Bool,
+            ColumnType::Int,
+            ColumnType::Int,
+        ];
+        Ok(self
+            .fetch(&sql, &kinds)
+            .await?
+            .into_iter()
+            .map(|r| ApiKeyRecord {
+                id: r[0].as_i64().unwrap_or_default(),
+                account_name: r[1].as_str().unwrap_or_default().to_string(),
+                name: r[2].as_str().unwrap_or_default().to_string(),
+                prefix: r[3].as_str().unwrap_or_default().to_string(),
+                password_access: matches!(r[4], super::Cell::Bool(true)),
+                created_at: r[5].as_i64().unwrap_or_default(),
+                revoked_at: r[6].as_i64(),
+            })
+            .collect())
+    }
+
+    /// Revokes key `id` of `scope`'s account; `false` if the account has no
+    /// such active key.
+    pub async fn revoke_account_key(&self, scope: Scope, id: i64) -> Result<bool> {
+        let mut sql = self.sql();
+        sql.push("UPDATE api_keys SET revoked_at = ")
+            .bind(now_millis())
+            .push(" WHERE id = ")
+            .bind(id)
+            .push(" AND account_id = ")
+            .bind(scope.account_id())
+            .push(" AND revoked_at IS NULL");
+        Ok(self.execute(&sql).await? == 1)
+    }
+
     /// Revokes key `id`; `false` if there is no such active key.
     pub async fn revoke_key(&self, id: i64) -> anyhow::Result<bool> {
         let mut sql = self.sql();

@@ -17,6 +17,7 @@ mod flexible;
 mod forms;
 mod pages;
 mod session;
+mod settings;
 mod sign_in;
 
 use std::sync::Arc;
@@ -71,6 +72,11 @@ pub fn router() -> Router<Arc<AppState>> {
             post(attachments::upload),
         )
         .route("/ui/search", get(pages::search))
+        .route("/ui/settings", get(settings::overview))
+        .route("/ui/settings/keys", post(settings::create_key))
+        .route("/ui/settings/keys/{id}/revoke", post(settings::revoke_key))
+        .route("/ui/settings/exports", post(settings::request_export))
+        .route("/ui/exports/{id}/download", get(settings::download_export))
         .route("/ui/expirations", get(pages::expirations))
 }
 
@@ -118,6 +124,9 @@ pub(crate) fn page(
                     nav aria-label="Main" {
                         a href="/ui/organizations" { "Organizations" }
                         a href="/ui/expirations" { "Expirations" }
+                        @if signed.session.user.role.manages_settings() {
+                            a href="/ui/settings" { "Settings" }
+                        }
                     }
                     form.search role="search" method="get" action="/ui/search" {
                         label.visually-hidden for="q" { "Search everything" }

@@ -79,7 +79,7 @@ fn attributes(records: &Records, record: &Record, in_list: bool) -> Map<String, 
 
 /// An attribute's value as text: dates and times in the reader's zone
 /// (converted by the script; UTC without it), lists and objects as text.
-fn value(name: &str, value: &Value) -> Markup {
+pub(super) fn value(name: &str, value: &Value) -> Markup {
     match value {
         Value::Null => html! { span.muted { "—" } },
         Value::Bool(true) => html! { "Yes" },

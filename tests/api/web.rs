@@ -234,7 +234,8 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
     let Some(driver) = driver().await else {
         return;
     };
-    let app = TestApp::spawn(backend).await;
+    // With job workers, so an export is built.
+    let app = TestApp::spawn_with_workers(backend, |args| args.jobs.job_poll_ms = 25).await;
     let base = app.base.clone();
     let admin = user(&app, "dana@msp.test", mortar::roles::Role::Administrator).await;
     let browser = browser(&driver).await;
@@ -646,6 +647,90 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
     assert_ne!(title, json!("pwned"), "the stored script did not run");
     assert!(!browser.source().await.unwrap().contains("onerror"));
 
+    // Account settings: a key made with password access is shown once and
+    // works with the API, then is revoked; an export is requested, built
+    // and downloaded.
+    click_link(&browser, "Settings").await;
+    fill(&browser, "input[name=name]", "RMM sync").await;
+    browser
+        .find(Locator::Css("input[name=password_access]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&browser, "form[action='/ui/settings/keys'] button").await;
+    let new_key = browser
+        .find(Locator::Css("#new-key"))
+        .await
+        .expect("the new key is shown")
+        .text()
+        .await
+        .unwrap();
+    snap(&browser, "09-settings").await;
+    let (status, shown) = app
+        .get_as(&new_key, &format!("/passwords/{password}"))
+        .await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["data"]["attributes"]["password"], "marmalade-comet-7");
+    browser.goto(&format!("{base}/ui/settings")).await.unwrap();
+    assert!(!text(&browser).await.contains(&new_key), "shown only once");
+    mark_page(&browser).await;
+    browser
+        .find(Locator::XPath("//tr[td[text()='RMM sync']]//button"))
+        .await
+        .expect("the new key's Revoke")
+        .click()
+        .await
+        .unwrap();
+    until_next_page(&browser).await;
+    let revoked_at = Instant::now();
+    loop {
+        let (status, _) = app.get_as(&new_key, "/organizations").await;
+        if status == 403 {
+            break;
+        }
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(6),
+            "the key still works"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    browser
+        .find(Locator::Css("select[name=organization_id]"))
+        .await
+        .unwrap()
+        .select_by_label("Northwind Traders")
+        .await
+        .unwrap();
+    click(&browser, "form[action='/ui/settings/exports'] button").await;
+    let requested = Instant::now();
+    let href = loop {
+        if let Ok(link) = browser.find(Locator::LinkText("Download")).await {
+            break link.attr("href").await.unwrap().unwrap();
+        }
+        assert!(
+            requested.elapsed() < Duration::from_secs(30),
+            "the export never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        browser.refresh().await.unwrap();
+    };
+    let cookie = browser
+        .get_named_cookie("mortar_session")
+        .await
+        .unwrap()
+        .value()
+        .to_string();
+    let zip = reqwest::Client::new()
+        .get(format!("{base}{href}"))
+        .header("cookie", format!("mortar_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), 200);
+    assert!(zip.bytes().await.unwrap().starts_with(b"PK"), "a zip");
+
     // Sign out; pages then lead to sign-in; the next sign-in asks for the code.
     click(&browser, "header form[action='/ui/sign_out'] button").await;
     assert_eq!(path(&browser).await, "/ui/sign_in?ended=signed_out");
@@ -716,6 +801,12 @@ async fn roles_csrf_and_expiry_are_enforced_on_the_server(backend: Backend) {
         .find(Locator::LinkText("New password"))
         .await
         .is_err());
+    assert!(browser.find(Locator::LinkText("Settings")).await.is_err());
+    browser.goto(&format!("{base}/ui/settings")).await.unwrap();
+    assert!(
+        text(&browser).await.contains("may not"),
+        "account settings are refused"
+    );
 
     // A forged reveal with the session's own cookie and token is refused
     // (403) and reveals nothing; a form without the token is refused too.
