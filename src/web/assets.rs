@@ -84,6 +84,7 @@ a.button { display: inline-block; padding: 7px 14px; border-radius: 6px; border:
   background: var(--accent); color: var(--accent-ink); text-decoration: none; }
 .danger, a.button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
 .controls { display: flex; gap: 10px; margin: -4px 0 14px; }
+form.inline { display: inline; margin: 0; }
 form.record-form { display: flex; flex-direction: column; gap: 12px; max-width: 640px; }
 form.record-form .field { display: flex; flex-direction: column; gap: 4px; }
 form.record-form .field.invalid input, form.record-form .field.invalid select,

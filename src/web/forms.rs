@@ -528,6 +528,55 @@ pub async fn update(
     }
 }
 
+/// `POST /ui/records/:kind/:id/archive`: archives (or, with
+/// `archived=false`, restores) the record through the engine.
+pub async fn archive(
+    signed: Signed,
+    Path((kind, id)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let (Ok(id), Some((def, _))) = (id.parse::<i64>(), form_resource(&kind)) else {
+        return error_page(
+            Some(&signed),
+            StatusCode::NOT_FOUND,
+            "There is no such record.",
+        );
+    };
+    let archived = form.get("archived").map(String::as_str) != Some("false");
+    let item = Item {
+        pointer: "/data".into(),
+        object: json!({"type": def.json_type, "attributes": {"archived": archived}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    };
+    match signed
+        .state
+        .engine
+        .update(
+            &signed.caller(),
+            def,
+            None,
+            id,
+            item,
+            &Query::default(),
+            None,
+        )
+        .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/ui/records/{}/{id}?done={}",
+            def.route,
+            if archived { "archived" } else { "restored" }
+        ))
+        .into_response(),
+        Err(e) => engine_error(&signed, e),
+    }
+}
+
 /// `GET /ui/records/:kind/:id/delete`: asks before deleting.
 pub async fn confirm_delete(signed: Signed, Path((kind, id)): Path<(String, String)>) -> Response {
     let (Ok(number), Some((def, label))) = (id.parse::<i64>(), form_resource(&kind)) else {
@@ -606,12 +655,19 @@ pub fn can(signed: &Signed, def: &Resource, operation: Operation) -> bool {
         && signed.session.user.role.permits(operation, def.guard)
 }
 
-/// A record page's Edit and Delete controls.
-pub fn record_controls(signed: &Signed, def: &Resource, id: i64) -> Markup {
+/// A record page's Edit, Archive (or Restore) and Delete controls.
+pub fn record_controls(signed: &Signed, def: &Resource, id: i64, archived: Option<bool>) -> Markup {
     html! {
         div.controls {
             @if can(signed, def, Operation::Edit) {
                 a.button href=(format!("/ui/records/{}/{id}/edit", def.route)) { "Edit" }
+                @if let Some(archived) = archived {
+                    form.inline method="post" action=(format!("/ui/records/{}/{id}/archive", def.route)) {
+                        input type="hidden" name="csrf" value=(signed.session.csrf_token);
+                        input type="hidden" name="archived" value=(if archived { "false" } else { "true" });
+                        button.secondary type="submit" { (if archived { "Restore" } else { "Archive" }) }
+                    }
+                }
             }
             @if can(signed, def, Operation::Delete) {
                 a.button.danger href=(format!("/ui/records/{}/{id}/delete", def.route)) { "Delete…" }

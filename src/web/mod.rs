@@ -60,6 +60,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/ui/records/{kind}/{id}/edit",
             get(forms::edit_form).post(forms::update),
         )
+        .route("/ui/records/{kind}/{id}/archive", post(forms::archive))
         .route(
             "/ui/records/{kind}/{id}/delete",
             get(forms::confirm_delete).post(forms::delete),

@@ -133,6 +133,8 @@ fn flash_of(raw: Option<&str>) -> Option<&'static str> {
         "saved" => Some("Saved."),
         "deleted" => Some("Deleted."),
         "uploaded" => Some("Uploaded."),
+        "archived" => Some("Archived."),
+        "restored" => Some("Restored."),
         _ => None,
     }
 }
@@ -758,13 +760,17 @@ async fn show_record(
         )
         .await;
     let attachments = super::attachments::section(signed, def, id).await;
+    let related = related_section(signed, def, id).await;
     let title = KINDS
         .iter()
         .find(|(r, _, _)| *r == def.route)
         .map_or("Records", |(_, t, _)| t);
     let body = html! {
         h1 { (name) }
-        (super::forms::record_controls(signed, def, id))
+        (super::forms::record_controls(signed, def, id, a.get("archived").and_then(Value::as_bool)))
+        @if a.get("archived") == Some(&Value::Bool(true)) {
+            p.alert { "Archived: hidden from lists unless asked for with filter[archived]=true." }
+        }
         @if def.route == "passwords" {
             section.card aria-label="Password" {
                 h2 { "Password" }
@@ -805,6 +811,7 @@ async fn show_record(
             h2 { "Traits" }
             (super::flexible::traits_list(traits))
         }
+        (related)
         (attachments)
         h2 { "Details" }
         (attribute_list(&a))
@@ -823,6 +830,126 @@ async fn show_record(
         StatusCode::OK,
         page(signed, &name, &crumbs(&trail), flash, body),
     )
+}
+
+/// The page of the record of class `class` (`Configuration`) and `id`, if
+/// the interface has pages of that type.
+fn record_link(class: &str, id: i64) -> Option<String> {
+    let def = ALL.iter().copied().find(|d| d.class == class)?;
+    KINDS
+        .iter()
+        .any(|(route, _, _)| *route == def.route)
+        .then(|| format!("/ui/records/{}/{id}", def.route))
+}
+
+/// A record's embedded passwords and its related items in both
+/// directions: those it names and those that name it.
+async fn related_section(signed: &Signed, def: &'static Resource, id: i64) -> Markup {
+    use crate::engine::Condition;
+    use crate::resources::related_items::RELATED_ITEMS;
+    let engine = &signed.state.engine;
+    let caller = signed.caller();
+    let all = Query {
+        page_size: Some(200),
+        ..Query::default()
+    };
+    let embedded = if def.route == "passwords" {
+        None
+    } else {
+        engine
+            .list(
+                &caller,
+                &PASSWORDS,
+                None,
+                &Query {
+                    filters: vec![
+                        FilterParam::matching("resource_type", def.class),
+                        FilterParam::matching("resource_id", id.to_string()),
+                    ],
+                    ..all.clone()
+                },
+            )
+            .await
+            .ok()
+    };
+    let outgoing = match RELATED_ITEMS
+        .parents()
+        .iter()
+        .find(|p| p.route == def.route)
+    {
+        Some(parent) => engine
+            .list(&caller, &RELATED_ITEMS, Some((parent, id)), &all)
+            .await
+            .ok(),
+        None => None,
+    };
+    let incoming = engine
+        .list_narrowed(
+            &caller,
+            &RELATED_ITEMS,
+            None,
+            &all,
+            &[
+                Condition::In {
+                    expr: "t.destination_type",
+                    values: vec![crate::store::Arg::from(def.class)],
+                    negate: false,
+                },
+                Condition::In {
+                    expr: "t.destination_id",
+                    values: vec![crate::store::Arg::from(id)],
+                    negate: false,
+                },
+            ],
+        )
+        .await
+        .ok();
+    html! {
+        @if let Some(embedded) = &embedded {
+            @if !embedded.records.is_empty() {
+                h2 { "Passwords" }
+                ul {
+                    @for record in &embedded.records {
+                        @let a = attributes(embedded, record, true);
+                        li { a href=(format!("/ui/records/passwords/{}", record.id)) { (name_of(&a)) }
+                            @if let Some(user) = a.get("username").and_then(Value::as_str) { span.muted { " · " (user) } } }
+                    }
+                }
+            }
+        }
+        @let links = outgoing.as_ref().map_or(0, |l| l.records.len())
+            + incoming.as_ref().map_or(0, |l| l.records.len());
+        @if links > 0 {
+            h2 { "Related items" }
+            ul {
+                @if let Some(outgoing) = &outgoing {
+                    @for record in &outgoing.records {
+                        @let a = attributes(outgoing, record, true);
+                        @let kind = a.get("destination-type").and_then(Value::as_str).unwrap_or("");
+                        @let target = a.get("destination-id").and_then(Value::as_i64).unwrap_or(0);
+                        @let label = a.get("destination-name").and_then(Value::as_str).map_or_else(|| format!("{kind} {target}"), str::to_string);
+                        li {
+                            "→ " (kind) ": "
+                            @match record_link(kind, target) { Some(href) => a href=(href) { (label) }, None => span { (label) } }
+                            @if let Some(notes) = a.get("notes").and_then(Value::as_str) { span.muted { " · " (notes) } }
+                        }
+                    }
+                }
+                @if let Some(incoming) = &incoming {
+                    @for record in &incoming.records {
+                        @let a = attributes(incoming, record, true);
+                        @let kind = a.get("resource-type").and_then(Value::as_str).unwrap_or("");
+                        @let source = a.get("resource-id").and_then(Value::as_i64).unwrap_or(0);
+                        li {
+                            "← " (kind) ": "
+                            @match record_link(kind, source) { Some(href) => a href=(href) { (kind) " " (source) }, None => span { (kind) " " (source) } }
+                            @if let Some(notes) = a.get("notes").and_then(Value::as_str) { span.muted { " · " (notes) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The reveal form: the CSRF token and, for an earlier value, its version.

@@ -579,6 +579,42 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         format!("/ui/records/configurations/{fresh}")
     );
 
+    // Related items show in both directions; an embedded password on its record.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &format!("/configurations/{firewall}/relationships/related_items"),
+            json!({"data": {"type": "related_items", "attributes": {
+                "destination_type": "Configuration", "destination_id": fresh, "notes": "uplink"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    app.create(
+        "/passwords",
+        json!({"organization-id": org, "name": "Switch console", "password": "x",
+            "resource-type": "Configuration", "resource-id": fresh}),
+    )
+    .await;
+    browser.refresh().await.unwrap();
+    let page = text(&browser).await;
+    assert!(
+        page.contains("Switch console"),
+        "the embedded password: {page}"
+    );
+    assert!(
+        page.contains("uplink"),
+        "the link that names this record: {page}"
+    );
+    browser
+        .goto(&format!("{base}/ui/records/configurations/{firewall}"))
+        .await
+        .unwrap();
+    click_link(&browser, "kestrel-switch-9").await;
+    assert_eq!(
+        path(&browser).await,
+        format!("/ui/records/configurations/{fresh}")
+    );
+
     // A password is masked until revealed; the reveal is audited.
     browser
         .goto(&format!("{base}/ui/records/passwords/{password}"))
@@ -646,6 +682,16 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         .unwrap();
     assert_ne!(title, json!("pwned"), "the stored script did not run");
     assert!(!browser.source().await.unwrap().contains("onerror"));
+
+    // Archived and restored from its page.
+    click(&browser, "form[action$='/archive'] button").await;
+    assert!(text(&browser).await.contains("Archived."));
+    let (_, shown) = app.get(&format!("/documents/{hostile}")).await;
+    assert_eq!(shown["data"]["attributes"]["archived"], true);
+    click(&browser, "form[action$='/archive'] button").await;
+    assert!(text(&browser).await.contains("Restored."));
+    let (_, shown) = app.get(&format!("/documents/{hostile}")).await;
+    assert_eq!(shown["data"]["attributes"]["archived"], false);
 
     // Account settings: a key made with password access is shown once and
     // works with the API, then is revoked; an export is requested, built
