@@ -183,6 +183,11 @@ impl Engine {
             caller.authorize(def, Operation::Read, &[])?;
         }
         let types: Vec<&'static str> = request.types.iter().map(|d| d.json_type).collect();
+        let counted: Vec<&'static str> = if types.is_empty() {
+            searchable().map(|d| d.json_type).collect()
+        } else {
+            types.clone()
+        };
         let hits = self
             .store
             .search(
@@ -191,6 +196,7 @@ impl Engine {
                     words: &words,
                     organization_id: request.organization_id,
                     types: &types,
+                    counted: &counted,
                 },
                 request.size,
                 request.number,

@@ -341,13 +341,20 @@ impl Store {
     /// on `account_id` is selective, and reads a whole account to find a
     /// page's related records by id. Connections load statistics when they
     /// open, and the reader pool replaces each connection within
-    /// [`sql::READER_LIFETIME`], so readers see a refresh within that. PostgreSQL's
-    /// autovacuum keeps its own statistics, so there this does nothing.
+    /// [`sql::READER_LIFETIME`], so readers see a refresh within that. On
+    /// PostgreSQL it runs `ANALYZE`, so a bulk load is planned well before
+    /// autovacuum's own statistics catch up.
     pub async fn optimize(&self) -> Result<()> {
         match (&self.pool, &self.writer) {
             (Pool::Sqlite(_), Some(writer)) => writer.alone(analyze_rusqlite).await?,
             (Pool::Sqlite(pool), None) => analyze_sqlite(pool).await?,
-            (Pool::Postgres(_), _) => {}
+            // After a bulk load (the demo, an import) the planner needs
+            // statistics before autovacuum gets to them.
+            (Pool::Postgres(_), _) => {
+                let mut sql = self.sql();
+                sql.push("ANALYZE");
+                self.execute(&sql).await?;
+            }
         }
         Ok(())
     }

@@ -276,6 +276,15 @@ async fn filters_and_pages_narrow_the_results(app: TestApp) {
     assert_eq!(hits(&first).len(), 1);
     assert_eq!(hits(&second).len(), 1);
     assert_ne!(hits(&first), hits(&second));
+    let (_, past) = app
+        .get("/search?query=northwind&filter[type]=organizations&page[size]=1&page[number]=9")
+        .await;
+    assert_eq!(hits(&past), vec![]);
+    assert_eq!(
+        past["meta"]["total-count"], 2,
+        "counted past the last page too"
+    );
+    assert_eq!(past["meta"]["type-counts"]["organizations"], 2);
     let _ = (c.location, c.domain, c.document, c.asset, c.contact);
 }
 
