@@ -123,6 +123,12 @@ async fn throttled(state: &AppState, key: &str, ip: &str) -> crate::error::Resul
     })
 }
 
+/// The hash a sign-in with an unknown email is checked against (made once).
+fn unknown_email_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| crate::store::hash_password(&session::new_token()).unwrap_or_default())
+}
+
 /// Whether `user` must enrol a second factor before reaching a page.
 fn must_enrol(state: &AppState, user: &WebUser) -> bool {
     user.totp_secret.is_none() && (user.role == Role::Administrator || state.web.require_totp)
@@ -166,6 +172,13 @@ pub async fn submit(
     // argon2 is slow by design: off the async threads.
     let matched = tokio::task::spawn_blocking(move || {
         let argon = argon2::Argon2::default();
+        if users.is_empty() {
+            // As slow as a wrong password, so timing does not tell which
+            // emails have users.
+            if let Ok(hash) = PasswordHash::new(unknown_email_hash()) {
+                let _ = argon.verify_password(password.as_bytes(), &hash);
+            }
+        }
         let mut found = None;
         for user in users {
             let good = user
