@@ -336,45 +336,25 @@ impl Store {
 
     /// Every key of every account, oldest first.
     pub async fn list_keys(&self) -> anyhow::Result<Vec<ApiKeyRecord>> {
-        let mut sql = self.sql();
-        sql.push(
-            "SELECT k.id, a.name, k.name, k.key_prefix, k.password_access, k.created_at, k.revoked_at \
-             FROM api_keys k JOIN accounts a ON a.id = k.account_id ORDER BY k.id",
-        );
-        let kinds = [
-            ColumnType::Int,
-            ColumnType::Text,
-            ColumnType::Text,
-            ColumnType::Text,
-            ColumnType::Bool,
-            ColumnType::Int,
-            ColumnType::Int,
-        ];
-        Ok(self
-            .fetch(&sql, &kinds)
-            .await?
-            .into_iter()
-            .map(|r| ApiKeyRecord {
-                id: r[0].as_i64().unwrap_or_default(),
-                account_name: r[1].as_str().unwrap_or_default().to_string(),
-                name: r[2].as_str().unwrap_or_default().to_string(),
-                prefix: r[3].as_str().unwrap_or_default().to_string(),
-                password_access: matches!(r[4], super::Cell::Bool(true)),
-                created_at: r[5].as_i64().unwrap_or_default(),
-                revoked_at: r[6].as_i64(),
-            })
-            .collect())
+        Ok(self.keys(None).await?)
     }
 
     /// The keys of `scope`'s account, oldest first.
     pub async fn account_keys(&self, scope: Scope) -> Result<Vec<ApiKeyRecord>> {
+        self.keys(Some(scope)).await
+    }
+
+    /// The keys of `scope`'s account, or of every account.
+    async fn keys(&self, scope: Option<Scope>) -> Result<Vec<ApiKeyRecord>> {
         let mut sql = self.sql();
         sql.push(
             "SELECT k.id, a.name, k.name, k.key_prefix, k.password_access, k.created_at, k.revoked_at \
-             FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.account_id = ",
-        )
-        .bind(scope.account_id())
-        .push(" ORDER BY k.id");
+             FROM api_keys k JOIN accounts a ON a.id = k.account_id",
+        );
+        if let Some(scope) = scope {
+            sql.push(" WHERE k.account_id = ").bind(scope.account_id());
+        }
+        sql.push(" ORDER BY k.id");
         let kinds = [
             ColumnType::Int,
             ColumnType::Text,

@@ -148,11 +148,7 @@ pub async fn upload(
     Path((kind, id)): Path<(String, String)>,
     mut form: Multipart,
 ) -> Response {
-    let Some(def) = crate::resources::ALL
-        .iter()
-        .copied()
-        .find(|d| d.route == kind)
-    else {
+    let Some(def) = crate::resources::by_route(&kind) else {
         return error_page(
             Some(&signed),
             StatusCode::NOT_FOUND,

@@ -113,37 +113,7 @@ async fn tag_choices(
             asset_type.to_string(),
         ));
     }
-    let listed = signed
-        .state
-        .engine
-        .list(
-            &signed.caller(),
-            target,
-            None,
-            &Query {
-                filters,
-                sort: vec![("name".into(), false)],
-                page_size: Some(1000),
-                ..Query::default()
-            },
-        )
-        .await;
-    listed
-        .map(|l| {
-            l.records
-                .iter()
-                .map(|r| {
-                    let object = crate::jsonapi::document::resource_object(
-                        l.resource, r, true, None, None, "",
-                    );
-                    let name = object["attributes"]["name"]
-                        .as_str()
-                        .map_or_else(|| r.id.to_string(), str::to_string);
-                    (r.id.to_string(), name)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    super::named_records(signed, target, filters).await
 }
 
 /// What the form shows: values by trait key (several for a Tag), problems
@@ -324,10 +294,7 @@ async fn asset_type(signed: &Signed, raw: Option<&str>) -> Option<(i64, String)>
 }
 
 async fn type_name(signed: &Signed, type_id: i64) -> Option<String> {
-    let def = crate::resources::ALL
-        .iter()
-        .copied()
-        .find(|d| d.route == "flexible_asset_types")?;
+    let def = crate::resources::by_route("flexible_asset_types")?;
     let shown = signed
         .state
         .engine

@@ -48,7 +48,7 @@ const LONG_TEXT: &[&str] = &["notes", "content", "description", "quick_notes"];
 
 fn form_resource(kind: &str) -> Option<(&'static Resource, &'static str)> {
     let (route, label) = FORM_KINDS.iter().find(|(route, _)| *route == kind)?;
-    let def = ALL.iter().copied().find(|def| def.route == *route)?;
+    let def = crate::resources::by_route(route)?;
     Some((def, label))
 }
 
@@ -95,36 +95,7 @@ async fn choices(signed: &Signed, field: &Field) -> Vec<(String, String)> {
     let Some(def) = ALL.iter().copied().find(|d| d.table == reference.table) else {
         return Vec::new();
     };
-    let listed = signed
-        .state
-        .engine
-        .list(
-            &signed.caller(),
-            def,
-            None,
-            &Query {
-                page_size: Some(1000),
-                sort: vec![("name".into(), false)],
-                ..Query::default()
-            },
-        )
-        .await;
-    listed
-        .map(|l| {
-            l.records
-                .iter()
-                .map(|r| {
-                    let object = crate::jsonapi::document::resource_object(
-                        l.resource, r, true, None, None, "",
-                    );
-                    let name = object["attributes"]["name"]
-                        .as_str()
-                        .map_or_else(|| r.id.to_string(), str::to_string);
-                    (r.id.to_string(), name)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    super::named_records(signed, def, Vec::new()).await
 }
 
 /// A form's state: the values shown and the problems beside them.

@@ -95,6 +95,41 @@ async fn root(headers: HeaderMap) -> Response {
     }
 }
 
+/// The records of `def` that meet `filters`, as (id, name) sorted by name:
+/// the choices of a select (at most 1,000), read through the engine as the
+/// user; none when the user may not read them.
+pub(crate) async fn named_records(
+    signed: &Signed,
+    def: &'static crate::resources::Resource,
+    filters: Vec<crate::query::FilterParam>,
+) -> Vec<(String, String)> {
+    let query = crate::query::Query {
+        filters,
+        sort: vec![("name".into(), false)],
+        page_size: Some(1000),
+        ..crate::query::Query::default()
+    };
+    let Ok(listed) = signed
+        .state
+        .engine
+        .list(&signed.caller(), def, None, &query)
+        .await
+    else {
+        return Vec::new();
+    };
+    listed
+        .records
+        .iter()
+        .map(|r| {
+            let object = crate::jsonapi::document::resource_object(def, r, true, None, None, "");
+            let name = object["attributes"]["name"]
+                .as_str()
+                .map_or_else(|| r.id.to_string(), str::to_string);
+            (r.id.to_string(), name)
+        })
+        .collect()
+}
+
 /// A breadcrumb: its label and, but for the last, its link.
 pub(crate) type Crumb = (String, Option<String>);
 

@@ -20,7 +20,7 @@ use crate::resources::expirations::EXPIRATIONS;
 use crate::resources::logs::LOGS;
 use crate::resources::organizations::ORGANIZATIONS;
 use crate::resources::passwords::PASSWORDS;
-use crate::resources::{Resource, ALL};
+use crate::resources::{by_route, Resource};
 use crate::store::Record;
 
 /// The record types an organization's pages list, with their labels and
@@ -55,11 +55,6 @@ const KINDS: &[(&str, &str, &[&str])] = &[
         &["flexible-asset-type-name", "updated-at"],
     ),
 ];
-
-/// The definition served at `route`.
-fn resource(route: &str) -> Option<&'static Resource> {
-    ALL.iter().copied().find(|def| def.route == route)
-}
 
 /// A record's attributes as the API renders them in a list or a show.
 fn attributes(records: &Records, record: &Record, in_list: bool) -> Map<String, Value> {
@@ -306,40 +301,19 @@ fn empty(def: &'static Resource) -> Records {
 
 /// The type and status selects of the organizations list.
 async fn catalog_options(signed: &Signed, query: &Query) -> Markup {
-    let engine = &signed.state.engine;
-    let caller = signed.caller();
     let mut selects = Vec::new();
     for (route, filter, title) in [
         ("organization_types", "organization_type_id", "Type"),
         ("organization_statuses", "organization_status_id", "Status"),
     ] {
-        let Some(def) = resource(route) else { continue };
-        let listed = engine
-            .list(
-                &caller,
-                def,
-                None,
-                &Query {
-                    page_size: Some(1000),
-                    sort: vec![("name".into(), false)],
-                    ..Query::default()
-                },
-            )
-            .await;
+        let Some(def) = by_route(route) else { continue };
         let chosen = query
             .filters
             .iter()
             .find(|f| f.name == filter)
             .map(|f| f.value.clone())
             .unwrap_or_default();
-        let options: Vec<(String, String)> = listed
-            .map(|l| {
-                l.records
-                    .iter()
-                    .map(|r| (r.id.to_string(), name_of(&attributes(&l, r, true))))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let options = super::named_records(signed, def, Vec::new()).await;
         selects.push((filter, title, chosen, options));
     }
     html! {
@@ -387,7 +361,7 @@ pub async fn organization(signed: Signed, Path(id): Path<String>) -> Response {
     };
     let mut counts = Vec::new();
     for (route, title, _) in KINDS {
-        let Some(def) = resource(route) else { continue };
+        let Some(def) = by_route(route) else { continue };
         let count = engine.count(&caller, def, &in_org(Vec::new()), &[]).await;
         counts.push((*route, *title, count.unwrap_or(0)));
     }
@@ -520,7 +494,7 @@ pub async fn records(
             "There is no such page.",
         );
     };
-    let Some(def) = resource(route) else {
+    let Some(def) = by_route(route) else {
         return error_page(
             Some(&signed),
             StatusCode::NOT_FOUND,
@@ -554,32 +528,14 @@ pub async fn records(
     // Flexible assets are listed one type at a time, as in the API.
     let mut types = Vec::new();
     if def.route == "flexible_assets" {
-        if let Some(types_def) = resource("flexible_asset_types") {
-            if let Ok(listed) = engine
-                .list(
-                    &caller,
-                    types_def,
-                    None,
-                    &Query {
-                        page_size: Some(1000),
-                        sort: vec![("name".into(), false)],
-                        ..Query::default()
-                    },
-                )
-                .await
-            {
-                types = listed
-                    .records
-                    .iter()
-                    .map(|r| (r.id, name_of(&attributes(&listed, r, true))))
-                    .collect();
-            }
+        if let Some(types_def) = by_route("flexible_asset_types") {
+            types = super::named_records(&signed, types_def, Vec::new()).await;
         }
         if !query.has_filter("flexible_asset_type_id") {
             if let Some((first, _)) = types.first() {
                 query.filters.push(FilterParam::matching(
                     "flexible_asset_type_id",
-                    first.to_string(),
+                    first.clone(),
                 ));
             }
         }
@@ -608,7 +564,7 @@ pub async fn records(
             @if def.route == "flexible_assets" {
                 @if let Some(chosen) = query.filters.iter().find(|f| f.name == "flexible_asset_type_id") {
                     p { a.button href=(format!("{here}/new?type={}", chosen.value)) {
-                        "New " (types.iter().find(|(t, _)| t.to_string() == chosen.value).map_or("flexible asset", |(_, n)| n.as_str()))
+                        "New " (types.iter().find(|(t, _)| *t == chosen.value).map_or("flexible asset", |(_, n)| n.as_str()))
                     } }
                 }
             } @else {
@@ -694,7 +650,7 @@ async fn show_record(
 ) -> Response {
     let (Ok(id), Some(def)) = (
         id.parse::<i64>(),
-        resource(kind).filter(|def| KINDS.iter().any(|(r, _, _)| *r == def.route)),
+        by_route(kind).filter(|def| KINDS.iter().any(|(r, _, _)| *r == def.route)),
     ) else {
         return error_page(
             Some(signed),
@@ -835,7 +791,7 @@ async fn show_record(
 /// The page of the record of class `class` (`Configuration`) and `id`, if
 /// the interface has pages of that type.
 fn record_link(class: &str, id: i64) -> Option<String> {
-    let def = ALL.iter().copied().find(|d| d.class == class)?;
+    let def = crate::resources::registry::by_class(class)?;
     KINDS
         .iter()
         .any(|(route, _, _)| *route == def.route)

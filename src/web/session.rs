@@ -87,15 +87,15 @@ pub fn new_token() -> String {
     hex::encode(bytes)
 }
 
-/// The session token the request's cookie carries.
-pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `name` the request carries.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_string())
 }
 
@@ -152,7 +152,7 @@ impl IntoResponse for NoSession {
 /// once its idle and absolute limits are checked (an expired one is
 /// deleted).
 pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<WebSession, NoSession> {
-    let token = cookie_token(headers).ok_or(NoSession::SignIn(None))?;
+    let token = cookie(headers, COOKIE).ok_or(NoSession::SignIn(None))?;
     let store = state.engine.store();
     let session = store
         .web_session(&token)

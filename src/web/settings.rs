@@ -14,13 +14,9 @@ use serde_json::{json, Value};
 use super::{engine_error, error_page, page, respond, Signed};
 use crate::engine::input::Item;
 use crate::query::Query;
-use crate::resources::{Resource, ALL};
+use crate::resources::by_route;
 use crate::roles::{Guard, Operation, Role};
 use crate::store::AccountSummary;
-
-fn resource(route: &str) -> Option<&'static Resource> {
-    ALL.iter().copied().find(|def| def.route == route)
-}
 
 /// Refuses (403) users whose role does not manage account settings.
 fn settings_only(signed: &Signed) -> Option<Response> {
@@ -47,11 +43,11 @@ async fn render(signed: &Signed, new_key: Option<(String, bool)>) -> Response {
         sort: vec![(sort.to_string(), false)],
         ..Query::default()
     };
-    let users = match resource("users") {
+    let users = match by_route("users") {
         Some(def) => engine.list(&caller, def, None, &all("name")).await,
         None => return error_page(Some(signed), StatusCode::NOT_FOUND, "No users here."),
     };
-    let exports = match resource("exports") {
+    let exports = match by_route("exports") {
         Some(def) => {
             let mut query = all("created_at");
             query.sort = vec![("created_at".into(), true)];
@@ -299,7 +295,7 @@ pub async fn request_export(signed: Signed, Form(form): Form<ExportForm>) -> Res
     if let Some(refused) = signed.refuse_without_csrf(form.csrf.as_deref()) {
         return refused;
     }
-    let Some(def) = resource("exports") else {
+    let Some(def) = by_route("exports") else {
         return error_page(Some(&signed), StatusCode::NOT_FOUND, "No exports here.");
     };
     let organization = form

@@ -86,18 +86,6 @@ pub struct SignInForm {
     csrf: Option<String>,
 }
 
-/// The value of cookie `name` in `headers`.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_string())
-}
-
 /// The refusal when too many sign-ins failed, or `None`.
 async fn throttled(state: &AppState, key: &str, ip: &str) -> crate::error::Result<Option<String>> {
     let now = crate::clock::now_millis();
@@ -141,7 +129,7 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let expected = cookie(&headers, FORM_COOKIE);
+    let expected = session::cookie(&headers, FORM_COOKIE);
     if form.csrf.is_none() || form.csrf != expected {
         return sign_in_page(
             StatusCode::FORBIDDEN,
@@ -311,23 +299,42 @@ pub async fn second_factor_form(
     )
 }
 
-/// The secret sealed in `column` of user `id`, opened.
-fn open_secret(
+/// Where a TOTP secret of `user` is sealed: `column` of their row.
+fn place<'a>(user: &WebUser, column: &'a str) -> Place<'a> {
+    Place {
+        table: "users",
+        row: user.id,
+        column,
+        version: 0,
+    }
+}
+
+/// `secret` sealed for `column` of `user`'s row.
+async fn seal_secret(
+    state: &AppState,
+    user: &WebUser,
+    column: &str,
+    secret: &str,
+) -> crate::error::Result<String> {
+    let vault = state.engine.vault();
+    vault
+        .ensure_data_key(state.engine.store(), user.scope)
+        .await?;
+    vault.seal(user.scope, &place(user, column), secret)
+}
+
+/// The TOTP secret sealed in `column` of `user`'s row, opened.
+async fn open_secret(
     state: &AppState,
     user: &WebUser,
     column: &str,
     sealed: &str,
 ) -> crate::error::Result<Vec<u8>> {
-    let text = state.engine.vault().open(
-        user.scope,
-        &Place {
-            table: "users",
-            row: user.id,
-            column,
-            version: 0,
-        },
-        sealed,
-    )?;
+    let vault = state.engine.vault();
+    vault
+        .ensure_data_key(state.engine.store(), user.scope)
+        .await?;
+    let text = vault.open(user.scope, &place(user, column), sealed)?;
     totp::decode_secret(&text).ok_or_else(|| {
         crate::error::Error::Internal(anyhow::anyhow!(
             "user {}'s TOTP secret is not base32",
@@ -370,13 +377,7 @@ pub async fn second_factor_submit(
         Ok(None) => {}
         Err(error) => return NoSession::Failed(error).into_response(),
     }
-    let secret = match state
-        .engine
-        .vault()
-        .ensure_data_key(store, session.user.scope)
-        .await
-        .and_then(|()| open_secret(&state, &session.user, "totp_secret", &sealed))
-    {
+    let secret = match open_secret(&state, &session.user, "totp_secret", &sealed).await {
         Ok(secret) => secret,
         Err(error) => return NoSession::Failed(error).into_response(),
     };
@@ -419,23 +420,7 @@ pub async fn enrol_form(State(state): State<Arc<AppState>>, headers: HeaderMap) 
     let secret = data_encoding::BASE32_NOPAD.encode(&bytes);
     let user = &session.user;
     let store = state.engine.store();
-    let sealed = state
-        .engine
-        .vault()
-        .ensure_data_key(store, user.scope)
-        .await
-        .and_then(|()| {
-            state.engine.vault().seal(
-                user.scope,
-                &Place {
-                    table: "users",
-                    row: user.id,
-                    column: "totp_pending_secret",
-                    version: 0,
-                },
-                &secret,
-            )
-        });
+    let sealed = seal_secret(&state, user, "totp_pending_secret", &secret).await;
     let stored = match sealed {
         Ok(sealed) => store.set_pending_totp(user.id, &sealed).await,
         Err(error) => Err(error),
@@ -508,13 +493,7 @@ pub async fn enrol_submit(
         return Redirect::to("/ui/enrol").into_response();
     };
     let store = state.engine.store();
-    let secret = match state
-        .engine
-        .vault()
-        .ensure_data_key(store, user.scope)
-        .await
-        .and_then(|()| open_secret(&state, user, "totp_pending_secret", &pending))
-    {
+    let secret = match open_secret(&state, user, "totp_pending_secret", &pending).await {
         Ok(secret) => secret,
         Err(error) => return NoSession::Failed(error).into_response(),
     };
@@ -528,16 +507,7 @@ pub async fn enrol_submit(
         );
     }
     let enabled = async {
-        let sealed = state.engine.vault().seal(
-            user.scope,
-            &Place {
-                table: "users",
-                row: user.id,
-                column: "totp_secret",
-                version: 0,
-            },
-            &text,
-        )?;
+        let sealed = seal_secret(&state, user, "totp_secret", &text).await?;
         store
             .enable_totp(user.id, &sealed, crate::clock::now_millis())
             .await?;

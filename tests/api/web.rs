@@ -180,6 +180,29 @@ async fn text(browser: &Client) -> String {
         .unwrap()
 }
 
+/// The browser's session cookie.
+async fn session_cookie(browser: &Client) -> String {
+    browser
+        .get_named_cookie("mortar_session")
+        .await
+        .unwrap()
+        .value()
+        .to_string()
+}
+
+/// GET `url` outside the browser with its session (a download).
+async fn get_signed(browser: &Client, url: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .header(
+            "cookie",
+            format!("mortar_session={}", session_cookie(browser).await),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The current code of a base32 TOTP secret.
 fn totp_now(secret: &str) -> String {
     let secret = mortar::vault::totp::decode_secret(secret).expect("a base32 secret");
@@ -373,18 +396,7 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         .await
         .unwrap()
         .unwrap();
-    let cookie = browser
-        .get_named_cookie("mortar_session")
-        .await
-        .unwrap()
-        .value()
-        .to_string();
-    let downloaded = reqwest::Client::new()
-        .get(format!("{base}{href}"))
-        .header("cookie", format!("mortar_session={cookie}"))
-        .send()
-        .await
-        .unwrap();
+    let downloaded = get_signed(&browser, &format!("{base}{href}")).await;
     assert_eq!(downloaded.status(), 200);
     assert!(downloaded.headers()["content-disposition"]
         .to_str()
@@ -762,18 +774,7 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         tokio::time::sleep(Duration::from_millis(300)).await;
         browser.refresh().await.unwrap();
     };
-    let cookie = browser
-        .get_named_cookie("mortar_session")
-        .await
-        .unwrap()
-        .value()
-        .to_string();
-    let zip = reqwest::Client::new()
-        .get(format!("{base}{href}"))
-        .header("cookie", format!("mortar_session={cookie}"))
-        .send()
-        .await
-        .unwrap();
+    let zip = get_signed(&browser, &format!("{base}{href}")).await;
     assert_eq!(zip.status(), 200);
     assert!(zip.bytes().await.unwrap().starts_with(b"PK"), "a zip");
 
@@ -856,12 +857,7 @@ async fn roles_csrf_and_expiry_are_enforced_on_the_server(backend: Backend) {
 
     // A forged reveal with the session's own cookie and token is refused
     // (403) and reveals nothing; a form without the token is refused too.
-    let cookie = browser
-        .get_named_cookie("mortar_session")
-        .await
-        .unwrap()
-        .value()
-        .to_string();
+    let cookie = session_cookie(&browser).await;
     let csrf = browser
         .find(Locator::Css("input[name=csrf]"))
         .await
