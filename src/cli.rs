@@ -214,7 +214,7 @@ pub enum UsersCommand {
         /// Last name.
         #[arg(long)]
         last_name: String,
-        /// What the user may do (see docs/ROLES.md).
+        /// What the user may do (see docs/PEOPLE.md).
         #[arg(long, value_enum)]
         role: Role,
         /// The user's account, made if missing (default: the first account).
@@ -949,7 +949,7 @@ async fn users(command: UsersCommand) -> anyhow::Result<()> {
         }
         UsersCommand::List { store } => {
             let store = crate::store::Store::open(&store.store_config(2)).await?;
-            let users = store.list_users().await;
+            let users = store.list_users(None).await;
             store.close().await;
             println!(
                 "{:<6} {:<20} {:<32} {:<24} {:<14} {:<26} disabled",
@@ -971,15 +971,15 @@ async fn users(command: UsersCommand) -> anyhow::Result<()> {
             }
         }
         UsersCommand::SetRole { user, role } => {
-            let (store, id) = open_user(&user).await?;
-            let done = store.set_user_role(id, role).await;
+            let (store, scope, id) = open_user(&user).await?;
+            let done = store.set_user_role(scope, id, role).await;
             store.close().await;
             done?;
             println!("{} is now {role}.", user.email);
         }
         UsersCommand::Disable { user, enable } => {
-            let (store, id) = open_user(&user).await?;
-            let done = store.set_user_disabled(id, !enable).await;
+            let (store, scope, id) = open_user(&user).await?;
+            let done = store.set_user_disabled(scope, id, !enable).await;
             store.close().await;
             done?;
             if enable {
@@ -996,7 +996,7 @@ async fn users(command: UsersCommand) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let password = password_stdin.then(password_from_stdin).transpose()?;
-            let (store, id) = open_user(&user).await?;
+            let (store, _, id) = open_user(&user).await?;
             let generated = store.reset_user_password(id, password.as_deref()).await;
             store.close().await;
             match generated? {
@@ -1015,15 +1015,18 @@ async fn users(command: UsersCommand) -> anyhow::Result<()> {
 }
 
 /// Opens the store a user command names and finds the user.
-async fn open_user(user: &UserRef) -> anyhow::Result<(crate::store::Store, i64)> {
+async fn open_user(
+    user: &UserRef,
+) -> anyhow::Result<(crate::store::Store, crate::store::Scope, i64)> {
     let store = crate::store::Store::open(&user.store.store_config(2)).await?;
     let found = async {
         let (account, _) = store.ensure_account(user.account.as_deref()).await?;
-        store.user_id(&account, &user.email).await
+        let id = store.user_id(&account, &user.email).await?;
+        Ok::<_, anyhow::Error>((account.scope(), id))
     }
     .await;
     match found {
-        Ok(id) => Ok((store, id)),
+        Ok((scope, id)) => Ok((store, scope, id)),
         Err(e) => {
             store.close().await;
             Err(e)

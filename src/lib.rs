@@ -314,7 +314,7 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
 async fn first_start(store: &Store, admin_email: &str) -> anyhow::Result<()> {
     let (account, _) = store.ensure_account(None).await?;
     let mut admin = None;
-    if store.list_users().await?.is_empty() {
+    if store.list_users(None).await?.is_empty() {
         let user = store::NewUser {
             email: admin_email,
             first_name: "Mortar",

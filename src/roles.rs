@@ -1,7 +1,7 @@
 //! The roles of users, as the hosted product names them, and what each may
 //! do. The engine asks [`Role::permits`] before every read and write of a
 //! caller that acts for a user (a signed-in user, or an API key tied to one);
-//! `docs/ROLES.md` is the same table for people.
+//! `docs/PEOPLE.md` is the same table for people.
 //!
 //! | Role          | Read | Create | Edit | Delete | Passwords | Account settings |
 //! |---------------|------|--------|------|--------|-----------|------------------|

@@ -13,6 +13,7 @@ mod dependents;
 pub mod expirations;
 pub mod input;
 pub mod metrics;
+mod people;
 mod read;
 pub mod search;
 mod secrets;

@@ -54,6 +54,13 @@ pub struct AccountSummary {
     pub name: String,
 }
 
+impl AccountSummary {
+    /// The scope of this account's data.
+    pub fn scope(&self) -> super::Scope {
+        super::Scope::new(self.id)
+    }
+}
+
 /// What a valid key grants.
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticated {

@@ -9,8 +9,9 @@ use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
 use rand::Rng;
 
-use super::{AccountSummary, Cell, ColumnType, Store};
+use super::{AccountSummary, Arg, Cell, ColumnType, Scope, Store, Tx};
 use crate::clock::now_millis;
+use crate::error::Result;
 use crate::roles::Role;
 
 /// A user as `mortar users list` shows it.
@@ -194,13 +195,18 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Every user of every account, by account and email.
-    pub async fn list_users(&self) -> anyhow::Result<Vec<UserRecord>> {
+    /// The users of `scope`'s account, or with `None` of every account,
+    /// by account and email.
+    pub async fn list_users(&self, scope: Option<Scope>) -> anyhow::Result<Vec<UserRecord>> {
         let mut sql = self.sql();
         sql.push(
             "SELECT u.id, a.name, u.email, u.name, u.role_name, u.disabled_at, u.created_at \
-             FROM users u JOIN accounts a ON a.id = u.account_id ORDER BY a.id, u.email_key",
+             FROM users u JOIN accounts a ON a.id = u.account_id",
         );
+        if let Some(scope) = scope {
+            sql.push(" WHERE u.account_id = ").bind(scope.account_id());
+        }
+        sql.push(" ORDER BY a.id, u.email_key");
         let kinds = [
             ColumnType::Int,
             ColumnType::Text,
@@ -240,17 +246,28 @@ impl Store {
         Ok(())
     }
 
-    /// Gives user `id` the role `role`.
-    pub async fn set_user_role(&self, id: i64, role: Role) -> anyhow::Result<()> {
-        self.update_user(id, &[("role_name", role.name().into())])
-            .await
+    /// Gives user `id` of `scope`'s account the role `role`; whether the
+    /// account has that user.
+    pub async fn set_user_role(&self, scope: Scope, id: i64, role: Role) -> anyhow::Result<bool> {
+        let mut tx = self.begin().await?;
+        let found = tx.set_user_role(scope, id, role).await?;
+        tx.commit().await?;
+        Ok(found.is_some())
     }
 
-    /// Disables user `id` (or enables them again): a disabled user cannot
-    /// sign in, and the keys tied to them are refused.
-    pub async fn set_user_disabled(&self, id: i64, disabled: bool) -> anyhow::Result<()> {
-        let at = disabled.then(now_millis);
-        self.update_user(id, &[("disabled_at", at.into())]).await
+    /// Disables user `id` of `scope`'s account (or enables them again): a
+    /// disabled user cannot sign in, and the keys tied to them are
+    /// refused. Whether the account has that user.
+    pub async fn set_user_disabled(
+        &self,
+        scope: Scope,
+        id: i64,
+        disabled: bool,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.begin().await?;
+        let found = tx.set_user_disabled(scope, id, disabled).await?;
+        tx.commit().await?;
+        Ok(found.is_some())
     }
 
     /// Sets user `id`'s password; with none, makes one and returns it.
@@ -266,40 +283,25 @@ impl Store {
         Ok(generated)
     }
 
-    /// Makes group `name` in `account` with `members` (user ids).
+    /// Makes group `name` of `account` with its first `members`.
     pub async fn create_group(
         &self,
         account: &AccountSummary,
         name: &str,
         members: &[i64],
     ) -> anyhow::Result<i64> {
-        let name = name.trim();
-        anyhow::ensure!(!name.is_empty(), "a group needs a name");
-        let now = now_millis();
+        anyhow::ensure!(!name.trim().is_empty(), "a group needs a name");
+        let scope = account.scope();
         let mut tx = self.begin().await?;
-        let mut sql = tx.sql();
-        sql.push("INSERT INTO groups (account_id, name, created_at, updated_at) VALUES (")
-            .bind(account.id)
-            .push(", ")
-            .bind(name)
-            .push(", ")
-            .bind(now)
-            .push(", ")
-            .bind(now)
-            .push(") RETURNING id");
-        let id = tx.insert_returning_id(&sql).await?.map_err(|_| {
-            anyhow::anyhow!("account {:?} already has a group {name:?}", account.name)
+        let id = tx.create_group(scope, name).await?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "account {:?} already has a group {:?}",
+                account.name,
+                name.trim()
+            )
         })?;
         for user in members {
-            let mut sql = tx.sql();
-            sql.push("INSERT INTO group_members (account_id, group_id, user_id) VALUES (")
-                .bind(account.id)
-                .push(", ")
-                .bind(id)
-                .push(", ")
-                .bind(*user)
-                .push(") ON CONFLICT DO NOTHING");
-            tx.execute(&sql).await?;
+            tx.set_group_member(scope, id, *user, true).await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -334,31 +336,11 @@ impl Store {
         user: i64,
         member: bool,
     ) -> anyhow::Result<bool> {
-        let mut sql = self.sql();
-        if member {
-            sql.push("INSERT INTO group_members (account_id, group_id, user_id) VALUES (")
-                .bind(account.id)
-                .push(", ")
-                .bind(group)
-                .push(", ")
-                .bind(user)
-                .push(") ON CONFLICT DO NOTHING");
-        } else {
-            sql.push("DELETE FROM group_members WHERE group_id = ")
-                .bind(group)
-                .push(" AND user_id = ")
-                .bind(user);
-        }
-        let changed = self.execute(&sql).await? > 0;
-        if changed {
-            let mut touch = self.sql();
-            touch
-                .push("UPDATE groups SET updated_at = ")
-                .bind(now_millis())
-                .push(" WHERE id = ")
-                .bind(group);
-            self.execute(&touch).await?;
-        }
+        let mut tx = self.begin().await?;
+        let changed = tx
+            .set_group_member(account.scope(), group, user, member)
+            .await?;
+        tx.commit().await?;
         Ok(changed)
     }
 
@@ -392,6 +374,35 @@ impl Store {
         Ok(self.execute(&sql).await? > 0)
     }
 
+    /// The groups of `scope`'s account by name, each with its members' ids.
+    pub async fn account_groups(&self, scope: Scope) -> Result<Vec<(i64, String, Vec<i64>)>> {
+        let mut sql = self.sql();
+        sql.push(
+            "SELECT g.id, g.name, m.user_id FROM groups g \
+             LEFT JOIN group_members m ON m.group_id = g.id WHERE g.account_id = ",
+        )
+        .bind(scope.account_id())
+        .push(" ORDER BY g.name, g.id, m.user_id");
+        let rows = self
+            .fetch(&sql, &[ColumnType::Int, ColumnType::Text, ColumnType::Int])
+            .await?;
+        let mut groups: Vec<(i64, String, Vec<i64>)> = Vec::new();
+        for row in rows {
+            let id = row[0].as_i64().unwrap_or_default();
+            if groups.last().map(|g| g.0) != Some(id) {
+                groups.push((
+                    id,
+                    row[1].as_str().unwrap_or_default().to_string(),
+                    Vec::new(),
+                ));
+            }
+            if let (Some(group), Some(user)) = (groups.last_mut(), row[2].as_i64()) {
+                group.2.push(user);
+            }
+        }
+        Ok(groups)
+    }
+
     /// Every group of every account with its member count, by account and name.
     pub async fn list_groups(&self) -> anyhow::Result<Vec<(i64, String, String, i64)>> {
         let mut sql = self.sql();
@@ -418,6 +429,123 @@ impl Store {
                 )
             })
             .collect())
+    }
+}
+
+/// The changes of people an Administrator makes in the web interface (and
+/// the command line through the [`Store`] methods of the same names), each
+/// confined to one account.
+impl Tx {
+    /// Sets columns of user `id` of `scope`'s account; the user's name, or
+    /// `None` when the account has no such user.
+    async fn update_account_user(
+        &mut self,
+        scope: Scope,
+        id: i64,
+        set: &[(&str, Arg)],
+    ) -> Result<Option<String>> {
+        let mut sql = self.sql();
+        sql.push("UPDATE users SET updated_at = ")
+            .bind(now_millis());
+        for (column, value) in set {
+            sql.push(", ").push(column).push(" = ").bind(value.clone());
+        }
+        sql.push(" WHERE id = ")
+            .bind(id)
+            .push(" AND account_id = ")
+            .bind(scope.account_id())
+            .push(" RETURNING name");
+        Ok(self
+            .fetch(&sql, &[ColumnType::Text])
+            .await?
+            .first()
+            .and_then(|row| row[0].as_str().map(str::to_string)))
+    }
+
+    /// Gives user `id` of `scope`'s account the role `role`; their name, or
+    /// `None` when the account has no such user.
+    pub async fn set_user_role(
+        &mut self,
+        scope: Scope,
+        id: i64,
+        role: Role,
+    ) -> Result<Option<String>> {
+        self.update_account_user(scope, id, &[("role_name", role.name().into())])
+            .await
+    }
+
+    /// Disables (or enables) user `id` of `scope`'s account; their name,
+    /// or `None` when the account has no such user.
+    pub async fn set_user_disabled(
+        &mut self,
+        scope: Scope,
+        id: i64,
+        disabled: bool,
+    ) -> Result<Option<String>> {
+        let at = disabled.then(now_millis);
+        self.update_account_user(scope, id, &[("disabled_at", at.into())])
+            .await
+    }
+
+    /// Makes group `name` of `scope`'s account; its id, or `None` when the
+    /// account has a group of that name.
+    pub async fn create_group(&mut self, scope: Scope, name: &str) -> Result<Option<i64>> {
+        let now = now_millis();
+        let mut sql = self.sql();
+        sql.push("INSERT INTO groups (account_id, name, created_at, updated_at) VALUES (")
+            .bind(scope.account_id())
+            .push(", ")
+            .bind(name.trim())
+            .push(", ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(") RETURNING id");
+        Ok(self.insert_returning_id(&sql).await?.ok())
+    }
+
+    /// Adds (or with `member = false` removes) user `user` to group
+    /// `group`, both of `scope`'s account; whether anything changed.
+    pub async fn set_group_member(
+        &mut self,
+        scope: Scope,
+        group: i64,
+        user: i64,
+        member: bool,
+    ) -> Result<bool> {
+        let account = scope.account_id();
+        let mut sql = self.sql();
+        if member {
+            sql.push(
+                "INSERT INTO group_members (account_id, group_id, user_id) \
+                 SELECT g.account_id, g.id, u.id FROM groups g \
+                 JOIN users u ON u.account_id = g.account_id WHERE g.account_id = ",
+            )
+            .bind(account)
+            .push(" AND g.id = ")
+            .bind(group)
+            .push(" AND u.id = ")
+            .bind(user)
+            .push(" ON CONFLICT DO NOTHING");
+        } else {
+            sql.push("DELETE FROM group_members WHERE account_id = ")
+                .bind(account)
+                .push(" AND group_id = ")
+                .bind(group)
+                .push(" AND user_id = ")
+                .bind(user);
+        }
+        let changed = self.execute(&sql).await? > 0;
+        if changed {
+            let mut touch = self.sql();
+            touch
+                .push("UPDATE groups SET updated_at = ")
+                .bind(now_millis())
+                .push(" WHERE id = ")
+                .bind(group);
+            self.execute(&touch).await?;
+        }
+        Ok(changed)
     }
 }
 

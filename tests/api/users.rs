@@ -429,11 +429,17 @@ async fn a_disabled_users_keys_are_refused_and_a_role_change_applies(app: TestAp
     let second = app.key_for_user(id).await;
     let (status, _) = try_create_organization(&app, &first, "Before").await;
     assert_eq!(status, 403);
-    app.store.set_user_role(id, Role::Creator).await.unwrap();
+    app.store
+        .set_user_role(account.scope(), id, Role::Creator)
+        .await
+        .unwrap();
     let (status, body) = try_create_organization(&app, &second, "After").await;
     assert_eq!(status, 201, "{body}");
     let third = app.key_for_user(id).await;
-    app.store.set_user_disabled(id, true).await.unwrap();
+    app.store
+        .set_user_disabled(account.scope(), id, true)
+        .await
+        .unwrap();
     let (status, body) = app.get_as(&third, "/organizations").await;
     assert_eq!(status, 403, "{body}");
 }
