@@ -34,6 +34,8 @@ pub static LOGS: Resource = Resource {
         filter!("resource_id", Int),
         filter!("action", Text),
         filter!("organization_id", Int),
+        // Mortar's own: whose activity (the web interface's activity page).
+        filter!("user_id", Int),
     ],
     sorts: &[
         Sort::on("created_at", "t.created_at"),
