@@ -46,8 +46,10 @@ header.top form.search { flex: 1; min-width: 200px; max-width: 520px; }
 header.top form.search input { width: 100%; padding: 7px 10px; border-radius: 6px; border: 0; }
 header.top .user { display: flex; gap: 10px; align-items: center; font-size: .9rem; color: #c9d4e6; }
 header.top .user form { margin: 0; }
-button.link { background: none; border: 0; color: #dfe7f5; cursor: pointer; padding: 0;
+button.link { background: none; border: 0; color: var(--accent); cursor: pointer; padding: 0;
   text-decoration: underline; font: inherit; }
+header.top button.link { color: #dfe7f5; }
+button.link.danger { color: var(--bad); }
 main { padding: 16px 20px 40px; max-width: 1280px; margin: 0 auto; }
 nav.crumbs ol { list-style: none; display: flex; gap: 6px; padding: 10px 20px 0; margin: 0 auto;
   max-width: 1280px; font-size: .9rem; flex-wrap: wrap; }
@@ -85,6 +87,8 @@ a.button { display: inline-block; padding: 7px 14px; border-radius: 6px; border:
 .danger, a.button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
 .controls { display: flex; gap: 10px; margin: -4px 0 14px; }
 form.inline { display: inline; margin: 0; }
+.actions { display: flex; gap: 8px; flex-wrap: wrap; align-items: center; }
+.actions form { margin: 0; }
 form.record-form { display: flex; flex-direction: column; gap: 12px; max-width: 640px; }
 form.record-form .field { display: flex; flex-direction: column; gap: 4px; }
 form.record-form .field.invalid input, form.record-form .field.invalid select,
@@ -128,15 +132,51 @@ document.addEventListener('keydown', function (event) {
     if (box) { event.preventDefault(); box.focus(); box.select(); }
   }
 });
+function toClipboard(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    return navigator.clipboard.writeText(text);
+  }
+  // Plain http on another host: the older way, through a hidden text area.
+  return new Promise(function (resolve, reject) {
+    var area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.left = '-9999px';
+    document.body.appendChild(area);
+    area.select();
+    var done = document.execCommand('copy');
+    document.body.removeChild(area);
+    if (done) { resolve(); } else { reject(new Error('the browser refused')); }
+  });
+}
 document.addEventListener('click', function (event) {
   var button = event.target.closest('[data-copy]');
   if (!button) { return; }
   var source = document.getElementById(button.getAttribute('data-copy'));
-  if (source && navigator.clipboard) {
-    navigator.clipboard.writeText(source.textContent).then(function () {
-      button.textContent = 'Copied';
-    });
+  if (source) {
+    toClipboard(source.textContent).then(function () { button.textContent = 'Copied'; });
   }
+});
+// A password's Copy: an audited read of the value, straight to the clipboard.
+document.addEventListener('submit', function (event) {
+  var form = event.target;
+  if (!form.hasAttribute('data-copy-password')) { return; }
+  event.preventDefault();
+  var status = form.querySelector('[data-copy-status]');
+  fetch(form.action, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'x-mortar-copy': '1', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(new FormData(form)).toString()
+  }).then(function (response) {
+    if (!response.ok) { throw new Error('the server answered ' + response.status); }
+    return response.text();
+  }).then(toClipboard).then(function () {
+    status.textContent = 'Copied. Recorded in the activity log.';
+  }).catch(function (error) {
+    status.textContent = 'Not copied: ' + error.message + '. Reload the page and try again.';
+  });
 });
 function tick() {
   document.querySelectorAll('[data-otp-remaining]').forEach(function (node) {

@@ -2,13 +2,14 @@
 //! image preview, download, and upload through a form (multipart), stored
 //! through the engine with the same checks and file rules as the API's.
 
-use axum::extract::{Multipart, Path};
+use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use maud::{html, Markup};
 use serde_json::json;
 
+use super::submitted::Submitted;
 use super::{engine_error, error_page, Signed};
 use crate::engine::input::Item;
 use crate::query::Query;
@@ -146,7 +147,7 @@ async fn send(signed: Signed, id: String, inline: bool) -> Response {
 pub async fn upload(
     signed: Signed,
     Path((kind, id)): Path<(String, String)>,
-    mut form: Multipart,
+    form: Submitted,
 ) -> Response {
     let Some(def) = crate::resources::by_route(&kind) else {
         return error_page(
@@ -162,41 +163,15 @@ pub async fn upload(
             "There is no such record.",
         );
     };
-    let mut csrf = None;
-    let mut file = None;
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                match field.name() {
-                    Some("csrf") => csrf = field.text().await.ok(),
-                    Some("file") => {
-                        let name = field.file_name().unwrap_or("upload").to_string();
-                        match field.bytes().await {
-                            Ok(bytes) => file = Some((name, bytes)),
-                            Err(_) => return error_page(
-                                Some(&signed),
-                                StatusCode::BAD_REQUEST,
-                                "The upload stopped before the whole file arrived; send it again.",
-                            ),
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return error_page(
-                    Some(&signed),
-                    StatusCode::BAD_REQUEST,
-                    "This upload form could not be read; reload the page and send it again.",
-                )
-            }
-        }
-    }
-    if let Some(refused) = signed.refuse_without_csrf(csrf.as_deref()) {
+    if let Some(refused) = signed.refuse_without_csrf(form.csrf()) {
         return refused;
     }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+    let Some((name, bytes)) = form
+        .files
+        .into_iter()
+        .find(|(input, f)| input == "file" && !f.bytes.is_empty())
+        .map(|(_, f)| (f.file_name, f.bytes))
+    else {
         return error_page(
             Some(&signed),
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use base64::Engine as _;
 use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 
+use super::submitted::Submitted;
 use super::{engine_error, error_page, page, respond, Signed};
 use crate::engine::input::Item;
 use crate::query::{FilterParam, Query};
@@ -121,6 +121,8 @@ async fn tag_choices(
 #[derive(Default)]
 struct State {
     values: HashMap<String, Vec<String>>,
+    /// The file names of Upload traits the asset has, by trait key.
+    files: HashMap<String, String>,
     problems: HashMap<String, String>,
     general: Vec<String>,
 }
@@ -156,7 +158,7 @@ async fn render(
         @if !state.general.is_empty() {
             div.error role="alert" { p { "Nothing was saved:" } ul { @for p in &state.general { li { (p) } } } }
         }
-        form.record-form method="post" action=(action) novalidate {
+        form.record-form method="post" action=(action) enctype="multipart/form-data" novalidate {
             input type="hidden" name="csrf" value=(signed.session.csrf_token);
             @for input in inputs {
                 @let id = format!("trait-{}", input.key);
@@ -188,7 +190,12 @@ async fn render(
                                 },
                                 "Password" => input #(id) type="password" name=(name) autocomplete="new-password"
                                     placeholder=(if editing.is_some() { "unchanged unless you type a new one" } else { "" });,
-                                "Upload" => p.muted { "Files are uploaded through the API (an Upload trait of base64 content)." },
+                                "Upload" => {
+                                    @if let Some(file) = state.files.get(&input.key) {
+                                        p.muted { "Now: " (file) ". Choose a file to replace it." }
+                                    }
+                                    input #(id) type="file" name=(name);
+                                },
                                 _ => input #(id) type="text" name=(name) value=(value);,
                             }
                         }
@@ -207,22 +214,48 @@ async fn render(
 
 /// The submitted form as `traits`: keyed by name-key, each kind's value
 /// as the API takes it.
+///
+/// A Password or Upload left empty while editing keeps what the asset has
+/// (`current`, its traits as read); a chosen file is sent as the API's
+/// Upload value.
 fn traits_of(
     inputs: &[TraitInput],
-    pairs: &[(String, String)],
-    editing: bool,
+    form: &Submitted,
+    current: Option<&Map<String, Value>>,
 ) -> Map<String, Value> {
+    let editing = current.is_some();
     let mut traits = Map::new();
     for input in inputs {
         let name = format!("trait:{}", input.key);
-        let given: Vec<&str> = pairs
+        let given: Vec<&str> = form
+            .pairs
             .iter()
             .filter(|(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
             .collect();
         let first = given.first().map(|v| v.trim()).unwrap_or("");
+        let kept = || {
+            current
+                .and_then(|c| c.get(&input.key))
+                .and_then(|v| v.get("id"))
+                .map(|id| json!({ "id": id }))
+        };
         let value = match input.kind.as_str() {
-            "Header" | "Upload" => continue,
+            "Header" => continue,
+            "Upload" => match form.files.iter().find(|(k, _)| *k == name) {
+                Some((_, file)) => json!({
+                    "content": base64::engine::general_purpose::STANDARD.encode(&file.bytes),
+                    "file_name": file.file_name,
+                }),
+                None => match kept() {
+                    Some(kept) => kept,
+                    None => continue,
+                },
+            },
+            "Password" if first.is_empty() => match kept() {
+                Some(kept) => kept,
+                None => continue,
+            },
             "Checkbox" => Value::Bool(first == "true"),
             "Tag" => {
                 let ids: Vec<Value> = given
@@ -236,7 +269,7 @@ fn traits_of(
                 Value::Array(ids)
             }
             _ if first.is_empty() => {
-                if editing && input.kind != "Password" {
+                if editing {
                     Value::Null
                 } else {
                     continue;
@@ -341,15 +374,11 @@ pub async fn new_form(signed: Signed, organization: i64, raw: Option<String>) ->
 /// `POST /ui/organizations/:id/flexible_assets/new?type=T`.
 pub async fn create(
     signed: Signed,
-    Path((organization, _)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    Form(pairs): Form<Vec<(String, String)>>,
+    organization: &str,
+    raw: Option<&str>,
+    form: Submitted,
 ) -> Response {
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if let Some(refused) = signed.refuse_without_csrf(csrf) {
+    if let Some(refused) = signed.refuse_without_csrf(form.csrf()) {
         return refused;
     }
     let Ok(organization) = organization.parse::<i64>() else {
@@ -359,7 +388,7 @@ pub async fn create(
             "There is no such organization.",
         );
     };
-    let Some((type_id, name)) = asset_type(&signed, raw.as_deref()).await else {
+    let Some((type_id, name)) = asset_type(&signed, raw).await else {
         return error_page(
             Some(&signed),
             StatusCode::NOT_FOUND,
@@ -375,7 +404,7 @@ pub async fn create(
         object: json!({"type": "flexible-assets", "attributes": {
             "organization_id": organization,
             "flexible_asset_type_id": type_id,
-            "traits": traits_of(&inputs, &pairs, false),
+            "traits": traits_of(&inputs, &form, None),
         }})
         .as_object()
         .cloned()
@@ -399,7 +428,7 @@ pub async fn create(
         }
         Err(error) => match problems_of(error) {
             Ok(mut state) => {
-                state.values = values_of(&pairs);
+                state.values = values_of(&form.pairs);
                 render(
                     &signed,
                     organization,
@@ -482,6 +511,18 @@ fn form_values(value: &Value) -> Vec<String> {
     }
 }
 
+/// The file names of an asset's Upload traits (as read), by trait key.
+fn files_of(traits: &Map<String, Value>) -> HashMap<String, String> {
+    traits
+        .iter()
+        .filter(|(_, v)| v.get("download-url").is_some())
+        .map(|(k, v)| {
+            let name = v.get("name").and_then(Value::as_str).unwrap_or("a file");
+            (k.clone(), name.to_string())
+        })
+        .collect()
+}
+
 /// `GET /ui/records/flexible_assets/:id/edit`.
 pub async fn edit_form(signed: Signed, id: i64) -> Response {
     if let Err(e) = signed
@@ -506,6 +547,7 @@ pub async fn edit_form(signed: Signed, id: i64) -> Response {
             .iter()
             .map(|(k, v)| (k.clone(), form_values(v)))
             .collect(),
+        files: files_of(&traits),
         ..State::default()
     };
     render(
@@ -522,15 +564,11 @@ pub async fn edit_form(signed: Signed, id: i64) -> Response {
 }
 
 /// `POST /ui/records/flexible_assets/:id/edit`.
-pub async fn update(signed: Signed, id: i64, pairs: Vec<(String, String)>) -> Response {
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if let Some(refused) = signed.refuse_without_csrf(csrf) {
+pub async fn update(signed: Signed, id: i64, form: Submitted) -> Response {
+    if let Some(refused) = signed.refuse_without_csrf(form.csrf()) {
         return refused;
     }
-    let (organization, type_id, _) = match current(&signed, id).await {
+    let (organization, type_id, traits) = match current(&signed, id).await {
         Ok(found) => found,
         Err(e) => return engine_error(&signed, e),
     };
@@ -541,7 +579,7 @@ pub async fn update(signed: Signed, id: i64, pairs: Vec<(String, String)>) -> Re
     let item = Item {
         pointer: "/data".into(),
         object: json!({"type": "flexible-assets", "attributes": {
-            "traits": traits_of(&inputs, &pairs, true),
+            "traits": traits_of(&inputs, &form, Some(&traits)),
         }})
         .as_object()
         .cloned()
@@ -566,7 +604,8 @@ pub async fn update(signed: Signed, id: i64, pairs: Vec<(String, String)>) -> Re
         }
         Err(error) => match problems_of(error) {
             Ok(mut state) => {
-                state.values = values_of(&pairs);
+                state.values = values_of(&form.pairs);
+                state.files = files_of(&traits);
                 let name = type_name(&signed, type_id).await.unwrap_or_default();
                 render(
                     &signed,
@@ -601,6 +640,16 @@ pub fn traits_list(traits: &Map<String, Value>) -> Markup {
                             @for v in o["values"].as_array().into_iter().flatten() {
                                 div { (v.get("name").and_then(Value::as_str).unwrap_or("")) }
                             }
+                        },
+                        Value::Object(o) if o.contains_key("download-url") => {
+                            @let id = o.get("id").map(Value::to_string).unwrap_or_default();
+                            a href=(format!("/ui/attachments/{id}/download")) {
+                                (o.get("name").and_then(Value::as_str).unwrap_or("Download"))
+                            }
+                        },
+                        Value::Object(o) if o.contains_key("id") => {
+                            @let id = o.get("id").map(Value::to_string).unwrap_or_default();
+                            a href=(format!("/ui/records/passwords/{id}")) { "Open the password" }
                         },
                         other => code { (other.to_string()) },
                     }

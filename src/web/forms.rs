@@ -13,6 +13,7 @@ use axum::Form;
 use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 
+use super::submitted::Submitted;
 use super::{engine_error, error_page, page, respond, Signed};
 use crate::engine::input::Item;
 use crate::engine::BulkDelete;
@@ -36,6 +37,7 @@ const FORM_KINDS: &[(&str, &str)] = &[
 /// Fields filled by the route or the server, never by the form.
 const NOT_IN_FORMS: &[&str] = &[
     "organization_id",
+    "flexible_asset_type_id",
     "resource_id",
     "resource_type",
     "parent_id",
@@ -44,7 +46,23 @@ const NOT_IN_FORMS: &[&str] = &[
 ];
 
 /// Fields written as long text.
-const LONG_TEXT: &[&str] = &["notes", "content", "description", "quick_notes"];
+const LONG_TEXT: &[&str] = &[
+    "notes",
+    "content",
+    "description",
+    "quick_notes",
+    "default_value",
+    "hint",
+];
+
+/// What a field means, where its name alone does not say.
+const HINTS: &[(&str, &str)] = &[
+    ("default_value", "For a Select field: its options, one per line."),
+    ("tag_type", "For a Tag field: what it links: Configurations, Contacts, Documents, Domains, Locations, Organizations, Passwords, or FlexibleAssetType: ID."),
+    ("order", "Fields are shown in this order, smallest first; each field its own number."),
+    ("use_for_title", "The asset is named by this field's value."),
+    ("decimals", "For a Number field: digits after the decimal point."),
+];
 
 fn form_resource(kind: &str) -> Option<(&'static Resource, &'static str)> {
     let (route, label) = FORM_KINDS.iter().find(|(route, _)| *route == kind)?;
@@ -99,35 +117,75 @@ async fn choices(signed: &Signed, field: &Field) -> Vec<(String, String)> {
 }
 
 /// A form's state: the values shown and the problems beside them.
+#[derive(Default)]
 struct FormState {
     values: HashMap<String, String>,
     problems: HashMap<String, String>,
     general: Vec<String>,
 }
 
+/// Where a form lives: the address it posts to, where Cancel leads, and
+/// the page of a saved record (`{id}` stands for its id).
+pub(super) struct Place {
+    /// Where the form posts.
+    pub action: String,
+    /// Where Cancel leads.
+    pub cancel: String,
+    /// The page a saved record is shown on, `{id}` for its id.
+    pub saved: String,
+}
+
+impl Place {
+    /// The form of an organization's record: new under the organization,
+    /// or an edit of record `editing`.
+    fn of_record(def: &Resource, organization: i64, editing: Option<i64>) -> Place {
+        let route = def.route;
+        let saved = format!("/ui/records/{route}/{{id}}");
+        match editing {
+            Some(id) => Place {
+                action: format!("/ui/records/{route}/{id}/edit"),
+                cancel: format!("/ui/records/{route}/{id}"),
+                saved,
+            },
+            None => Place {
+                action: format!("/ui/organizations/{organization}/{route}/new"),
+                cancel: format!("/ui/organizations/{organization}/{route}"),
+                saved,
+            },
+        }
+    }
+
+    fn saved(&self, id: i64, done: &str) -> String {
+        format!(
+            "{}?done={done}",
+            self.saved.replace("{id}", &id.to_string())
+        )
+    }
+}
+
 async fn render_form(
     signed: &Signed,
     def: &'static Resource,
     label: &str,
-    organization: i64,
-    editing: Option<i64>,
+    place: &Place,
+    editing: bool,
     state: &FormState,
     status: StatusCode,
 ) -> Response {
-    let fields = form_fields(def, editing.is_none());
+    let fields = form_fields(def, !editing);
     let mut options = HashMap::new();
     for field in &fields {
         if field.references.is_some() && field.column_type == ColumnType::Int {
             options.insert(field.name, choices(signed, field).await);
+        } else if !field.one_of.is_empty() {
+            let listed = field.one_of.iter().map(|v| (v.to_string(), v.to_string()));
+            options.insert(field.name, listed.collect());
         }
     }
-    let action = match editing {
-        Some(id) => format!("/ui/records/{}/{id}/edit", def.route),
-        None => format!("/ui/organizations/{organization}/{}/new", def.route),
-    };
-    let title = match editing {
-        Some(_) => format!("Edit {label}"),
-        None => format!("New {label}"),
+    let title = if editing {
+        format!("Edit {label}")
+    } else {
+        format!("New {label}")
     };
     let body = html! {
         h1 { (title) }
@@ -137,7 +195,7 @@ async fn render_form(
                 ul { @for problem in &state.general { li { (problem) } } }
             }
         }
-        form.record-form method="post" action=(action) novalidate {
+        form.record-form method="post" action=(place.action) novalidate {
             input type="hidden" name="csrf" value=(signed.session.csrf_token);
             @for field in &fields {
                 @let id = format!("field-{}", field.name);
@@ -162,11 +220,14 @@ async fn render_form(
                             textarea #(id) name=(field.name) rows="6" aria-invalid=[problem.map(|_| "true")] { (value) }
                         } @else if field.secret {
                             input #(id) type="password" name=(field.name) autocomplete="new-password" aria-invalid=[problem.map(|_| "true")]
-                                placeholder=(if editing.is_some() { "unchanged unless you type a new one" } else { "" });
+                                placeholder=(if editing { "unchanged unless you type a new one" } else { "" });
                         } @else {
                             input #(id) name=(field.name) value=(value)
                                 type=(match field.column_type { ColumnType::Date => "date", ColumnType::Int => "number", _ => "text" })
                                 aria-invalid=[problem.map(|_| "true")];
+                        }
+                        @if let Some(hint) = HINTS.iter().find(|(name, _)| *name == field.name).map(|(_, hint)| hint) {
+                            p.hint { (hint) }
                         }
                     }
                     @if let Some(problem) = problem {
@@ -174,12 +235,188 @@ async fn render_form(
                     }
                 }
             }
-            button type="submit" { (if editing.is_some() { "Save" } else { "Create" }) }
+            button type="submit" { (if editing { "Save" } else { "Create" }) }
             " "
-            a href=(match editing { Some(id) => format!("/ui/records/{}/{id}", def.route), None => format!("/ui/organizations/{organization}/{}", def.route) }) { "Cancel" }
+            a href=(place.cancel) { "Cancel" }
         }
     };
     respond(status, page(signed, &title, &[], None, body))
+}
+
+/// The form of a new record of `def`, with `values` filled in.
+pub(super) async fn new_record_form(
+    signed: &Signed,
+    def: &'static Resource,
+    label: &str,
+    place: &Place,
+    values: HashMap<String, String>,
+) -> Response {
+    if let Err(e) = signed.caller().authorize(def, Operation::Create, &[]) {
+        return engine_error(signed, e);
+    }
+    let state = FormState {
+        values,
+        ..FormState::default()
+    };
+    render_form(signed, def, label, place, false, &state, StatusCode::OK).await
+}
+
+/// The form of record `id` of `def`, filled with what it holds (never a
+/// secret).
+pub(super) async fn edit_record_form(
+    signed: &Signed,
+    def: &'static Resource,
+    label: &str,
+    id: i64,
+    place: &Place,
+) -> Response {
+    if let Err(e) = signed.caller().authorize(def, Operation::Edit, &[id]) {
+        return engine_error(signed, e);
+    }
+    let shown = match signed
+        .state
+        .engine
+        .show(
+            &signed.caller(),
+            def,
+            None,
+            id,
+            &Query {
+                show_password: Some("false".into()),
+                ..Query::default()
+            },
+        )
+        .await
+    {
+        Ok(shown) => shown,
+        Err(e) => return engine_error(signed, e),
+    };
+    let object =
+        crate::jsonapi::document::resource_object(def, &shown.records[0], false, None, None, "");
+    let attributes = object["attributes"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let values = form_fields(def, false)
+        .iter()
+        .filter_map(|f| {
+            let value = attributes.get(&f.name.replace('_', "-"))?;
+            let text = match value {
+                Value::Null => return None,
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Some((f.name.to_string(), text))
+        })
+        .collect();
+    let state = FormState {
+        values,
+        ..FormState::default()
+    };
+    render_form(signed, def, label, place, true, &state, StatusCode::OK).await
+}
+
+/// Creates a record of `def` from a submitted form (under `parent`, with
+/// `set` besides the form's fields) through the engine; its page, or the
+/// form again with each problem beside its field and nothing saved.
+pub(super) async fn create_record(
+    signed: &Signed,
+    def: &'static Resource,
+    label: &str,
+    parent: Option<(&'static crate::resources::Parent, i64)>,
+    set: Map<String, Value>,
+    form: HashMap<String, String>,
+    place: &Place,
+) -> Response {
+    if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let mut attributes = attributes_of(def, &form, true);
+    attributes.extend(set);
+    let item = Item {
+        pointer: "/data".into(),
+        object: json!({"type": def.json_type, "attributes": attributes})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let created = signed
+        .state
+        .engine
+        .create(&signed.caller(), def, parent, vec![item], &Query::default())
+        .await;
+    match created {
+        Ok(records) => {
+            let id = records.records.first().map_or(0, |r| r.id);
+            Redirect::to(&place.saved(id, "created")).into_response()
+        }
+        Err(error) => refused_form(signed, def, label, place, false, form, error).await,
+    }
+}
+
+/// Saves record `id` of `def` from a submitted form through the engine;
+/// its page, or the form again with each problem beside its field and
+/// nothing saved.
+pub(super) async fn update_record(
+    signed: &Signed,
+    def: &'static Resource,
+    label: &str,
+    id: i64,
+    form: HashMap<String, String>,
+    place: &Place,
+) -> Response {
+    if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
+        return refused;
+    }
+    let item = Item {
+        pointer: "/data".into(),
+        object: json!({"type": def.json_type, "attributes": attributes_of(def, &form, false)})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let updated = signed
+        .state
+        .engine
+        .update(
+            &signed.caller(),
+            def,
+            None,
+            id,
+            item,
+            &Query::default(),
+            None,
+        )
+        .await;
+    match updated {
+        Ok(_) => Redirect::to(&place.saved(id, "saved")).into_response(),
+        Err(error) => refused_form(signed, def, label, place, true, form, error).await,
+    }
+}
+
+/// The form again after the engine refused it: its problems beside their
+/// fields, what was typed kept.
+async fn refused_form(
+    signed: &Signed,
+    def: &'static Resource,
+    label: &str,
+    place: &Place,
+    editing: bool,
+    form: HashMap<String, String>,
+    error: Error,
+) -> Response {
+    match problems_of(error) {
+        Ok((problems, general)) => {
+            let state = FormState {
+                values: form,
+                problems,
+                general,
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render_form(signed, def, label, place, editing, &state, status).await
+        }
+        Err(other) => engine_error(signed, other),
+    }
 }
 
 /// The attributes a submitted form sets: empty inputs left out on a create
@@ -239,40 +476,24 @@ pub async fn new_form(
     if kind == "flexible_assets" {
         return match organization.parse::<i64>() {
             Ok(organization) => super::flexible::new_form(signed, organization, raw).await,
-            Err(_) => error_page(
-                Some(&signed),
-                StatusCode::NOT_FOUND,
-                "There is no such form.",
-            ),
+            Err(_) => no_form(&signed),
         };
     }
     let (Ok(organization), Some((def, label))) =
         (organization.parse::<i64>(), form_resource(&kind))
     else {
-        return error_page(
-            Some(&signed),
-            StatusCode::NOT_FOUND,
-            "There is no such form.",
-        );
+        return no_form(&signed);
     };
-    if let Err(e) = signed.caller().authorize(def, Operation::Create, &[]) {
-        return engine_error(&signed, e);
-    }
-    let state = FormState {
-        values: HashMap::new(),
-        problems: HashMap::new(),
-        general: Vec::new(),
-    };
-    render_form(
-        &signed,
-        def,
-        label,
-        organization,
-        None,
-        &state,
-        StatusCode::OK,
+    let place = Place::of_record(def, organization, None);
+    new_record_form(&signed, def, label, &place, HashMap::new()).await
+}
+
+fn no_form(signed: &Signed) -> Response {
+    error_page(
+        Some(signed),
+        StatusCode::NOT_FOUND,
+        "There is no such form.",
     )
-    .await
 }
 
 /// `POST /ui/organizations/:id/:kind/new`.
@@ -280,70 +501,21 @@ pub async fn create(
     signed: Signed,
     Path((organization, kind)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-    Form(pairs): Form<Vec<(String, String)>>,
+    submitted: Submitted,
 ) -> Response {
     if kind == "flexible_assets" {
-        return super::flexible::create(
-            signed,
-            Path((organization, kind)),
-            RawQuery(raw),
-            Form(pairs),
-        )
-        .await;
-    }
-    let form: HashMap<String, String> = pairs.into_iter().collect();
-    if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
-        return refused;
+        return super::flexible::create(signed, &organization, raw.as_deref(), submitted).await;
     }
     let (Ok(organization), Some((def, label))) =
         (organization.parse::<i64>(), form_resource(&kind))
     else {
-        return error_page(
-            Some(&signed),
-            StatusCode::NOT_FOUND,
-            "There is no such form.",
-        );
+        return no_form(&signed);
     };
-    let mut attributes = attributes_of(def, &form, true);
-    attributes.insert("organization_id".into(), json!(organization));
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": def.json_type, "attributes": attributes})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    };
-    let created = signed
-        .state
-        .engine
-        .create(&signed.caller(), def, None, vec![item], &Query::default())
-        .await;
-    match created {
-        Ok(records) => {
-            let id = records.records.first().map_or(0, |r| r.id);
-            Redirect::to(&format!("/ui/records/{}/{id}?done=created", def.route)).into_response()
-        }
-        Err(error) => match problems_of(error) {
-            Ok((problems, general)) => {
-                let state = FormState {
-                    values: form,
-                    problems,
-                    general,
-                };
-                render_form(
-                    &signed,
-                    def,
-                    label,
-                    organization,
-                    None,
-                    &state,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            Err(other) => engine_error(&signed, other),
-        },
-    }
+    let mut set = Map::new();
+    set.insert("organization_id".into(), json!(organization));
+    let place = Place::of_record(def, organization, None);
+    let form = submitted.pairs.into_iter().collect();
+    create_record(&signed, def, label, None, set, form, &place).await
 }
 
 /// `GET /ui/records/:kind/:id/edit`.
@@ -351,152 +523,34 @@ pub async fn edit_form(signed: Signed, Path((kind, id)): Path<(String, String)>)
     if kind == "flexible_assets" {
         return match id.parse::<i64>() {
             Ok(id) => super::flexible::edit_form(signed, id).await,
-            Err(_) => error_page(
-                Some(&signed),
-                StatusCode::NOT_FOUND,
-                "There is no such form.",
-            ),
+            Err(_) => no_form(&signed),
         };
     }
     let (Ok(id), Some((def, label))) = (id.parse::<i64>(), form_resource(&kind)) else {
-        return error_page(
-            Some(&signed),
-            StatusCode::NOT_FOUND,
-            "There is no such form.",
-        );
+        return no_form(&signed);
     };
-    if let Err(e) = signed.caller().authorize(def, Operation::Edit, &[id]) {
-        return engine_error(&signed, e);
-    }
-    let shown = match signed
-        .state
-        .engine
-        .show(
-            &signed.caller(),
-            def,
-            None,
-            id,
-            &Query {
-                show_password: Some("false".into()),
-                ..Query::default()
-            },
-        )
-        .await
-    {
-        Ok(shown) => shown,
-        Err(e) => return engine_error(&signed, e),
-    };
-    let object =
-        crate::jsonapi::document::resource_object(def, &shown.records[0], false, None, None, "");
-    let attributes = object["attributes"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let organization = attributes
-        .get("organization-id")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let values = form_fields(def, false)
-        .iter()
-        .filter_map(|f| {
-            let value = attributes.get(&f.name.replace('_', "-"))?;
-            let text = match value {
-                Value::Null => return None,
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            Some((f.name.to_string(), text))
-        })
-        .collect();
-    let state = FormState {
-        values,
-        problems: HashMap::new(),
-        general: Vec::new(),
-    };
-    render_form(
-        &signed,
-        def,
-        label,
-        organization,
-        Some(id),
-        &state,
-        StatusCode::OK,
-    )
-    .await
+    let place = Place::of_record(def, 0, Some(id));
+    edit_record_form(&signed, def, label, id, &place).await
 }
 
 /// `POST /ui/records/:kind/:id/edit`.
 pub async fn update(
     signed: Signed,
     Path((kind, id)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    submitted: Submitted,
 ) -> Response {
     if kind == "flexible_assets" {
         return match id.parse::<i64>() {
-            Ok(id) => super::flexible::update(signed, id, pairs).await,
-            Err(_) => error_page(
-                Some(&signed),
-                StatusCode::NOT_FOUND,
-                "There is no such form.",
-            ),
+            Ok(id) => super::flexible::update(signed, id, submitted).await,
+            Err(_) => no_form(&signed),
         };
     }
-    let form: HashMap<String, String> = pairs.into_iter().collect();
-    if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
-        return refused;
-    }
     let (Ok(id), Some((def, label))) = (id.parse::<i64>(), form_resource(&kind)) else {
-        return error_page(
-            Some(&signed),
-            StatusCode::NOT_FOUND,
-            "There is no such form.",
-        );
+        return no_form(&signed);
     };
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": def.json_type, "attributes": attributes_of(def, &form, false)})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    };
-    let updated = signed
-        .state
-        .engine
-        .update(
-            &signed.caller(),
-            def,
-            None,
-            id,
-            item,
-            &Query::default(),
-            None,
-        )
-        .await;
-    match updated {
-        Ok(_) => {
-            Redirect::to(&format!("/ui/records/{}/{id}?done=saved", def.route)).into_response()
-        }
-        Err(error) => match problems_of(error) {
-            Ok((problems, general)) => {
-                let state = FormState {
-                    values: form,
-                    problems,
-                    general,
-                };
-                render_form(
-                    &signed,
-                    def,
-                    label,
-                    0,
-                    Some(id),
-                    &state,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            Err(other) => engine_error(&signed, other),
-        },
-    }
+    let place = Place::of_record(def, 0, Some(id));
+    let form = submitted.pairs.into_iter().collect();
+    update_record(&signed, def, label, id, form, &place).await
 }
 
 /// `POST /ui/records/:kind/:id/archive`: archives (or, with

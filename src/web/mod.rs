@@ -11,14 +11,18 @@
 //! `SameSite=Lax` and `Secure` behind an https public URL. Every form that
 //! changes something carries the session's CSRF token.
 
+mod activity;
+mod asset_types;
 mod assets;
 mod attachments;
 mod flexible;
 mod forms;
 mod pages;
+mod people;
 mod session;
 mod settings;
 mod sign_in;
+mod submitted;
 
 use std::sync::Arc;
 
@@ -66,6 +70,7 @@ pub fn router() -> Router<Arc<AppState>> {
             get(forms::confirm_delete).post(forms::delete),
         )
         .route("/ui/passwords/{id}/reveal", post(pages::reveal))
+        .route("/ui/passwords/{id}/copy", post(pages::copy))
         .route("/ui/attachments/{id}/download", get(attachments::download))
         .route("/ui/attachments/{id}/preview", get(attachments::preview))
         .route(
@@ -74,11 +79,43 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/ui/search", get(pages::search))
         .route("/ui/settings", get(settings::overview))
+        .route("/ui/settings/people", get(people::overview))
+        .route("/ui/settings/users", post(people::create_user))
+        .route("/ui/settings/users/{id}/role", post(people::set_role))
+        .route(
+            "/ui/settings/users/{id}/disable",
+            post(people::set_disabled),
+        )
+        .route("/ui/settings/groups", post(people::create_group))
+        .route("/ui/settings/groups/{id}/members", post(people::set_member))
+        .route("/ui/settings/asset_types", get(asset_types::list))
+        .route(
+            "/ui/settings/asset_types/new",
+            get(asset_types::new_form).post(asset_types::create),
+        )
+        .route("/ui/settings/asset_types/{id}", get(asset_types::show))
+        .route(
+            "/ui/settings/asset_types/{id}/edit",
+            get(asset_types::edit_form).post(asset_types::update),
+        )
+        .route(
+            "/ui/settings/asset_types/{id}/fields/new",
+            get(asset_types::new_field_form).post(asset_types::create_field),
+        )
+        .route(
+            "/ui/settings/asset_fields/{id}/edit",
+            get(asset_types::edit_field_form).post(asset_types::update_field),
+        )
+        .route(
+            "/ui/settings/asset_fields/{id}/delete",
+            post(asset_types::delete_field),
+        )
         .route("/ui/settings/keys", post(settings::create_key))
         .route("/ui/settings/keys/{id}/revoke", post(settings::revoke_key))
         .route("/ui/settings/exports", post(settings::request_export))
         .route("/ui/exports/{id}/download", get(settings::download_export))
         .route("/ui/expirations", get(pages::expirations))
+        .route("/ui/activity", get(activity::log))
 }
 
 /// `GET /`: a browser (asking for HTML) goes to the interface; an API
@@ -160,6 +197,7 @@ pub(crate) fn page(
                     nav aria-label="Main" {
                         a href="/ui/organizations" { "Organizations" }
                         a href="/ui/expirations" { "Expirations" }
+                        a href="/ui/activity" { "Activity" }
                         @if signed.session.user.role.manages_settings() {
                             a href="/ui/settings" { "Settings" }
                         }

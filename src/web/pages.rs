@@ -120,7 +120,7 @@ fn crumbs(items: &[(&str, Option<String>)]) -> Vec<Crumb> {
 }
 
 /// `?done=` after an action: its flash message.
-fn flash_of(raw: Option<&str>) -> Option<&'static str> {
+pub(super) fn flash_of(raw: Option<&str>) -> Option<&'static str> {
     let params = QueryParams::parse(raw).ok()?;
     match params.other("done")? {
         "enrolled" => Some("Two-factor sign-in is set up."),
@@ -134,7 +134,7 @@ fn flash_of(raw: Option<&str>) -> Option<&'static str> {
     }
 }
 
-fn pager(base: &str, page: u32, size: u32, total: u64) -> Markup {
+pub(super) fn pager(base: &str, page: u32, size: u32, total: u64) -> Markup {
     let pages = total.div_ceil(u64::from(size.max(1))).max(1);
     let join = if base.contains('?') { '&' } else { '?' };
     html! {
@@ -732,8 +732,7 @@ async fn show_record(
                 h2 { "Password" }
                 @match &password {
                     Some(Value::String(secret)) => {
-                        p { span.secret #password-value { (secret) } " "
-                            button.secondary type="button" data-copy="password-value" { "Copy" } }
+                        p { span.secret #password-value { (secret) } " " (copy_form(signed, id)) }
                         @if let Some(Value::String(code)) = &otp {
                             p { "One-time code: " span.secret #otp-code { (code) } " "
                                 span.muted data-otp-remaining=(30 - (chrono::Utc::now().timestamp() % 30)) { "" } }
@@ -743,11 +742,14 @@ async fn show_record(
                     _ => {
                         p { span.secret aria-label="hidden password" { "••••••••••" } }
                         @if signed.session.user.role.sees_passwords() {
-                            form method="post" action=(format!("/ui/passwords/{id}/reveal")) {
-                                input type="hidden" name="csrf" value=(signed.session.csrf_token);
-                                button type="submit" { "Reveal" }
+                            div.actions {
+                                form method="post" action=(format!("/ui/passwords/{id}/reveal")) {
+                                    input type="hidden" name="csrf" value=(signed.session.csrf_token);
+                                    button type="submit" { "Reveal" }
+                                }
+                                (copy_form(signed, id))
                             }
-                            p.muted { "Revealing is recorded in the activity log, as an API reveal is." }
+                            p.muted { "Revealing or copying is recorded in the activity log, as an API reveal is." }
                         } @else {
                             p.muted { "Your role does not show password values." }
                         }
@@ -915,6 +917,18 @@ pub struct RevealForm {
     version: Option<String>,
 }
 
+/// A password's Copy button: the script copies the value to the clipboard
+/// through an audited read (without the script, the form shows it).
+fn copy_form(signed: &Signed, id: i64) -> Markup {
+    html! {
+        form.inline method="post" action=(format!("/ui/passwords/{id}/copy")) data-copy-password {
+            input type="hidden" name="csrf" value=(signed.session.csrf_token);
+            button.secondary type="submit" { "Copy" }
+            " " span.muted role="status" data-copy-status {}
+        }
+    }
+}
+
 /// The include that brings a password's earlier versions (none for other types).
 fn versions_of(def: &Resource) -> Vec<String> {
     if def.route == "passwords" {
@@ -971,32 +985,88 @@ fn versions_section(signed: &Signed, shown: &Records, id: i64) -> Markup {
     }
 }
 
-/// `POST /ui/passwords/:id/reveal`: the password page with its value and
-/// OTP code, revealed through the engine (audited exactly as an API reveal).
+/// `POST /ui/passwords/:id/reveal`: the page again, with the value shown,
+/// audited as an API reveal is.
 pub async fn reveal(
     signed: Signed,
     Path(id): Path<String>,
     Form(form): Form<RevealForm>,
 ) -> Response {
+    let shown = match reveal_value(&signed, &id, &form).await {
+        Ok(shown) => shown,
+        Err(refused) => return refused,
+    };
+    let flash = form
+        .version
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| format!("Showing version {v}, an earlier value. This reveal is recorded in the activity log."));
+    show_record(&signed, "passwords", &id, Some(shown), flash.as_deref()).await
+}
+
+/// The header the interface's script sends when it copies a password: the
+/// answer is then the value alone, for the clipboard.
+const COPY_HEADER: &str = "x-mortar-copy";
+
+/// `POST /ui/passwords/:id/copy`: a password for the clipboard, audited
+/// as an API reveal is. The script asks for the value alone; without the
+/// script the page shows the value to copy by hand.
+pub async fn copy(
+    signed: Signed,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<RevealForm>,
+) -> Response {
+    let shown = match reveal_value(&signed, &id, &form).await {
+        Ok(shown) => shown,
+        Err(refused) => return refused,
+    };
+    if headers.contains_key(COPY_HEADER) {
+        let a = attributes(&shown, &shown.records[0], false);
+        let value = a.get("password").and_then(Value::as_str).unwrap_or("");
+        return axum::response::IntoResponse::into_response((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8",
+                ),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            value.to_string(),
+        ));
+    }
+    show_record(
+        &signed,
+        "passwords",
+        &id,
+        Some(shown),
+        Some("Copy the password below. This copy is recorded in the activity log."),
+    )
+    .await
+}
+
+/// A password with its value (an earlier version's when the form names
+/// one), read through the engine, which audits it; or the refusal page.
+async fn reveal_value(signed: &Signed, id: &str, form: &RevealForm) -> Result<Records, Response> {
     if let Some(refused) = signed.refuse_without_csrf(form.csrf.as_deref()) {
-        return refused;
+        return Err(refused);
     }
     let Ok(number) = id.parse::<i64>() else {
-        return error_page(
-            Some(&signed),
+        return Err(error_page(
+            Some(signed),
             StatusCode::NOT_FOUND,
             "There is no such password.",
-        );
+        ));
     };
     let caller = signed.caller();
     if !caller.password_access {
-        return error_page(
-            Some(&signed),
+        return Err(error_page(
+            Some(signed),
             StatusCode::FORBIDDEN,
             "Your role does not show password values; an Administrator can change your role.",
-        );
+        ));
     }
-    let shown = signed
+    signed
         .state
         .engine
         .show(
@@ -1011,16 +1081,8 @@ pub async fn reveal(
                 ..Query::default()
             },
         )
-        .await;
-    let flash = form
-        .version
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| format!("Showing version {v}, an earlier value. This reveal is recorded in the activity log."));
-    match shown {
-        Ok(shown) => show_record(&signed, "passwords", &id, Some(shown), flash.as_deref()).await,
-        Err(e) => engine_error(&signed, e),
-    }
+        .await
+        .map_err(|e| engine_error(signed, e))
 }
 
 /// `GET /ui/search?q=`: every type's matches, grouped by type, best first.

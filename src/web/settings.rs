@@ -43,10 +43,6 @@ async fn render(signed: &Signed, new_key: Option<(String, bool)>) -> Response {
         sort: vec![(sort.to_string(), false)],
         ..Query::default()
     };
-    let users = match by_route("users") {
-        Some(def) => engine.list(&caller, def, None, &all("name")).await,
-        None => return error_page(Some(signed), StatusCode::NOT_FOUND, "No users here."),
-    };
     let exports = match by_route("exports") {
         Some(def) => {
             let mut query = all("created_at");
@@ -89,25 +85,10 @@ async fn render(signed: &Signed, new_key: Option<(String, bool)>) -> Response {
                 p.muted { @if *password_access { "It may read and write password values." } @else { "It cannot read or write password values." } }
             }
         }
-        h2 { "Users" }
-        @match &users {
-            Ok(users) => table {
-                thead { tr { th { "Name" } th { "Email" } th { "Role" } th { "Signed in" } } }
-                tbody {
-                    @for record in &users.records {
-                        @let a = attributes(users, record);
-                        tr {
-                            td { (a["first-name"].as_str().unwrap_or("")) " " (a["last-name"].as_str().unwrap_or("")) }
-                            td { (a["email"].as_str().unwrap_or("")) }
-                            td { (a["role-name"].as_str().unwrap_or("")) }
-                            td { (super::pages::value("current-sign-in-at", &a["current-sign-in-at"])) }
-                        }
-                    }
-                }
-            },
-            Err(e) => p.error { (e.to_string()) },
-        }
-        p.hint { "Users and groups are added and their roles changed with `mortar users` and `mortar groups`." }
+        h2 { "Users and groups" }
+        p { a href="/ui/settings/people" { "Users and groups" } ": add users, change their roles, disable them, and put them in groups." }
+        h2 { "Flexible asset types" }
+        p { a href="/ui/settings/asset_types" { "Flexible asset types" } ": make types and add, change, order and delete their fields." }
         @if let Some(keys) = &keys {
             h2 { "API keys" }
             table {

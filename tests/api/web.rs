@@ -1019,8 +1019,443 @@ async fn a_session_works_on_every_server(backend: Backend) {
     assert_eq!(on_first.headers()["location"], "/ui/sign_in");
 }
 
+/// Signs in a new Administrator through their TOTP enrolment.
+async fn enrolled(browser: &Client, base: &str, email: &str) {
+    sign_in(browser, base, email).await;
+    assert_eq!(path(browser).await, "/ui/enrol");
+    let secret = browser
+        .find(Locator::Css("#totp-secret"))
+        .await
+        .unwrap()
+        .attr("data-secret")
+        .await
+        .unwrap()
+        .unwrap();
+    fill(browser, "#code", &totp_now(&secret)).await;
+    click(browser, "form.card button[type=submit]").await;
+    assert_eq!(path(browser).await, "/ui/organizations?done=enrolled");
+}
+
+/// The id at the end of the browser's path (`/ui/records/<kind>/<id>`).
+async fn id_in_path(browser: &Client) -> i64 {
+    let path = path(browser).await;
+    path.split('?')
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("no id in {path}"))
+}
+
+async fn select(browser: &Client, css: &str, label: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_label(label)
+        .await
+        .unwrap_or_else(|e| panic!("{css} has no {label:?}: {e}"));
+}
+
+async fn an_administrator_manages_people_asset_types_uploads_and_copies(backend: Backend) {
+    let Some(driver) = driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(backend).await;
+    let base = app.base.clone();
+    let admin = user(&app, "ada@msp.test", mortar::roles::Role::Administrator).await;
+    let browser = browser(&driver).await;
+    enrolled(&browser, &base, "ada@msp.test").await;
+
+    // Users: one added with a one-time password that signs in, given
+    // another role, disabled, then enabled; the Administrator's own role
+    // has no control, and a forged change of it is refused.
+    click_link(&browser, "Settings").await;
+    click_link(&browser, "Users and groups").await;
+    fill(&browser, "input[name=email]", "sam@msp.test").await;
+    fill(&browser, "input[name=first_name]", "Sam").await;
+    fill(&browser, "input[name=last_name]", "Reyes").await;
+    select(
+        &browser,
+        "form[action='/ui/settings/users'] select[name=role]",
+        "Editor",
+    )
+    .await;
+    click(&browser, "form[action='/ui/settings/users'] button").await;
+    let one_time = browser
+        .find(Locator::Css("#new-password"))
+        .await
+        .expect("the one-time password is shown")
+        .text()
+        .await
+        .unwrap();
+    snap(&browser, "10-user-added").await;
+    let (_, users) = app.get("/users?filter[email]=sam@msp.test").await;
+    assert_eq!(
+        users["data"][0]["attributes"]["role-name"], "Editor",
+        "{users}"
+    );
+    let sam: i64 = users["data"][0]["id"].as_str().unwrap().parse().unwrap();
+    // The same email again is refused, beside nothing half-made.
+    browser
+        .goto(&format!("{base}/ui/settings/people"))
+        .await
+        .unwrap();
+    fill(&browser, "input[name=email]", "SAM@msp.test").await;
+    fill(&browser, "input[name=first_name]", "Sam").await;
+    fill(&browser, "input[name=last_name]", "Again").await;
+    click(&browser, "form[action='/ui/settings/users'] button").await;
+    assert!(text(&browser).await.contains("already the email of a user"));
+    let (_, users) = app.get("/users").await;
+    assert_eq!(users["meta"]["total-count"], 2, "{users}");
+
+    select(&browser, &format!("#role-{sam}"), "Read-only").await;
+    click(
+        &browser,
+        &format!("form[action='/ui/settings/users/{sam}/role'] button"),
+    )
+    .await;
+    assert!(text(&browser).await.contains("Saved."));
+    let (_, shown) = app.get(&format!("/users/{sam}")).await;
+    assert_eq!(shown["data"]["attributes"]["role-name"], "Read-only");
+    assert!(
+        browser
+            .find(Locator::Css(&format!("#role-{admin}")))
+            .await
+            .is_err(),
+        "no control over one's own role"
+    );
+    let cookie = session_cookie(&browser).await;
+    let csrf = browser
+        .find(Locator::Css("input[name=csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let forged = http
+        .post(format!("{base}/ui/settings/users/{admin}/role"))
+        .header("cookie", format!("mortar_session={cookie}"))
+        .form(&[("csrf", csrf.as_str()), ("role", "Lite")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "one's own role is not changed");
+    click(
+        &browser,
+        &format!("form[action='/ui/settings/users/{sam}/disable'] button"),
+    )
+    .await;
+    let row = browser
+        .find(Locator::XPath("//tr[td[text()='sam@msp.test']]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("Disabled"), "{row}");
+    let second = self::browser(&driver).await;
+    second.goto(&format!("{base}/ui/sign_in")).await.unwrap();
+    fill(&second, "#email", "sam@msp.test").await;
+    fill(&second, "#password", &one_time).await;
+    click(&second, "form.card button[type=submit]").await;
+    assert_eq!(
+        path(&second).await,
+        "/ui/sign_in",
+        "a disabled user does not sign in"
+    );
+    click(
+        &browser,
+        &format!("form[action='/ui/settings/users/{sam}/disable'] button"),
+    )
+    .await;
+    fill(&second, "#email", "sam@msp.test").await;
+    fill(&second, "#password", &one_time).await;
+    click(&second, "form.card button[type=submit]").await;
+    assert_eq!(
+        path(&second).await,
+        "/ui/organizations",
+        "enabled again, the one-time password signs in"
+    );
+    second.close().await.unwrap();
+
+    // Groups: made, a member added and taken out.
+    fill(
+        &browser,
+        "form[action='/ui/settings/groups'] input[name=name]",
+        "Network team",
+    )
+    .await;
+    click(&browser, "form[action='/ui/settings/groups'] button").await;
+    select(
+        &browser,
+        "form[action$='/members'] select[name=user]",
+        "Sam Reyes (sam@msp.test)",
+    )
+    .await;
+    click(
+        &browser,
+        "form[action$='/members'] input[value=true] ~ button",
+    )
+    .await;
+    let (_, groups) = app.get("/groups?include=users").await;
+    assert_eq!(
+        groups["data"][0]["attributes"]["name"], "Network team",
+        "{groups}"
+    );
+    assert_eq!(
+        groups["data"][0]["relationships"]["users"]["data"][0]["id"],
+        json!(sam.to_string()),
+        "{groups}"
+    );
+    snap(&browser, "11-users-and-groups").await;
+    click(
+        &browser,
+        "form[action$='/members'] input[value=false] ~ button",
+    )
+    .await;
+    let (_, groups) = app.get("/groups?include=users").await;
+    assert_eq!(
+        groups["data"][0]["relationships"]["users"]["data"],
+        json!([]),
+        "{groups}"
+    );
+
+    // A flexible asset type made in the interface, its fields added (a
+    // field without a name is refused beside the name), changed and deleted.
+    browser
+        .goto(&format!("{base}/ui/settings/asset_types"))
+        .await
+        .unwrap();
+    click_link(&browser, "New type").await;
+    fill(&browser, "#field-name", "Backup job").await;
+    fill(&browser, "#field-first_field_name", "Job name").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    assert!(
+        text(&browser).await.contains("Created."),
+        "{}",
+        text(&browser).await
+    );
+    let asset_type = id_in_path(&browser).await;
+    click_link(&browser, "Add field").await;
+    select(&browser, "#field-kind", "Upload").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    let error = browser
+        .find(Locator::Css("#field-name-error"))
+        .await
+        .expect("the problem is shown beside the name")
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("Name"), "{error}");
+    fill(&browser, "#field-name", "Config file").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    click_link(&browser, "Add field").await;
+    fill(&browser, "#field-name", "Schedule").await;
+    select(&browser, "#field-kind", "Select").await;
+    fill(&browser, "#field-default_value", "Nightly\nWeekly").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    click_link(&browser, "Add field").await;
+    fill(&browser, "#field-name", "Scratch").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    snap(&browser, "12-asset-type").await;
+    // Renamed, then the scratch field deleted.
+    let scratch = browser
+        .find(Locator::XPath(
+            "//tr[td[starts-with(., 'Scratch')]]//a[text()='Edit']",
+        ))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    browser.goto(&format!("{base}{scratch}")).await.unwrap();
+    fill(&browser, "#field-name", "Retention").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    assert!(text(&browser).await.contains("Retention"));
+    mark_page(&browser).await;
+    browser
+        .find(Locator::XPath(
+            "//tr[td[starts-with(., 'Retention')]]//button",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_next_page(&browser).await;
+    let (_, fields) = app
+        .get(&format!(
+            "/flexible_asset_types/{asset_type}/relationships/flexible_asset_fields"
+        ))
+        .await;
+    let names: Vec<&str> = fields["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["attributes"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Job name", "Config file", "Schedule"], "{fields}");
+
+    // An asset of the type with a file in its Upload field: the file
+    // downloads byte for byte, and a later edit without a new file keeps it.
+    let org = app
+        .create("/organizations", json!({"name": "Fabrikam"}))
+        .await;
+    browser
+        .goto(&format!("{base}/ui/organizations/{org}/flexible_assets"))
+        .await
+        .unwrap();
+    click_link(&browser, "New Backup job").await;
+    fill(&browser, "#trait-job-name", "Nightly SQL").await;
+    select(&browser, "#trait-schedule", "Nightly").await;
+    let files = tempfile::tempdir().unwrap();
+    let config = files.path().join("backup.conf");
+    std::fs::write(&config, b"target = s3://backups/sql\nkeep = 30\n").unwrap();
+    browser
+        .find(Locator::Css("#trait-config-file"))
+        .await
+        .unwrap()
+        .send_keys(config.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&browser, "form.record-form button[type=submit]").await;
+    assert!(
+        text(&browser).await.contains("Created."),
+        "{}",
+        text(&browser).await
+    );
+    let asset = id_in_path(&browser).await;
+    let href = browser
+        .find(Locator::LinkText("backup.conf"))
+        .await
+        .expect("the uploaded file on the asset's page")
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let downloaded = get_signed(&browser, &format!("{base}{href}")).await;
+    assert_eq!(downloaded.status(), 200);
+    assert_eq!(
+        downloaded.bytes().await.unwrap().as_ref(),
+        b"target = s3://backups/sql\nkeep = 30\n"
+    );
+    let (_, shown) = app.get(&format!("/flexible_assets/{asset}")).await;
+    let file = shown["data"]["attributes"]["traits"]["config-file"]["id"].clone();
+    assert!(!file.is_null(), "{shown}");
+    click_link(&browser, "Edit").await;
+    assert!(text(&browser).await.contains("Now: backup.conf"));
+    fill(&browser, "#trait-job-name", "Nightly SQL (all)").await;
+    click(&browser, "form.record-form button[type=submit]").await;
+    let (_, shown) = app.get(&format!("/flexible_assets/{asset}")).await;
+    let traits = &shown["data"]["attributes"]["traits"];
+    assert_eq!(traits["job-name"], "Nightly SQL (all)", "{traits}");
+    assert_eq!(
+        traits["config-file"]["id"], file,
+        "the file is kept: {traits}"
+    );
+
+    // Copy without a reveal: the value goes to the clipboard through an
+    // audited read, which the activity page then lists under the user.
+    let password = app
+        .create(
+            "/passwords",
+            json!({"organization-id": org, "name": "Backup console", "password": "saffron-otter-19"}),
+        )
+        .await;
+    browser
+        .goto(&format!("{base}/ui/records/passwords/{password}"))
+        .await
+        .unwrap();
+    assert!(!text(&browser).await.contains("saffron-otter-19"));
+    browser
+        .find(Locator::Css("form[data-copy-password] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let clicked = Instant::now();
+    let status = loop {
+        let status = browser
+            .find(Locator::Css("[data-copy-status]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if !status.is_empty() {
+            break status;
+        }
+        assert!(
+            clicked.elapsed() < Duration::from_secs(10),
+            "Copy never answered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.starts_with("Copied"), "{status}");
+    assert!(
+        !text(&browser).await.contains("saffron-otter-19"),
+        "a copy does not show the value"
+    );
+    let (_, audit) = app.get(&format!("/passwords/{password}/audit")).await;
+    assert!(
+        audit["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["attributes"]["user-id"] == json!(admin)
+                && e["attributes"]["action"] == "show"),
+        "the copy is audited as the user's reveal: {audit}"
+    );
+    click_link(&browser, "Activity").await;
+    select(
+        &browser,
+        "select[name=action]",
+        "Password revealed or copied",
+    )
+    .await;
+    select(&browser, "select[name=user]", "Dana Okafor").await;
+    click(&browser, "form.filters button").await;
+    let rows = browser
+        .find(Locator::Css("#activity tbody"))
+        .await
+        .expect("the activity table")
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        rows.contains("Backup console") && rows.contains("Dana Okafor"),
+        "{rows}"
+    );
+    assert!(!rows.contains("Nightly SQL"), "only reveals: {rows}");
+    snap(&browser, "13-activity").await;
+    select(&browser, "select[name=action]", "Deleted").await;
+    select(&browser, "select[name=type]", "Passwords").await;
+    click(&browser, "form.filters button").await;
+    assert!(text(&browser)
+        .await
+        .contains("Nothing matches these filters."));
+    // The people changes are in the log too.
+    browser
+        .goto(&format!("{base}/ui/activity?type=User&action=update"))
+        .await
+        .unwrap();
+    assert!(text(&browser).await.contains("Sam Reyes"));
+    browser.close().await.unwrap();
+}
+
 crate::backend_tests!(
     an_administrator_signs_in_browses_searches_and_reveals,
     roles_csrf_and_expiry_are_enforced_on_the_server,
     a_session_works_on_every_server,
+    an_administrator_manages_people_asset_types_uploads_and_copies,
 );
