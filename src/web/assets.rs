@@ -114,8 +114,17 @@ body.bare form.card h2 { margin-top: 0; }
 figure.qr { margin: 8px auto; width: 200px; }
 figure.qr svg { width: 200px; height: 200px; }
 @media (max-width: 700px) {
-  header.top { gap: 10px; padding: 8px 12px; }
+  header.top { gap: 8px 10px; padding: 8px 12px; }
+  header.top nav { overflow-x: auto; white-space: nowrap; max-width: 100%; }
+  header.top form.search { order: 3; flex-basis: 100%; }
+  header.top .user { order: 2; margin-left: auto; font-size: .8rem; }
+  nav.crumbs ol { padding: 8px 12px 0; }
   main { padding: 12px; }
+  .counts { display: grid; grid-template-columns: repeat(auto-fill, minmax(7rem, 1fr)); }
+  .counts a { min-width: 0; padding: 8px 10px; font-size: .9rem; overflow-wrap: anywhere; }
+  form.filters > label { flex: 1 1 9rem; }
+  form.record-form button[type=submit] { align-self: stretch; }
+  td a { word-break: normal; overflow-wrap: normal; white-space: nowrap; }
   dl.attrs { grid-template-columns: 1fr; }
   dl.attrs dt { border-bottom: 0; padding-bottom: 0; }
   table { display: block; overflow-x: auto; }
@@ -176,6 +185,20 @@ document.addEventListener('submit', function (event) {
     status.textContent = 'Copied. Recorded in the activity log.';
   }).catch(function (error) {
     status.textContent = 'Not copied: ' + error.message + '. Reload the page and try again.';
+  });
+});
+// A Tag picker's filter box: shown with the script, it hides the choices
+// that do not contain what is typed (chosen ones stay).
+document.querySelectorAll('input[data-filter-for]').forEach(function (box) {
+  var list = document.getElementById(box.getAttribute('data-filter-for'));
+  if (!list) { return; }
+  box.hidden = false;
+  box.addEventListener('input', function () {
+    var wanted = box.value.trim().toLowerCase();
+    Array.prototype.forEach.call(list.options, function (option) {
+      option.hidden = wanted !== '' && !option.selected &&
+        option.textContent.toLowerCase().indexOf(wanted) < 0;
+    });
   });
 });
 function tick() {

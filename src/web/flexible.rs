@@ -183,9 +183,12 @@ async fn render(
                                     option value="" { "—" }
                                     @for option in &input.options { option value=(option) selected[*option == value] { (option) } }
                                 },
-                                "Tag" => select #(id) name=(name) multiple size="6" {
-                                    @for (choice, label) in tags.get(&input.key).into_iter().flatten() {
-                                        option value=(choice) selected[values.contains(choice)] { (label) }
+                                "Tag" => {
+                                    input.tag-filter type="search" data-filter-for=(id) placeholder="Type to narrow the list" aria-label=(format!("Narrow the choices of {}", input.name)) hidden;
+                                    select #(id) name=(name) multiple size="6" {
+                                        @for (choice, label) in tags.get(&input.key).into_iter().flatten() {
+                                            option value=(choice) selected[values.contains(choice)] { (label) }
+                                        }
                                     }
                                 },
                                 "Password" => input #(id) type="password" name=(name) autocomplete="new-password"

@@ -519,6 +519,23 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         .select_by_label("5 GHz")
         .await
         .unwrap();
+    // The Tag picker's box narrows its choices to those it names.
+    fill(
+        &browser,
+        "input[data-filter-for=trait-access-points]",
+        "edge",
+    )
+    .await;
+    let shown = browser
+        .execute(
+            "return Array.from(document.querySelectorAll('#trait-access-points option'))\
+               .filter(o => !o.hidden).map(o => o.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, json!(["edge-router-2"]));
+    fill(&browser, "input[data-filter-for=trait-access-points]", "").await;
     browser
         .find(Locator::Css("#trait-access-points"))
         .await
