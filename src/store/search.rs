@@ -227,25 +227,35 @@ impl super::Store {
             }
         };
         let mut page = self.sql();
-        page.push("SELECT e.resource_type, e.record_id");
-        // On PostgreSQL the page carries the count of each type, so the
-        // matches are scanned once (SQLite's two statements are cheaper
-        // than a window over its full-text function).
-        if dialect == Dialect::Postgres {
-            for kind in filter.counted {
-                page.push(", COUNT(*) FILTER (WHERE e.resource_type = ")
-                    .bind(*kind)
-                    .push(") OVER ()");
+        match dialect {
+            Dialect::Sqlite => {
+                page.push("SELECT e.resource_type, e.record_id");
+                matches(&mut page);
+                page.push(" ORDER BY bm25(search_index, 10.0, 1.0), e.record_id");
+            }
+            // The page carries the count of each type, so the matches are
+            // scanned once (SQLite's two statements are cheaper than a
+            // window over its full-text function). Each match is ranked in
+            // the inner query (kept apart by its OFFSET 0), so the window
+            // holds narrow rows and never the documents themselves: a word
+            // found in thousands of records then needs no spill to disk.
+            Dialect::Postgres => {
+                page.push("SELECT m.resource_type, m.record_id");
+                for kind in filter.counted {
+                    page.push(", COUNT(*) FILTER (WHERE m.resource_type = ")
+                        .bind(*kind)
+                        .push(") OVER ()");
+                }
+                page.push(
+                    " FROM (SELECT e.resource_type, e.record_id, \
+                     ts_rank('{0, 0, 0.1, 1.0}', e.document, to_tsquery('simple', ",
+                )
+                .bind(expression.as_str())
+                .push(")) AS rank");
+                matches(&mut page);
+                page.push(" OFFSET 0) m ORDER BY m.rank DESC, m.record_id");
             }
         }
-        matches(&mut page);
-        match dialect {
-            Dialect::Sqlite => page.push(" ORDER BY bm25(search_index, 10.0, 1.0), e.record_id"),
-            Dialect::Postgres => page
-                .push(" ORDER BY ts_rank('{0, 0, 0.1, 1.0}', e.document, to_tsquery('simple', ")
-                .bind(expression.as_str())
-                .push(")) DESC, e.record_id"),
-        };
         page.push(" LIMIT ")
             .bind(i64::from(size))
             .push(" OFFSET ")
