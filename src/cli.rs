@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 
 use anyhow::Context as _;
 
-use crate::config::{BackupArgs, DemoArgs, RestoreArgs, ServeArgs, StoreArgs};
+use crate::config::{BackupArgs, DemoArgs, ImportArgs, RestoreArgs, ServeArgs, StoreArgs};
 use crate::roles::Role;
 
 /// Mortar: self-hosted IT documentation for MSPs, speaking the IT Glue API.
@@ -63,6 +63,10 @@ pub enum Command {
     /// Fill an account with realistic sample data (organizations, sites,
     /// people, devices, domains, documents).
     Demo(DemoArgs),
+    /// Bring a whole account from an IT Glue-compatible API: every record
+    /// type, password values and attachments included; resumable (run it
+    /// again after a stop) and reported at the end.
+    Import(ImportArgs),
     /// Inspect the background job queue and retry failed jobs (works
     /// whether or not a server is running).
     Jobs {
@@ -414,6 +418,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Vault { command } => vault(command).await,
         Command::Jobs { command } => jobs(command).await,
         Command::Demo(args) => demo(args).await,
+        Command::Import(args) => import(args).await,
         Command::Backup(args) => backup(args).await,
         Command::Restore(args) => restore(args).await,
     }
@@ -561,6 +566,51 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let result = crate::demo::load(&engine, &account, options).await;
     store.close().await;
     result?;
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let source = crate::import::Source::new(&args.from, &args.key, args.rate)?;
+    let store = crate::store::Store::open(&args.store.store_config(2))
+        .await
+        .context("opening the store")?;
+    let result = async {
+        let (account, _) = store
+            .ensure_account(args.account.as_deref())
+            .await
+            .context("finding the account to fill")?;
+        let vault = crate::open_vault(
+            &store,
+            &args.store.data_dir,
+            args.master_key.as_ref().map(|k| k.expose()),
+        )
+        .await?;
+        let files = crate::open_blob_store(&args.blob_store, &args.store.data_dir)?;
+        let engine = crate::engine::Engine::new(store.clone(), vault, files);
+        engine
+            .build_search_index()
+            .await
+            .context("building the search index")?;
+        eprintln!(
+            "Importing from {} into account {:?}, at most {} requests a second.",
+            source.base(),
+            account.name,
+            args.rate
+        );
+        crate::import::run(&engine, account.scope(), &source, &args.organizations).await
+    }
+    .await;
+    store.close().await;
+    let report = result?;
+    print!("{}", report.render());
+    if !report.failures.is_empty() || !report.mismatched_files.is_empty() {
+        anyhow::bail!(
+            "{} records were not imported and {} files differ (listed above); \
+             fix what the reasons say and run the same command again: it continues",
+            report.failures.len(),
+            report.mismatched_files.len()
+        );
+    }
     Ok(())
 }
 

@@ -116,6 +116,41 @@ pub struct DemoArgs {
     pub master_key: Option<MasterKeyText>,
 }
 
+/// `mortar import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The source API's base URL: the hosted product's
+    /// (`https://api.itglue.com`, `https://api.eu.itglue.com`) or another
+    /// Mortar's.
+    #[arg(long)]
+    pub from: String,
+    /// The source's API key. For password values it needs password access.
+    #[arg(long, env = "MORTAR_IMPORT_KEY", hide_env_values = true)]
+    pub key: String,
+    /// The account to fill, made if missing (default: the first account).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only these organizations (their ids at the source, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub organizations: Vec<String>,
+    /// At most this many requests a second to the source (the hosted
+    /// product allows 3,000 per 5 minutes, which is 10 a second).
+    #[arg(long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Where the data lives.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Where attachment and upload contents are kept, as `mortar serve` is
+    /// given it: `file` (under the data directory) or
+    /// `s3://BUCKET[/PREFIX]?endpoint=URL&region=R`.
+    #[arg(long, env = "MORTAR_BLOB_STORE", default_value = "file")]
+    pub blob_store: crate::files::BlobStoreConfig,
+    /// The vault master key (base64, 32 bytes) that seals the imported
+    /// passwords; default: `master.key` in the data directory.
+    #[arg(long = "master-key", env = "MORTAR_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<MasterKeyText>,
+}
+
 /// `mortar backup`.
 #[derive(Debug, Clone, Args)]
 pub struct BackupArgs {

@@ -19,6 +19,7 @@ pub mod error;
 pub mod exports;
 pub mod files;
 pub mod http;
+pub mod import;
 pub mod jobs;
 pub mod jsonapi;
 pub mod names;

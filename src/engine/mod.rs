@@ -33,7 +33,7 @@ use crate::resources::{
     WriteEnv,
 };
 use crate::roles::{Guard, Operation};
-use crate::store::{Actor, Record, Scope, Store, UserGrant};
+use crate::store::{Actor, Origin, Record, Scope, Store, UserGrant};
 use crate::vault::Vault;
 pub use compiled::Condition;
 use compiled::{Page, Schema};
@@ -446,8 +446,45 @@ impl Engine {
         caller: &Caller,
         resource: &'static Resource,
         parent: Option<ParentId>,
+        items: Vec<Item>,
+        query: &Query,
+    ) -> Result<Records> {
+        self.create_from(caller, resource, parent, items, query, None)
+            .await
+    }
+
+    /// [`Engine::create`] of one record that `mortar import` brings from
+    /// `origin`: the import map notes it in the same transaction, so a
+    /// stopped import never makes it twice. Its id.
+    pub async fn create_imported(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        item: Item,
+        origin: &Origin,
+    ) -> Result<i64> {
+        let records = self
+            .create_from(
+                caller,
+                resource,
+                parent,
+                vec![item],
+                &Query::default(),
+                Some(origin),
+            )
+            .await?;
+        Ok(records.records.first().map_or(0, |r| r.id))
+    }
+
+    async fn create_from(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
         mut items: Vec<Item>,
         query: &Query,
+        origin: Option<&Origin>,
     ) -> Result<Records> {
         caller.authorize(resource, Operation::Create, &[])?;
         secrets::forbid_sending(caller, resource, &items)?;
@@ -471,7 +508,16 @@ impl Engine {
         self.ensure_parent(caller, parent).await?;
         let records = self
             .write(caller, resource, |writer| {
-                Box::pin(writer.create_records(resource, prepared.clone()))
+                let prepared = prepared.clone();
+                let origin = origin.cloned();
+                Box::pin(async move {
+                    let records = writer.create_records(resource, prepared).await?;
+                    if let (Some(origin), Some(record)) = (&origin, records.first()) {
+                        let scope = writer.scope();
+                        writer.tx.record_origin(scope, origin, record.id).await?;
+                    }
+                    Ok(records)
+                })
             })
             .await?;
         self.written(caller, resource, records, query).await
@@ -490,6 +536,39 @@ impl Engine {
         item: Item,
         query: &Query,
         expected: Option<&Expected>,
+    ) -> Result<Records> {
+        self.update_from(caller, resource, parent, id, item, query, expected, None)
+            .await
+    }
+
+    /// [`Engine::update`] of record `id` with what `mortar import` read
+    /// from `origin` again: the import map notes the source's new
+    /// `updated-at` in the same transaction.
+    pub async fn update_imported(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        id: i64,
+        item: Item,
+        origin: &Origin,
+    ) -> Result<()> {
+        let query = Query::default();
+        self.update_from(caller, resource, None, id, item, &query, None, Some(origin))
+            .await
+            .map(|_| ())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn update_from(
+        &self,
+        caller: &Caller,
+        resource: &'static Resource,
+        parent: Option<ParentId>,
+        id: i64,
+        item: Item,
+        query: &Query,
+        expected: Option<&Expected>,
+        origin: Option<&Origin>,
     ) -> Result<Records> {
         caller.authorize(resource, Operation::Edit, &[id])?;
         secrets::forbid_sending(caller, resource, std::slice::from_ref(&item))?;
@@ -514,11 +593,19 @@ impl Engine {
             .write(caller, resource, |writer| {
                 let change = change.clone();
                 let expected = expected.cloned();
+                let origin = origin.cloned();
                 Box::pin(async move {
                     if let Some(expected) = &expected {
                         writer.expect(resource, parent, id, expected).await?;
                     }
-                    writer.update_records(resource, parent, vec![change]).await
+                    let records = writer
+                        .update_records(resource, parent, vec![change])
+                        .await?;
+                    if let Some(origin) = &origin {
+                        let scope = writer.scope();
+                        writer.tx.record_origin(scope, origin, id).await?;
+                    }
+                    Ok(records)
                 })
             })
             .await?;

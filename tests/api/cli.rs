@@ -661,7 +661,7 @@ impl Place {
     }
 
     /// Runs a command to its end; fails the test unless it succeeds.
-    fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         let output = self.command(args).output().expect("run mortar");
         assert!(
             output.status.success(),

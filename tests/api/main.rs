@@ -28,6 +28,7 @@ mod flexible_assets;
 mod health;
 mod hostile;
 mod idempotency;
+mod import;
 mod indexes;
 mod instances;
 mod jobs;
