@@ -847,6 +847,15 @@ impl Import<'_> {
                     .as_object()
                     .cloned()
                     .unwrap_or_default();
+                // Files of Upload traits come with their asset, never as
+                // attachments of their own (on every run).
+                for value in given.values() {
+                    if value.get("download-url").is_some() {
+                        if let Some(id) = value.get("id").and_then(id_text) {
+                            self.trait_files.insert(id);
+                        }
+                    }
+                }
                 if let Some((id, seen)) = &seen {
                     self.remember(route, source_id.clone(), *id);
                     if seen.is_some() && *seen == updated_at {
@@ -869,9 +878,6 @@ impl Import<'_> {
                             let url = o["download-url"].as_str().unwrap_or_default();
                             match self.source.bytes(url).await {
                                 Ok(bytes) => {
-                                    if let Some(id) = o.get("id").and_then(id_text) {
-                                        self.trait_files.insert(id);
-                                    }
                                     traits.insert(key, json!({
                                         "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
                                         "file_name": o.get("name").and_then(Value::as_str).unwrap_or("file"),

@@ -1,8 +1,10 @@
-//! Create, edit and delete forms for an organization's records, generated
-//! from the resource definitions: each writable field its own input (text,
-//! text area, number, checkbox, date, a select of the records an id field
-//! references), checked by the engine exactly as the API checks a request,
-//! with each problem shown beside its field and nothing saved.
+//! Create, edit and delete forms generated from the resource definitions:
+//! an organization's records here, flexible asset types and fields in
+//! `asset_types` through the same functions. Each writable field its own
+//! input (text, text area, number, checkbox, date, a select of the records
+//! an id field references or of a field's allowed values), checked by the
+//! engine exactly as the API checks a request, with each problem shown
+//! beside its field and nothing saved.
 
 use std::collections::HashMap;
 

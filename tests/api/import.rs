@@ -311,6 +311,46 @@ async fn source() -> (String, String, Place, crate::cli::Server) {
         )
         .await;
     }
+    // An asset with a file in its Upload trait (the LAN type's switch
+    // configuration), its required fields filled.
+    let lan = get(
+        &base,
+        &key,
+        "/flexible_asset_types?filter[name]=LAN&include=flexible_asset_fields",
+    )
+    .await;
+    let lan_id = lan["data"][0]["id"]
+        .as_str()
+        .expect("the demo's LAN type")
+        .to_string();
+    let mut traits = serde_json::Map::new();
+    for field in lan["included"].as_array().into_iter().flatten() {
+        let a = &field["attributes"];
+        let key_name = a["name-key"].as_str().unwrap().to_string();
+        let value = match a["kind"].as_str().unwrap() {
+            "Upload" => {
+                json!({"content": b64(b"hostname core-sw1\nvlan 10 name users\n"), "file_name": "core-sw1.cfg"})
+            }
+            _ if a["required"] != json!(true) => continue,
+            "Number" | "Percent" => json!(1),
+            "Date" => json!("2026-01-01"),
+            "Checkbox" => json!(true),
+            "Select" => json!(a["default-value"]
+                .as_str()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")),
+            _ => json!("Core LAN"),
+        };
+        traits.insert(key_name, value);
+    }
+    post(
+        "/flexible_assets".into(),
+        json!({"data": {"type": "flexible-assets", "attributes": {"organization-id": organization,
+            "flexible-asset-type-id": lan_id, "traits": traits}}}),
+    )
+    .await;
     (base, key, place, server)
 }
 
@@ -354,6 +394,10 @@ async fn the_whole_account_comes_along_and_a_second_run_changes_nothing(backend:
     let expected = everything(&base, &key).await;
     assert!(expected["passwords"].len() >= 2 && expected["attachments"].len() >= 2);
     assert!(!expected["related_items"].is_empty() && !expected["flexible_assets"].is_empty());
+    assert!(
+        expected.get("files").is_some_and(|f| !f.is_empty()),
+        "an Upload trait's file is compared too"
+    );
     assert_same(&expected, &everything(&target_base, &target_key).await);
 }
 
