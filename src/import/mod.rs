@@ -588,13 +588,12 @@ impl Import<'_> {
             .iter()
             .filter_map(|v| Some(((v["type"].as_str()?.to_string(), id_text(&v["id"])?), v)))
             .collect();
-        let known = self
+        let mut known = self
             .engine
             .store()
             .origins(self.scope, self.source.base(), route)
             .await?;
         self.report.tally(route).at_source += listed.data.len() as u64;
-        let mut known = known;
         if route == "organizations" {
             self.own_organization(&listed.data, &mut known).await?;
         }
@@ -724,22 +723,14 @@ impl Import<'_> {
         self.report.tally(route).at_source += listed.data.len() as u64;
         // Types first named by others' Tag fields are made before them.
         let mut pending: Vec<&Value> = listed.data.iter().collect();
-        pending.sort_by_key(|t| {
-            listed
-                .included
-                .iter()
-                .filter(|f| {
-                    f["attributes"]["flexible-asset-type-id"]
-                        .to_string()
-                        .trim_matches('"')
-                        == id_text(&t["id"]).unwrap_or_default()
-                })
-                .any(|f| {
-                    f["attributes"]["tag-type"]
-                        .as_str()
-                        .is_some_and(|t| t.starts_with("FlexibleAssetType"))
-                })
-        });
+        let tagging_types: HashSet<String> = listed
+            .included
+            .iter()
+            .map(attributes_of)
+            .filter(|f| text(f, "tag_type").is_some_and(|t| t.starts_with("FlexibleAssetType")))
+            .filter_map(|f| f.get("flexible_asset_type_id").and_then(id_text))
+            .collect();
+        pending.sort_by_key(|t| id_text(&t["id"]).is_some_and(|id| tagging_types.contains(&id)));
         for record in pending {
             let Some(source_id) = id_text(&record["id"]) else {
                 continue;
@@ -814,12 +805,11 @@ impl Import<'_> {
             .store()
             .origins(self.scope, self.source.base(), route)
             .await?;
-        let types: Vec<String> = self
+        let mut types: Vec<String> = self
             .maps
             .get("flexible_asset_types")
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
-        let mut types = types;
         types.sort();
         for type_id in types {
             let query = format!(
