@@ -29,6 +29,19 @@ pub struct Item {
 }
 
 impl Item {
+    /// The single item of a request (at `/data`): `object` is
+    /// `{"type": ..., "attributes": {...}}` with normalised (underscored)
+    /// member names, as the API's parser leaves them.
+    pub fn new(object: Value) -> Item {
+        Item {
+            pointer: "/data".into(),
+            object: match object {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+        }
+    }
+
     /// Pointer to the item's attributes.
     pub fn attributes_pointer(&self) -> String {
         format!("{}/attributes", self.pointer)

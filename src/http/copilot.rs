@@ -79,13 +79,7 @@ pub(super) async fn archive(
     let target = match selection(&mut params.query, organization)? {
         Some(narrowing) => {
             let item = match body {
-                None => Item {
-                    pointer: "/data".into(),
-                    object: json!({ "type": "documents", "attributes": { "archived": true } })
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default(),
-                },
+                None => Item::new(json!({ "type": "documents", "attributes": { "archived": true } })),
                 Some(body) => match data_items(&body, &DOCUMENTS, true)? {
                     (mut items, _) if items.len() == 1 => items.remove(0),
                     _ => {

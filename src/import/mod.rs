@@ -999,13 +999,7 @@ impl Import<'_> {
             if !changed {
                 continue;
             }
-            let item = Item {
-                pointer: "/data".into(),
-                object: json!({"type": def.json_type, "attributes": {"traits": traits}})
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-            };
+            let item = Item::new(json!({"type": def.json_type, "attributes": {"traits": traits}}));
             if let Err(e) = self
                 .engine
                 .update(
@@ -1080,19 +1074,13 @@ impl Import<'_> {
                     continue;
                 }
             };
-            let item = Item {
-                pointer: "/data".into(),
-                object: json!({"type": "attachments", "attributes": {
-                    "name": file.name,
-                    "attachment": {
-                        "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
-                        "file_name": file.file_name,
-                    },
-                }})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-            };
+            let item = Item::new(json!({"type": "attachments", "attributes": {
+                "name": file.name,
+                "attachment": {
+                    "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
+                    "file_name": file.file_name,
+                },
+            }}));
             let origin = self.origin(route, &file.source_id, file.updated_at.clone());
             match self
                 .engine
@@ -1309,13 +1297,7 @@ impl Import<'_> {
 /// by the engine, as it ignores what clients echo back).
 fn item_of(def: &Resource, mut attributes: Map<String, Value>) -> Item {
     attributes.remove("id");
-    Item {
-        pointer: "/data".into(),
-        object: json!({"type": def.json_type, "attributes": attributes})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    }
+    Item::new(json!({"type": def.json_type, "attributes": attributes}))
 }
 
 /// A configuration's interfaces (from its list's include) into the item,

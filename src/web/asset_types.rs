@@ -230,21 +230,15 @@ pub async fn create(signed: Signed, Form(form): Form<HashMap<String, String>>) -
             Value::String(v)
         }
     };
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": "flexible-asset-types", "attributes": {
-            "name": given("name"),
-            "description": optional("description"),
-            "icon": optional("icon"),
-            "show_in_menu": given("show_in_menu") == "true",
-            "enabled": true,
-            "fields": [{"name": given("first_field_name"), "kind": given("first_field_kind"),
-                "order": 1, "required": true, "show_in_list": true, "use_for_title": true}],
-        }})
-        .as_object()
-        .cloned()
-        .unwrap_or_default(),
-    };
+    let item = Item::new(json!({"type": "flexible-asset-types", "attributes": {
+        "name": given("name"),
+        "description": optional("description"),
+        "icon": optional("icon"),
+        "show_in_menu": given("show_in_menu") == "true",
+        "enabled": true,
+        "fields": [{"name": given("first_field_name"), "kind": given("first_field_kind"),
+            "order": 1, "required": true, "show_in_list": true, "use_for_title": true}],
+    }}));
     let created = signed
         .state
         .engine

@@ -178,16 +178,10 @@ pub async fn upload(
             "Choose a file to upload.",
         );
     };
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": "attachments", "attributes": {"attachment": {
-            "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
-            "file_name": name,
-        }}})
-        .as_object()
-        .cloned()
-        .unwrap_or_default(),
-    };
+    let item = Item::new(json!({"type": "attachments", "attributes": {"attachment": {
+        "content": base64::engine::general_purpose::STANDARD.encode(&bytes),
+        "file_name": name,
+    }}}));
     let created = signed
         .state
         .engine

@@ -402,17 +402,11 @@ pub async fn create(
         Ok(inputs) => inputs,
         Err(e) => return engine_error(&signed, e),
     };
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": "flexible-assets", "attributes": {
-            "organization_id": organization,
-            "flexible_asset_type_id": type_id,
-            "traits": traits_of(&inputs, &form, None),
-        }})
-        .as_object()
-        .cloned()
-        .unwrap_or_default(),
-    };
+    let item = Item::new(json!({"type": "flexible-assets", "attributes": {
+        "organization_id": organization,
+        "flexible_asset_type_id": type_id,
+        "traits": traits_of(&inputs, &form, None),
+    }}));
     let created = signed
         .state
         .engine
@@ -579,15 +573,9 @@ pub async fn update(signed: Signed, id: i64, form: Submitted) -> Response {
         Ok(inputs) => inputs,
         Err(e) => return engine_error(&signed, e),
     };
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": "flexible-assets", "attributes": {
-            "traits": traits_of(&inputs, &form, Some(&traits)),
-        }})
-        .as_object()
-        .cloned()
-        .unwrap_or_default(),
-    };
+    let item = Item::new(json!({"type": "flexible-assets", "attributes": {
+        "traits": traits_of(&inputs, &form, Some(&traits)),
+    }}));
     let updated = signed
         .state
         .engine

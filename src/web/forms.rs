@@ -335,13 +335,7 @@ pub(super) async fn create_record(
     }
     let mut attributes = attributes_of(def, &form, true);
     attributes.extend(set);
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": def.json_type, "attributes": attributes})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    };
+    let item = Item::new(json!({"type": def.json_type, "attributes": attributes}));
     let created = signed
         .state
         .engine
@@ -370,13 +364,8 @@ pub(super) async fn update_record(
     if let Some(refused) = signed.refuse_without_csrf(form.get("csrf").map(String::as_str)) {
         return refused;
     }
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": def.json_type, "attributes": attributes_of(def, &form, false)})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    };
+    let item =
+        Item::new(json!({"type": def.json_type, "attributes": attributes_of(def, &form, false)}));
     let updated = signed
         .state
         .engine
@@ -573,13 +562,7 @@ pub async fn archive(
         );
     };
     let archived = form.get("archived").map(String::as_str) != Some("false");
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": def.json_type, "attributes": {"archived": archived}})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    };
+    let item = Item::new(json!({"type": def.json_type, "attributes": {"archived": archived}}));
     match signed
         .state
         .engine

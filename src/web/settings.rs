@@ -283,15 +283,9 @@ pub async fn request_export(signed: Signed, Form(form): Form<ExportForm>) -> Res
         .organization_id
         .as_deref()
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let item = Item {
-        pointer: "/data".into(),
-        object: json!({"type": "exports", "attributes": {
-            "organization_id": organization.map_or(Value::Null, Value::from),
-        }})
-        .as_object()
-        .cloned()
-        .unwrap_or_default(),
-    };
+    let item = Item::new(json!({"type": "exports", "attributes": {
+        "organization_id": organization.map_or(Value::Null, Value::from),
+    }}));
     match signed
         .state
         .engine
