@@ -18,7 +18,6 @@ use super::submitted::Submitted;
 use super::{engine_error, error_page, page, respond, Signed};
 use crate::engine::input::Item;
 use crate::engine::BulkDelete;
-use crate::jsonapi::document::resource_object;
 use crate::query::Query;
 use crate::resources::flexible_asset_types::{FLEXIBLE_ASSET_FIELDS, FLEXIBLE_ASSET_TYPES};
 use crate::roles::Operation;
@@ -35,16 +34,6 @@ fn not_found(signed: &Signed) -> Response {
         StatusCode::NOT_FOUND,
         "There is no such flexible asset type or field.",
     )
-}
-
-fn attributes_of(
-    def: &crate::resources::Resource,
-    record: &crate::store::Record,
-) -> Map<String, Value> {
-    resource_object(def, record, true, None, None, "")["attributes"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
 }
 
 fn text<'a>(a: &'a Map<String, Value>, name: &str) -> &'a str {
@@ -107,7 +96,7 @@ pub async fn list(signed: Signed, RawQuery(raw): RawQuery) -> Response {
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Description" } th scope="col" { "Enabled" } th scope="col" { "In menu" } } }
                 tbody {
                     @for record in &listed.records {
-                        @let a = attributes_of(&FLEXIBLE_ASSET_TYPES, record);
+                        @let a = super::attributes(&listed, record, true);
                         tr {
                             td { a href=(format!("/ui/settings/asset_types/{}", record.id)) { (text(&a, "name")) } }
                             td { (text(&a, "description")) }
@@ -300,7 +289,7 @@ async fn type_of(signed: &Signed, id: &str) -> Result<(i64, Map<String, Value>),
         )
         .await
     {
-        Ok(shown) => Ok((id, attributes_of(&FLEXIBLE_ASSET_TYPES, &shown.records[0]))),
+        Ok(shown) => Ok((id, super::attributes(&shown, &shown.records[0], false))),
         Err(e) => Err(engine_error(signed, e)),
     }
 }
@@ -311,21 +300,7 @@ pub async fn show(signed: Signed, Path(id): Path<String>, RawQuery(raw): RawQuer
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let parent = FLEXIBLE_ASSET_FIELDS.under.first().map(|p| (p, id));
-    let fields = signed
-        .state
-        .engine
-        .list(
-            &signed.caller(),
-            &FLEXIBLE_ASSET_FIELDS,
-            parent,
-            &Query {
-                sort: vec![("order".into(), false)],
-                page_size: Some(1000),
-                ..Query::default()
-            },
-        )
-        .await;
+    let fields = super::flexible::type_fields(&signed, id).await;
     let fields = match fields {
         Ok(fields) => fields,
         Err(e) => return engine_error(&signed, e),
@@ -355,7 +330,7 @@ pub async fn show(signed: Signed, Path(id): Path<String>, RawQuery(raw): RawQuer
             } }
             tbody {
                 @for record in &fields.records {
-                    @let f = attributes_of(&FLEXIBLE_ASSET_FIELDS, record);
+                    @let f = super::attributes(&fields, record, true);
                     tr {
                         td { (f.get("order").map(Value::to_string).unwrap_or_default()) }
                         td { (text(&f, "name")) @if !text(&f, "hint").is_empty() { div.muted { (text(&f, "hint")) } } }
@@ -439,25 +414,13 @@ pub async fn new_field_form(signed: Signed, Path(id): Path<String>) -> Response 
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let parent = FLEXIBLE_ASSET_FIELDS.under.first().map(|p| (p, type_id));
-    let last = signed
-        .state
-        .engine
-        .list(
-            &signed.caller(),
-            &FLEXIBLE_ASSET_FIELDS,
-            parent,
-            &Query {
-                sort: vec![("order".into(), true)],
-                page_size: Some(1),
-                ..Query::default()
-            },
-        )
+    // Fields are listed in order: the last has the largest.
+    let last = super::flexible::type_fields(&signed, type_id)
         .await
         .ok()
         .and_then(|listed| {
-            let first = listed.records.first()?;
-            attributes_of(&FLEXIBLE_ASSET_FIELDS, first)
+            let record = listed.records.last()?;
+            super::attributes(&listed, record, true)
                 .get("order")?
                 .as_i64()
         })
@@ -513,7 +476,7 @@ async fn field_type(signed: &Signed, id: &str) -> Result<(i64, i64), Response> {
         .await
     {
         Ok(shown) => {
-            let a = attributes_of(&FLEXIBLE_ASSET_FIELDS, &shown.records[0]);
+            let a = super::attributes(&shown, &shown.records[0], false);
             let type_id = a
                 .get("flexible-asset-type-id")
                 .and_then(Value::as_i64)

@@ -37,11 +37,14 @@ fn text_of(a: &Map<String, Value>, name: &str) -> Option<String> {
     a.get(name).and_then(Value::as_str).map(str::to_string)
 }
 
-/// The fields of asset type `type_id`, in order.
-async fn inputs(signed: &Signed, type_id: i64) -> crate::error::Result<Vec<TraitInput>> {
-    // The fields under their type, as `/flexible_asset_types/:id/relationships/...` lists them.
+/// The fields of asset type `type_id`, in order, as
+/// `/flexible_asset_types/:id/relationships/flexible_asset_fields` lists them.
+pub(super) async fn type_fields(
+    signed: &Signed,
+    type_id: i64,
+) -> crate::error::Result<crate::engine::Records> {
     let parent = FLEXIBLE_ASSET_FIELDS.under.first().map(|p| (p, type_id));
-    let listed = signed
+    signed
         .state
         .engine
         .list(
@@ -54,17 +57,17 @@ async fn inputs(signed: &Signed, type_id: i64) -> crate::error::Result<Vec<Trait
                 ..Query::default()
             },
         )
-        .await?;
+        .await
+}
+
+/// The fields of asset type `type_id`, in order, as its form needs them.
+async fn inputs(signed: &Signed, type_id: i64) -> crate::error::Result<Vec<TraitInput>> {
+    let listed = type_fields(signed, type_id).await?;
     Ok(listed
         .records
         .iter()
         .map(|r| {
-            let object =
-                crate::jsonapi::document::resource_object(listed.resource, r, true, None, None, "");
-            let a = object["attributes"]
-                .as_object()
-                .cloned()
-                .unwrap_or_default();
+            let a = super::attributes(&listed, r, true);
             let kind = text_of(&a, "kind").unwrap_or_default();
             TraitInput {
                 name: text_of(&a, "name").unwrap_or_default(),
@@ -337,9 +340,10 @@ async fn type_name(signed: &Signed, type_id: i64) -> Option<String> {
         .show(&signed.caller(), def, None, type_id, &Query::default())
         .await
         .ok()?;
-    let object =
-        crate::jsonapi::document::resource_object(def, &shown.records[0], false, None, None, "");
-    object["attributes"]["name"].as_str().map(str::to_string)
+    super::attributes(&shown, &shown.records[0], false)
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// `GET /ui/organizations/:id/flexible_assets/new?type=T`.
@@ -459,19 +463,7 @@ async fn current(signed: &Signed, id: i64) -> crate::error::Result<(i64, i64, Ma
             },
         )
         .await?;
-    let record = &shown.records[0];
-    let object = crate::jsonapi::document::resource_object(
-        &FLEXIBLE_ASSETS,
-        record,
-        false,
-        None,
-        shown.extra.get(&(FLEXIBLE_ASSETS.json_type, record.id)),
-        "",
-    );
-    let a = object["attributes"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+    let a = super::attributes(&shown, &shown.records[0], false);
     Ok((
         a.get("organization-id")
             .and_then(Value::as_i64)

@@ -293,12 +293,7 @@ pub(super) async fn edit_record_form(
         Ok(shown) => shown,
         Err(e) => return engine_error(signed, e),
     };
-    let object =
-        crate::jsonapi::document::resource_object(def, &shown.records[0], false, None, None, "");
-    let attributes = object["attributes"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+    let attributes = super::attributes(&shown, &shown.records[0], false);
     let values = form_fields(def, false)
         .iter()
         .filter_map(|f| {

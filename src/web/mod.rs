@@ -132,6 +132,27 @@ async fn root(headers: HeaderMap) -> Response {
     }
 }
 
+/// A record's attributes as the API renders them in a list (`in_list`)
+/// or a show.
+pub(crate) fn attributes(
+    records: &crate::engine::Records,
+    record: &crate::store::Record,
+    in_list: bool,
+) -> serde_json::Map<String, serde_json::Value> {
+    let object = crate::jsonapi::document::resource_object(
+        records.resource,
+        record,
+        in_list,
+        Some((&records.related, records.includes.as_slice())),
+        records.extra.get(&(records.resource.json_type, record.id)),
+        "",
+    );
+    match object.get("attributes") {
+        Some(serde_json::Value::Object(map)) => map.clone(),
+        _ => serde_json::Map::new(),
+    }
+}
+
 /// The records of `def` that meet `filters`, as (id, name) sorted by name:
 /// the choices of a select (at most 1,000), read through the engine as the
 /// user; none when the user may not read them.
@@ -158,9 +179,9 @@ pub(crate) async fn named_records(
         .records
         .iter()
         .map(|r| {
-            let object = crate::jsonapi::document::resource_object(def, r, true, None, None, "");
-            let name = object["attributes"]["name"]
-                .as_str()
+            let name = attributes(&listed, r, true)
+                .get("name")
+                .and_then(serde_json::Value::as_str)
                 .map_or_else(|| r.id.to_string(), str::to_string);
             (r.id.to_string(), name)
         })

@@ -11,7 +11,7 @@ use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{engine_error, error_page, page, respond, Crumb, Signed};
+use super::{attributes, engine_error, error_page, page, respond, Crumb, Signed};
 use crate::engine::{Records, SearchRequest};
 use crate::jsonapi::document::resource_object;
 use crate::jsonapi::query::QueryParams;
@@ -21,7 +21,6 @@ use crate::resources::logs::LOGS;
 use crate::resources::organizations::ORGANIZATIONS;
 use crate::resources::passwords::PASSWORDS;
 use crate::resources::{by_route, Resource};
-use crate::store::Record;
 
 /// The record types an organization's pages list, with their labels and
 /// the columns their lists show (after the name).
@@ -55,22 +54,6 @@ const KINDS: &[(&str, &str, &[&str])] = &[
         &["flexible-asset-type-name", "updated-at"],
     ),
 ];
-
-/// A record's attributes as the API renders them in a list or a show.
-fn attributes(records: &Records, record: &Record, in_list: bool) -> Map<String, Value> {
-    let object = resource_object(
-        records.resource,
-        record,
-        in_list,
-        Some((&records.related, records.includes.as_slice())),
-        records.extra.get(&(records.resource.json_type, record.id)),
-        "",
-    );
-    object["attributes"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-}
 
 /// An attribute's value as text: dates and times in the reader's zone
 /// (converted by the script; UTC without it), lists and objects as text.

@@ -71,9 +71,7 @@ async fn render(signed: &Signed, new_key: Option<(String, bool)>) -> Response {
         None
     };
     let attributes = |records: &crate::engine::Records, record: &crate::store::Record| {
-        crate::jsonapi::document::resource_object(records.resource, record, true, None, None, "")
-            ["attributes"]
-            .clone()
+        Value::Object(super::attributes(records, record, true))
     };
     let body = html! {
         h1 { "Account settings" }
