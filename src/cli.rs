@@ -536,6 +536,27 @@ async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The engine a command that fills an account writes through (`demo`,
+/// `import`): the vault's master key and the file store as `serve` finds
+/// them, and the search index built first, so the server does not index
+/// again what the command indexes as it writes.
+async fn writing_engine(
+    store: &crate::store::Store,
+    store_args: &StoreArgs,
+    blob_store: &crate::files::BlobStoreConfig,
+    master_key: Option<&crate::config::MasterKeyText>,
+) -> anyhow::Result<crate::engine::Engine> {
+    let vault =
+        crate::open_vault(store, &store_args.data_dir, master_key.map(|k| k.expose())).await?;
+    let files = crate::open_blob_store(blob_store, &store_args.data_dir)?;
+    let engine = crate::engine::Engine::new(store.clone(), vault, files);
+    engine
+        .build_search_index()
+        .await
+        .context("building the search index")?;
+    Ok(engine)
+}
+
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&args.store.store_config(2))
         .await
@@ -549,20 +570,13 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         configurations_per_organization: args.configurations_per_organization,
         seed: args.seed,
     };
-    let vault = crate::open_vault(
+    let engine = writing_engine(
         &store,
-        &args.store.data_dir,
-        args.master_key.as_ref().map(|k| k.expose()),
+        &args.store,
+        &args.blob_store,
+        args.master_key.as_ref(),
     )
     .await?;
-    let files = crate::open_blob_store(&args.blob_store, &args.store.data_dir)?;
-    let engine = crate::engine::Engine::new(store.clone(), vault, files);
-    // Built first, so the server does not index again what the demo
-    // indexes as it writes.
-    engine
-        .build_search_index()
-        .await
-        .context("building the search index")?;
     let result = crate::demo::load(&engine, &account, options).await;
     store.close().await;
     result?;
@@ -579,18 +593,13 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             .ensure_account(args.account.as_deref())
             .await
             .context("finding the account to fill")?;
-        let vault = crate::open_vault(
+        let engine = writing_engine(
             &store,
-            &args.store.data_dir,
-            args.master_key.as_ref().map(|k| k.expose()),
+            &args.store,
+            &args.blob_store,
+            args.master_key.as_ref(),
         )
         .await?;
-        let files = crate::open_blob_store(&args.blob_store, &args.store.data_dir)?;
-        let engine = crate::engine::Engine::new(store.clone(), vault, files);
-        engine
-            .build_search_index()
-            .await
-            .context("building the search index")?;
         eprintln!(
             "Importing from {} into account {:?}, at most {} requests a second.",
             source.base(),
