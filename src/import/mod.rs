@@ -302,6 +302,14 @@ fn attributes_of(record: &Value) -> Map<String, Value> {
     }
 }
 
+/// Included objects by (type, id), as relationships name them.
+fn by_type_and_id(included: &[Value]) -> HashMap<(String, String), &Value> {
+    included
+        .iter()
+        .filter_map(|v| Some(((v["type"].as_str()?.to_string(), id_text(&v["id"])?), v)))
+        .collect()
+}
+
 /// The route of the records of `table`.
 fn route_of_table(table: &str) -> Option<&'static str> {
     crate::resources::ALL
@@ -318,6 +326,16 @@ impl Import<'_> {
             source_id: source_id.to_string(),
             updated_at,
         }
+    }
+
+    /// What earlier runs imported of `route` from this source: source id
+    /// to (record id here, source `updated-at`).
+    async fn known(&self, route: &str) -> anyhow::Result<HashMap<String, (i64, Option<String>)>> {
+        Ok(self
+            .engine
+            .store()
+            .origins(self.scope, self.source.base(), route)
+            .await?)
     }
 
     fn mapped(&self, route: &str, source_id: &str) -> Option<i64> {
@@ -487,11 +505,7 @@ impl Import<'_> {
                 here.insert(key(&a, owner), id);
             }
         }
-        let known = self
-            .engine
-            .store()
-            .origins(self.scope, self.source.base(), route)
-            .await?;
+        let known = self.known(route).await?;
         self.report.tally(route).at_source += listed.data.len() as u64;
         for record in &listed.data {
             let Some(source_id) = id_text(&record["id"]) else {
@@ -532,20 +546,52 @@ impl Import<'_> {
                 );
             }
             let origin = self.origin(route, &source_id, text(&a, "updated_at"));
-            let item = item_of(def, a);
-            match self
-                .engine
-                .create_imported(&self.caller, def, None, item, &origin)
-                .await
-            {
-                Ok(id) => {
-                    self.remember(route, source_id, id);
-                    self.report.tally(route).created += 1;
-                }
-                Err(e) => self.fail(route, &source_id, e.to_string()),
-            }
+            self.write(route, def, None, None, item_of(def, a), &origin)
+                .await;
         }
         Ok(())
+    }
+
+    /// Writes one source record through the engine: an update of record
+    /// `existing` here, or a new record (under `parent`). The record is
+    /// remembered and tallied, or the failure reported; its id here.
+    async fn write(
+        &mut self,
+        route: &'static str,
+        def: &'static Resource,
+        existing: Option<i64>,
+        parent: Option<(&'static crate::resources::Parent, i64)>,
+        item: Item,
+        origin: &Origin,
+    ) -> Option<i64> {
+        let written = match existing {
+            Some(id) => self
+                .engine
+                .update_imported(&self.caller, def, id, item, origin)
+                .await
+                .map(|()| id),
+            None => {
+                self.engine
+                    .create_imported(&self.caller, def, parent, item, origin)
+                    .await
+            }
+        };
+        match written {
+            Ok(id) => {
+                self.remember(route, origin.source_id.clone(), id);
+                let tally = self.report.tally(route);
+                if existing.is_some() {
+                    tally.updated += 1;
+                } else {
+                    tally.created += 1;
+                }
+                Some(id)
+            }
+            Err(e) => {
+                self.fail(route, &origin.source_id, e.to_string());
+                None
+            }
+        }
     }
 
     /// Source ids in `a` turned into ids here: every field that references
@@ -583,16 +629,8 @@ impl Import<'_> {
     async fn records(&mut self, route: &'static str, query: &str) -> anyhow::Result<()> {
         let def = by_route(route).with_context(|| format!("no route {route}"))?;
         let listed = self.list(route, query).await?;
-        let included: HashMap<(String, String), &Value> = listed
-            .included
-            .iter()
-            .filter_map(|v| Some(((v["type"].as_str()?.to_string(), id_text(&v["id"])?), v)))
-            .collect();
-        let mut known = self
-            .engine
-            .store()
-            .origins(self.scope, self.source.base(), route)
-            .await?;
+        let included = by_type_and_id(&listed.included);
+        let mut known = self.known(route).await?;
         self.report.tally(route).at_source += listed.data.len() as u64;
         if route == "organizations" {
             self.own_organization(&listed.data, &mut known).await?;
@@ -629,37 +667,12 @@ impl Import<'_> {
             }
             self.map_references(def, &mut a);
             let origin = self.origin(route, &source_id, updated_at);
-            match known.get(&source_id) {
-                Some((id, _)) => {
-                    let id = *id;
-                    let item = item_of(def, a);
-                    match self
-                        .engine
-                        .update_imported(&self.caller, def, id, item, &origin)
-                        .await
-                    {
-                        Ok(()) => self.report.tally(route).updated += 1,
-                        Err(e) => self.fail(route, &source_id, e.to_string()),
-                    }
-                }
-                None => {
-                    let mut item = item_of(def, a);
-                    if route == "configurations" {
-                        interfaces_into(&mut item, record, &included);
-                    }
-                    match self
-                        .engine
-                        .create_imported(&self.caller, def, None, item, &origin)
-                        .await
-                    {
-                        Ok(id) => {
-                            self.remember(route, source_id, id);
-                            self.report.tally(route).created += 1;
-                        }
-                        Err(e) => self.fail(route, &source_id, e.to_string()),
-                    }
-                }
+            let existing = known.get(&source_id).map(|(id, _)| *id);
+            let mut item = item_of(def, a);
+            if route == "configurations" && existing.is_none() {
+                interfaces_into(&mut item, record, &included);
             }
+            self.write(route, def, existing, None, item, &origin).await;
         }
         Ok(())
     }
@@ -715,11 +728,7 @@ impl Import<'_> {
             .into_iter()
             .filter_map(|a| Some((text(&a, "name")?.to_lowercase(), a.get("id")?.as_i64()?)))
             .collect();
-        let known = self
-            .engine
-            .store()
-            .origins(self.scope, self.source.base(), route)
-            .await?;
+        let known = self.known(route).await?;
         self.report.tally(route).at_source += listed.data.len() as u64;
         // Types first named by others' Tag fields are made before them.
         let mut pending: Vec<&Value> = listed.data.iter().collect();
@@ -779,17 +788,8 @@ impl Import<'_> {
                 Value::Array(fields.into_iter().map(Value::Object).collect()),
             );
             let origin = self.origin(route, &source_id, text(&a, "updated_at"));
-            match self
-                .engine
-                .create_imported(&self.caller, def, None, item_of(def, attributes), &origin)
-                .await
-            {
-                Ok(id) => {
-                    self.remember(route, source_id, id);
-                    self.report.tally(route).created += 1;
-                }
-                Err(e) => self.fail(route, &source_id, e.to_string()),
-            }
+            self.write(route, def, None, None, item_of(def, attributes), &origin)
+                .await;
         }
         Ok(())
     }
@@ -800,11 +800,7 @@ impl Import<'_> {
     async fn assets(&mut self) -> anyhow::Result<()> {
         let route = "flexible_assets";
         let def = by_route(route).context("no flexible assets")?;
-        let known = self
-            .engine
-            .store()
-            .origins(self.scope, self.source.base(), route)
-            .await?;
+        let known = self.known(route).await?;
         let mut types: Vec<String> = self
             .maps
             .get("flexible_asset_types")
@@ -816,11 +812,7 @@ impl Import<'_> {
                 "filter[flexible_asset_type_id]={type_id}&show_password=true&include=attachments"
             );
             let listed = self.list(route, &query).await?;
-            let included: HashMap<(String, String), &Value> = listed
-                .included
-                .iter()
-                .filter_map(|v| Some(((v["type"].as_str()?.to_string(), id_text(&v["id"])?), v)))
-                .collect();
+            let included = by_type_and_id(&listed.included);
             self.report.tally(route).at_source += listed.data.len() as u64;
             self.stage();
             let total = listed.data.len();
@@ -893,30 +885,12 @@ impl Import<'_> {
                 a.insert("traits".into(), Value::Object(traits));
                 self.map_references(def, &mut a);
                 let origin = self.origin(route, &source_id, updated_at);
-                let written = match &seen {
-                    Some((id, _)) => self
-                        .engine
-                        .update_imported(&self.caller, def, *id, item_of(def, a), &origin)
-                        .await
-                        .map(|()| (*id, false)),
-                    None => self
-                        .engine
-                        .create_imported(&self.caller, def, None, item_of(def, a), &origin)
-                        .await
-                        .map(|id| (id, true)),
-                };
-                match written {
-                    Ok((id, created)) => {
-                        self.remember(route, source_id, id);
-                        let tally = self.report.tally(route);
-                        if created {
-                            tally.created += 1;
-                        } else {
-                            tally.updated += 1;
-                        }
-                        self.note_tags(id, &given);
-                    }
-                    Err(e) => self.fail(route, &source_id, e.to_string()),
+                let existing = seen.map(|(id, _)| id);
+                if let Some(id) = self
+                    .write(route, def, existing, None, item_of(def, a), &origin)
+                    .await
+                {
+                    self.note_tags(id, &given);
                 }
             }
         }
@@ -1028,11 +1002,7 @@ impl Import<'_> {
     async fn attachments(&mut self) -> anyhow::Result<()> {
         let route = "attachments";
         let def = by_route(route).context("no attachments")?;
-        let known = self
-            .engine
-            .store()
-            .origins(self.scope, self.source.base(), route)
-            .await?;
+        let known = self.known(route).await?;
         let files = std::mem::take(&mut self.files);
         let total = files.len();
         self.stage();
@@ -1118,11 +1088,7 @@ impl Import<'_> {
     async fn related_items(&mut self) -> anyhow::Result<()> {
         let route = "related_items";
         let def = by_route(route).context("no related items")?;
-        let known = self
-            .engine
-            .store()
-            .origins(self.scope, self.source.base(), route)
-            .await?;
+        let known = self.known(route).await?;
         for owner_route in WITH_RELATED_ITEMS {
             let mut owners: Vec<(String, i64)> = self
                 .maps
