@@ -203,6 +203,40 @@ async fn get_signed(browser: &Client, url: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// The session's CSRF token, from the page's first form.
+async fn csrf_token(browser: &Client) -> String {
+    browser
+        .find(Locator::Css("input[name=csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// POSTs `form` to `url` outside the browser with its session (a forged
+/// form); redirects are not followed.
+async fn post_with_session(
+    browser: &Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(url)
+        .header(
+            "cookie",
+            format!("mortar_session={}", session_cookie(browser).await),
+        )
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The current code of a base32 TOTP secret.
 fn totp_now(secret: &str) -> String {
     let secret = mortar::vault::totp::decode_secret(secret).expect("a base32 secret");
@@ -874,49 +908,30 @@ async fn roles_csrf_and_expiry_are_enforced_on_the_server(backend: Backend) {
 
     // A forged reveal with the session's own cookie and token is refused
     // (403) and reveals nothing; a form without the token is refused too.
-    let cookie = session_cookie(&browser).await;
-    let csrf = browser
-        .find(Locator::Css("input[name=csrf]"))
-        .await
-        .unwrap()
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let forged = http
-        .post(format!("{base}/ui/passwords/{password}/reveal"))
-        .header("cookie", format!("mortar_session={cookie}"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let csrf = csrf_token(&browser).await;
+    let forged = post_with_session(
+        &browser,
+        &format!("{base}/ui/passwords/{password}/reveal"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
     assert_eq!(forged.status(), 403);
     assert!(!forged.text().await.unwrap().contains("plum-kettle-7"));
-    let forged = http
-        .post(format!("{base}/ui/organizations/{org}/passwords/new"))
-        .header("cookie", format!("mortar_session={cookie}"))
-        .form(&[
+    let forged = post_with_session(
+        &browser,
+        &format!("{base}/ui/organizations/{org}/passwords/new"),
+        &[
             ("csrf", csrf.as_str()),
             ("name", "Forged"),
             ("password", "x"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(forged.status(), 403, "a forged create");
     let (_, listed) = app.get("/passwords?filter[name]=Forged").await;
     assert_eq!(listed["meta"]["total-count"], 0, "nothing was created");
-    let tokenless = http
-        .post(format!("{base}/ui/sign_out"))
-        .header("cookie", format!("mortar_session={cookie}"))
-        .form(&[("other", "x")])
-        .send()
-        .await
-        .unwrap();
+    let tokenless =
+        post_with_session(&browser, &format!("{base}/ui/sign_out"), &[("other", "x")]).await;
     assert_eq!(tokenless.status(), 403, "a form without its CSRF token");
     let (status, audit) = app.get(&format!("/passwords/{password}/audit")).await;
     assert_eq!(status, 200);
@@ -1144,26 +1159,13 @@ async fn an_administrator_manages_people_asset_types_uploads_and_copies(backend:
             .is_err(),
         "no control over one's own role"
     );
-    let cookie = session_cookie(&browser).await;
-    let csrf = browser
-        .find(Locator::Css("input[name=csrf]"))
-        .await
-        .unwrap()
-        .attr("value")
-        .await
-        .unwrap()
-        .unwrap();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let forged = http
-        .post(format!("{base}/ui/settings/users/{admin}/role"))
-        .header("cookie", format!("mortar_session={cookie}"))
-        .form(&[("csrf", csrf.as_str()), ("role", "Lite")])
-        .send()
-        .await
-        .unwrap();
+    let csrf = csrf_token(&browser).await;
+    let forged = post_with_session(
+        &browser,
+        &format!("{base}/ui/settings/users/{admin}/role"),
+        &[("csrf", csrf.as_str()), ("role", "Lite")],
+    )
+    .await;
     assert_eq!(forged.status(), 403, "one's own role is not changed");
     click(
         &browser,
