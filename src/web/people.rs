@@ -240,6 +240,12 @@ fn no_such(signed: &Signed) -> Response {
     )
 }
 
+/// The role a form names, or its problem.
+fn role_of(text: &str) -> crate::error::Result<Role> {
+    text.parse::<Role>()
+        .map_err(|_| crate::error::Error::invalid("/role", "must be one of the roles listed"))
+}
+
 /// The add-user form.
 #[derive(Deserialize)]
 pub struct UserForm {
@@ -259,15 +265,9 @@ pub async fn create_user(signed: Signed, Form(form): Form<UserForm>) -> Response
     if let Some(refused) = signed.refuse_without_csrf(form.csrf.as_deref()) {
         return refused;
     }
-    let Ok(role) = form.role.parse::<Role>() else {
-        return after(
-            &signed,
-            Err(crate::error::Error::invalid(
-                "/role",
-                "must be one of the roles listed",
-            )),
-        )
-        .await;
+    let role = match role_of(&form.role) {
+        Ok(role) => role,
+        Err(e) => return after(&signed, Err(e)).await,
     };
     let new = NewUser {
         email: form.email.trim(),
@@ -315,15 +315,9 @@ pub async fn set_role(
     let Ok(id) = id.parse::<i64>() else {
         return no_such(&signed);
     };
-    let Ok(role) = form.role.parse::<Role>() else {
-        return after(
-            &signed,
-            Err(crate::error::Error::invalid(
-                "/role",
-                "must be one of the roles listed",
-            )),
-        )
-        .await;
+    let role = match role_of(&form.role) {
+        Ok(role) => role,
+        Err(e) => return after(&signed, Err(e)).await,
     };
     let done = signed
         .state
