@@ -52,7 +52,9 @@ pub(super) async fn list(ctx: Ctx) -> Result<Response> {
             .await?;
         counters.insert(name.to_string(), json!(count));
     }
-    let mut body = list_body(&ctx, &params, &listed);
+    let origin = ctx.origin();
+    let mut body = serde_json::to_value(list_body(&ctx, &params, &listed, &origin))
+        .map_err(anyhow::Error::new)?;
     // The reference renders these documents with `relationships: {}`.
     if let Some(data) = body.get_mut("data").and_then(Value::as_array_mut) {
         for object in data.iter_mut().filter_map(Value::as_object_mut) {

@@ -10,7 +10,8 @@ use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::body::{read_document, read_json};
 use super::conditional;
@@ -18,7 +19,7 @@ use super::AppState;
 use crate::engine::input::data_items;
 use crate::engine::{BulkDelete, BulkUpdate, Caller, Expected, Records};
 use crate::error::{Error, Result};
-use crate::jsonapi::document::{cursor_envelope, envelope, included, resource_object, LinkBase};
+use crate::jsonapi::document::{cursor_envelope, envelope, included, LinkBase, ResourceObject};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::MEDIA_TYPE;
 use crate::query::FilterParam;
@@ -133,9 +134,9 @@ impl Ctx {
     }
 }
 
-/// A JSON:API response.
-pub(super) fn document(status: StatusCode, body: Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
+/// A JSON:API response of `body`, serialised straight into its bytes.
+pub(super) fn document(status: StatusCode, body: impl Serialize) -> Response {
+    let mut response = (status, to_body(&body)).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
@@ -285,27 +286,60 @@ async fn list_with(
         .engine
         .list(&ctx.caller(), resource, parent, &params.query)
         .await?;
-    Ok(document(StatusCode::OK, list_body(&ctx, &params, &listed)))
+    let origin = ctx.origin();
+    Ok(document(
+        StatusCode::OK,
+        list_body(&ctx, &params, &listed, &origin),
+    ))
+}
+
+/// The bytes of a response document (serialising JSON into memory cannot fail).
+fn to_body(body: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_default()
+}
+
+/// A response document: `data` (one object or a list), and the members a
+/// list or an include adds, serialised without building a [`Value`] tree.
+#[derive(Serialize)]
+pub(super) struct Document<'a, D> {
+    /// The primary data.
+    pub(super) data: D,
+    /// A list's page arithmetic (and what else a route adds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) meta: Option<Value>,
+    /// A list's page links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) links: Option<Value>,
+    /// The records an include brought.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) included: Option<Vec<ResourceObject<'a>>>,
 }
 
 /// `{"data": [...], "meta": ..., "links": ...}` (with `included` when asked
 /// for) of a listed page.
-pub(super) fn list_body(ctx: &Ctx, params: &QueryParams, listed: &Records) -> Value {
-    let origin = ctx.origin();
-    let data: Vec<Value> = listed
+pub(super) fn list_body<'a>(
+    ctx: &Ctx,
+    params: &QueryParams,
+    listed: &'a Records,
+    origin: &'a str,
+) -> Document<'a, Vec<ResourceObject<'a>>> {
+    let data = listed
         .records
         .iter()
-        .map(|r| object(listed, r, true, &origin))
+        .map(|r| object(listed, r, true, origin))
         .collect();
     let (meta, links) = match &listed.cursor {
         Some(cursor) => cursor_envelope(&ctx.link_base(), params, cursor),
         None => envelope(&ctx.link_base(), params, listed.total),
     };
-    let mut body = json!({ "data": data, "meta": meta, "links": links });
-    if listed.requested {
-        body["included"] = Value::Array(included(&listed.related, &listed.extra, &origin));
+    Document {
+        data,
+        meta: Some(meta),
+        links: Some(links),
+        included: listed
+            .requested
+            .then(|| included(&listed.related, &listed.extra, origin)),
     }
-    body
 }
 
 async fn show(
@@ -329,20 +363,20 @@ async fn show(
 }
 
 /// A resource object with its computed attributes (revealed secrets among them).
-pub(super) fn object(
-    records: &Records,
-    record: &crate::store::Record,
+pub(super) fn object<'a>(
+    records: &'a Records,
+    record: &'a crate::store::Record,
     in_list: bool,
-    origin: &str,
-) -> Value {
-    resource_object(
-        records.resource,
+    origin: &'a str,
+) -> ResourceObject<'a> {
+    ResourceObject {
+        def: records.resource,
         record,
         in_list,
-        Some((&records.related, records.includes.as_slice())),
-        records.extra.get(&(records.resource.json_type, record.id)),
+        related: Some((&records.related, records.includes.as_slice())),
+        extra: records.extra.get(&(records.resource.json_type, record.id)),
         origin,
-    )
+    }
 }
 
 /// `{"data": object}` (with `included` when asked for).
@@ -359,8 +393,8 @@ fn single_tagged(
     origin: &str,
     if_none_match: Option<&str>,
 ) -> Response {
-    let body = single_body(records, origin).to_string();
-    let etag = conditional::etag(&records.records[0], body.as_bytes());
+    let body = to_body(&single_body(records, origin));
+    let etag = conditional::etag(&records.records[0], &body);
     if if_none_match.is_some_and(|header| conditional::none_match(header, &etag)) {
         return conditional::not_modified(&etag);
     }
@@ -373,23 +407,33 @@ fn single_tagged(
     response
 }
 
-fn single_body(records: &Records, origin: &str) -> Value {
-    let record = &records.records[0];
-    let mut body = json!({ "data": object(records, record, false, origin) });
-    if records.requested {
-        body["included"] = Value::Array(included(&records.related, &records.extra, origin));
+fn single_body<'a>(records: &'a Records, origin: &'a str) -> Document<'a, ResourceObject<'a>> {
+    Document {
+        data: object(records, &records.records[0], false, origin),
+        meta: None,
+        links: None,
+        included: records
+            .requested
+            .then(|| included(&records.related, &records.extra, origin)),
     }
-    body
 }
 
 /// `{"data": [objects]}`.
 pub(super) fn many(status: StatusCode, records: &Records, origin: &str) -> Response {
-    let data: Vec<Value> = records
+    let data: Vec<ResourceObject> = records
         .records
         .iter()
         .map(|r| object(records, r, false, origin))
         .collect();
-    document(status, json!({ "data": data }))
+    document(
+        status,
+        Document {
+            data,
+            meta: None,
+            links: None,
+            included: None,
+        },
+    )
 }
 
 fn require_body(body: Option<Value>) -> Result<Value> {

@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::handlers::{document, object, Ctx};
+use super::handlers::{document, object, Ctx, Document};
 use crate::engine::search::searchable;
 use crate::engine::SearchRequest;
 use crate::error::{Error, Result};
-use crate::jsonapi::document::envelope;
+use crate::jsonapi::document::{envelope, ResourceObject};
 use crate::query::{split_list, FilterMode};
 use crate::resources::Resource;
 
@@ -107,7 +107,7 @@ pub(super) async fn search(ctx: Ctx) -> Result<Response> {
         )
         .await?;
     let origin = ctx.origin();
-    let data: Vec<Value> = found
+    let data: Vec<ResourceObject> = found
         .order
         .iter()
         .filter_map(|(kind, id)| {
@@ -131,7 +131,12 @@ pub(super) async fn search(ctx: Ctx) -> Result<Response> {
     }
     Ok(document(
         StatusCode::OK,
-        json!({ "data": data, "meta": meta, "links": links }),
+        Document {
+            data,
+            meta: Some(meta),
+            links: Some(links),
+            included: None,
+        },
     ))
 }
 

@@ -1,48 +1,202 @@
 //! Response documents: resource objects, `included`, and the list envelope
 //! (`meta` and absolute `links`) the reference shows.
 
+use std::fmt::{self, Write as _};
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use super::query::QueryParams;
 use crate::clock::format_millis;
 use crate::engine::cursor::CursorPage;
 use crate::engine::{Extra, RecordSet};
-use crate::names::dashed;
 use crate::query::FilterMode;
 use crate::resources::{ColumnType, Field, Include, IncludeTarget, Resource};
 use crate::store::{Cell, Record};
 
+/// A name as responses spell it (`organization-type-id`), written
+/// straight into the output without a `String` of its own.
+struct Dashed<'a>(&'a str);
+
+impl fmt::Display for Dashed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, part) in self.0.split('_').enumerate() {
+            if i > 0 {
+                f.write_char('-')?;
+            }
+            f.write_str(part)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Dashed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// One attribute value as the wire spells it; link fields (server paths)
 /// become absolute URLs under `origin`.
-fn render(field: &Field, cell: &Cell, in_list: bool, origin: &str) -> Value {
-    match (field.column_type, cell) {
-        (_, Cell::Null) => Value::Null,
-        (ColumnType::Text, Cell::Text(path)) if field.link && path.is_empty() => {
-            Value::String(String::new())
-        }
-        (ColumnType::Text, Cell::Text(path)) if field.link => {
-            Value::String(format!("{origin}{path}"))
-        }
-        (ColumnType::IdString, Cell::Int(v)) => Value::String(v.to_string()),
-        (ColumnType::Timestamp, Cell::Int(v)) => Value::String(format_millis(*v)),
-        (ColumnType::Int, Cell::Int(v)) => json!(v),
-        (ColumnType::Bool, Cell::Bool(v)) => json!(v),
-        (ColumnType::Bool, Cell::Int(v)) => json!(*v != 0),
-        (ColumnType::Json, Cell::Text(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
-        (_, Cell::Text(s)) => match field.list_len {
-            Some(max) if in_list && s.chars().count() > max => {
-                Value::String(s.chars().take(max).collect())
+struct Attribute<'a> {
+    field: &'a Field,
+    cell: &'a Cell,
+    in_list: bool,
+    origin: &'a str,
+}
+
+impl Serialize for Attribute<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let field = self.field;
+        match (field.column_type, self.cell) {
+            (_, Cell::Null) => serializer.serialize_unit(),
+            (ColumnType::Text, Cell::Text(path)) if field.link && !path.is_empty() => {
+                serializer.collect_str(&format_args!("{}{path}", self.origin))
             }
-            _ => Value::String(s.clone()),
-        },
-        (_, Cell::Int(v)) => json!(v),
-        (_, Cell::Bool(v)) => json!(v),
+            (ColumnType::IdString, Cell::Int(v)) => serializer.collect_str(v),
+            (ColumnType::Timestamp, Cell::Int(v)) => serializer.serialize_str(&format_millis(*v)),
+            (ColumnType::Bool, Cell::Int(v)) => serializer.serialize_bool(*v != 0),
+            (ColumnType::Json, Cell::Text(s)) => serde_json::from_str::<Value>(s)
+                .unwrap_or(Value::Null)
+                .serialize(serializer),
+            (_, Cell::Text(s)) => match field.list_len {
+                Some(max) if self.in_list => match s.char_indices().nth(max) {
+                    Some((cut, _)) => serializer.serialize_str(&s[..cut]),
+                    None => serializer.serialize_str(s),
+                },
+                _ => serializer.serialize_str(s),
+            },
+            (_, Cell::Int(v)) => serializer.serialize_i64(*v),
+            (_, Cell::Bool(v)) => serializer.serialize_bool(*v),
+        }
     }
 }
 
 /// A resource object: string id, type, every attribute (null when unset),
-/// and `relationships` when an include asked for them. `origin`
-/// (`scheme://host[:port]`, as in [`LinkBase`]) prefixes link attributes.
+/// and `relationships` when an include asked for them. It serialises
+/// straight into the response body; [`resource_object`] makes it a
+/// [`Value`] for callers that change it.
+pub struct ResourceObject<'a> {
+    /// The record's definition.
+    pub def: &'a Resource,
+    /// The record.
+    pub record: &'a Record,
+    /// Whether it is rendered in a list (long texts are cut to their list length).
+    pub in_list: bool,
+    /// The included records and links, and the includes rendered as relationships.
+    pub related: Option<(&'a RecordSet, &'a [&'static Include])>,
+    /// Computed attributes (revealed secrets among them), replacing fields of the same name.
+    pub extra: Option<&'a Map<String, Value>>,
+    /// `scheme://host[:port]`, as in [`LinkBase`], that prefixes link attributes.
+    pub origin: &'a str,
+}
+
+impl Serialize for ResourceObject<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_map(None)?;
+        object.serialize_entry("id", &IdString(self.record.id))?;
+        object.serialize_entry("type", self.def.json_type)?;
+        object.serialize_entry("attributes", &Attributes(self))?;
+        if let Some((set, includes)) = self.related.filter(|(_, i)| !i.is_empty()) {
+            object.serialize_entry(
+                "relationships",
+                &Relationships {
+                    set,
+                    includes,
+                    id: self.record.id,
+                },
+            )?;
+        }
+        object.end()
+    }
+}
+
+/// An id as the wire spells it: a string.
+struct IdString(i64);
+
+impl Serialize for IdString {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// The `attributes` member of a resource object.
+struct Attributes<'a>(&'a ResourceObject<'a>);
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let object = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        // A computed attribute replaces a field of the same name.
+        let replaced = |name: &str| {
+            object.extra.is_some_and(|extra| {
+                extra.keys().any(|key| {
+                    key.bytes()
+                        .map(|b| if b == b'-' { b'_' } else { b })
+                        .eq(name.bytes())
+                })
+            })
+        };
+        for (field, cell) in object.def.fields.iter().zip(&object.record.cells) {
+            // Secrets appear only when revealed, added by the caller.
+            if field.secret || field.write_only || replaced(field.name) {
+                continue;
+            }
+            let value = Attribute {
+                field,
+                cell,
+                in_list: object.in_list,
+                origin: object.origin,
+            };
+            map.serialize_entry(&Dashed(field.name), &value)?;
+        }
+        for (key, value) in object.extra.into_iter().flatten() {
+            if has_download_url(value) {
+                let mut value = value.clone();
+                absolute_links(&mut value, object.origin);
+                map.serialize_entry(key, &value)?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// The `relationships` member: for each include, the identifiers of the
+/// records it links (one or null for a belongs-to, a list otherwise).
+struct Relationships<'a> {
+    set: &'a RecordSet,
+    includes: &'a [&'static Include],
+    id: i64,
+}
+
+impl Serialize for Relationships<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.includes.len()))?;
+        for include in self.includes {
+            let links = self
+                .set
+                .links
+                .get(&(self.id, include.name))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let identifier =
+                |(kind, id): &(&'static str, i64)| json!({"type": kind, "id": id.to_string()});
+            let data = match include.target {
+                IncludeTarget::BelongsTo { .. } => {
+                    links.first().map(identifier).unwrap_or(Value::Null)
+                }
+                _ => Value::Array(links.iter().map(identifier).collect()),
+            };
+            map.serialize_entry(&Dashed(include.name), &json!({ "data": data }))?;
+        }
+        map.end()
+    }
+}
+
+/// A resource object as a [`Value`], for callers that change it before
+/// it is sent (see [`ResourceObject`]).
 pub fn resource_object(
     def: &Resource,
     record: &Record,
@@ -51,49 +205,27 @@ pub fn resource_object(
     extra: Option<&Map<String, Value>>,
     origin: &str,
 ) -> Value {
-    let mut attributes = Map::with_capacity(def.fields.len());
-    for (field, cell) in def.fields.iter().zip(&record.cells) {
-        // Secrets appear only when revealed, added by the caller.
-        if !field.secret && !field.write_only {
-            attributes.insert(dashed(field.name), render(field, cell, in_list, origin));
-        }
+    serde_json::to_value(ResourceObject {
+        def,
+        record,
+        in_list,
+        related,
+        extra,
+        origin,
+    })
+    .unwrap_or(Value::Null)
+}
+
+/// Whether a computed attribute names a file by server path somewhere
+/// within it (see [`absolute_links`]).
+fn has_download_url(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, member)| key == "download-url" || has_download_url(member)),
+        Value::Array(items) => items.iter().any(has_download_url),
+        _ => false,
     }
-    if let Some(extra) = extra {
-        for (key, value) in extra {
-            let mut value = value.clone();
-            absolute_links(&mut value, origin);
-            attributes.insert(key.clone(), value);
-        }
-    }
-    let mut object = Map::new();
-    object.insert("id".into(), Value::String(record.id.to_string()));
-    object.insert("type".into(), Value::String(def.json_type.to_string()));
-    object.insert("attributes".into(), Value::Object(attributes));
-    if let Some((set, includes)) = related {
-        if !includes.is_empty() {
-            let mut relationships = Map::new();
-            for include in includes {
-                let links = set
-                    .links
-                    .get(&(record.id, include.name))
-                    .cloned()
-                    .unwrap_or_default();
-                let identifiers: Vec<Value> = links
-                    .iter()
-                    .map(|(kind, id)| json!({"type": kind, "id": id.to_string()}))
-                    .collect();
-                let data = match include.target {
-                    IncludeTarget::BelongsTo { .. } => {
-                        identifiers.into_iter().next().unwrap_or(Value::Null)
-                    }
-                    _ => Value::Array(identifiers),
-                };
-                relationships.insert(dashed(include.name), json!({ "data": data }));
-            }
-            object.insert("relationships".into(), Value::Object(relationships));
-        }
-    }
-    Value::Object(object)
 }
 
 /// Computed attributes name files by server path (`download-url`:
@@ -116,13 +248,21 @@ fn absolute_links(value: &mut Value, origin: &str) {
     }
 }
 
-/// The `included` array of a document (`origin` as for [`resource_object`]).
-pub fn included(set: &RecordSet, extra: &Extra, origin: &str) -> Vec<Value> {
+/// The `included` array of a document (`origin` as for [`ResourceObject`]).
+pub fn included<'a>(
+    set: &'a RecordSet,
+    extra: &'a Extra,
+    origin: &'a str,
+) -> Vec<ResourceObject<'a>> {
     set.included
         .values()
-        .map(|(def, record)| {
-            let computed = extra.get(&(def.json_type, record.id));
-            resource_object(def, record, false, None, computed, origin)
+        .map(|(def, record)| ResourceObject {
+            def,
+            record,
+            in_list: false,
+            related: None,
+            extra: extra.get(&(def.json_type, record.id)),
+            origin,
         })
         .collect()
 }
