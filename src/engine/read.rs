@@ -120,7 +120,7 @@ pub(crate) async fn show(
             conditions: &[],
         },
     );
-    sql.push(" AND t.id = ").bind(id);
+    sql.push(" AND t.id = ").bind(id).by_key();
     Ok(store
         .fetch(&sql, &compiled.kinds)
         .await?

@@ -158,6 +158,9 @@ pub struct Sql {
     pub text: String,
     /// The bound arguments, in placeholder order.
     pub args: Vec<Arg>,
+    /// Whether it reads at most one row by its primary key (see
+    /// [`Sql::by_key`]).
+    by_key: bool,
 }
 
 impl Sql {
@@ -167,7 +170,17 @@ impl Sql {
             dialect,
             text: String::with_capacity(256),
             args: Vec::new(),
+            by_key: false,
         }
+    }
+
+    /// Marks a read of at most one row by its primary key: SQLite runs it
+    /// on the calling thread when a reader connection is idle, since the
+    /// read takes microseconds and a hand-off to the blocking pool costs
+    /// more than that. Anything that may scan stays on the pool.
+    pub fn by_key(&mut self) -> &mut Sql {
+        self.by_key = true;
+        self
     }
 
     /// Appends literal SQL (never client input).
@@ -363,12 +376,19 @@ impl Readers {
         Ok(Readers { pool })
     }
 
-    /// Runs a query and decodes every row by `kinds`.
+    /// Runs a query and decodes every row by `kinds`: a read by key (see
+    /// [`Sql::by_key`]) on this thread when a connection is idle, anything
+    /// else on the blocking pool.
     pub(crate) async fn fetch(
         &self,
         sql: &Sql,
         kinds: &[ColumnType],
     ) -> crate::error::Result<Vec<Vec<Cell>>> {
+        if sql.by_key {
+            if let Some(connection) = self.pool.try_get() {
+                return Ok(fetch_rusqlite(&connection, &sql.text, &sql.args, kinds)?);
+            }
+        }
         let pool = self.pool.clone();
         let text = sql.text.clone();
         let args = sql.args.clone();
