@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::query::Query;
 use crate::resources::{QueryPurpose, Resource, Search};
 use crate::roles::Operation;
-use crate::store::{normalise, terms_of, Arg, Cell, Record, Scope, SearchEntry, SearchFilter};
+use crate::store::{
+    normalise, terms_of, Arg, Cell, Record, Scope, SearchEntry, SearchFilter, SearchType,
+};
 
 /// The index entry for `record` of `def`, if records of its type are
 /// searchable.
@@ -23,6 +25,7 @@ pub(crate) fn entry_for(def: &Resource, record: &Record) -> Option<SearchEntry> 
     };
     Some(SearchEntry {
         resource_type: def.json_type,
+        type_code: search.code,
         record_id: record.id,
         organization_id,
         title: normalise(&text_of(def, record, search.title)),
@@ -154,6 +157,14 @@ pub fn searchable() -> impl Iterator<Item = &'static Resource> {
         .filter(|def| def.search.is_some())
 }
 
+/// How the search index knows records of `def`, if they are searchable.
+fn search_type(def: &'static Resource) -> Option<SearchType> {
+    Some(SearchType {
+        json_type: def.json_type,
+        code: def.search?.code,
+    })
+}
+
 impl Engine {
     /// The records of the caller's account that hold every word of
     /// `request.query` (the last term of each word as a prefix), best
@@ -182,9 +193,13 @@ impl Engine {
         for def in &request.types {
             caller.authorize(def, Operation::Read, &[])?;
         }
-        let types: Vec<&'static str> = request.types.iter().map(|d| d.json_type).collect();
-        let counted: Vec<&'static str> = if types.is_empty() {
-            searchable().map(|d| d.json_type).collect()
+        let types: Vec<SearchType> = request
+            .types
+            .iter()
+            .filter_map(|d| search_type(d))
+            .collect();
+        let counted: Vec<SearchType> = if types.is_empty() {
+            searchable().filter_map(search_type).collect()
         } else {
             types.clone()
         };
@@ -324,6 +339,16 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_searchable_type_has_a_code_of_its_own() {
+        let codes: std::collections::BTreeSet<i64> = searchable()
+            .filter_map(search_type)
+            .map(|t| t.code)
+            .collect();
+        assert_eq!(codes.len(), searchable().count());
+        assert!(codes.iter().all(|code| (1..32).contains(code)));
+    }
 
     #[test]
     fn tags_go_and_text_stays() {

@@ -71,6 +71,7 @@ pub static CONFIGURATIONS: Resource = Resource {
     table: "configurations",
     class: "Configuration",
     search: Some(&super::Search {
+        code: 2,
         title: &["name", "hostname"],
         body: &[
             "serial_number",

@@ -27,6 +27,7 @@ pub static CONTACTS: Resource = Resource {
     table: "contacts",
     class: "Contact",
     search: Some(&super::Search {
+        code: 3,
         title: &["name"],
         body: &["title", "contact_emails", "contact_phones", "notes"],
     }),

@@ -33,6 +33,7 @@ pub static DOCUMENTS: Resource = Resource {
     table: "documents",
     class: "Document",
     search: Some(&super::Search {
+        code: 6,
         title: &["name"],
         body: &["content"],
     }),

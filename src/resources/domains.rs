@@ -21,6 +21,7 @@ pub static DOMAINS: Resource = Resource {
     table: "domains",
     class: "Domain",
     search: Some(&super::Search {
+        code: 5,
         title: &["name"],
         body: &["registrar_name", "notes"],
     }),

@@ -39,6 +39,7 @@ pub static FLEXIBLE_ASSETS: Resource = Resource {
     table: "flexible_assets",
     class: "Flexible Asset",
     search: Some(&super::Search {
+        code: 8,
         title: &["name"],
         body: &["traits"],
     }),

@@ -25,6 +25,7 @@ pub static LOCATIONS: Resource = Resource {
     table: "locations",
     class: "Location",
     search: Some(&super::Search {
+        code: 4,
         title: &["name"],
         body: &["city", "postal_code", "phone", "notes"],
     }),

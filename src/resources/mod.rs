@@ -864,6 +864,10 @@ pub struct Resource {
 /// The fields global search indexes for a resource: never a secret.
 #[derive(Debug)]
 pub struct Search {
+    /// The number, 1 to 31, that keys this type's entries in the search
+    /// index (see `store::search`). Stored in every entry: never changed
+    /// or reused.
+    pub code: i64,
     /// Fields making the title (ranked highest).
     pub title: &'static [&'static str],
     /// Fields making the body. Text values go in as they are (HTML

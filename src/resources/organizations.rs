@@ -28,6 +28,7 @@ pub static ORGANIZATIONS: Resource = Resource {
     table: "organizations",
     class: "Organization",
     search: Some(&super::Search {
+        code: 1,
         title: &["name", "short_name"],
         body: &["description", "quick_notes", "alert"],
     }),

@@ -46,6 +46,7 @@ pub static PASSWORDS: Resource = Resource {
     table: TABLE,
     class: "Password",
     search: Some(&super::Search {
+        code: 7,
         title: &["name"],
         body: &["username", "url"],
     }),

@@ -9,6 +9,8 @@ use crate::error::Result;
 pub struct SearchEntry {
     /// The record's JSON:API type.
     pub resource_type: &'static str,
+    /// The type's code in the index's keys (`Search::code`).
+    pub type_code: i64,
     /// The record's id.
     pub record_id: i64,
     /// Its organization.
@@ -17,6 +19,34 @@ pub struct SearchEntry {
     pub title: String,
     /// The rest of its non-secret text.
     pub body: String,
+}
+
+/// Bits of an entry's key below the type code: the record id's.
+const RECORD_BITS: u32 = 38;
+/// Bits of an entry's key below the account id: the type code's and the record id's.
+const ACCOUNT_BITS: u32 = RECORD_BITS + 5;
+
+/// The key of an entry: account, type code and record id in one integer
+/// (`account << 43 | code << 38 | record`), so that SQLite's full-text
+/// index, whose rowid it is, finds an account's matches by a range of its
+/// own keys and tells their types without reading the entries. It holds
+/// accounts below 2^20, codes below 32 and record ids below 2^38.
+pub fn search_key(account_id: i64, type_code: i64, record_id: i64) -> Result<i64> {
+    if !(0..1 << (63 - ACCOUNT_BITS)).contains(&account_id)
+        || !(1..32).contains(&type_code)
+        || !(0..1 << RECORD_BITS).contains(&record_id)
+    {
+        return Err(crate::error::Error::Internal(anyhow::anyhow!(
+            "search entry out of the key's range: account {account_id}, type {type_code}, record {record_id}"
+        )));
+    }
+    Ok(account_id << ACCOUNT_BITS | type_code << RECORD_BITS | record_id)
+}
+
+/// The keys of `account_id`'s entries, first and last.
+fn account_keys(account_id: i64) -> (i64, i64) {
+    let first = account_id << ACCOUNT_BITS;
+    (first, first + (1 << ACCOUNT_BITS) - 1)
 }
 
 impl Tx {
@@ -30,14 +60,17 @@ impl Tx {
         for chunk in entries.chunks(200) {
             let mut sql = self.sql();
             sql.push(
-                "INSERT INTO search_entries (account_id, resource_type, record_id, \
+                "INSERT INTO search_entries (search_key, account_id, resource_type, record_id, \
                  organization_id, title, body) VALUES ",
             );
             for (i, entry) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
                 }
+                let key = search_key(scope.account_id(), entry.type_code, entry.record_id)?;
                 sql.push("(")
+                    .bind(key)
+                    .push(", ")
                     .bind(scope.account_id())
                     .push(", ")
                     .bind(entry.resource_type)
@@ -52,7 +85,7 @@ impl Tx {
                     .push(")");
             }
             sql.push(
-                " ON CONFLICT (account_id, resource_type, record_id) DO UPDATE SET \
+                " ON CONFLICT (search_key) DO UPDATE SET \
                  organization_id = excluded.organization_id, title = excluded.title, \
                  body = excluded.body",
             );
@@ -119,11 +152,20 @@ pub struct SearchFilter<'a> {
     pub words: &'a [Vec<String>],
     /// Only this organization's records (and the organization itself).
     pub organization_id: Option<i64>,
-    /// Only these JSON:API types (none: every searchable type).
-    pub types: &'a [&'static str],
+    /// Only these types (none: every searchable type).
+    pub types: &'a [SearchType],
     /// The types whose matches are counted (every searchable type, or
     /// `types`).
-    pub counted: &'a [&'static str],
+    pub counted: &'a [SearchType],
+}
+
+/// A searchable type as the index knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchType {
+    /// Its JSON:API type.
+    pub json_type: &'static str,
+    /// Its code in the index's keys.
+    pub code: i64,
 }
 
 /// One page of matches, best first, with the number per type.
@@ -185,135 +227,181 @@ impl super::Store {
         size: u32,
         number: u32,
     ) -> Result<SearchHits> {
-        use super::{ColumnType, Dialect};
         if filter.words.is_empty() {
             return Ok(SearchHits::default());
         }
-        let dialect = self.dialect();
-        let expression = match dialect {
-            Dialect::Sqlite => filter
-                .words
-                .iter()
-                .map(|terms| format!("\"{}\"*", terms.join(" ")))
-                .collect::<Vec<_>>()
-                .join(" "),
-            Dialect::Postgres => filter
-                .words
-                .iter()
-                .map(|terms| format!("({}:*)", terms.join(" <-> ")))
-                .collect::<Vec<_>>()
-                .join(" & "),
-        };
+        let offset = i64::from(size) * i64::from(number.saturating_sub(1));
+        match self.dialect() {
+            super::Dialect::Sqlite => self.search_sqlite(scope, filter, size, offset).await,
+            super::Dialect::Postgres => self.search_postgres(scope, filter, size, offset).await,
+        }
+    }
+
+    /// SQLite: the full-text index alone answers, its rowids being the
+    /// entries' keys ([`search_key`]): the account is a range of them and
+    /// the type a part of each, so only an organization filter reads the
+    /// entries themselves.
+    async fn search_sqlite(
+        &self,
+        scope: Scope,
+        filter: &SearchFilter<'_>,
+        size: u32,
+        offset: i64,
+    ) -> Result<SearchHits> {
+        use super::ColumnType;
+        let expression = filter
+            .words
+            .iter()
+            .map(|terms| format!("\"{}\"*", terms.join(" ")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let (first, last) = account_keys(scope.account_id());
+        let code = format!("((search_index.rowid >> {RECORD_BITS}) & 31)");
         let matches = |sql: &mut super::Sql| {
-            match dialect {
-                Dialect::Sqlite => sql
-                    .push(
-                        " FROM search_index JOIN search_entries e \
-                         ON e.rowid = search_index.rowid WHERE search_index MATCH ",
-                    )
-                    .bind(expression.as_str()),
-                Dialect::Postgres => sql
-                    .push(" FROM search_entries e WHERE e.document @@ to_tsquery('simple', ")
-                    .bind(expression.as_str())
-                    .push(")"),
-            };
-            sql.push(" AND e.account_id = ").bind(scope.account_id());
+            sql.push(" FROM search_index");
+            if filter.organization_id.is_some() {
+                sql.push(" JOIN search_entries e ON e.search_key = search_index.rowid");
+            }
+            sql.push(" WHERE search_index MATCH ")
+                .bind(expression.as_str())
+                .push(" AND search_index.rowid BETWEEN ")
+                .bind(first)
+                .push(" AND ")
+                .bind(last);
+            if let Some(organization) = filter.organization_id {
+                sql.push(" AND e.organization_id = ").bind(organization);
+            }
+            if !filter.types.is_empty() {
+                sql.push(" AND ")
+                    .push(&code)
+                    .push(" IN ")
+                    .bind_list(filter.types.iter().map(|t| t.code));
+            }
+        };
+        let mut page = self.sql();
+        page.push("SELECT search_index.rowid");
+        matches(&mut page);
+        page.push(" ORDER BY bm25(search_index, 10.0, 1.0), search_index.rowid LIMIT ")
+            .bind(i64::from(size))
+            .push(" OFFSET ")
+            .bind(offset);
+        let mut counted = self.sql();
+        counted.push("SELECT ").push(&code).push(", COUNT(*)");
+        matches(&mut counted);
+        counted.push(" GROUP BY 1");
+        let (rows, counts) = tokio::try_join!(
+            self.fetch(&page, &[ColumnType::Int]),
+            self.fetch(&counted, &[ColumnType::Int, ColumnType::Int]),
+        )?;
+        let type_of = |code: i64| {
+            filter
+                .counted
+                .iter()
+                .find(|t| t.code == code)
+                .map(|t| t.json_type.to_string())
+        };
+        let hits = rows
+            .iter()
+            .filter_map(|row| {
+                let key = row[0].as_i64()?;
+                let kind = type_of((key >> RECORD_BITS) & 31)?;
+                Some((kind, key & ((1 << RECORD_BITS) - 1)))
+            })
+            .collect();
+        let counts = counts
+            .iter()
+            .filter_map(|row| {
+                let kind = type_of(row[0].as_i64()?)?;
+                Some((kind, row[1].as_i64().unwrap_or(0) as u64))
+            })
+            .collect();
+        Ok(SearchHits { hits, counts })
+    }
+
+    /// PostgreSQL: the page carries the count of each type, so the matches
+    /// are scanned once. Each match is ranked in the inner query (kept
+    /// apart by its OFFSET 0), so the window holds narrow rows and never
+    /// the documents themselves: a word found in thousands of records then
+    /// needs no spill to disk.
+    async fn search_postgres(
+        &self,
+        scope: Scope,
+        filter: &SearchFilter<'_>,
+        size: u32,
+        offset: i64,
+    ) -> Result<SearchHits> {
+        use super::ColumnType;
+        let expression = filter
+            .words
+            .iter()
+            .map(|terms| format!("({}:*)", terms.join(" <-> ")))
+            .collect::<Vec<_>>()
+            .join(" & ");
+        let matches = |sql: &mut super::Sql| {
+            sql.push(" FROM search_entries e WHERE e.document @@ to_tsquery('simple', ")
+                .bind(expression.as_str())
+                .push(") AND e.account_id = ")
+                .bind(scope.account_id());
             if let Some(organization) = filter.organization_id {
                 sql.push(" AND e.organization_id = ").bind(organization);
             }
             if !filter.types.is_empty() {
                 sql.push(" AND e.resource_type IN ")
-                    .bind_list(filter.types.iter().copied());
+                    .bind_list(filter.types.iter().map(|t| t.json_type));
             }
         };
         let mut page = self.sql();
-        match dialect {
-            Dialect::Sqlite => {
-                page.push("SELECT e.resource_type, e.record_id");
-                matches(&mut page);
-                page.push(" ORDER BY bm25(search_index, 10.0, 1.0), e.record_id");
-            }
-            // The page carries the count of each type, so the matches are
-            // scanned once (SQLite's two statements are cheaper than a
-            // window over its full-text function). Each match is ranked in
-            // the inner query (kept apart by its OFFSET 0), so the window
-            // holds narrow rows and never the documents themselves: a word
-            // found in thousands of records then needs no spill to disk.
-            Dialect::Postgres => {
-                page.push("SELECT m.resource_type, m.record_id");
-                for kind in filter.counted {
-                    page.push(", COUNT(*) FILTER (WHERE m.resource_type = ")
-                        .bind(*kind)
-                        .push(") OVER ()");
-                }
-                page.push(
-                    " FROM (SELECT e.resource_type, e.record_id, \
-                     ts_rank('{0, 0, 0.1, 1.0}', e.document, to_tsquery('simple', ",
-                )
-                .bind(expression.as_str())
-                .push(")) AS rank");
-                matches(&mut page);
-                page.push(" OFFSET 0) m ORDER BY m.rank DESC, m.record_id");
-            }
+        page.push("SELECT m.resource_type, m.record_id");
+        for kind in filter.counted {
+            page.push(", COUNT(*) FILTER (WHERE m.resource_type = ")
+                .bind(kind.json_type)
+                .push(") OVER ()");
         }
-        page.push(" LIMIT ")
+        page.push(
+            " FROM (SELECT e.resource_type, e.record_id, \
+             ts_rank('{0, 0, 0.1, 1.0}', e.document, to_tsquery('simple', ",
+        )
+        .bind(expression.as_str())
+        .push(")) AS rank");
+        matches(&mut page);
+        page.push(" OFFSET 0) m ORDER BY m.rank DESC, m.record_id LIMIT ")
             .bind(i64::from(size))
             .push(" OFFSET ")
-            .bind(i64::from(size) * i64::from(number.saturating_sub(1)));
-        let mut counted = self.sql();
-        counted.push("SELECT e.resource_type, COUNT(*)");
-        matches(&mut counted);
-        counted.push(" GROUP BY e.resource_type");
-        let pair = |row: Vec<super::Cell>| {
-            let mut row = row.into_iter();
-            let kind = match row.next() {
-                Some(super::Cell::Text(t)) => t,
+            .bind(offset);
+        let pair = |row: &[super::Cell]| {
+            let kind = match row.first() {
+                Some(super::Cell::Text(t)) => t.clone(),
                 _ => String::new(),
             };
-            let number = row.next().and_then(|c| c.as_i64()).unwrap_or(0);
-            (kind, number)
+            (kind, row.get(1).and_then(|c| c.as_i64()).unwrap_or(0))
         };
-        let counts_of = |rows: Vec<Vec<super::Cell>>| -> Vec<(String, u64)> {
-            rows.into_iter()
-                .map(pair)
-                .map(|(kind, n)| (kind, n as u64))
-                .collect()
-        };
-        if dialect == Dialect::Postgres {
-            let mut kinds = vec![ColumnType::Text, ColumnType::Int];
-            kinds.extend(filter.counted.iter().map(|_| ColumnType::Int));
-            let rows = self.fetch(&page, &kinds).await?;
-            let counts = match rows.first() {
-                Some(row) => filter
-                    .counted
+        let mut kinds = vec![ColumnType::Text, ColumnType::Int];
+        kinds.extend(filter.counted.iter().map(|_| ColumnType::Int));
+        let rows = self.fetch(&page, &kinds).await?;
+        let counts = match rows.first() {
+            Some(row) => filter
+                .counted
+                .iter()
+                .zip(&row[2..])
+                .map(|(kind, n)| (kind.json_type.to_string(), n.as_i64().unwrap_or(0) as u64))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            // A page past the last: the counts on their own.
+            None => {
+                let mut counted = self.sql();
+                counted.push("SELECT e.resource_type, COUNT(*)");
+                matches(&mut counted);
+                counted.push(" GROUP BY e.resource_type");
+                self.fetch(&counted, &[ColumnType::Text, ColumnType::Int])
+                    .await?
                     .iter()
-                    .zip(&row[2..])
-                    .map(|(kind, n)| (kind.to_string(), n.as_i64().unwrap_or(0) as u64))
-                    .filter(|(_, n)| *n > 0)
-                    .collect(),
-                // A page past the last: the counts on their own.
-                None => counts_of(
-                    self.fetch(&counted, &[ColumnType::Text, ColumnType::Int])
-                        .await?,
-                ),
-            };
-            let hits = rows
-                .into_iter()
-                .map(|mut row| {
-                    row.truncate(2);
-                    pair(row)
-                })
-                .collect();
-            return Ok(SearchHits { hits, counts });
-        }
-        let (rows, counts) = tokio::try_join!(
-            self.fetch(&page, &[ColumnType::Text, ColumnType::Int]),
-            self.fetch(&counted, &[ColumnType::Text, ColumnType::Int]),
-        )?;
-        Ok(SearchHits {
-            hits: rows.into_iter().map(pair).collect(),
-            counts: counts_of(counts),
-        })
+                    .map(|row| pair(row))
+                    .map(|(kind, n)| (kind, n as u64))
+                    .collect()
+            }
+        };
+        let hits = rows.iter().map(|row| pair(row)).collect();
+        Ok(SearchHits { hits, counts })
     }
 
     /// The version of the search index the database holds (0: never built).
