@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::names::parse_bool;
 use crate::query::{split_list, FilterMode, Query};
 use crate::resources::{
-    ColumnType, Filter, FilterHow, Include, LinkTable, Parent, Resource, Scoping, Sort, ALL,
+    ColumnType, Field, Filter, FilterHow, Include, LinkTable, Parent, Resource, Scoping, Sort, ALL,
 };
 use crate::store::{Arg, Dialect, Sql};
 
@@ -424,6 +424,43 @@ impl Compiled {
             .push(&self.from);
         self.push_where(&mut sql, selection);
         sql
+    }
+
+    /// `SELECT t.id, <fields> FROM <table and the joins those fields read>
+    /// WHERE <account> AND t.id IN (ids) ORDER BY t.id`, with the column
+    /// types to decode its rows by: a few fields of records without the
+    /// joins of the rest. A name that is not a field reads as null.
+    pub fn fields_in_sql(
+        &self,
+        mut sql: Sql,
+        account: Option<i64>,
+        fields: &[&str],
+        ids: &[i64],
+    ) -> (Sql, Vec<ColumnType>) {
+        let chosen: Vec<Option<&Field>> = fields.iter().map(|name| self.def.field(name)).collect();
+        let mut kinds = vec![ColumnType::Int];
+        sql.push("SELECT t.id");
+        for field in &chosen {
+            sql.push(", ").push(field.map_or("NULL", |f| f.expr));
+            kinds.push(field.map_or(ColumnType::Text, |f| f.column_type));
+        }
+        sql.push(" FROM ").push(self.def.table).push(" t");
+        for join in self.def.joins {
+            let alias = format!("{}.", join.alias);
+            if chosen.iter().flatten().any(|f| f.expr.contains(&alias)) {
+                sql.push(" ").push(join.sql);
+            }
+        }
+        self.push_where(
+            &mut sql,
+            &Selection {
+                account,
+                ..Selection::default()
+            },
+        );
+        sql.push(" AND t.id IN ").bind_list(ids.iter().copied());
+        sql.push(" ORDER BY t.id");
+        (sql, kinds)
     }
 
     /// `SELECT <every field> ... WHERE <account> AND t.<column> IN (values)

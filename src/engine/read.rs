@@ -221,6 +221,30 @@ pub(crate) async fn records_in(
     Ok(out)
 }
 
+/// `fields` of the records of `compiled` with ids `ids`, in id order per
+/// chunk (see [`Compiled::fields_in_sql`]).
+pub(crate) async fn fields_in(
+    store: &Store,
+    scope: Scope,
+    compiled: &Compiled,
+    fields: &[&str],
+    ids: &[i64],
+) -> Result<Vec<Record>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let (sql, kinds) =
+            compiled.fields_in_sql(store.sql(), account_of(compiled, scope), fields, chunk);
+        out.extend(
+            store
+                .fetch(&sql, &kinds)
+                .await?
+                .into_iter()
+                .map(Record::from_row),
+        );
+    }
+    Ok(out)
+}
+
 /// Re-reads records inside a transaction, in id order.
 pub(crate) async fn fetch_in(
     tx: &mut Tx,
@@ -450,6 +474,21 @@ impl crate::resources::Lookup for Lookup<'_> {
             self.schema.get(resource),
             column,
             values,
+        ))
+    }
+
+    fn fields<'a>(
+        &'a self,
+        resource: &'static Resource,
+        fields: &'a [&'static str],
+        ids: &'a [i64],
+    ) -> crate::resources::BoxFuture<'a, Result<Vec<Record>>> {
+        Box::pin(fields_in(
+            self.store,
+            self.scope,
+            self.schema.get(resource),
+            fields,
+            ids,
         ))
     }
 }

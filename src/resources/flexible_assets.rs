@@ -967,8 +967,9 @@ impl Hooks for AssetHooks {
             for (route, (target, mut ids)) in tagged {
                 ids.sort_unstable();
                 ids.dedup();
-                for record in ctx.lookup.records(target, "id", &ids).await? {
-                    names.insert((route, record.id), tag_value(target, &record));
+                let fields = tag_fields(target);
+                for record in ctx.lookup.fields(target, &fields, &ids).await? {
+                    names.insert((route, record.id), tag_value(&fields, &record));
                 }
             }
             // Passwords and files the traits keep: files' names in one
@@ -1072,20 +1073,32 @@ impl Hooks for AssetHooks {
     }
 }
 
-/// A tagged record as a Tag trait shows it: its id and name, its
-/// organization's name, and for configurations the hostname and type.
-fn tag_value(target: &Resource, record: &Record) -> Value {
-    let text = |name: &str| target.cell(record, name).and_then(Cell::as_str);
-    let mut value = json!({
-        "id": record.id,
-        "name": text(target.title_field),
-    });
+/// The fields of a tagged record that its Tag trait value shows: its
+/// name, its organization's name, and for configurations the hostname and
+/// type.
+fn tag_fields(target: &Resource) -> Vec<&'static str> {
+    let mut fields = vec![target.title_field];
     if target.field("organization_name").is_some() {
-        value["organization-name"] = json!(text("organization_name"));
+        fields.push("organization_name");
     }
     if target.route == "configurations" {
-        value["hostname"] = json!(text("hostname"));
-        value["configuration-type-name"] = json!(text("configuration_type_name"));
+        fields.extend(["hostname", "configuration_type_name"]);
+    }
+    fields
+}
+
+/// A tagged record as a Tag trait shows it, from its [`tag_fields`]: its id
+/// and name, its organization's name, and for configurations the hostname
+/// and type.
+fn tag_value(fields: &[&'static str], record: &Record) -> Value {
+    let mut value = json!({ "id": record.id });
+    for (i, (field, cell)) in fields.iter().zip(&record.cells).enumerate() {
+        let key = if i == 0 {
+            "name".to_string()
+        } else {
+            field.replace('_', "-")
+        };
+        value[key] = json!(cell.as_str());
     }
     value
 }

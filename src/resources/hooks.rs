@@ -223,6 +223,17 @@ pub trait Lookup: Sync {
         column: &'static str,
         values: &'a [i64],
     ) -> BoxFuture<'a, Result<Vec<Record>>>;
+
+    /// Only `fields` of the records of `resource` in the account with ids
+    /// `ids`, in id order: each record's cells are those fields' values, in
+    /// the order asked, read without the joins of the other fields (a
+    /// tagged or linked record's name, not the whole record).
+    fn fields<'a>(
+        &'a self,
+        resource: &'static Resource,
+        fields: &'a [&'static str],
+        ids: &'a [i64],
+    ) -> BoxFuture<'a, Result<Vec<Record>>>;
 }
 
 /// Attributes a hook adds to rendered records.

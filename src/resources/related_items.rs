@@ -159,11 +159,9 @@ impl Hooks for RelatedItemHooks {
                 let Some(resource) = registry::linkable(&class) else {
                     continue;
                 };
-                for record in ctx.lookup.records(resource, "id", &ids).await? {
-                    if let Some(name) = resource
-                        .cell(&record, resource.title_field)
-                        .and_then(Cell::as_str)
-                    {
+                let title = [resource.title_field];
+                for record in ctx.lookup.fields(resource, &title, &ids).await? {
+                    if let Some(name) = record.cells.first().and_then(Cell::as_str) {
                         names.insert((class.clone(), record.id), name.to_string());
                     }
                 }
