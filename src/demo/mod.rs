@@ -121,7 +121,14 @@ pub async fn load(
             );
         }
     }
-    // The bulk load wrote rows without the engine: index them for search.
+    // The bulk load wrote rows without the engine: index them for search,
+    // after refreshing the planner's statistics, without which SQLite reads
+    // each batch of a thousand records through the account's index (a scan
+    // of the whole account per batch) instead of by primary key.
+    store
+        .optimize()
+        .await
+        .context("refreshing the planner's statistics for the new rows")?;
     let indexing = Instant::now();
     let indexed = engine
         .index_account(scope)

@@ -342,13 +342,17 @@ impl Store {
     /// also does at open). Without statistics SQLite guesses that any index
     /// on `account_id` is selective, and reads a whole account to find a
     /// page's related records by id. Connections load statistics when they
-    /// open, and the reader pool replaces each connection within
-    /// [`sql::READER_LIFETIME`], so readers see a refresh within that. On
+    /// open, so the reader connections are replaced by new ones. On
     /// PostgreSQL it runs `ANALYZE`, so a bulk load is planned well before
     /// autovacuum's own statistics catch up.
     pub async fn optimize(&self) -> Result<()> {
         match (&self.pool, &self.writer) {
-            (Pool::Sqlite(_), Some(writer)) => writer.alone(analyze_rusqlite).await?,
+            (Pool::Sqlite(_), Some(writer)) => {
+                writer.alone(analyze_rusqlite).await?;
+                if let Some(readers) = &self.readers {
+                    readers.renew().map_err(anyhow::Error::new)?;
+                }
+            }
             (Pool::Sqlite(pool), None) => analyze_sqlite(pool).await?,
             // After a bulk load (the demo, an import) the planner needs
             // statistics before autovacuum gets to them.
@@ -618,14 +622,39 @@ fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 
 /// [`analyze_sqlite`] on the writer connection.
 fn analyze_rusqlite(connection: &rusqlite::Connection) -> rusqlite::Result<()> {
-    connection.execute_batch("PRAGMA analysis_limit=1000; ANALYZE")
+    connection.execute_batch(ANALYZE)?;
+    if connection.query_row(STAT4_EXISTS, [], |row| row.get::<_, i64>(0))? > 0 {
+        connection.execute_batch(FORGET_STAT4)?;
+    }
+    Ok(())
 }
 
-/// A bounded `ANALYZE` on `connection` (each index sampled, so it takes
-/// milliseconds even on a large file).
+/// SQLite's `ANALYZE` over every row. A sampled one (`analysis_limit`) sees
+/// a single account in its sample and estimates a thousand rows per
+/// account, so the planner took the account's index for a scan of a whole
+/// account (the demo's indexing for search became quadratic at 1,000,000
+/// configurations). The full one takes about 3 s at that size, 0.3 s at
+/// 100,000.
+const ANALYZE: &str = "PRAGMA analysis_limit=0; ANALYZE";
+
+/// Whether the full `ANALYZE` left samples in `sqlite_stat4` (when SQLite
+/// is built with it).
+const STAT4_EXISTS: &str = "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'";
+
+/// Empties `sqlite_stat4`: with its samples the planner weighs each bound
+/// value, so SQLite prepares a statement again whenever its arguments
+/// change — every show of a record — which cost more than the read.
+/// `sqlite_stat1`'s exact counts are what the planner needs here.
+const FORGET_STAT4: &str = "DELETE FROM sqlite_stat4";
+
+/// [`ANALYZE`] on `connection`.
 async fn analyze_sqlite(connection: &sqlx::SqlitePool) -> sqlx::Result<()> {
-    for statement in ["PRAGMA analysis_limit=1000", "ANALYZE"] {
+    for statement in ANALYZE.split("; ") {
         sqlx::query(statement).execute(connection).await?;
+    }
+    let (count,): (i64,) = sqlx::query_as(STAT4_EXISTS).fetch_one(connection).await?;
+    if count > 0 {
+        sqlx::query(FORGET_STAT4).execute(connection).await?;
     }
     Ok(())
 }

@@ -342,13 +342,18 @@ pub(crate) const READER_LIFETIME: std::time::Duration = std::time::Duration::fro
 /// every row between threads.
 #[derive(Clone)]
 pub(crate) struct Readers {
-    pool: r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>,
+    /// The pool in use; replaced whole by [`Readers::renew`].
+    pool: std::sync::Arc<std::sync::RwLock<ReaderPool>>,
+    path: std::path::PathBuf,
+    max: u32,
 }
+
+type ReaderPool = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;
 
 impl std::fmt::Debug for Readers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Readers")
-            .field("state", &self.pool.state())
+            .field("state", &self.current().state())
             .finish()
     }
 }
@@ -356,6 +361,14 @@ impl std::fmt::Debug for Readers {
 impl Readers {
     /// Up to `max` read-only connections to the database file at `path`.
     pub(crate) fn open(path: &std::path::Path, max: u32) -> Result<Readers, r2d2::Error> {
+        Ok(Readers {
+            pool: std::sync::Arc::new(std::sync::RwLock::new(Self::pool(path, max)?)),
+            path: path.to_path_buf(),
+            max,
+        })
+    }
+
+    fn pool(path: &std::path::Path, max: u32) -> Result<ReaderPool, r2d2::Error> {
         let manager = r2d2_sqlite::SqliteConnectionManager::file(path)
             .with_flags(
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -367,13 +380,32 @@ impl Readers {
                 c.set_prepared_statement_cache_capacity(256);
                 c.execute_batch("PRAGMA temp_store = memory; PRAGMA cache_size = -32000;")
             });
-        let pool = r2d2::Pool::builder()
+        r2d2::Pool::builder()
             .max_size(max.max(1))
             .min_idle(Some(0))
             .max_lifetime(Some(READER_LIFETIME))
             .connection_timeout(std::time::Duration::from_secs(10))
-            .build(manager)?;
-        Ok(Readers { pool })
+            .build(manager)
+    }
+
+    /// Replaces every reader connection with new ones, which load the
+    /// planner's statistics an `ANALYZE` has just written (a connection
+    /// reads them when it opens). Reads under way finish on the old ones.
+    pub(crate) fn renew(&self) -> Result<(), r2d2::Error> {
+        let fresh = Self::pool(&self.path, self.max)?;
+        *self
+            .pool
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// The pool in use.
+    fn current(&self) -> ReaderPool {
+        self.pool
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Runs a query and decodes every row by `kinds`: a read by key (see
@@ -384,12 +416,12 @@ impl Readers {
         sql: &Sql,
         kinds: &[ColumnType],
     ) -> crate::error::Result<Vec<Vec<Cell>>> {
+        let pool = self.current();
         if sql.by_key {
-            if let Some(connection) = self.pool.try_get() {
+            if let Some(connection) = pool.try_get() {
                 return Ok(fetch_rusqlite(&connection, &sql.text, &sql.args, kinds)?);
             }
         }
-        let pool = self.pool.clone();
         let text = sql.text.clone();
         let args = sql.args.clone();
         let kinds = kinds.to_vec();
