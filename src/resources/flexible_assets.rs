@@ -28,7 +28,7 @@ use super::{
     Resource, RevealedPassword, Secrets, WriteContext,
 };
 use crate::error::{Error, Invalid, Result};
-use crate::names::parse_bool;
+use crate::names::{dashed, parse_bool};
 use crate::query::Query;
 use crate::store::{Arg, Cell, Match, Record, Scope, Values};
 
@@ -1096,7 +1096,7 @@ fn tag_value(fields: &[&'static str], record: &Record) -> Value {
         let key = if i == 0 {
             "name".to_string()
         } else {
-            field.replace('_', "-")
+            dashed(field)
         };
         value[key] = json!(cell.as_str());
     }
