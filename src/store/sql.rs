@@ -378,6 +378,7 @@ impl Readers {
             .with_init(|c| {
                 c.busy_timeout(std::time::Duration::from_secs(30))?;
                 c.set_prepared_statement_cache_capacity(256);
+                super::stable_plans(c)?;
                 c.execute_batch("PRAGMA temp_store = memory; PRAGMA cache_size = -32000;")
             });
         r2d2::Pool::builder()
