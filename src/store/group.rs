@@ -27,7 +27,7 @@
 //! others queued, by a flush queued behind them — so a group never waits
 //! for a writer that gave up.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +52,9 @@ pub(crate) struct GroupWriter {
     group: Arc<Mutex<Group>>,
     /// Writers waiting for their turn.
     waiting: Arc<AtomicUsize>,
+    /// Whether a flush is queued for the writer's turn: one is enough, as
+    /// it commits every member before it.
+    flush_queued: Arc<AtomicBool>,
     wait: Duration,
 }
 
@@ -126,6 +129,7 @@ impl GroupWriter {
                 savepoint_open: false,
             })),
             waiting: Arc::new(AtomicUsize::new(0)),
+            flush_queued: Arc::new(AtomicBool::new(false)),
             wait,
         }
     }
@@ -133,9 +137,10 @@ impl GroupWriter {
     /// Waits for the writer's turn and opens a savepoint in the group (and
     /// the group's transaction, with `BEGIN IMMEDIATE`, if none is open).
     pub(crate) async fn begin(&self) -> Result<GroupTx> {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let turn = tokio::time::timeout(self.wait, self.group.clone().lock_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let turn = {
+            let _waiting = Waiting::new(&self.waiting);
+            tokio::time::timeout(self.wait, self.group.clone().lock_owned()).await
+        };
         // From here on, a drop (an error, a caller that gives up) flushes.
         let mut tx = GroupTx {
             guard: Some(turn.map_err(|_| Error::Unavailable { retry_after: 1 })?),
@@ -192,14 +197,39 @@ impl GroupWriter {
     }
 
     /// Commits whatever group is open once the writers queued now have
-    /// had their turn.
+    /// had their turn (unless a flush is queued already: it comes after
+    /// them too).
     fn flush_later(&self) {
+        if self.flush_queued.swap(true, Ordering::SeqCst) {
+            return;
+        }
         let group = self.group.clone();
+        let queued = self.flush_queued.clone();
         tokio::spawn(async move {
             let mut group = group.lock_owned().await;
+            // Members that commit from here on need a flush of their own.
+            queued.store(false, Ordering::SeqCst);
             settle(&mut group).await;
             finish(&mut group).await;
         });
+    }
+}
+
+/// Counts a writer as waiting for its turn for as long as it lives, so a
+/// writer that gives up while it waits (a dropped request) is not counted
+/// on: a group is committed at once when nobody is waiting.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::SeqCst);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -226,6 +256,10 @@ async fn finish(group: &mut Group) {
     let Some(connection) = group.connection.clone() else {
         return;
     };
+    if group.members.is_empty() && lock(&connection).is_autocommit() {
+        // Nothing open: the group was committed already.
+        return;
+    }
     let members = std::mem::take(&mut group.members);
     let done = blocking(connection, move |c| {
         if c.is_autocommit() {
