@@ -231,8 +231,9 @@ impl TestApp {
     }
 
     /// A digest of everything the database holds, to prove that requests
-    /// wrote nothing. SQLite: the database and WAL files' bytes (reads leave
-    /// both untouched; only the shared-memory index changes). PostgreSQL:
+    /// wrote nothing. SQLite: every row of every table, read on a
+    /// connection of its own (not the files' bytes: a checkpoint copies
+    /// pages from the log into the database file at any time). PostgreSQL:
     /// each table's row count and newest row version (`xmin`), which any
     /// insert, update or delete changes.
     pub async fn database_fingerprint(&self) -> String {
@@ -240,12 +241,36 @@ impl TestApp {
         let mut digest = sha2::Sha256::new();
         match self.schema {
             None => {
-                for file in ["mortar.db", "mortar.db-wal"] {
-                    digest.update(file);
-                    if let Ok(bytes) = std::fs::read(self.data_dir().join(file)) {
-                        digest.update(bytes.len().to_le_bytes());
-                        digest.update(&bytes);
-                    }
+                let connection = rusqlite::Connection::open_with_flags(
+                    self.data_dir().join("mortar.db"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .expect("open the database");
+                let tables: Vec<String> = connection
+                    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+                    .and_then(|mut statement| {
+                        statement
+                            .query_map([], |row| row.get(0))?
+                            .collect::<rusqlite::Result<_>>()
+                    })
+                    .expect("list tables");
+                assert!(tables.len() > 10, "the schema's tables: {}", tables.len());
+                for table in tables {
+                    let mut statement = connection
+                        .prepare(&format!("SELECT * FROM \"{table}\""))
+                        .expect("read a table");
+                    let columns = statement.column_count();
+                    let mut rows: Vec<String> = statement
+                        .query_map([], |row| {
+                            (0..columns)
+                                .map(|i| row.get_ref(i).map(|value| format!("{value:?}")))
+                                .collect::<rusqlite::Result<Vec<_>>>()
+                                .map(|values| values.join("|"))
+                        })
+                        .and_then(|rows| rows.collect())
+                        .expect("read a table's rows");
+                    rows.sort();
+                    digest.update(format!("{table}:{};", rows.join("\n")));
                 }
             }
             Some(_) => {
