@@ -34,6 +34,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
+use super::checkpoint::Checkpointer;
 use crate::error::{Error, Result};
 
 /// The most transactions one `COMMIT` makes durable (a bound on how long
@@ -77,6 +78,8 @@ struct Group {
     /// Whether a member's savepoint is open (it left without committing:
     /// its work is to be rolled back before anyone else's runs).
     savepoint_open: bool,
+    /// Copies what the commits add to the log into the database file.
+    checkpointer: Arc<Checkpointer>,
 }
 
 /// One write transaction: a member of the open group, holding the writer
@@ -119,14 +122,20 @@ impl Group {
 }
 
 impl GroupWriter {
-    /// A writer on `connection` (opened with the store's settings); a write
-    /// waits at most `wait` for its turn.
-    pub(crate) fn new(connection: Connection, wait: Duration) -> GroupWriter {
+    /// A writer on `connection` (opened with the store's settings, which
+    /// leave checkpoints to `checkpointer`); a write waits at most `wait`
+    /// for its turn.
+    pub(crate) fn new(
+        connection: Connection,
+        checkpointer: Checkpointer,
+        wait: Duration,
+    ) -> GroupWriter {
         GroupWriter {
             group: Arc::new(Mutex::new(Group {
                 connection: Some(Arc::new(std::sync::Mutex::new(connection))),
                 members: Vec::new(),
                 savepoint_open: false,
+                checkpointer: Arc::new(checkpointer),
             })),
             waiting: Arc::new(AtomicUsize::new(0)),
             flush_queued: Arc::new(AtomicBool::new(false)),
@@ -177,14 +186,16 @@ impl GroupWriter {
         Ok(blocking(group.connection()?, work).await??)
     }
 
-    /// Commits what is open and closes the connection (the last one to
-    /// close checkpoints the write-ahead log).
+    /// Commits what is open, stops the checkpoints and closes the
+    /// connection (the last one to close checkpoints the write-ahead log).
     pub(crate) async fn close(&self) {
         let mut group = self.group.lock().await;
         settle(&mut group).await;
         finish(&mut group).await;
         if let Some(connection) = group.connection.take() {
+            let checkpointer = group.checkpointer.clone();
             let _ = tokio::task::spawn_blocking(move || {
+                checkpointer.stop();
                 if let Ok(connection) = Arc::try_unwrap(connection) {
                     let connection = connection
                         .into_inner()
@@ -261,6 +272,7 @@ async fn finish(group: &mut Group) {
         return;
     }
     let members = std::mem::take(&mut group.members);
+    let checkpointer = group.checkpointer.clone();
     let done = blocking(connection, move |c| {
         if c.is_autocommit() {
             // The transaction ended without a COMMIT of ours: whether the
@@ -280,7 +292,11 @@ async fn finish(group: &mut Group) {
         if outcome.is_err() && !c.is_autocommit() {
             let _ = c.execute_batch("ROLLBACK");
         }
+        let committed = outcome.is_ok();
         tell(members, outcome);
+        if committed {
+            checkpointer.committed(c);
+        }
     })
     .await;
     if let Err(error) = done {

@@ -9,6 +9,7 @@
 mod accounts;
 pub mod backup;
 mod changes;
+mod checkpoint;
 mod exports;
 mod files;
 mod group;
@@ -597,7 +598,13 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
     let readers = sql::Readers::open(options.get_filename(), config.max_connections)
         .context("opening the SQLite database for reading")?;
     let mut store = Store::new(Pool::Sqlite(migrations));
-    store.writer = Some(group::GroupWriter::new(writer, SQLITE_WRITE_WAIT));
+    let checkpointer = checkpoint::Checkpointer::start(options.get_filename())
+        .context("starting the SQLite checkpoints")?;
+    store.writer = Some(group::GroupWriter::new(
+        writer,
+        checkpointer,
+        SQLITE_WRITE_WAIT,
+    ));
     store.readers = Some(readers);
     Ok(store)
 }
@@ -618,7 +625,8 @@ pub(crate) fn stable_plans(connection: &rusqlite::Connection) -> rusqlite::Resul
 }
 
 /// The writer connection, with the settings every connection of the file
-/// has (WAL, `synchronous=FULL`, foreign keys, the busy timeout).
+/// has (WAL, `synchronous=FULL`, foreign keys, the busy timeout); it leaves
+/// checkpoints to the store's [`checkpoint::Checkpointer`].
 fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     let connection = rusqlite::Connection::open_with_flags(
         path,
@@ -631,7 +639,8 @@ fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     stable_plans(&connection)?;
     connection.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-         PRAGMA temp_store = memory; PRAGMA cache_size = -32000;",
+         PRAGMA temp_store = memory; PRAGMA cache_size = -32000; \
+         PRAGMA wal_autocheckpoint = 0;",
     )?;
     Ok(connection)
 }
