@@ -377,6 +377,7 @@ impl super::Store {
         };
         let mut kinds = vec![ColumnType::Text, ColumnType::Int];
         kinds.extend(filter.counted.iter().map(|_| ColumnType::Int));
+        page.planned_per_call();
         let rows = self.fetch(&page, &kinds).await?;
         let counts = match rows.first() {
             Some(row) => filter
@@ -391,7 +392,7 @@ impl super::Store {
                 let mut counted = self.sql();
                 counted.push("SELECT e.resource_type, COUNT(*)");
                 matches(&mut counted);
-                counted.push(" GROUP BY e.resource_type");
+                counted.push(" GROUP BY e.resource_type").planned_per_call();
                 self.fetch(&counted, &[ColumnType::Text, ColumnType::Int])
                     .await?
                     .iter()

@@ -161,6 +161,9 @@ pub struct Sql {
     /// Whether it reads at most one row by its primary key (see
     /// [`Sql::by_key`]).
     by_key: bool,
+    /// Whether PostgreSQL plans it for its values at each call (see
+    /// [`Sql::planned_per_call`]).
+    per_call: bool,
 }
 
 impl Sql {
@@ -171,6 +174,7 @@ impl Sql {
             text: String::with_capacity(256),
             args: Vec::new(),
             by_key: false,
+            per_call: false,
         }
     }
 
@@ -180,6 +184,15 @@ impl Sql {
     /// more than that. Anything that may scan stays on the pool.
     pub fn by_key(&mut self) -> &mut Sql {
         self.by_key = true;
+        self
+    }
+
+    /// Marks a statement whose best plan depends on its values (a
+    /// full-text search: how many entries its words match): PostgreSQL
+    /// plans it for them at each call, instead of once per connection as
+    /// it does every other statement (`plan_cache_mode`).
+    pub fn planned_per_call(&mut self) -> &mut Sql {
+        self.per_call = true;
         self
     }
 
@@ -284,7 +297,8 @@ pub(crate) async fn fetch_postgres<'c, E>(
 where
     E: sqlx::Executor<'c, Database = Postgres>,
 {
-    let rows = bind_all!(sqlx::query(&sql.text), &sql.args)
+    // An unnamed statement is planned with its values.
+    let rows = bind_all!(sqlx::query(&sql.text).persistent(!sql.per_call), &sql.args)
         .fetch_all(executor)
         .await?;
     rows.iter().map(|row| decode(row, kinds)).collect()
