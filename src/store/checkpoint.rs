@@ -25,11 +25,11 @@ use std::time::Duration;
 
 /// The least time between two checkpoints: commits in between are copied
 /// together.
-pub(crate) const PAUSE: Duration = Duration::from_millis(100);
+const PAUSE: Duration = Duration::from_millis(100);
 
 /// The log's length (pages) past which the writer catches up, so the log
 /// starts again from its beginning (16 MiB of 4 KiB pages).
-pub(crate) const CATCH_UP_FRAMES: i64 = 4096;
+const CATCH_UP_FRAMES: i64 = 4096;
 
 /// What the checkpointing thread is asked to do.
 #[derive(Default)]

@@ -682,10 +682,11 @@ const ANALYZE: &str = "PRAGMA analysis_limit=0; ANALYZE";
 /// is built with it).
 const STAT4_EXISTS: &str = "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'";
 
-/// Empties `sqlite_stat4`: with its samples the planner weighs each bound
-/// value, so SQLite prepares a statement again whenever its arguments
-/// change — every show of a record — which cost more than the read.
-/// `sqlite_stat1`'s exact counts are what the planner needs here.
+/// Empties `sqlite_stat4`. With its samples, a connection without
+/// [`stable_plans`] (the async driver's, which [`analyze_sqlite`] serves)
+/// prepares a statement again whenever its arguments change — every show
+/// of a record — which cost more than the read. Every plan measured here
+/// was made from `sqlite_stat1`'s exact counts alone.
 const FORGET_STAT4: &str = "DELETE FROM sqlite_stat4";
 
 /// [`ANALYZE`] on `connection`.
