@@ -323,6 +323,12 @@ impl super::Store {
     /// apart by its OFFSET 0), so the window holds narrow rows and never
     /// the documents themselves: a word found in thousands of records then
     /// needs no spill to disk.
+    ///
+    /// The query's words are parsed once per statement, in a subquery:
+    /// sessions keep one plan per statement (`plan_cache_mode`), and in a
+    /// plan made for any words `to_tsquery('simple', $n)` written inline is
+    /// parsed again for every match it is tested against and ranked on
+    /// (35-43 ms instead of 16 ms for a word in 9,054 records).
     async fn search_postgres(
         &self,
         scope: Scope,
@@ -338,9 +344,9 @@ impl super::Store {
             .collect::<Vec<_>>()
             .join(" & ");
         let matches = |sql: &mut super::Sql| {
-            sql.push(" FROM search_entries e WHERE e.document @@ to_tsquery('simple', ")
+            sql.push(" FROM search_entries e WHERE e.document @@ (SELECT to_tsquery('simple', ")
                 .bind(expression.as_str())
-                .push(") AND e.account_id = ")
+                .push(")) AND e.account_id = ")
                 .bind(scope.account_id());
             if let Some(organization) = filter.organization_id {
                 sql.push(" AND e.organization_id = ").bind(organization);
@@ -359,10 +365,10 @@ impl super::Store {
         }
         page.push(
             " FROM (SELECT e.resource_type, e.record_id, \
-             ts_rank('{0, 0, 0.1, 1.0}', e.document, to_tsquery('simple', ",
+             ts_rank('{0, 0, 0.1, 1.0}', e.document, (SELECT to_tsquery('simple', ",
         )
         .bind(expression.as_str())
-        .push(")) AS rank");
+        .push("))) AS rank");
         matches(&mut page);
         page.push(" OFFSET 0) m ORDER BY m.rank DESC, m.record_id LIMIT ")
             .bind(i64::from(size))
@@ -377,7 +383,6 @@ impl super::Store {
         };
         let mut kinds = vec![ColumnType::Text, ColumnType::Int];
         kinds.extend(filter.counted.iter().map(|_| ColumnType::Int));
-        page.planned_per_call();
         let rows = self.fetch(&page, &kinds).await?;
         let counts = match rows.first() {
             Some(row) => filter
@@ -392,7 +397,7 @@ impl super::Store {
                 let mut counted = self.sql();
                 counted.push("SELECT e.resource_type, COUNT(*)");
                 matches(&mut counted);
-                counted.push(" GROUP BY e.resource_type").planned_per_call();
+                counted.push(" GROUP BY e.resource_type");
                 self.fetch(&counted, &[ColumnType::Text, ColumnType::Int])
                     .await?
                     .iter()

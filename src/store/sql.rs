@@ -161,9 +161,6 @@ pub struct Sql {
     /// Whether it reads at most one row by its primary key (see
     /// [`Sql::by_key`]).
     by_key: bool,
-    /// Whether PostgreSQL plans it for its values at each call (see
-    /// [`Sql::planned_per_call`]).
-    per_call: bool,
 }
 
 impl Sql {
@@ -174,7 +171,6 @@ impl Sql {
             text: String::with_capacity(256),
             args: Vec::new(),
             by_key: false,
-            per_call: false,
         }
     }
 
@@ -184,15 +180,6 @@ impl Sql {
     /// more than that. Anything that may scan stays on the pool.
     pub fn by_key(&mut self) -> &mut Sql {
         self.by_key = true;
-        self
-    }
-
-    /// Marks a statement whose best plan depends on its values (a
-    /// full-text search: how many entries its words match): PostgreSQL
-    /// plans it for them at each call, instead of once per connection as
-    /// it does every other statement (`plan_cache_mode`).
-    pub fn planned_per_call(&mut self) -> &mut Sql {
-        self.per_call = true;
         self
     }
 
@@ -297,8 +284,7 @@ pub(crate) async fn fetch_postgres<'c, E>(
 where
     E: sqlx::Executor<'c, Database = Postgres>,
 {
-    // An unnamed statement is planned with its values.
-    let rows = bind_all!(sqlx::query(&sql.text).persistent(!sql.per_call), &sql.args)
+    let rows = bind_all!(sqlx::query(&sql.text), &sql.args)
         .fetch_all(executor)
         .await?;
     rows.iter().map(|row| decode(row, kinds)).collect()
