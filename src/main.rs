@@ -9,10 +9,11 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Threads of tokio's blocking pool (SQLite's reads, the writer's waits,
-/// file I/O). Reads take one of the store's 16 reader connections, so more
-/// threads than that only wait for one; tokio's default of 512 let a
-/// burst of large lists start 150 threads, each keeping its allocator's
-/// memory, and the server grew to 740 MB.
+/// file I/O). Reads wait for a reader connection before they take a
+/// thread, so they hold at most one per connection; the bound keeps
+/// everything else from doing what a burst of large lists once did under
+/// tokio's default of 512: start 150 threads, each keeping its allocator's
+/// memory (740 MB).
 const BLOCKING_THREADS: usize = 32;
 
 fn main() -> std::process::ExitCode {

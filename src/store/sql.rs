@@ -344,6 +344,11 @@ pub(crate) const READER_LIFETIME: std::time::Duration = std::time::Duration::fro
 pub(crate) struct Readers {
     /// The pool in use; replaced whole by [`Readers::renew`].
     pool: std::sync::Arc<std::sync::RwLock<ReaderPool>>,
+    /// One permit per connection: a read waits for one here, as a task,
+    /// before it takes a blocking thread, so a burst of reads holds as many
+    /// threads (and their allocators' memory) as there are connections,
+    /// not one per waiting read.
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
     path: std::path::PathBuf,
     max: u32,
 }
@@ -363,6 +368,7 @@ impl Readers {
     pub(crate) fn open(path: &std::path::Path, max: u32) -> Result<Readers, r2d2::Error> {
         Ok(Readers {
             pool: std::sync::Arc::new(std::sync::RwLock::new(Self::pool(path, max)?)),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(max.max(1) as usize)),
             path: path.to_path_buf(),
             max,
         })
@@ -375,11 +381,15 @@ impl Readers {
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | rusqlite::OpenFlags::SQLITE_OPEN_URI,
             )
+            // A page cache of 16 MB each: with a reader per two cores'
+            // worth of work (see `reader_count`) each cache stays warm, and
+            // at 1,000,000 configurations 16 MB served shows and lists as
+            // fast as 32 MB did, 10-30 MB lower at the peak.
             .with_init(|c| {
                 c.busy_timeout(std::time::Duration::from_secs(30))?;
                 c.set_prepared_statement_cache_capacity(256);
                 super::stable_plans(c)?;
-                c.execute_batch("PRAGMA temp_store = memory; PRAGMA cache_size = -32000;")
+                c.execute_batch("PRAGMA temp_store = memory; PRAGMA cache_size = -16000;")
             });
         r2d2::Pool::builder()
             .max_size(max.max(1))
@@ -419,14 +429,23 @@ impl Readers {
     ) -> crate::error::Result<Vec<Vec<Cell>>> {
         let pool = self.current();
         if sql.by_key {
-            if let Some(connection) = pool.try_get() {
-                return Ok(fetch_rusqlite(&connection, &sql.text, &sql.args, kinds)?);
+            if let Ok(_permit) = self.permits.try_acquire() {
+                if let Some(connection) = pool.try_get() {
+                    return Ok(fetch_rusqlite(&connection, &sql.text, &sql.args, kinds)?);
+                }
             }
         }
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| crate::error::Error::Internal(anyhow::Error::new(e)))?;
         let text = sql.text.clone();
         let args = sql.args.clone();
         let kinds = kinds.to_vec();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let connection = pool.get()?;
             Ok(fetch_rusqlite(&connection, &text, &args, &kinds)?)
         })
