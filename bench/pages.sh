@@ -2,7 +2,7 @@
 # Server-render time of the web interface's pages on the 100 x 1,000 demo
 # dataset: a signed-in Lite user (no second factor) requests each page one
 # at a time, 200 times; p50, p95 and max per page from curl's time_total.
-# Reuses the demo data directories bench/search.sh made (or makes them).
+# Reuses the demo data directories of bench/search.sh (or makes them).
 #
 #   bench/pages.sh                       # both stores
 #   STORES=sqlite bench/pages.sh         # one store
@@ -20,35 +20,22 @@ PORT=3933
 EMAIL=bench-pages@mortar.local
 PASSWORD=bench-pages-password-1
 
-cargo build --release --quiet || exit 1
-BIN=target/release/mortar
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+build_release || exit 1
 mkdir -p "$RESULTS_DIR"
-for store in $STORES; do
-    [ -f "$BENCH_WORK/search-$store/.bench-ready" ] || STORES=$store REPEAT=1 bench/search.sh >/dev/null
-done
-
-SERVER_PID=
-stop_server() {
-    if [ -n "${SERVER_PID}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=
-}
-trap stop_server EXIT
 
 summary="$RESULTS_DIR/summary.txt"
 : > "$summary"
 for store in $STORES; do
+    # The dataset of bench/search.sh.
     data="$BENCH_WORK/search-$store"
-    args=(--data-dir "$data")
-    [ "$store" = postgres ] && args+=(--database-url "postgres://postgres@127.0.0.1:5432/$PG_DB")
+    store_args "$store" "$data" $PG_DB
+    demo_dataset "$store" "$data" $PG_DB 100 1000 || exit 1
     echo "$PASSWORD" | "$BIN" users create --email "$EMAIL" --first-name Bench --last-name Pages --role lite --password-stdin "${args[@]}" \
         >/dev/null 2>&1 || true
-    "$BIN" serve "${args[@]}" --listen "127.0.0.1:$PORT" --rate-limit-requests 1000000000 \
-        > "$BENCH_WORK/pages-$store.log" 2>&1 &
-    SERVER_PID=$!
+    start_server $PORT "$BENCH_WORK/pages-$store.log" || exit 1
     url="http://127.0.0.1:$PORT"
-    for _ in $(seq 120); do curl -fs "$url/healthz" >/dev/null && break; sleep 0.5; done
     jar="$BENCH_WORK/pages-$store.cookies"
     rm -f "$jar"
     csrf=$(curl -s -c "$jar" "$url/ui/sign_in" | grep -o 'name="csrf" value="[0-9a-f]*"' | grep -o '[0-9a-f]\{64\}')

@@ -27,39 +27,21 @@ ORGS=100
 PORT=3934
 ORG=51
 
-cargo build --release --quiet || exit 1
-BIN=target/release/mortar
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+build_release || exit 1
 mkdir -p "$RESULTS_DIR"
 summary="$RESULTS_DIR/summary.txt"
 : > "$summary"
 
-SERVER_PID=
-stop_server() {
-    if [ -n "${SERVER_PID}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=
-}
-trap stop_server EXIT
-
 for per_org in $SIZES; do
     rows=$(( ORGS * per_org ))
     data="$BENCH_WORK/scale-$rows"
-    if [ ! -f "$data/.bench-ready" ]; then
-        rm -rf "$data"
-        echo "== mortar demo --organizations $ORGS --configurations-per-organization $per_org"
-        start=$(date +%s)
-        "$BIN" demo --organizations $ORGS --configurations-per-organization "$per_org" --data-dir "$data" | tail -1
-        echo "loaded $rows configurations in $(( $(date +%s) - start )) s"
-        "$BIN" keys create --name bench --data-dir "$data" | tail -1 > "$data/.bench-key"
-        touch "$data/.bench-ready"
-    fi
+    store_args sqlite "$data"
+    demo_dataset sqlite "$data" "" $ORGS "$per_org" || exit 1
     key=$(cat "$data/.bench-key")
-    "$BIN" serve --data-dir "$data" --listen "127.0.0.1:$PORT" --rate-limit-requests 1000000000 \
-        > "$BENCH_WORK/scale-$rows.log" 2>&1 &
-    SERVER_PID=$!
+    start_server $PORT "$BENCH_WORK/scale-$rows.log" || exit 1
     export SERVER_PIDS=$SERVER_PID
-    wait_http "http://127.0.0.1:$PORT/healthz" 120
     url="http://127.0.0.1:$PORT"
     pages=$(( per_org / 50 ))
     name="mortar-$rows"

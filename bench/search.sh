@@ -17,48 +17,22 @@ RESULTS_DIR=${RESULTS_DIR:-bench/results/$(date -u +%F)-search}
 STORES=${STORES:-"sqlite postgres"}
 REPEAT=${REPEAT:-200}
 ORGS=100 ROWS=100000
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_DB=mortar_bench_search
 PORT=3932
 
-cargo build --release --quiet || exit 1
-BIN=target/release/mortar
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+build_release || exit 1
 mkdir -p "$RESULTS_DIR" "$BENCH_WORK"
-
-SERVER_PID=
-stop_server() {
-    if [ -n "${SERVER_PID}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=
-}
-trap stop_server EXIT
 
 summary="$RESULTS_DIR/summary.txt"
 : > "$summary"
 for store in $STORES; do
     data="$BENCH_WORK/search-$store"
-    args=(--data-dir "$data")
-    if [ "$store" = postgres ]; then
-        args+=(--database-url "postgres://postgres@127.0.0.1:5432/$PG_DB")
-    fi
-    if [ ! -f "$data/.bench-ready" ]; then
-        rm -rf "$data"
-        if [ "$store" = postgres ]; then
-            psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB"
-        fi
-        echo "== $store: mortar demo --organizations $ORGS --configurations-per-organization $(( ROWS / ORGS ))"
-        start=$(date +%s)
-        "$BIN" demo --organizations $ORGS --configurations-per-organization $(( ROWS / ORGS )) "${args[@]}" | tail -1
-        echo "demo load ($store): $(( $(date +%s) - start )) s" | tee -a "$summary"
-        "$BIN" keys create --name bench "${args[@]}" | tail -1 > "$data/.bench-key"
-        touch "$data/.bench-ready"
-    fi
+    store_args "$store" "$data" $PG_DB
+    demo_dataset "$store" "$data" $PG_DB $ORGS $(( ROWS / ORGS )) | tee -a "$summary" || exit 1
     key=$(cat "$data/.bench-key")
-    "$BIN" serve "${args[@]}" --listen "127.0.0.1:$PORT" --rate-limit-requests 1000000000 \
-        > "$BENCH_WORK/search-$store.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 120); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
+    start_server $PORT "$BENCH_WORK/search-$store.log" || exit 1
     url="http://127.0.0.1:$PORT"
     get() { curl -fsS -H "x-api-key: $key" "$url$1"; }
     config=$(get "/configurations/5021")

@@ -21,49 +21,25 @@ export RESULTS_DIR=${RESULTS_DIR:-bench/results/$(date -u +%F)-stores}
 source "$SHARED/lib.sh"
 STORES=${STORES:-"sqlite postgres"}
 ORGS=100 ROWS=100000
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_DB=mortar_bench_stores
 PORT=3931
 
-cargo build --release --quiet || exit 1
-BIN=target/release/mortar
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+build_release || exit 1
 mkdir -p "$RESULTS_DIR"
-
-SERVER_PID=
-stop_server() {
-    if [ -n "${SERVER_PID}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=
-}
-trap stop_server EXIT
 
 for store in $STORES; do
     data="$BENCH_WORK/stores-$store"
-    args=(--data-dir "$data")
-    if [ "$store" = postgres ]; then
-        args+=(--database-url "postgres://postgres@127.0.0.1:5432/$PG_DB")
-    fi
-    if [ ! -f "$data/.bench-ready" ]; then
-        rm -rf "$data"
-        if [ "$store" = postgres ]; then
-            psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB"
-        fi
-        echo "== $store: mortar demo --organizations $ORGS --configurations-per-organization $(( ROWS / ORGS ))"
-        "$BIN" demo --organizations $ORGS --configurations-per-organization $(( ROWS / ORGS )) "${args[@]}" | tail -1
-        "$BIN" keys create --name bench "${args[@]}" | tail -1 > "$data/.bench-key"
-        touch "$data/.bench-ready"
-    fi
+    store_args "$store" "$data" $PG_DB
+    demo_dataset "$store" "$data" $PG_DB $ORGS $(( ROWS / ORGS )) || exit 1
     key=$(cat "$data/.bench-key")
-    "$BIN" serve "${args[@]}" --listen "127.0.0.1:$PORT" --rate-limit-requests 1000000000 \
-        > "$BENCH_WORK/stores-$store.log" 2>&1 &
-    SERVER_PID=$!
+    start_server $PORT "$BENCH_WORK/stores-$store.log" || exit 1
     SERVER_PIDS=$SERVER_PID
     if [ "$store" = postgres ]; then
         SERVER_PIDS="$SERVER_PID $(head -1 "$(psql "$PG_ADMIN" -Atc 'SHOW data_directory')/postmaster.pid")"
     fi
     export SERVER_PIDS
-    wait_http "http://127.0.0.1:$PORT/healthz" 60
     url="http://127.0.0.1:$PORT"
     for ep in static one list50 list1000 post; do
         case $ep in
