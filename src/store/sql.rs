@@ -381,10 +381,10 @@ impl Readers {
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | rusqlite::OpenFlags::SQLITE_OPEN_URI,
             )
-            // A page cache of 16 MB each: with a reader per two cores'
-            // worth of work (see `reader_count`) each cache stays warm, and
-            // at 1,000,000 configurations 16 MB served shows and lists as
-            // fast as 32 MB did, 10-30 MB lower at the peak.
+            // A page cache of 16 MB each: with as few readers as
+            // `reader_count` opens, each cache stays warm, and at 1,000,000
+            // configurations 16 MB served shows and lists as fast as 32 MB
+            // did, with a peak about 10 MB lower.
             .with_init(|c| {
                 c.busy_timeout(std::time::Duration::from_secs(30))?;
                 c.set_prepared_statement_cache_capacity(256);
