@@ -17,7 +17,6 @@
 //! last pass left, right after its next commit (the members already told):
 //! a short checkpoint, as the pass copied the rest.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -64,15 +63,9 @@ fn lock(signal: &Signal) -> std::sync::MutexGuard<'_, Requests> {
 }
 
 impl Checkpointer {
-    /// Opens a connection to the file at `path` and starts the thread.
-    pub(crate) fn start(path: &Path) -> std::io::Result<Checkpointer> {
-        let connection = rusqlite::Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
-                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | rusqlite::OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(std::io::Error::other)?;
+    /// Starts the thread, which checkpoints on `connection` (a read-write
+    /// connection of its own to the database file).
+    pub(crate) fn start(connection: rusqlite::Connection) -> std::io::Result<Checkpointer> {
         let signal: Signal = Arc::default();
         let catch_up = Arc::new(AtomicBool::new(false));
         let thread = std::thread::Builder::new()

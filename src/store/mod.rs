@@ -614,7 +614,9 @@ async fn open_sqlite(options: SqliteConnectOptions, config: &StoreConfig) -> any
     let readers = sql::Readers::open(options.get_filename(), reader_count(config.max_connections))
         .context("opening the SQLite database for reading")?;
     let mut store = Store::new(Pool::Sqlite(migrations));
-    let checkpointer = checkpoint::Checkpointer::start(options.get_filename())
+    let checkpointer = open_read_write(options.get_filename())
+        .map_err(std::io::Error::other)
+        .and_then(checkpoint::Checkpointer::start)
         .context("starting the SQLite checkpoints")?;
     store.writer = Some(group::GroupWriter::new(
         writer,
@@ -652,16 +654,22 @@ pub(crate) fn stable_plans(connection: &rusqlite::Connection) -> rusqlite::Resul
         .map(|_| ())
 }
 
-/// The writer connection, with the settings every connection of the file
-/// has (WAL, `synchronous=FULL`, foreign keys, the busy timeout); it leaves
-/// checkpoints to the store's [`checkpoint::Checkpointer`].
-fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
-    let connection = rusqlite::Connection::open_with_flags(
+/// A read-write connection to the SQLite file at `path`, with no settings
+/// of its own (the writer's and the checkpoints' connections).
+fn open_read_write(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
             | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
             | rusqlite::OpenFlags::SQLITE_OPEN_URI,
-    )?;
+    )
+}
+
+/// The writer connection, with the settings every connection of the file
+/// has (WAL, `synchronous=FULL`, foreign keys, the busy timeout); it leaves
+/// checkpoints to the store's [`checkpoint::Checkpointer`].
+fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let connection = open_read_write(path)?;
     connection.busy_timeout(SQLITE_WRITE_WAIT)?;
     connection.set_prepared_statement_cache_capacity(256);
     stable_plans(&connection)?;
