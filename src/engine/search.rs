@@ -138,8 +138,14 @@ pub struct SearchResults {
     /// The page's matches best first, as (JSON:API type, id): the order
     /// to render `groups`' records in.
     pub order: Vec<(&'static str, i64)>,
-    /// Matches per JSON:API type over the whole search.
+    /// Matches per JSON:API type over the whole search; when not
+    /// `counts_exact`, over the matches the search read (so each is the
+    /// least there are).
     pub counts: Vec<(&'static str, u64)>,
+    /// Whether `counts` count every match: false when a PostgreSQL search's
+    /// words are in more records than it reads ([`crate::store::SEARCH_WINDOW`]
+    /// besides those whose title holds them).
+    pub counts_exact: bool,
 }
 
 impl SearchResults {
@@ -271,6 +277,7 @@ impl Engine {
             groups,
             order,
             counts,
+            counts_exact: hits.exact,
         })
     }
 

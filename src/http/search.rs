@@ -1,6 +1,7 @@
 //! `GET /search`: global full-text search over the account's records of
 //! every searchable type, answered as a JSON:API list of mixed types, best
-//! first, with the number of matches per type in `meta`.
+//! first, with the number of matches per type in `meta` (and whether those
+//! count every match).
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -128,6 +129,7 @@ pub(super) async fn search(ctx: Ctx) -> Result<Response> {
     if let Some(meta) = meta.as_object_mut() {
         meta.insert("query".into(), Value::String(query));
         meta.insert("type-counts".into(), Value::Object(counts));
+        meta.insert("counts-exact".into(), Value::Bool(found.counts_exact));
     }
     Ok(document(
         StatusCode::OK,

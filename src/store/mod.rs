@@ -50,7 +50,9 @@ pub use metrics::{MetricCounts, MetricKey, POINTS};
 pub use oauth::{ClientGrant, ClientRecord, NewClient};
 pub use record::{Actor, Record};
 pub use rows::{Inserting, Lock, Match};
-pub use search::{normalise, terms_of, SearchEntry, SearchFilter, SearchHits, SearchType};
+pub use search::{
+    normalise, terms_of, SearchEntry, SearchFilter, SearchHits, SearchType, SEARCH_WINDOW,
+};
 pub use sql::{Arg, Cell, ColumnType, Dialect, Sql, Values};
 pub use users::{
     check_email, email_key, full_name, generate_password, hash_password, CreatedUser, NewUser,

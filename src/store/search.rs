@@ -173,8 +173,26 @@ pub struct SearchType {
 pub struct SearchHits {
     /// (JSON:API type, record id), best first.
     pub hits: Vec<(String, i64)>,
-    /// Matches per JSON:API type over the whole search (not the page).
+    /// Matches per JSON:API type over the whole search (not the page);
+    /// when not [`SearchHits::exact`], over the matches read.
     pub counts: Vec<(String, u64)>,
+    /// Whether `counts` count every match. PostgreSQL reads at most
+    /// [`SEARCH_WINDOW`] matches besides those whose title holds the
+    /// words; SQLite's full-text index counts them all without reading one.
+    pub exact: bool,
+}
+
+/// The most matches a PostgreSQL search reads besides those whose title
+/// holds the words: a word found in more records than this is not what
+/// narrows a search, and reading each match is what a search costs there.
+pub const SEARCH_WINDOW: i64 = 1000;
+
+/// The text in `cell` (empty when it holds none).
+fn text(cell: &super::Cell) -> String {
+    match cell {
+        super::Cell::Text(t) => t.clone(),
+        _ => String::new(),
+    }
 }
 
 /// `text` as the index keeps it and a query word is matched: lower case,
@@ -228,7 +246,10 @@ impl super::Store {
         number: u32,
     ) -> Result<SearchHits> {
         if filter.words.is_empty() {
-            return Ok(SearchHits::default());
+            return Ok(SearchHits {
+                exact: true,
+                ..SearchHits::default()
+            });
         }
         let offset = i64::from(size) * i64::from(number.saturating_sub(1));
         match self.dialect() {
@@ -315,21 +336,28 @@ impl super::Store {
                 Some((kind, row[1].as_i64().unwrap_or(0) as u64))
             })
             .collect();
-        Ok(SearchHits { hits, counts })
+        Ok(SearchHits {
+            hits,
+            counts,
+            exact: true,
+        })
     }
 
-    /// PostgreSQL: the page carries the count of each type, so the matches
-    /// are scanned once. Each match is ranked in the inner query (kept
-    /// apart by its OFFSET 0), so the window holds narrow rows and never
-    /// the documents themselves: a word found in thousands of records then
-    /// needs no spill to disk.
+    /// PostgreSQL: the matches are found by the GIN index, but counting
+    /// or ranking one needs its row: a word in 9,054 of 125,000 entries
+    /// visits 5,198 table pages (16 ms of a 22 ms statement). So a search
+    /// reads at most [`SEARCH_WINDOW`] + 1 matches in the index's order
+    /// (`broad`), and every entry whose title alone holds the words
+    /// (`titled`, from a GIN index of the titles, at most
+    /// [`SEARCH_WINDOW`]), so the records a common word names are never
+    /// left out. When `broad` finds more than [`SEARCH_WINDOW`], the
+    /// counts are of what was read ([`SearchHits::exact`] is false).
     ///
-    /// The query's words are parsed once per statement, in a subquery:
+    /// The page carries the counts, so the window is read once. The
+    /// query's words are parsed once per statement, in a subquery:
     /// sessions keep one plan per statement (`plan_cache_mode`), and in a
     /// plan made for any words `to_tsquery('simple', $n)` written inline is
-    /// parsed again for every match it is tested against and ranked on
-    /// (a word in 9,054 records: 38-40 ms at p50 through the API, 25 ms
-    /// parsed once).
+    /// parsed again for every match it is tested against and ranked on.
     async fn search_postgres(
         &self,
         scope: Scope,
@@ -344,11 +372,18 @@ impl super::Store {
             .map(|terms| format!("({}:*)", terms.join(" <-> ")))
             .collect::<Vec<_>>()
             .join(" & ");
-        let matches = |sql: &mut super::Sql| {
-            sql.push(" FROM search_entries e WHERE e.document @@ (SELECT to_tsquery('simple', ")
+        let words = |sql: &mut super::Sql| {
+            sql.push("(SELECT to_tsquery('simple', ")
                 .bind(expression.as_str())
-                .push(")) AND e.account_id = ")
-                .bind(scope.account_id());
+                .push("))");
+        };
+        let ranked = |sql: &mut super::Sql| {
+            sql.push("SELECT e.search_key, e.resource_type, e.record_id, ts_rank('{0, 0, 0.1, 1.0}', e.document, ");
+            words(sql);
+            sql.push(") AS rank");
+        };
+        let narrowed = |sql: &mut super::Sql| {
+            sql.push(" AND e.account_id = ").bind(scope.account_id());
             if let Some(organization) = filter.organization_id {
                 sql.push(" AND e.organization_id = ").bind(organization);
             }
@@ -357,58 +392,94 @@ impl super::Store {
                     .bind_list(filter.types.iter().map(|t| t.json_type));
             }
         };
+        // The window `m`: its rows, whether each came from `broad`.
+        let window = |sql: &mut super::Sql| {
+            sql.push("WITH broad AS MATERIALIZED (");
+            ranked(sql);
+            sql.push(" FROM search_entries e WHERE e.document @@ ");
+            words(sql);
+            narrowed(sql);
+            // The window's bounds are written, not bound: a plan made for
+            // any LIMIT expects to stop at a tenth of the rows, and chose to
+            // read the whole table for a word in six records.
+            sql.push(&format!(" LIMIT {}", SEARCH_WINDOW + 1));
+            sql.push("), titled AS (");
+            ranked(sql);
+            // Only when `broad` is not every match (checked once, before
+            // the titles are searched: a phrase's titles are rechecked row
+            // by row).
+            sql.push(&format!(
+                " FROM search_entries e WHERE (SELECT COUNT(*) FROM broad) > {SEARCH_WINDOW} \
+                 AND to_tsvector('simple', e.title) @@ "
+            ));
+            words(sql);
+            narrowed(sql);
+            sql.push(&format!(
+                " AND e.search_key NOT IN (SELECT search_key FROM broad) LIMIT {SEARCH_WINDOW}"
+            ));
+            sql.push(
+                "), m AS (SELECT resource_type, record_id, rank, TRUE AS broad FROM broad \
+                 UNION ALL SELECT resource_type, record_id, rank, FALSE FROM titled) ",
+            );
+        };
         let mut page = self.sql();
-        page.push("SELECT m.resource_type, m.record_id");
+        window(&mut page);
+        page.push("SELECT m.resource_type, m.record_id, COUNT(*) FILTER (WHERE m.broad) OVER ()");
         for kind in filter.counted {
             page.push(", COUNT(*) FILTER (WHERE m.resource_type = ")
                 .bind(kind.json_type)
                 .push(") OVER ()");
         }
-        page.push(
-            " FROM (SELECT e.resource_type, e.record_id, \
-             ts_rank('{0, 0, 0.1, 1.0}', e.document, (SELECT to_tsquery('simple', ",
-        )
-        .bind(expression.as_str())
-        .push("))) AS rank");
-        matches(&mut page);
-        page.push(" OFFSET 0) m ORDER BY m.rank DESC, m.record_id LIMIT ")
+        page.push(" FROM m ORDER BY m.rank DESC, m.record_id LIMIT ")
             .bind(i64::from(size))
             .push(" OFFSET ")
             .bind(offset);
-        let pair = |row: &[super::Cell]| {
-            let kind = match row.first() {
-                Some(super::Cell::Text(t)) => t.clone(),
-                _ => String::new(),
-            };
-            (kind, row.get(1).and_then(|c| c.as_i64()).unwrap_or(0))
-        };
-        let mut kinds = vec![ColumnType::Text, ColumnType::Int];
+        let mut kinds = vec![ColumnType::Text, ColumnType::Int, ColumnType::Int];
         kinds.extend(filter.counted.iter().map(|_| ColumnType::Int));
         let rows = self.fetch(&page, &kinds).await?;
-        let counts = match rows.first() {
-            Some(row) => filter
-                .counted
-                .iter()
-                .zip(&row[2..])
-                .map(|(kind, n)| (kind.json_type.to_string(), n.as_i64().unwrap_or(0) as u64))
-                .filter(|(_, n)| *n > 0)
-                .collect(),
+        let count = |cell: &super::Cell| cell.as_i64().unwrap_or(0).max(0) as u64;
+        let (counts, broad) = match rows.first() {
+            Some(row) => (
+                filter
+                    .counted
+                    .iter()
+                    .zip(&row[3..])
+                    .map(|(kind, n)| (kind.json_type.to_string(), count(n)))
+                    .filter(|(_, n)| *n > 0)
+                    .collect(),
+                count(&row[2]),
+            ),
             // A page past the last: the counts on their own.
             None => {
                 let mut counted = self.sql();
-                counted.push("SELECT e.resource_type, COUNT(*)");
-                matches(&mut counted);
-                counted.push(" GROUP BY e.resource_type");
-                self.fetch(&counted, &[ColumnType::Text, ColumnType::Int])
-                    .await?
+                window(&mut counted);
+                counted.push(
+                    "SELECT m.resource_type, COUNT(*), COUNT(*) FILTER (WHERE m.broad) \
+                     FROM m GROUP BY m.resource_type",
+                );
+                let rows = self
+                    .fetch(
+                        &counted,
+                        &[ColumnType::Text, ColumnType::Int, ColumnType::Int],
+                    )
+                    .await?;
+                let broad = rows.iter().map(|row| count(&row[2])).sum();
+                let counts = rows
                     .iter()
-                    .map(|row| pair(row))
-                    .map(|(kind, n)| (kind, n as u64))
-                    .collect()
+                    .map(|row| (text(&row[0]), count(&row[1])))
+                    .collect();
+                (counts, broad)
             }
         };
-        let hits = rows.iter().map(|row| pair(row)).collect();
-        Ok(SearchHits { hits, counts })
+        let hits = rows
+            .iter()
+            .map(|row| (text(&row[0]), row[1].as_i64().unwrap_or(0)))
+            .collect();
+        Ok(SearchHits {
+            hits,
+            counts,
+            exact: broad <= SEARCH_WINDOW as u64,
+        })
     }
 
     /// The version of the search index the database holds (0: never built).

@@ -21,6 +21,7 @@ use crate::resources::logs::LOGS;
 use crate::resources::organizations::ORGANIZATIONS;
 use crate::resources::passwords::PASSWORDS;
 use crate::resources::{by_route, Resource};
+use crate::store::SEARCH_WINDOW;
 
 /// The record types an organization's pages list, with their labels and
 /// the columns their lists show (after the name).
@@ -93,6 +94,22 @@ fn name_of(attributes: &Map<String, Value>) -> String {
         .filter(|n| !n.trim().is_empty())
         .unwrap_or("(unnamed)")
         .to_string()
+}
+
+/// `n` with its thousands apart, as people read a count (`9,054`).
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 fn crumbs(items: &[(&str, Option<String>)]) -> Vec<Crumb> {
@@ -1105,11 +1122,14 @@ pub async fn search(signed: Signed, RawQuery(raw): RawQuery) -> Response {
                 @if found.order.is_empty() {
                     p.empty { "Nothing matches. Check the spelling, or type the start of a name." }
                 }
+                @if !found.counts_exact {
+                    p.muted { "More than " (grouped(SEARCH_WINDOW)) " records hold these words. Shown are the best of those whose name holds them and of the first " (grouped(SEARCH_WINDOW)) " others: add a word to narrow the search." }
+                }
                 @for group in &found.groups {
                     @let count = found.counts.iter().find(|(t, _)| *t == group.resource.json_type).map_or(0, |(_, n)| *n);
                     @let title = KINDS.iter().find(|(r, _, _)| *r == group.resource.route).map_or(group.resource.route, |(_, t, _)| *t);
                     section.group {
-                        h2 { (if group.resource.route == "organizations" { "Organizations" } else { title }) " " span.count { "(" (count) ")" } }
+                        h2 { (if group.resource.route == "organizations" { "Organizations" } else { title }) " " span.count { "(" (grouped(count as i64)) @if !found.counts_exact { "+" } ")" } }
                         ul {
                             @for (kind, id) in found.order.iter().filter(|(k, _)| *k == group.resource.json_type) {
                                 @if let Some(record) = group.records.iter().find(|r| r.id == *id) {
@@ -1196,4 +1216,19 @@ pub async fn expirations(signed: Signed, RawQuery(raw): RawQuery) -> Response {
             body,
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_read_with_their_thousands_apart() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(9054), "9,054");
+        assert_eq!(grouped(1234567), "1,234,567");
+        assert_eq!(grouped(-12345), "-12,345");
+    }
 }

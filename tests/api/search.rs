@@ -452,6 +452,75 @@ async fn records_written_before_the_index_are_indexed_at_start_up(app: TestApp) 
     ));
 }
 
+/// A word in more records than a PostgreSQL search reads: the record it
+/// names still comes first, and the counts say they are the least there
+/// are. SQLite counts every match.
+async fn a_common_word_still_finds_the_record_it_names(app: TestApp) {
+    let org = app
+        .create("/organizations", json!({"name": "Harbour Freight"}))
+        .await;
+    let server = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let route = format!("/organizations/{org}/relationships/configurations");
+    let many = 1010;
+    for batch in (0..many).collect::<Vec<_>>().chunks(202) {
+        let data: Vec<Value> = batch
+            .iter()
+            .map(|i| {
+                json!({"type": "configurations", "attributes": {
+                    "name": format!("HF-{i:04}"), "configuration-type-id": server,
+                    "notes": "Replicates to the quasar array nightly"}})
+            })
+            .collect();
+        let (status, body) = app
+            .send(Method::POST, &route, json!({ "data": data }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let named = app
+        .create(
+            "/configurations",
+            json!({"organization-id": org, "configuration-type-id": server, "name": "Quasar array"}),
+        )
+        .await;
+
+    let (status, body) = app.get("/search?query=quasar&page[size]=5").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        hits(&body)[0],
+        ("configurations".to_string(), named),
+        "the record whose name holds the word comes first: {body}"
+    );
+    assert_eq!(hits(&body).len(), 5);
+    let window = mortar::store::SEARCH_WINDOW;
+    match app.store.dialect() {
+        mortar::store::Dialect::Sqlite => {
+            assert_eq!(body["meta"]["counts-exact"], true, "{}", body["meta"]);
+            assert_eq!(body["meta"]["total-count"], many + 1);
+            assert_eq!(body["meta"]["type-counts"]["configurations"], many + 1);
+        }
+        mortar::store::Dialect::Postgres => {
+            // The first window + 1 matches read, and the named one beside them.
+            assert_eq!(body["meta"]["counts-exact"], false, "{}", body["meta"]);
+            assert_eq!(body["meta"]["total-count"], window + 2);
+            assert_eq!(body["meta"]["type-counts"]["configurations"], window + 2);
+        }
+    }
+    // Past the last page: the same counts, on their own.
+    let (_, past) = app
+        .get("/search?query=quasar&page[size]=1000&page[number]=99")
+        .await;
+    assert_eq!(hits(&past), vec![]);
+    assert_eq!(past["meta"]["total-count"], body["meta"]["total-count"]);
+    assert_eq!(past["meta"]["counts-exact"], body["meta"]["counts-exact"]);
+
+    // A word in fewer records is counted exactly on both stores.
+    let (_, body) = app.get("/search?query=harbour").await;
+    assert_eq!(body["meta"]["counts-exact"], true, "{}", body["meta"]);
+    assert_eq!(body["meta"]["total-count"], 1);
+}
+
 crate::api_tests!(
     every_type_is_found_by_its_text_and_no_secret_is,
     filters_and_pages_narrow_the_results,
@@ -459,4 +528,5 @@ crate::api_tests!(
     search_stays_in_the_callers_account,
     bad_searches_are_400s_that_name_the_parameter,
     records_written_before_the_index_are_indexed_at_start_up,
+    a_common_word_still_finds_the_record_it_names,
 );
