@@ -543,7 +543,7 @@ fn add_hand_routes(paths: &mut Map<String, Value>) {
             query("page[number]", "1-based page.", json!({ "type": "integer", "minimum": 1 })),
             query("page[size]", "Results per page.", json!({ "type": "integer", "minimum": 1, "maximum": 1000 })),
         ],
-        "responses": responses("200", "Matching records of every searchable type, best first; meta.type-counts counts them per type, and meta.counts-exact says whether those count every match (false on PostgreSQL when the words are in more than 1,000 records).", Some(any_json.clone())),
+        "responses": responses("200", "Matching records of every searchable type, best first; meta.type-counts counts them per type, and meta.counts-exact says whether those count every match (false when the words are in more than 1,001 records: a search then counts and ranks the first 1,001 and those whose title holds the words).", Some(any_json.clone())),
     }}));
     add_webhook_routes(paths);
     add_copilot_routes(paths);

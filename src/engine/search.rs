@@ -142,8 +142,8 @@ pub struct SearchResults {
     /// `counts_exact`, over the matches the search read (so each is the
     /// least there are).
     pub counts: Vec<(&'static str, u64)>,
-    /// Whether `counts` count every match: false when a PostgreSQL search's
-    /// words are in more records than it reads ([`crate::store::SEARCH_WINDOW`]
+    /// Whether `counts` count every match: false when the words are in
+    /// more records than a search reads ([`crate::store::SEARCH_WINDOW`] + 1
     /// besides those whose title holds them).
     pub counts_exact: bool,
 }

@@ -176,15 +176,16 @@ pub struct SearchHits {
     /// Matches per JSON:API type over the whole search (not the page);
     /// when not [`SearchHits::exact`], over the matches read.
     pub counts: Vec<(String, u64)>,
-    /// Whether `counts` count every match. PostgreSQL reads at most
-    /// [`SEARCH_WINDOW`] matches besides those whose title holds the
-    /// words; SQLite's full-text index counts them all without reading one.
+    /// Whether `counts` count every match: false when the words are in
+    /// more records than a search reads ([`SEARCH_WINDOW`] + 1 besides
+    /// those whose title holds them).
     pub exact: bool,
 }
 
-/// The most matches a PostgreSQL search reads besides those whose title
-/// holds the words: a word found in more records than this is not what
-/// narrows a search, and reading each match is what a search costs there.
+/// The most matches a search counts and ranks besides those whose title
+/// holds the words (it reads one more, to know whether there are more): a
+/// word found in more records than this is not what narrows a search, and
+/// ranking each match is what a search costs.
 pub const SEARCH_WINDOW: i64 = 1000;
 
 /// The text in `cell` (empty when it holds none).
@@ -261,7 +262,10 @@ impl super::Store {
     /// SQLite: the full-text index alone answers, its rowids being the
     /// entries' keys ([`search_key`]): the account is a range of them and
     /// the type a part of each, so only an organization filter reads the
-    /// entries themselves.
+    /// entries themselves. Ranking a match (bm25) reads its column sizes,
+    /// so, as on PostgreSQL, a search reads at most [`SEARCH_WINDOW`] + 1
+    /// matches (`broad`, in key order) and the matches whose title holds
+    /// the words beside them (`titled`, ranked by their title alone).
     async fn search_sqlite(
         &self,
         scope: Scope,
@@ -276,15 +280,18 @@ impl super::Store {
             .map(|terms| format!("\"{}\"*", terms.join(" ")))
             .collect::<Vec<_>>()
             .join(" ");
+        let in_title = format!("title : ({expression})");
         let (first, last) = account_keys(scope.account_id());
-        let code = format!("((search_index.rowid >> {RECORD_BITS}) & 31)");
-        let matches = |sql: &mut super::Sql| {
-            sql.push(" FROM search_index");
+        let matches = |sql: &mut super::Sql, expression: &str| {
+            sql.push(
+                "SELECT search_index.rowid AS k, bm25(search_index, 10.0, 1.0) AS rank \
+                 FROM search_index",
+            );
             if filter.organization_id.is_some() {
                 sql.push(" JOIN search_entries e ON e.search_key = search_index.rowid");
             }
             sql.push(" WHERE search_index MATCH ")
-                .bind(expression.as_str())
+                .bind(expression)
                 .push(" AND search_index.rowid BETWEEN ")
                 .bind(first)
                 .push(" AND ")
@@ -293,26 +300,44 @@ impl super::Store {
                 sql.push(" AND e.organization_id = ").bind(organization);
             }
             if !filter.types.is_empty() {
-                sql.push(" AND ")
-                    .push(&code)
-                    .push(" IN ")
-                    .bind_list(filter.types.iter().map(|t| t.code));
+                sql.push(&format!(
+                    " AND ((search_index.rowid >> {RECORD_BITS}) & 31) IN "
+                ))
+                .bind_list(filter.types.iter().map(|t| t.code));
             }
         };
+        // The window `m`: its rows, whether each came from `broad`.
+        let window = |sql: &mut super::Sql| {
+            sql.push("WITH broad AS MATERIALIZED (");
+            matches(sql, &expression);
+            sql.push(&format!(" LIMIT {}), titled AS (", SEARCH_WINDOW + 1));
+            matches(sql, &in_title);
+            // Only when `broad` is not every match (SQLite checks a term
+            // that reads no table before it runs the query).
+            sql.push(&format!(
+                " AND (SELECT COUNT(*) FROM broad) > {SEARCH_WINDOW} \
+                 AND search_index.rowid NOT IN (SELECT k FROM broad) LIMIT {SEARCH_WINDOW}), \
+                 m AS (SELECT k, rank, 1 AS broad FROM broad \
+                 UNION ALL SELECT k, rank, 0 FROM titled) "
+            ));
+        };
         let mut page = self.sql();
-        page.push("SELECT search_index.rowid");
-        matches(&mut page);
-        page.push(" ORDER BY bm25(search_index, 10.0, 1.0), search_index.rowid LIMIT ")
+        window(&mut page);
+        page.push("SELECT k FROM m ORDER BY rank, k LIMIT ")
             .bind(i64::from(size))
             .push(" OFFSET ")
             .bind(offset);
         let mut counted = self.sql();
-        counted.push("SELECT ").push(&code).push(", COUNT(*)");
-        matches(&mut counted);
-        counted.push(" GROUP BY 1");
+        window(&mut counted);
+        counted.push(&format!(
+            "SELECT (k >> {RECORD_BITS}) & 31, COUNT(*), SUM(broad) FROM m GROUP BY 1"
+        ));
         let (rows, counts) = tokio::try_join!(
             self.fetch(&page, &[ColumnType::Int]),
-            self.fetch(&counted, &[ColumnType::Int, ColumnType::Int]),
+            self.fetch(
+                &counted,
+                &[ColumnType::Int, ColumnType::Int, ColumnType::Int]
+            ),
         )?;
         let type_of = |code: i64| {
             filter
@@ -329,6 +354,7 @@ impl super::Store {
                 Some((kind, key & ((1 << RECORD_BITS) - 1)))
             })
             .collect();
+        let broad: i64 = counts.iter().filter_map(|row| row[2].as_i64()).sum();
         let counts = counts
             .iter()
             .filter_map(|row| {
@@ -339,7 +365,7 @@ impl super::Store {
         Ok(SearchHits {
             hits,
             counts,
-            exact: true,
+            exact: broad <= SEARCH_WINDOW,
         })
     }
 
