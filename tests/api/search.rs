@@ -492,11 +492,22 @@ async fn a_common_word_still_finds_the_record_it_names(app: TestApp) {
         "the record whose name holds the word comes first: {body}"
     );
     assert_eq!(hits(&body).len(), 5);
-    // The first window + 1 matches read, and the named one beside them.
+    // The first window + 1 matches read, and the named one beside them
+    // unless it is among them: SQLite reads in key order, where the named
+    // one is last; PostgreSQL in table order, where a row may take the
+    // room an earlier one left.
     let window = mortar::store::SEARCH_WINDOW;
     assert_eq!(body["meta"]["counts-exact"], false, "{}", body["meta"]);
-    assert_eq!(body["meta"]["total-count"], window + 2);
-    assert_eq!(body["meta"]["type-counts"]["configurations"], window + 2);
+    let total = body["meta"]["total-count"].as_i64().unwrap();
+    match app.store.dialect() {
+        mortar::store::Dialect::Sqlite => assert_eq!(total, window + 2),
+        mortar::store::Dialect::Postgres => assert!(
+            (window + 1..=window + 2).contains(&total),
+            "{}",
+            body["meta"]
+        ),
+    }
+    assert_eq!(body["meta"]["type-counts"]["configurations"], total);
     // Past the last page: the same counts, on their own.
     let (_, past) = app
         .get("/search?query=quasar&page[size]=1000&page[number]=99")
