@@ -414,9 +414,16 @@ async fn an_administrator_signs_in_browses_searches_and_reveals(backend: Backend
         assert!(text(&browser).await.contains("Uploaded."));
     }
     snap(&browser, "06e-attachments").await;
+    // The preview's width once it has loaded (or failed to): the page can
+    // answer before the image has arrived.
     let loaded = browser
-        .execute(
-            "const img = document.querySelector('img.preview'); return img ? img.naturalWidth : -1;",
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             const img = document.querySelector('img.preview'); \
+             if (!img) { done(-1); } \
+             else if (img.complete) { done(img.naturalWidth); } \
+             else { img.addEventListener('load', () => done(img.naturalWidth)); \
+                    img.addEventListener('error', () => done(0)); }",
             vec![],
         )
         .await
