@@ -864,6 +864,16 @@ async fn rate_limits_are_per_key_with_headers() {
         args.rate_limit_window_secs = 60;
     })
     .await;
+    // Windows start on the minute: begin well inside one, so the three
+    // requests share it and its reset is still ahead when each answers.
+    let into_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 60;
+    if into_minute > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - into_minute)).await;
+    }
     for expected_remaining in [2, 1, 0] {
         let response = app
             .request(Method::GET, "/regions?page[size]=1")
