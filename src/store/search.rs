@@ -188,14 +188,6 @@ pub struct SearchHits {
 /// ranking each match is what a search costs.
 pub const SEARCH_WINDOW: i64 = 1000;
 
-/// The text in `cell` (empty when it holds none).
-fn text(cell: &super::Cell) -> String {
-    match cell {
-        super::Cell::Text(t) => t.clone(),
-        _ => String::new(),
-    }
-}
-
 /// `text` as the index keeps it and a query word is matched: lower case,
 /// every character that is neither a letter nor a digit a space, so both
 /// stores split an IP address, a MAC address or an email into the same
@@ -492,14 +484,24 @@ impl super::Store {
                 let broad = rows.iter().map(|row| count(&row[2])).sum();
                 let counts = rows
                     .iter()
-                    .map(|row| (text(&row[0]), count(&row[1])))
+                    .map(|row| {
+                        (
+                            row[0].as_str().unwrap_or_default().to_string(),
+                            count(&row[1]),
+                        )
+                    })
                     .collect();
                 (counts, broad)
             }
         };
         let hits = rows
             .iter()
-            .map(|row| (text(&row[0]), row[1].as_i64().unwrap_or(0)))
+            .map(|row| {
+                (
+                    row[0].as_str().unwrap_or_default().to_string(),
+                    row[1].as_i64().unwrap_or(0),
+                )
+            })
             .collect();
         Ok(SearchHits {
             hits,
