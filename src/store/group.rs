@@ -260,8 +260,9 @@ async fn settle(group: &mut Group) {
 }
 
 /// Ends the open transaction: commits it when it holds members' work (on
-/// the blocking pool: the `COMMIT` waits for the disk), rolls it back when
-/// it holds none. The thread that commits tells the members, so they hear
+/// the blocking pool: the `COMMIT` waits for the disk), after the search
+/// index's changes the members left pending, rolls it back when it holds
+/// none. The thread that commits tells the members, so they hear
 /// even if this caller goes.
 async fn finish(group: &mut Group) {
     let Some(connection) = group.connection.clone() else {
@@ -288,7 +289,9 @@ async fn finish(group: &mut Group) {
             let _ = c.execute_batch("ROLLBACK");
             return;
         }
-        let outcome = c.execute_batch("COMMIT").map_err(|e| e.to_string());
+        let outcome = super::search::index_pending(c)
+            .and_then(|()| c.execute_batch("COMMIT"))
+            .map_err(|e| e.to_string());
         if outcome.is_err() && !c.is_autocommit() {
             let _ = c.execute_batch("ROLLBACK");
         }

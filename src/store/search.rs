@@ -49,6 +49,32 @@ fn account_keys(account_id: i64) -> (i64, i64) {
     (first, first + (1 << ACCOUNT_BITS) - 1)
 }
 
+/// Applies the full-text index's changes waiting in `search_pending`, in
+/// the order they were made, and empties it (SQLite, in the write group's
+/// transaction, just before its `COMMIT`). FTS5 then writes one segment
+/// for the whole group; fed a savepoint at a time, it wrote one per write.
+pub(crate) fn index_pending(connection: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let pending: Vec<(Option<String>, i64, String, String)> = connection
+        .prepare_cached("SELECT command, search_key, title, body FROM search_pending ORDER BY seq")?
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut apply = connection.prepare_cached(
+        "INSERT INTO search_index (search_index, rowid, title, body) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (command, key, title, body) in &pending {
+        apply.execute(rusqlite::params![command, key, title, body])?;
+    }
+    connection
+        .prepare_cached("DELETE FROM search_pending")?
+        .execute([])?;
+    Ok(())
+}
+
 impl Tx {
     /// Writes `entries`, replacing those of the same records: one
     /// statement per 200 entries.

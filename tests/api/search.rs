@@ -452,6 +452,84 @@ async fn records_written_before_the_index_are_indexed_at_start_up(app: TestApp) 
     ));
 }
 
+/// Writers at once (so their writes share commits): every record is found
+/// by its current name and by nothing it no longer holds, renamed and
+/// deleted ones included, and a word's count is exact.
+async fn concurrent_writes_keep_the_index_exact(app: TestApp) {
+    let org = app
+        .create("/organizations", json!({"name": "Concurrent Co"}))
+        .await;
+    let kind = app.catalog_id("/configuration_types", "Firewall").await;
+    let app = std::sync::Arc::new(app);
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let mut kept = Vec::new();
+                for i in 0..6 {
+                    let id = app
+                        .create(
+                            "/configurations",
+                            json!({"organization-id": org, "configuration-type-id": kind,
+                                "name": format!("zebrafleet w{w}n{i} draftname")}),
+                        )
+                        .await;
+                    match i % 3 {
+                        0 => {
+                            let (status, body) = app
+                                .send(
+                                    Method::PATCH,
+                                    &format!("/configurations/{id}"),
+                                    json!({"data": {"type": "configurations",
+                                        "attributes": {"name": format!("zebrafleet w{w}n{i} finalname")}}}),
+                                )
+                                .await;
+                            assert_eq!(status, 200, "{body}");
+                            kept.push((id, format!("w{w}n{i}"), "finalname"));
+                        }
+                        1 => {
+                            let (status, body) = app
+                                .send(
+                                    Method::DELETE,
+                                    "/configurations",
+                                    json!({"data": [{"type": "configurations", "attributes": {"id": id}}]}),
+                                )
+                                .await;
+                            assert!(status < 300, "{status} {body}");
+                        }
+                        _ => kept.push((id, format!("w{w}n{i}"), "draftname")),
+                    }
+                }
+                kept
+            })
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for writer in writers {
+        kept.extend(writer.await.unwrap());
+    }
+    assert_eq!(kept.len(), 32);
+    for (id, tag, name) in &kept {
+        let found = search(&app, &format!("{tag} {name}")).await;
+        assert_eq!(
+            found,
+            vec![("configurations".to_string(), *id)],
+            "{tag} {name}"
+        );
+    }
+    let (status, body) = app.get("/search?query=zebrafleet").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["meta"]["total-count"], 32, "{}", body["meta"]);
+    let (_, body) = app.get("/search?query=finalname").await;
+    assert_eq!(body["meta"]["total-count"], 16, "{}", body["meta"]);
+    let (_, body) = app.get("/search?query=draftname").await;
+    assert_eq!(
+        body["meta"]["total-count"], 16,
+        "renamed records are not found by their old names: {}",
+        body["meta"]
+    );
+}
+
 /// A word in more records than a search reads: the record it names still
 /// comes first, and the counts say they are the least there are.
 async fn a_common_word_still_finds_the_record_it_names(app: TestApp) {
@@ -530,4 +608,5 @@ crate::api_tests!(
     bad_searches_are_400s_that_name_the_parameter,
     records_written_before_the_index_are_indexed_at_start_up,
     a_common_word_still_finds_the_record_it_names,
+    concurrent_writes_keep_the_index_exact,
 );
