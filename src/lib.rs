@@ -48,13 +48,16 @@ use crate::http::auth::{KeyCache, RateLimiter};
 use crate::http::AppState;
 use crate::store::Store;
 
-/// Logs to stderr; `RUST_LOG` picks the level (default `info`).
+/// Logs to stderr; `RUST_LOG` picks the level (default `info`). Colours
+/// only on a terminal: a log file or a service's journal gets plain text.
 pub fn init_tracing() {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
