@@ -70,7 +70,13 @@ impl FromRequestParts<Arc<AppState>> for Ctx {
                 key_id: Some(grant.key_id),
                 user_id: grant.user.map(|user| user.id),
                 ip,
-                user_agent: header(header::USER_AGENT).map(|ua| ua.chars().take(512).collect()),
+                user_agent: header(header::USER_AGENT).map(|mut ua| {
+                    // At most 512 characters, cut at a character's boundary.
+                    if let Some((end, _)) = ua.char_indices().nth(512) {
+                        ua.truncate(end);
+                    }
+                    ua
+                }),
             },
         })
     }

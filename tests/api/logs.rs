@@ -50,6 +50,37 @@ async fn every_change_writes_one_log_entry(app: TestApp) {
     }
 }
 
+/// The client's user agent is logged with its write: whole when short, its
+/// first 512 characters when longer.
+async fn the_user_agent_is_logged_and_a_long_one_cut_at_512_characters(app: TestApp) {
+    for (agent, logged) in [
+        (
+            "PSGallery-ITGlueAPI/2.4".to_string(),
+            "PSGallery-ITGlueAPI/2.4".to_string(),
+        ),
+        ("x".repeat(600), "x".repeat(512)),
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/organizations", app.base))
+            .header("x-api-key", &app.key)
+            .header("content-type", "application/vnd.api+json")
+            .header("user-agent", agent.as_str())
+            .body(
+                json!({"data": {"type": "organizations", "attributes": {"name": "Agent Co"}}})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = crate::helpers::read(response).await;
+        assert_eq!(status, 201, "{body}");
+        let id = crate::helpers::id_of(&body);
+        let (_, body) = app.get(&format!("/logs?filter[resource_id]={id}")).await;
+        assert_eq!(body["data"][0]["attributes"]["user-agent"], logged.as_str());
+    }
+}
+
 async fn a_failed_write_logs_nothing(app: TestApp) {
     app.send(
         Method::POST,
@@ -127,4 +158,5 @@ crate::api_tests!(
     a_failed_write_logs_nothing,
     logs_serve_pages_one_to_five_and_filter_by_time,
     logs_show_only_the_last_thirty_days_whatever_the_filter,
+    the_user_agent_is_logged_and_a_long_one_cut_at_512_characters,
 );
