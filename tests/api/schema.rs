@@ -6,11 +6,12 @@ use mortar::store::{Dialect, Store};
 
 use crate::helpers::{Backend, TestApp};
 
-/// SQLite's full-text index of search entries and its shadow tables, which
-/// PostgreSQL replaces with a GIN index over the stored tsvector
+/// SQLite's full-text index of search entries, its shadow tables and the
+/// queue of its changes until a write group commits (`search_pending`),
+/// which PostgreSQL replaces with a GIN index over the stored tsvector
 /// `search_entries.document` (left out on that side).
 const FTS5_TABLES: &str = "'search_index', 'search_index_data', 'search_index_idx', \
-                           'search_index_docsize', 'search_index_config'";
+                           'search_index_docsize', 'search_index_config', 'search_pending'";
 
 async fn columns(store: &Store) -> Vec<(String, String)> {
     let mut sql = store.sql();
