@@ -61,9 +61,7 @@ async fn the_user_agent_is_logged_and_a_long_one_cut_at_512_characters(app: Test
         ("x".repeat(600), "x".repeat(512)),
     ] {
         let response = app
-            .client
-            .post(format!("{}/organizations", app.base))
-            .header("x-api-key", &app.key)
+            .request(Method::POST, "/organizations")
             .header("content-type", "application/vnd.api+json")
             .header("user-agent", agent.as_str())
             .body(
