@@ -2,12 +2,14 @@
 # build, the demo datasets they measure, the server they start and stop.
 # Run from the project root; each script sets BENCH_WORK before sourcing.
 
-BIN=target/release/mortar
+# MORTAR_BIN measures a given build instead (an earlier commit's, for a
+# before-and-after comparison); the scripts then build nothing.
+BIN=${MORTAR_BIN:-target/release/mortar}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 
 # The release build (made or brought up to date here).
 build_release() {
-    cargo build --release --quiet
+    [ -n "${MORTAR_BIN:-}" ] || cargo build --release --quiet
 }
 
 # store_args STORE DATA_DIR PG_DB: sets the array `args` to the flags that
