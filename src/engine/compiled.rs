@@ -10,7 +10,7 @@ use crate::query::{split_list, FilterMode, Query};
 use crate::resources::{
     ColumnType, Field, Filter, FilterHow, Include, LinkTable, Parent, Resource, Scoping, Sort, ALL,
 };
-use crate::store::{Arg, Dialect, Sql};
+use crate::store::{Arg, Dialect, Sql, ORGANIZATION_COUNTED};
 
 /// One resource, ready to serve.
 #[derive(Debug)]
@@ -355,8 +355,28 @@ impl Compiled {
     ///
     /// A cursor page also selects each sort value after the fields, for the
     /// next cursor, and one record more than the page.
-    pub fn page_sql(&self, mut sql: Sql, selection: &Selection<'_>, page: &Page<'_>) -> Sql {
+    ///
+    /// With the `total` known beforehand (a kept count), a numbered page
+    /// nearer the end than the start is read from the end: the same records
+    /// in the opposite order, skipping `total - end` instead of `start`
+    /// (an offset walks the index one entry at a time), then put back in
+    /// order by the outer query.
+    pub fn page_sql(
+        &self,
+        mut sql: Sql,
+        selection: &Selection<'_>,
+        page: &Page<'_>,
+        total: Option<u64>,
+    ) -> Sql {
         let dialect = sql.dialect();
+        let start = page.start();
+        let from_end = match total {
+            Some(total) if !page.cursor && start < total => {
+                let end = (start + u64::from(page.size)).min(total);
+                (total - end < start).then_some((end - start, total - end))
+            }
+            _ => None,
+        };
         let direction = |descending: bool| match (dialect, descending) {
             // NULL sorts as the smallest value on both backends (SQLite's rule).
             (Dialect::Postgres, false) => " ASC NULLS FIRST, ",
@@ -381,18 +401,23 @@ impl Compiled {
             push_after(&mut sql, page.sorts, cursor);
         }
         sql.push(" ORDER BY ");
+        let reversed = from_end.is_some();
         for (sort, descending) in page.sorts {
-            sql.push(sort.expr).push(direction(*descending));
+            sql.push(sort.expr).push(direction(*descending != reversed));
         }
         if page.cursor {
             // One more than the page, to tell whether another follows.
             sql.push("t.id ASC LIMIT ").bind(i64::from(page.size) + 1);
+        } else if let Some((limit, offset)) = from_end {
+            sql.push("t.id DESC LIMIT ")
+                .bind(limit as i64)
+                .push(" OFFSET ")
+                .bind(offset as i64);
         } else {
-            let offset = i64::from(page.number - 1) * i64::from(page.size);
             sql.push("t.id ASC LIMIT ")
                 .bind(i64::from(page.size))
                 .push(" OFFSET ")
-                .bind(offset);
+                .bind(start as i64);
         }
         sql.push(") page_keys JOIN ")
             .push(self.def.table)
@@ -406,13 +431,74 @@ impl Compiled {
         sql
     }
 
-    /// `SELECT COUNT(*)` over the same selection.
+    /// `SELECT COUNT(*)` over the same selection; on SQLite, where the
+    /// selection is a whole account or some of its organizations and the
+    /// table's records are counted per organization, the sum of those
+    /// counts instead (`organization_counts`, kept by triggers), which costs
+    /// the same however many records an organization holds.
     pub fn count_sql(&self, mut sql: Sql, selection: &Selection<'_>) -> Sql {
+        if let Some((account, organizations)) = self.kept_count_key(sql.dialect(), selection) {
+            sql.push(
+                "SELECT COALESCE(SUM(records), 0) FROM organization_counts WHERE table_name = ",
+            )
+            .bind(self.def.table)
+            .push(" AND account_id = ")
+            .bind(account);
+            if let Some(organizations) = organizations {
+                sql.push(" AND organization_id IN ")
+                    .bind_list(organizations);
+            }
+            sql.by_key();
+            return sql;
+        }
         sql.push("SELECT COUNT(*) FROM ")
             .push(self.def.table)
             .push(" t");
         self.push_where(&mut sql, selection);
         sql
+    }
+
+    /// Whether [`Compiled::count_sql`] reads a kept count for `selection`
+    /// (a lookup, whatever the number of records) rather than counting.
+    pub fn count_is_kept(&self, dialect: Dialect, selection: &Selection<'_>) -> bool {
+        self.kept_count_key(dialect, selection).is_some()
+    }
+
+    /// Where `organization_counts` answers the count of a selection: the
+    /// account and, unless the selection is the whole account, the
+    /// organizations it is exactly (a nested route under one, or
+    /// `filter[organization_id]`). Any other condition, and PostgreSQL,
+    /// count the records themselves.
+    fn kept_count_key(
+        &self,
+        dialect: Dialect,
+        selection: &Selection<'_>,
+    ) -> Option<(i64, Option<Vec<Arg>>)> {
+        let counted = dialect == Dialect::Sqlite
+            && self.def.scoping == Scoping::Account
+            && self.def.window_days.is_none()
+            && ORGANIZATION_COUNTED.contains(&self.def.table);
+        if !counted {
+            return None;
+        }
+        let account = selection.account?;
+        let column = self.def.organization_column?;
+        let is_organization = |expr: &str| expr.strip_prefix("t.") == Some(column);
+        match (selection.parent, selection.conditions) {
+            (None, []) => Some((account, None)),
+            (Some((parent, id)), []) if parent.field == column && parent.class.is_none() => {
+                Some((account, Some(vec![Arg::from(id)])))
+            }
+            (
+                None,
+                [Condition::In {
+                    expr,
+                    values,
+                    negate: false,
+                }],
+            ) if is_organization(expr) => Some((account, Some(values.clone()))),
+            _ => None,
+        }
     }
 
     /// `SELECT <every field> FROM <table and joins> WHERE <selection>`, to
@@ -506,6 +592,13 @@ pub struct Page<'a> {
     pub cursor: bool,
     /// Where the previous cursor page ended, unless this is the first.
     pub after: Option<&'a super::cursor::Cursor>,
+}
+
+impl Page<'_> {
+    /// How many records come before a numbered page.
+    pub fn start(&self) -> u64 {
+        u64::from(self.number.max(1) - 1) * u64::from(self.size)
+    }
 }
 
 /// Appends ` AND (...)`: records after `cursor` in the order of `sorts`

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::compiled::{Compiled, Condition, Page, Schema, Selection};
 use crate::error::Result;
 use crate::resources::{Include, IncludeTarget, Parent, Resource, Scoping};
-use crate::store::{ColumnType, Record, Scope, Store, Tx};
+use crate::store::{Cell, ColumnType, Record, Scope, Store, Tx};
 
 /// Largest id list bound into one statement: a whole page (at most 1000
 /// records), so an include costs one statement per page, not per row.
@@ -55,18 +55,32 @@ pub(crate) async fn list(
         parent,
         conditions,
     };
-    let page_sql = compiled.page_sql(store.sql(), &selection, page);
     if page.cursor {
+        let page_sql = compiled.page_sql(store.sql(), &selection, page, None);
         return cursor_page(store, compiled, page, &page_sql).await;
     }
     let count_sql = compiled.count_sql(store.sql(), &selection);
-    let (rows, count) = tokio::try_join!(
-        store.fetch(&page_sql, &compiled.kinds),
-        store.fetch(&count_sql, &[ColumnType::Int])
-    )?;
+    let (rows, total) = if compiled.count_is_kept(store.dialect(), &selection) {
+        // The total is a lookup: read it first, so that a page nearer the
+        // end is read from the end.
+        let total = count_of(&store.fetch(&count_sql, &[ColumnType::Int]).await?);
+        if page.start() >= total {
+            (Vec::new(), total)
+        } else {
+            let page_sql = compiled.page_sql(store.sql(), &selection, page, Some(total));
+            (store.fetch(&page_sql, &compiled.kinds).await?, total)
+        }
+    } else {
+        let page_sql = compiled.page_sql(store.sql(), &selection, page, None);
+        let (rows, count) = tokio::try_join!(
+            store.fetch(&page_sql, &compiled.kinds),
+            store.fetch(&count_sql, &[ColumnType::Int])
+        )?;
+        (rows, count_of(&count))
+    };
     Ok(ListPage {
         records: rows.into_iter().map(Record::from_row).collect(),
-        total: count[0][0].as_i64().unwrap_or(0) as u64,
+        total,
         cursor: None,
     })
 }
@@ -143,8 +157,15 @@ pub(crate) async fn count(
             conditions,
         },
     );
-    let rows = store.fetch(&sql, &[ColumnType::Int]).await?;
-    Ok(rows.first().and_then(|row| row[0].as_i64()).unwrap_or(0) as u64)
+    Ok(count_of(&store.fetch(&sql, &[ColumnType::Int]).await?))
+}
+
+/// The number a count statement returned.
+fn count_of(rows: &[Vec<Cell>]) -> u64 {
+    rows.first()
+        .and_then(|row| row[0].as_i64())
+        .unwrap_or(0)
+        .max(0) as u64
 }
 
 /// Whether the parent record `id` exists in the account.

@@ -66,6 +66,18 @@ pub use webhooks::{
 
 use crate::error::Result;
 
+/// Tables whose records SQLite counts per account and organization in
+/// `organization_counts`, kept by triggers (migration 0027), for the
+/// `total-count` of lists filtered by organization.
+pub const ORGANIZATION_COUNTED: &[&str] = &[
+    "configurations",
+    "contacts",
+    "locations",
+    "passwords",
+    "domains",
+    "documents",
+];
+
 /// The account a request acts for. Only authentication (and the CLI, for the
 /// account it names) can make one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -17,6 +17,7 @@ mod conformance;
 mod contacts;
 mod conventions;
 mod copilot;
+mod counts;
 mod cursors;
 mod demo;
 mod documents;

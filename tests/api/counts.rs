@@ -1,0 +1,322 @@
+//! A list's `total-count` follows every write to the records it counts:
+//! creates, moves between organizations, deletes one at a time and in
+//! bulk, a refused bulk write, and an organization's cascade. On SQLite
+//! the lists of a whole account or of some of its organizations read the
+//! counts the store keeps per organization; these totals are what a user
+//! sees of them, and they must match the records.
+
+use mortar::resources::ColumnType;
+use mortar::store::{Dialect, ORGANIZATION_COUNTED};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+/// Each counted route with the attributes of a new record in `org`.
+fn new_record(app_type: i64, route: &str, org: i64, n: usize) -> Value {
+    match route {
+        "configurations" => json!({"organization-id": org, "name": format!("srv-{n}"),
+                                   "configuration-type-id": app_type}),
+        "contacts" => json!({"organization-id": org, "first-name": format!("Ann {n}")}),
+        "locations" => json!({"organization-id": org, "name": format!("Site {n}")}),
+        "passwords" => json!({"organization-id": org, "name": format!("Admin {n}"),
+                              "password": "s3cret"}),
+        "domains" => json!({"organization-id": org, "name": format!("client{n}.example")}),
+        "documents" => json!({"organization-id": org, "name": format!("Runbook {n}")}),
+        other => panic!("no attributes for {other}"),
+    }
+}
+
+/// `meta.total-count` of the list at `path`.
+async fn total(app: &TestApp, key: &str, path: &str) -> i64 {
+    let (status, body) = app.get_as(key, path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body["meta"]["total-count"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{path} has no total-count: {body}"))
+}
+
+/// The totals an engineer sees of every counted route: the account's, each
+/// organization's (filtered and nested), and both organizations together.
+async fn totals(app: &TestApp, a: i64, b: i64) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for route in ORGANIZATION_COUNTED {
+        for path in [
+            format!("/{route}"),
+            format!("/{route}?filter[organization_id]={a}"),
+            format!("/{route}?filter[organization_id]={b}"),
+            format!("/{route}?filter[organization_id]={a},{b}"),
+            format!("/organizations/{a}/relationships/{route}"),
+        ] {
+            let n = total(app, &app.key, &path).await;
+            out.push((path, n));
+        }
+    }
+    out
+}
+
+/// What the totals must be with `in_a` and `in_b` records of every route.
+fn expected(a: i64, b: i64, in_a: [i64; 6], in_b: [i64; 6]) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for (i, route) in ORGANIZATION_COUNTED.iter().enumerate() {
+        out.push((format!("/{route}"), in_a[i] + in_b[i]));
+        out.push((format!("/{route}?filter[organization_id]={a}"), in_a[i]));
+        out.push((format!("/{route}?filter[organization_id]={b}"), in_b[i]));
+        out.push((
+            format!("/{route}?filter[organization_id]={a},{b}"),
+            in_a[i] + in_b[i],
+        ));
+        out.push((format!("/organizations/{a}/relationships/{route}"), in_a[i]));
+    }
+    out
+}
+
+/// On SQLite: the kept counts equal the records, counted afresh.
+async fn kept_counts_match_the_records(app: &TestApp) {
+    if app.store.dialect() != Dialect::Sqlite {
+        return;
+    }
+    for table in ORGANIZATION_COUNTED {
+        let mut sql = app.store.sql();
+        sql.push(&format!(
+            "SELECT account_id, organization_id, COUNT(*) FROM {table} \
+             GROUP BY 1, 2 ORDER BY 1, 2"
+        ));
+        let kinds = [ColumnType::Int, ColumnType::Int, ColumnType::Int];
+        let recounted = app.store.fetch(&sql, &kinds).await.expect("recount");
+        let mut sql = app.store.sql();
+        sql.push(
+            "SELECT account_id, organization_id, records FROM organization_counts \
+             WHERE table_name = ",
+        )
+        .bind(*table)
+        .push(" AND records <> 0 ORDER BY 1, 2");
+        let kept = app.store.fetch(&sql, &kinds).await.expect("kept counts");
+        assert_eq!(kept, recounted, "the kept counts of {table}");
+    }
+}
+
+async fn list_totals_follow_creates_moves_deletes_and_cascades(app: TestApp) {
+    let server_type = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let a = app.create("/organizations", json!({"name": "Alpha"})).await;
+    let b = app.create("/organizations", json!({"name": "Bravo"})).await;
+    // Another account's organization, with records of every route.
+    let (status, body) = app
+        .send_as(
+            &app.other_key,
+            Method::POST,
+            "/organizations",
+            json!({"data": {"type": "organizations", "attributes": {"name": "Rival client"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let rival: i64 = body["data"]["id"].as_str().unwrap().parse().unwrap();
+    let (_, body) = app
+        .get_as(
+            &app.other_key,
+            "/configuration_types?filter[name]=Managed%20Server",
+        )
+        .await;
+    let rival_type: i64 = body["data"][0]["id"].as_str().unwrap().parse().unwrap();
+    for route in ORGANIZATION_COUNTED {
+        let attributes = new_record(rival_type, route, rival, 0);
+        let kind = route.replace('_', "-");
+        let (status, body) = app
+            .send_as(
+                &app.other_key,
+                Method::POST,
+                &format!("/{route}"),
+                json!({"data": {"type": kind, "attributes": attributes}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    assert_eq!(totals(&app, a, b).await, expected(a, b, [0; 6], [0; 6]));
+    // Three of each in Alpha, two in Bravo.
+    let mut made: Vec<Vec<i64>> = Vec::new();
+    for route in ORGANIZATION_COUNTED {
+        let mut ids = Vec::new();
+        for (n, org) in [a, a, a, b, b].into_iter().enumerate() {
+            let attributes = new_record(server_type, route, org, n);
+            ids.push(app.create(&format!("/{route}"), attributes).await);
+        }
+        made.push(ids);
+    }
+    assert_eq!(totals(&app, a, b).await, expected(a, b, [3; 6], [2; 6]));
+    // The other account's organization counts nothing here, and its own
+    // lists count only its records.
+    assert_eq!(
+        total(
+            &app,
+            &app.key,
+            &format!("/configurations?filter[organization_id]={rival}")
+        )
+        .await,
+        0
+    );
+    assert_eq!(total(&app, &app.other_key, "/configurations").await, 1);
+    kept_counts_match_the_records(&app).await;
+
+    // A configuration moves from Alpha to Bravo.
+    let moved = made[0][0];
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/configurations/{moved}"),
+            json!({"data": {"type": "configurations", "attributes": {"organization-id": b}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // A contact is deleted; two locations go in one bulk delete.
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/contacts",
+            json!({"data": [{"type": "contacts", "attributes": {"id": made[1][0]}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/locations",
+            json!({"data": [{"type": "locations", "attributes": {"id": made[2][1]}},
+                            {"type": "locations", "attributes": {"id": made[2][3]}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let after_writes = expected(a, b, [2, 2, 2, 3, 3, 3], [3, 2, 1, 2, 2, 2]);
+    assert_eq!(totals(&app, a, b).await, after_writes);
+
+    // A bulk delete naming a record that does not exist deletes nothing.
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/domains",
+            json!({"data": [{"type": "domains", "attributes": {"id": made[4][0]}},
+                            {"type": "domains", "attributes": {"id": 999_999_999}}]}),
+        )
+        .await;
+    assert!(status >= 400, "{status}: {body}");
+    // A bulk create with one bad record creates none.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/documents",
+            json!({"data": [
+                {"type": "documents", "attributes": {"organization-id": a, "name": "Good"}},
+                {"type": "documents", "attributes": {"organization-id": a}}
+            ]}),
+        )
+        .await;
+    assert!(status >= 400, "{status}: {body}");
+    assert_eq!(totals(&app, a, b).await, after_writes);
+    kept_counts_match_the_records(&app).await;
+
+    // Bravo goes, and everything in it.
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/organizations",
+            json!({"data": [{"type": "organizations", "attributes": {"id": b}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = app.get(&format!("/organizations/{b}")).await;
+    assert_eq!(status, 404);
+    for (i, route) in ORGANIZATION_COUNTED.iter().enumerate() {
+        let in_a = [2, 2, 2, 3, 3, 3][i];
+        assert_eq!(total(&app, &app.key, &format!("/{route}")).await, in_a);
+        assert_eq!(
+            total(
+                &app,
+                &app.key,
+                &format!("/{route}?filter[organization_id]={b}")
+            )
+            .await,
+            0
+        );
+    }
+    assert_eq!(total(&app, &app.other_key, "/configurations").await, 1);
+    kept_counts_match_the_records(&app).await;
+}
+
+/// A numbered page nearer the end of a list than its start (which SQLite
+/// reads from the end when it keeps the list's count) holds the same
+/// records as the same slice of the whole list, in every sort order: ties
+/// and empty values included.
+async fn every_numbered_page_is_its_slice_of_the_whole_list(app: TestApp) {
+    let server = app
+        .catalog_id("/configuration_types", "Managed Server")
+        .await;
+    let workstation = app.catalog_id("/configuration_types", "Laptop").await;
+    let org = app.create("/organizations", json!({"name": "Pager"})).await;
+    let other = app.create("/organizations", json!({"name": "Other"})).await;
+    for n in 0..9 {
+        let kind = if n % 3 == 0 { server } else { workstation };
+        // Some without a host name (NULL sorts first ascending), some alike.
+        let hostname = match n % 4 {
+            0 => Value::Null,
+            1 => json!("alpha"),
+            _ => json!(format!("host-{}", 9 - n)),
+        };
+        app.create(
+            "/configurations",
+            json!({"organization-id": org, "name": format!("cfg {n}"),
+                   "configuration-type-id": kind, "hostname": hostname}),
+        )
+        .await;
+        app.create(
+            "/configurations",
+            json!({"organization-id": other, "name": format!("else {n}"),
+                   "configuration-type-id": kind}),
+        )
+        .await;
+    }
+    let lists = [
+        format!("/configurations?filter[organization_id]={org}"),
+        format!("/organizations/{org}/relationships/configurations"),
+        "/configurations?filter[archived]=false".to_string(),
+        "/configurations".to_string(),
+    ];
+    for list in &lists {
+        for sort in [
+            "id",
+            "-id",
+            "hostname",
+            "-hostname",
+            "configuration_type_name",
+            "-configuration_type_name",
+        ] {
+            let join = if list.contains('?') { '&' } else { '?' };
+            let whole = format!("{list}{join}sort={sort}&page[size]=100");
+            let (status, body) = app.get(&whole).await;
+            assert_eq!(status, 200, "{whole}: {body}");
+            let all = crate::helpers::ids(&body);
+            for size in [2usize, 4, 5] {
+                for number in 1..=all.len().div_ceil(size) + 1 {
+                    let path =
+                        format!("{list}{join}sort={sort}&page[size]={size}&page[number]={number}");
+                    let (status, body) = app.get(&path).await;
+                    assert_eq!(status, 200, "{path}: {body}");
+                    let start = ((number - 1) * size).min(all.len());
+                    let end = (start + size).min(all.len());
+                    assert_eq!(
+                        crate::helpers::ids(&body),
+                        all[start..end].to_vec(),
+                        "{path}"
+                    );
+                    assert_eq!(body["meta"]["total-count"], all.len(), "{path}");
+                }
+            }
+        }
+    }
+}
+
+crate::api_tests!(
+    list_totals_follow_creates_moves_deletes_and_cascades,
+    every_numbered_page_is_its_slice_of_the_whole_list,
+);
