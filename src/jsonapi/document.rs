@@ -31,8 +31,22 @@ impl fmt::Display for Dashed<'_> {
 }
 
 impl Serialize for Dashed<'_> {
+    /// A name of up to 64 bytes (every field's) is dashed on the stack and
+    /// written as one string; a longer one piece by piece.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let mut buffer = [0u8; 64];
+        let Some(dashed) = buffer.get_mut(..self.0.len()) else {
+            return serializer.collect_str(self);
+        };
+        dashed.copy_from_slice(self.0.as_bytes());
+        for byte in dashed.iter_mut() {
+            if *byte == b'_' {
+                *byte = b'-';
+            }
+        }
+        // `_` and `-` are both ASCII, so the bytes are still UTF-8.
+        let dashed = std::str::from_utf8(dashed).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(dashed)
     }
 }
 
@@ -379,6 +393,21 @@ mod tests {
             origin: "http://example.test".into(),
             path: "/organizations".into(),
         }
+    }
+
+    #[test]
+    fn names_are_dashed_short_or_long() {
+        let long = "a_name_longer_than_the_sixty_four_bytes_kept_on_the_stack_for_dashing";
+        assert!(long.len() > 64);
+        assert_eq!(
+            serde_json::to_string(&Dashed("organization_type_id")).unwrap(),
+            r#""organization-type-id""#
+        );
+        assert_eq!(
+            serde_json::to_string(&Dashed(long)).unwrap(),
+            format!("\"{}\"", long.replace('_', "-"))
+        );
+        assert_eq!(serde_json::to_string(&Dashed("")).unwrap(), r#""""#);
     }
 
     #[test]
