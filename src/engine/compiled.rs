@@ -431,12 +431,13 @@ impl Compiled {
         sql
     }
 
-    /// `SELECT COUNT(*)` over the same selection; on SQLite, where the
-    /// selection is a whole account or some of its organizations and the
-    /// table's records are counted per organization, the sum of those
-    /// counts instead (`organization_counts`, kept by triggers), which costs
-    /// the same however many records an organization holds.
-    pub fn count_sql(&self, mut sql: Sql, selection: &Selection<'_>) -> Sql {
+    /// `SELECT COUNT(*)` over the same selection, and whether it is a kept
+    /// count instead: on SQLite, where the selection is a whole account or
+    /// some of its organizations and the table's records are counted per
+    /// organization, the sum of those counts (`organization_counts`, kept by
+    /// triggers), a lookup that costs the same however many records there
+    /// are.
+    pub fn count_sql(&self, mut sql: Sql, selection: &Selection<'_>) -> (Sql, bool) {
         if let Some((account, organizations)) = self.kept_count_key(sql.dialect(), selection) {
             sql.push(
                 "SELECT COALESCE(SUM(records), 0) FROM organization_counts WHERE table_name = ",
@@ -445,23 +446,21 @@ impl Compiled {
             .push(" AND account_id = ")
             .bind(account);
             if let Some(organizations) = organizations {
+                // One organization's count is one row by its key; an
+                // account's, or several organizations', a range.
+                if organizations.len() == 1 {
+                    sql.by_key();
+                }
                 sql.push(" AND organization_id IN ")
                     .bind_list(organizations);
             }
-            sql.by_key();
-            return sql;
+            return (sql, true);
         }
         sql.push("SELECT COUNT(*) FROM ")
             .push(self.def.table)
             .push(" t");
         self.push_where(&mut sql, selection);
-        sql
-    }
-
-    /// Whether [`Compiled::count_sql`] reads a kept count for `selection`
-    /// (a lookup, whatever the number of records) rather than counting.
-    pub fn count_is_kept(&self, dialect: Dialect, selection: &Selection<'_>) -> bool {
-        self.kept_count_key(dialect, selection).is_some()
+        (sql, false)
     }
 
     /// Where `organization_counts` answers the count of a selection: the

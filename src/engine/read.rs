@@ -59,8 +59,8 @@ pub(crate) async fn list(
         let page_sql = compiled.page_sql(store.sql(), &selection, page, None);
         return cursor_page(store, compiled, page, &page_sql).await;
     }
-    let count_sql = compiled.count_sql(store.sql(), &selection);
-    let (rows, total) = if compiled.count_is_kept(store.dialect(), &selection) {
+    let (count_sql, kept) = compiled.count_sql(store.sql(), &selection);
+    let (rows, total) = if kept {
         // The total is a lookup: read it first, so that a page nearer the
         // end is read from the end.
         let total = count_of(&store.fetch(&count_sql, &[ColumnType::Int]).await?);
@@ -149,7 +149,7 @@ pub(crate) async fn count(
     compiled: &Compiled,
     conditions: &[Condition],
 ) -> Result<u64> {
-    let sql = compiled.count_sql(
+    let (sql, _) = compiled.count_sql(
         store.sql(),
         &Selection {
             account: account_of(compiled, scope),
