@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-/// Each counted route with the attributes of a new record in `org`.
-fn new_record(app_type: i64, route: &str, org: i64, n: usize) -> Value {
+/// The attributes of a new record of a counted route in `org`.
+fn new_record(configuration_type: i64, route: &str, org: i64, n: usize) -> Value {
     match route {
         "configurations" => json!({"organization-id": org, "name": format!("srv-{n}"),
-                                   "configuration-type-id": app_type}),
+                                   "configuration-type-id": configuration_type}),
         "contacts" => json!({"organization-id": org, "first-name": format!("Ann {n}")}),
         "locations" => json!({"organization-id": org, "name": format!("Site {n}")}),
         "passwords" => json!({"organization-id": org, "name": format!("Admin {n}"),
@@ -36,26 +36,9 @@ async fn total(app: &TestApp, key: &str, path: &str) -> i64 {
         .unwrap_or_else(|| panic!("{path} has no total-count: {body}"))
 }
 
-/// The totals an engineer sees of every counted route: the account's, each
-/// organization's (filtered and nested), and both organizations together.
-async fn totals(app: &TestApp, a: i64, b: i64) -> Vec<(String, i64)> {
-    let mut out = Vec::new();
-    for route in ORGANIZATION_COUNTED {
-        for path in [
-            format!("/{route}"),
-            format!("/{route}?filter[organization_id]={a}"),
-            format!("/{route}?filter[organization_id]={b}"),
-            format!("/{route}?filter[organization_id]={a},{b}"),
-            format!("/organizations/{a}/relationships/{route}"),
-        ] {
-            let n = total(app, &app.key, &path).await;
-            out.push((path, n));
-        }
-    }
-    out
-}
-
-/// What the totals must be with `in_a` and `in_b` records of every route.
+/// The totals an engineer sees of every counted route, with `in_a` and
+/// `in_b` records of each in organizations `a` and `b`: the account's,
+/// each organization's (filtered and nested), and both together.
 fn expected(a: i64, b: i64, in_a: [i64; 6], in_b: [i64; 6]) -> Vec<(String, i64)> {
     let mut out = Vec::new();
     for (i, route) in ORGANIZATION_COUNTED.iter().enumerate() {
@@ -67,6 +50,15 @@ fn expected(a: i64, b: i64, in_a: [i64; 6], in_b: [i64; 6]) -> Vec<(String, i64)
             in_a[i] + in_b[i],
         ));
         out.push((format!("/organizations/{a}/relationships/{route}"), in_a[i]));
+    }
+    out
+}
+
+/// The totals the lists of `expected` answer with.
+async fn totals(app: &TestApp, expected: &[(String, i64)]) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for (path, _) in expected {
+        out.push((path.clone(), total(app, &app.key, path).await));
     }
     out
 }
@@ -103,38 +95,24 @@ async fn list_totals_follow_creates_moves_deletes_and_cascades(app: TestApp) {
     let a = app.create("/organizations", json!({"name": "Alpha"})).await;
     let b = app.create("/organizations", json!({"name": "Bravo"})).await;
     // Another account's organization, with records of every route.
-    let (status, body) = app
-        .send_as(
+    let rival = app
+        .create_as(
             &app.other_key,
-            Method::POST,
             "/organizations",
-            json!({"data": {"type": "organizations", "attributes": {"name": "Rival client"}}}),
+            json!({"name": "Rival client"}),
         )
         .await;
-    assert_eq!(status, 201, "{body}");
-    let rival: i64 = body["data"]["id"].as_str().unwrap().parse().unwrap();
-    let (_, body) = app
-        .get_as(
-            &app.other_key,
-            "/configuration_types?filter[name]=Managed%20Server",
-        )
+    let rival_type = app
+        .catalog_id_as(&app.other_key, "/configuration_types", "Managed Server")
         .await;
-    let rival_type: i64 = body["data"][0]["id"].as_str().unwrap().parse().unwrap();
     for route in ORGANIZATION_COUNTED {
         let attributes = new_record(rival_type, route, rival, 0);
-        let kind = route.replace('_', "-");
-        let (status, body) = app
-            .send_as(
-                &app.other_key,
-                Method::POST,
-                &format!("/{route}"),
-                json!({"data": {"type": kind, "attributes": attributes}}),
-            )
+        app.create_as(&app.other_key, &format!("/{route}"), attributes)
             .await;
-        assert_eq!(status, 201, "{body}");
     }
 
-    assert_eq!(totals(&app, a, b).await, expected(a, b, [0; 6], [0; 6]));
+    let none = expected(a, b, [0; 6], [0; 6]);
+    assert_eq!(totals(&app, &none).await, none);
     // Three of each in Alpha, two in Bravo.
     let mut made: Vec<Vec<i64>> = Vec::new();
     for route in ORGANIZATION_COUNTED {
@@ -145,7 +123,8 @@ async fn list_totals_follow_creates_moves_deletes_and_cascades(app: TestApp) {
         }
         made.push(ids);
     }
-    assert_eq!(totals(&app, a, b).await, expected(a, b, [3; 6], [2; 6]));
+    let made_all = expected(a, b, [3; 6], [2; 6]);
+    assert_eq!(totals(&app, &made_all).await, made_all);
     // The other account's organization counts nothing here, and its own
     // lists count only its records.
     assert_eq!(
@@ -189,7 +168,7 @@ async fn list_totals_follow_creates_moves_deletes_and_cascades(app: TestApp) {
         .await;
     assert_eq!(status, 200, "{body}");
     let after_writes = expected(a, b, [2, 2, 2, 3, 3, 3], [3, 2, 1, 2, 2, 2]);
-    assert_eq!(totals(&app, a, b).await, after_writes);
+    assert_eq!(totals(&app, &after_writes).await, after_writes);
 
     // A bulk delete naming a record that does not exist deletes nothing.
     let (status, body) = app
@@ -213,7 +192,7 @@ async fn list_totals_follow_creates_moves_deletes_and_cascades(app: TestApp) {
         )
         .await;
     assert!(status >= 400, "{status}: {body}");
-    assert_eq!(totals(&app, a, b).await, after_writes);
+    assert_eq!(totals(&app, &after_writes).await, after_writes);
     kept_counts_match_the_records(&app).await;
 
     // Bravo goes, and everything in it.

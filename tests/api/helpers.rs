@@ -364,9 +364,15 @@ impl TestApp {
 
     /// Creates a record through the API and returns its id.
     pub async fn create(&self, route: &str, attributes: Value) -> i64 {
+        self.create_as(&self.key, route, attributes).await
+    }
+
+    /// Creates a record with `key` and returns its id.
+    pub async fn create_as(&self, key: &str, route: &str, attributes: Value) -> i64 {
         let kind = route.trim_start_matches('/').replace('_', "-");
         let (status, body) = self
-            .send(
+            .send_as(
+                key,
                 Method::POST,
                 route,
                 serde_json::json!({"data": {"type": kind, "attributes": attributes}}),
@@ -408,8 +414,13 @@ impl TestApp {
 
     /// An id of a catalog row of account A, by table and name.
     pub async fn catalog_id(&self, route: &str, name: &str) -> i64 {
+        self.catalog_id_as(&self.key, route, name).await
+    }
+
+    /// An id of a catalog row of the account of `key`, by table and name.
+    pub async fn catalog_id_as(&self, key: &str, route: &str, name: &str) -> i64 {
         let (status, body) = self
-            .get(&format!("{route}?filter[name]={}", urlencode(name)))
+            .get_as(key, &format!("{route}?filter[name]={}", urlencode(name)))
             .await;
         assert_eq!(status, 200, "{body}");
         body["data"][0]["id"]
