@@ -19,7 +19,7 @@ use super::{
     IncludeTarget, Join, Nested, NewRecord, Ops, Parent, Resource, Sort, WriteContext,
 };
 use crate::error::{Error, Invalid, Result};
-use crate::store::{Arg, Cell, Match, Values};
+use crate::store::{Arg, Cell, Lock, Match, Scope, Values};
 
 /// RMM integrations the reference's `filter[rmm_integration_type]` names.
 pub const RMM_INTEGRATION_TYPES: &[&str] = &[
@@ -452,21 +452,28 @@ fn text_of(cell: Option<&Cell>) -> Option<String> {
     cell.and_then(Cell::as_str).map(str::to_string)
 }
 
-/// The primary IP and MAC of configuration `id`, as stored.
+/// The primary IP and MAC of configuration `id`, as stored (two columns,
+/// none of the record's joins).
 async fn configuration_addresses(
     nested: &mut dyn Nested,
+    scope: Scope,
     id: i64,
 ) -> Result<Option<(Option<String>, Option<String>)>> {
     Ok(nested
-        .find(&CONFIGURATIONS, vec![("id", Arg::from(id))])
+        .tx()
+        .select(
+            scope,
+            CONFIGURATIONS.table,
+            &[
+                ("primary_ip", ColumnType::Text),
+                ("mac_address", ColumnType::Text),
+            ],
+            &[Match::id(id)],
+            Lock::None,
+        )
         .await?
         .pop()
-        .map(|c| {
-            (
-                text_of(CONFIGURATIONS.cell(&c, "primary_ip")),
-                text_of(CONFIGURATIONS.cell(&c, "mac_address")),
-            )
-        }))
+        .map(|row| (text_of(row.first()), text_of(row.get(1)))))
 }
 
 impl Hooks for ConfigurationHooks {
@@ -497,10 +504,13 @@ impl Hooks for ConfigurationHooks {
             let addresses_written =
                 ctx.values.get("primary_ip").is_some() || ctx.values.get("mac_address").is_some();
             let written = if addresses_written {
-                configuration_addresses(ctx.nested, id).await?
+                configuration_addresses(ctx.nested, ctx.scope, id).await?
             } else {
                 None
             };
+            // A configuration just created has interfaces only if it
+            // brought some inline.
+            let mut may_have_interfaces = !ctx.created;
             if ctx.created {
                 let item_pointer = ctx.pointer.trim_end_matches("/attributes");
                 let mut inline = inline_interfaces(ctx.relationships, item_pointer, id)?;
@@ -518,22 +528,26 @@ impl Hooks for ConfigurationHooks {
                     ctx.nested
                         .create_items(&CONFIGURATION_INTERFACES, inline)
                         .await?;
+                    may_have_interfaces = true;
                 }
             }
             let Some((ip, mac)) = written else {
                 return Ok(());
             };
-            let primary = ctx
-                .nested
-                .find(
-                    &CONFIGURATION_INTERFACES,
-                    vec![
-                        ("configuration_id", Arg::from(id)),
-                        ("primary_interface", Arg::from(true)),
-                    ],
-                )
-                .await?
-                .pop();
+            let primary = if may_have_interfaces {
+                ctx.nested
+                    .find(
+                        &CONFIGURATION_INTERFACES,
+                        vec![
+                            ("configuration_id", Arg::from(id)),
+                            ("primary_interface", Arg::from(true)),
+                        ],
+                    )
+                    .await?
+                    .pop()
+            } else {
+                None
+            };
             let mut addresses = Values::default();
             addresses.set("ip_address", Arg::from(ip.clone()));
             addresses.set("mac_address", Arg::from(mac.clone()));
@@ -651,7 +665,8 @@ impl Hooks for InterfaceHooks {
                 )
                 .await?;
             let addresses = (text_of(cell("ip_address")), text_of(cell("mac_address")));
-            if configuration_addresses(ctx.nested, configuration).await? == Some(addresses.clone())
+            if configuration_addresses(ctx.nested, ctx.scope, configuration).await?
+                == Some(addresses.clone())
             {
                 return Ok(());
             }

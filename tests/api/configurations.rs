@@ -797,6 +797,52 @@ async fn mac_notations_are_normalised(app: TestApp) {
     assert_eq!(body["meta"]["total-count"], 2);
 }
 
+/// A configuration made with a warranty date and an inline primary
+/// interface: the interface gives it its addresses (an update of the
+/// configuration inside its own create), and it still has exactly one
+/// warranty expiration, which follows the date.
+async fn an_inline_primary_interface_and_a_warranty_make_one_expiration(app: TestApp) {
+    let s = setup(&app).await;
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/configurations",
+            json!({"data": {"type": "configurations",
+                "attributes": {"organization-id": s.org, "name": "Edge", "configuration-type-id": s.server,
+                    "warranty-expires-at": "2027-01-31"},
+                "relationships": {"configuration_interfaces": {"data": [
+                    {"type": "configuration_interfaces", "attributes": {"name": "wan", "ip_address": "203.0.113.9", "primary": true}},
+                ]}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = id_of(&body);
+    assert_eq!(body["data"]["attributes"]["primary-ip"], "203.0.113.9");
+    let expirations =
+        format!("/expirations?filter[resource_id]={id}&filter[resource_type_name]=Configuration");
+    let (_, body) = app.get(&expirations).await;
+    assert_eq!(body["meta"]["total-count"], 1, "{body}");
+    assert_eq!(
+        body["data"][0]["attributes"]["expiration-date"],
+        "2027-01-31T00:00:00.000Z"
+    );
+
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/configurations/{id}"),
+            json!({"data": {"type": "configurations", "attributes": {"warranty-expires-at": "2028-02-29"}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = app.get(&expirations).await;
+    assert_eq!(body["meta"]["total-count"], 1, "{body}");
+    assert_eq!(
+        body["data"][0]["attributes"]["expiration-date"],
+        "2028-02-29T00:00:00.000Z"
+    );
+}
+
 async fn include_configuration_interfaces_lists_them(app: TestApp) {
     let s = setup(&app).await;
     let (status, body) = app
@@ -1374,6 +1420,7 @@ async fn another_account_cannot_reach_interfaces(app: TestApp) {
 
 crate::api_tests!(
     create_returns_201_with_every_computed_name_filled,
+    an_inline_primary_interface_and_a_warranty_make_one_expiration,
     configuration_type_id_is_required,
     nested_create_takes_the_organization_from_the_url_and_arrays_create_many,
     an_array_sent_to_the_top_level_route_is_400,
