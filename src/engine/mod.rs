@@ -11,6 +11,7 @@ pub mod compiled;
 pub mod cursor;
 mod dependents;
 pub mod expirations;
+mod fixed;
 pub mod input;
 pub mod metrics;
 mod people;
@@ -178,6 +179,7 @@ pub struct Engine {
     files: Arc<dyn BlobStore>,
     schema: Schema,
     views: metrics::ViewCounter,
+    fixed: fixed::FixedRows,
 }
 
 impl Engine {
@@ -202,6 +204,7 @@ impl Engine {
             files,
             schema: Schema::build(extra),
             views: metrics::ViewCounter::default(),
+            fixed: fixed::FixedRows::default(),
         }
     }
 
@@ -346,9 +349,26 @@ impl Engine {
             ),
         };
         resource.hooks.shown(&self.store, caller.scope, id).await?;
-        let record = read::show(&self.store, caller.scope, compiled, id, parent)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("{} {id} was not found", resource.json_type)))?;
+        let fixed = parent.is_none() && fixed::FixedRows::holds(resource);
+        let known = if fixed {
+            self.fixed.get(resource, id)
+        } else {
+            None
+        };
+        let record = match known {
+            Some(record) => record,
+            None => {
+                let record = read::show(&self.store, caller.scope, compiled, id, parent)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::NotFound(format!("{} {id} was not found", resource.json_type))
+                    })?;
+                if fixed {
+                    self.fixed.keep(resource, &record);
+                }
+                record
+            }
+        };
         let secrets = secrets::allowed(caller, resource, query, true, version)?;
         if let Some(user) = caller.user {
             let now = crate::clock::now_millis();

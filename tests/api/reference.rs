@@ -139,7 +139,62 @@ async fn operating_systems_span_servers_desktops_phones_and_network_gear(app: Te
     }
 }
 
+/// Reference rows never change while the server runs, so a show of one is
+/// read from the database once and answered from memory after that: the
+/// same body and `ETag`, no statement. What the show adds to the row (an
+/// include) is still read, and an id that does not exist is still a 404.
+async fn a_reference_row_is_read_from_the_database_once(app: TestApp) {
+    let (_, body) = app.get("/countries?filter[iso]=CA").await;
+    let canada = body["data"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/countries/{canada}");
+    let show = |path: String| {
+        let app = &app;
+        async move {
+            let before = app.store.statements();
+            let response = app.request(Method::GET, &path).send().await.unwrap();
+            let status = response.status().as_u16();
+            let etag = response.headers()["etag"].to_str().unwrap().to_string();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, etag, body, app.store.statements() - before)
+        }
+    };
+    let (status, first_etag, first, first_statements) = show(path.clone()).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["data"]["attributes"]["iso"], "CA");
+    assert_eq!(first["data"]["attributes"]["name"], "Canada");
+    assert_eq!(first_statements, 1, "the first show reads the row");
+    let (status, etag, again, statements) = show(path.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(again, first);
+    assert_eq!(etag, first_etag);
+    assert_eq!(statements, 0, "the second show is answered from memory");
+
+    let (status, body) = app.get(&format!("{path}?include=regions")).await;
+    assert_eq!(status, 200, "{body}");
+    let regions = body["included"].as_array().expect("included regions");
+    assert!(
+        regions.iter().any(|r| r["attributes"]["name"] == "Ontario"),
+        "{body}"
+    );
+
+    let (_, body) = app
+        .get("/operating_systems?filter[name]=Debian%2012%20Bookworm")
+        .await;
+    let debian = body["data"][0]["id"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        let (status, body) = app.get(&format!("/operating_systems/{debian}")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"]["attributes"]["platform-name"], "Linux");
+    }
+
+    for _ in 0..2 {
+        let (status, body) = app.get("/countries/999999").await;
+        assert_eq!(status, 404, "{body}");
+    }
+}
+
 crate::api_tests!(
+    a_reference_row_is_read_from_the_database_once,
     every_iso_country_is_there,
     operating_systems_span_servers_desktops_phones_and_network_gear,
     regions_cover_the_main_markets_and_nest_under_countries,
