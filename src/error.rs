@@ -144,13 +144,17 @@ impl From<r2d2::Error> for Error {
 }
 
 /// Whether a database error passes if the work is tried again: PostgreSQL's
-/// deadlock (`40P01`) and serialization failure (`40001`), SQLite's busy and
-/// locked, and a pool or connection that is (for now) out of reach.
+/// deadlock (`40P01`) and serialization failure (`40001`), a PostgreSQL
+/// session ended by the server going down or an administrator (`57P01`,
+/// `57P02`, `57P03`), SQLite's busy and locked, and a pool or connection
+/// that is (for now) out of reach.
 fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Database(e) => matches!(
             e.code().as_deref(),
-            Some("40P01" | "40001" | "5" | "6" | "517" | "261" | "262")
+            Some(
+                "40P01" | "40001" | "57P01" | "57P02" | "57P03" | "5" | "6" | "517" | "261" | "262"
+            )
         ),
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
         _ => false,

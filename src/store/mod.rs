@@ -181,8 +181,7 @@ impl Store {
                     format!("cannot connect to PostgreSQL at {place} (is it running, and is the URL right?)")
                 })?;
                 sqlx::Connection::close(first).await.ok();
-                let pool = PgPoolOptions::new()
-                    .max_connections(config.max_connections)
+                let pool = postgres_pool(config.max_connections)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
@@ -204,14 +203,14 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens PostgreSQL with an explicit `search_path` (tests give each run its own schema).
+    /// Opens PostgreSQL with an explicit `search_path` (tests give each run
+    /// its own schema); its sessions carry the schema's name as their
+    /// `application_name`.
     pub async fn open_postgres_schema(url: &str, schema: &str) -> anyhow::Result<Store> {
-        let options =
-            session_settings(PgConnectOptions::from_str(url)?).options([("search_path", schema)]);
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await?;
+        let options = session_settings(PgConnectOptions::from_str(url)?)
+            .options([("search_path", schema)])
+            .application_name(schema);
+        let pool = postgres_pool(4).connect_with(options).await?;
         let store = Store::new(Pool::Postgres(pool));
         migrate::run(&store).await?;
         Ok(store)
@@ -576,6 +575,32 @@ fn unique_columns(message: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// How long a pooled PostgreSQL connection may have sat idle before it is
+/// checked on its way out of the pool.
+const POSTGRES_IDLE_CHECK: Duration = Duration::from_secs(5);
+
+/// A PostgreSQL pool of up to `max` connections that checks a connection
+/// (one round trip) before handing it out only when it has been idle for
+/// [`POSTGRES_IDLE_CHECK`]. The driver's default checks every one, every
+/// time: a second round trip for a show of one record. A connection is
+/// checked again as it goes back to the pool, so one in use within the last
+/// seconds was answering then; one the database dropped since fails its
+/// statement (the request gets a 503 with `Retry-After`, a write is tried
+/// again) and the pool replaces it.
+fn postgres_pool(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= POSTGRES_IDLE_CHECK {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// The settings of every PostgreSQL session the store opens.

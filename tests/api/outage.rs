@@ -1,7 +1,8 @@
 //! PostgreSQL going away under a running server and coming back: requests
 //! in the outage get a 503 JSON:API error with `Retry-After` within the
 //! pool's wait (never a hang, never a crash), and the server recovers by
-//! itself. The server reaches the database through a TCP proxy the test
+//! itself; a connection the database dropped while it sat idle in the pool
+//! is replaced before a request uses it. The server reaches the database through a TCP proxy the test
 //! cuts and restores, so the shared PostgreSQL of the other tests stays up.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::cli::{Place, Server, BIN};
-use crate::helpers::Backend;
+use crate::helpers::{Backend, TestApp};
 
 /// A TCP proxy to PostgreSQL that can be cut: its connections dropped and
 /// new ones refused.
@@ -139,4 +140,37 @@ async fn requests_during_a_database_outage_get_503_and_the_server_recovers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     server.stop();
+}
+
+/// A pooled connection is checked before use only once it has sat idle for
+/// a while (checking each one every time costs a round trip per statement):
+/// connections the database dropped during a quiet spell are found out and
+/// replaced, and the first request after it is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+async fn connections_dropped_while_idle_are_replaced_before_a_request_uses_them() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let (url, schema) = app.postgres_schema().expect("a PostgreSQL app");
+    for _ in 0..3 {
+        let (status, body) = app.get("/organizations").await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let mut admin: sqlx::PgConnection = sqlx::Connection::connect(url).await.unwrap();
+    let dropped: i64 = sqlx::query_scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(schema)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(
+        dropped >= 1,
+        "the app's connections were dropped: {dropped}"
+    );
+
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for _ in 0..3 {
+        let (status, body) = app.get("/organizations").await;
+        assert_eq!(status, 200, "{body}");
+    }
 }
