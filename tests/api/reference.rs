@@ -144,8 +144,7 @@ async fn operating_systems_span_servers_desktops_phones_and_network_gear(app: Te
 /// same body and `ETag`, no statement. What the show adds to the row (an
 /// include) is still read, and an id that does not exist is still a 404.
 async fn a_reference_row_is_read_from_the_database_once(app: TestApp) {
-    let (_, body) = app.get("/countries?filter[iso]=CA").await;
-    let canada = body["data"][0]["id"].as_str().unwrap().to_string();
+    let canada = app.catalog_id("/countries", "Canada").await;
     let path = format!("/countries/{canada}");
     let show = |path: String| {
         let app = &app;
@@ -177,10 +176,9 @@ async fn a_reference_row_is_read_from_the_database_once(app: TestApp) {
         "{body}"
     );
 
-    let (_, body) = app
-        .get("/operating_systems?filter[name]=Debian%2012%20Bookworm")
+    let debian = app
+        .catalog_id("/operating_systems", "Debian 12 Bookworm")
         .await;
-    let debian = body["data"][0]["id"].as_str().unwrap().to_string();
     for _ in 0..2 {
         let (status, body) = app.get(&format!("/operating_systems/{debian}")).await;
         assert_eq!(status, 200, "{body}");
