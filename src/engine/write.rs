@@ -309,7 +309,7 @@ impl<'e> Writer<'e> {
                 })
             })
             .collect();
-        self.tx.record_changes(self.scope, &changes, at).await?;
+        self.tx.record_changes(self.scope, &changes, at);
         // The webhook outbox: the same writes, to the subscriptions that want them.
         let events: Vec<webhooks::Event<'_>> = records
             .iter()

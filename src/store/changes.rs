@@ -2,13 +2,15 @@
 //! pages of an account's changes from a position (a row id).
 //!
 //! A reader that has passed an id must never see a row with a smaller one
-//! appear later, so an account's rows must get ids in commit order. SQLite
-//! has one writer at a time. On PostgreSQL a transaction takes its
-//! account's feed lock (`pg_advisory_xact_lock`) before its first change
-//! row and holds it until it ends: another transaction of the account
-//! takes its ids only after this one committed or rolled back. Writes of
-//! one account thus queue for the short stretch between their first change
-//! row and their commit; other accounts' do not.
+//! appear later, so an account's rows must get ids in commit order. A
+//! transaction keeps its change rows until it commits and writes them
+//! last, just before its `COMMIT`. SQLite has one writer at a time. On
+//! PostgreSQL the transaction first takes its account's feed lock
+//! (`pg_advisory_xact_lock`) and holds it until it ends: another
+//! transaction of the account takes its ids only after this one committed
+//! or rolled back. Writes of one account thus queue only for the stretch
+//! from their change rows' `INSERT` to the end of their `COMMIT`, not for
+//! the whole write; other accounts' do not queue at all.
 
 use super::{Arg, ColumnType, Dialect, Inserting, Scope, Store, Tx};
 use crate::error::Result;
@@ -47,53 +49,72 @@ pub struct NewChange {
     pub organization_id: Option<i64>,
 }
 
+/// Change rows a transaction writes when it commits.
+#[derive(Debug, Default)]
+pub(super) struct PendingChanges {
+    /// Each row's account and values, in the order the writes logged them.
+    rows: Vec<(Scope, Vec<Arg>)>,
+}
+
 impl Tx {
-    /// Writes `changes` of `scope` at `at` (ms), in this transaction.
-    pub async fn record_changes(
-        &mut self,
-        scope: Scope,
-        changes: &[NewChange],
-        at: i64,
-    ) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        if self.dialect() == Dialect::Postgres && !self.feed_locked {
-            let mut sql = self.sql();
-            sql.push("SELECT pg_advisory_xact_lock(CAST(")
-                .bind(FEED_LOCK)
-                .push(" AS INTEGER), CAST(")
-                .bind(scope.account_id())
-                .push(" AS INTEGER))");
-            self.execute(&sql).await?;
-            self.feed_locked = true;
-        }
-        let rows = changes
-            .iter()
-            .map(|c| {
+    /// Adds `changes` of `scope` at `at` (ms) to the rows this transaction
+    /// writes to the feed when it commits ([`Tx::commit`]).
+    pub fn record_changes(&mut self, scope: Scope, changes: &[NewChange], at: i64) {
+        self.changes.rows.extend(changes.iter().map(|c| {
+            (
+                scope,
                 vec![
                     Arg::from(c.action),
                     Arg::from(c.resource_type),
                     Arg::from(c.resource_id),
                     Arg::from(c.organization_id),
                     Arg::from(at),
-                ]
-            })
-            .collect();
-        self.insert_rows(
-            Some(scope),
-            "changes",
-            &[
-                "action",
-                "resource_type",
-                "resource_id",
-                "organization_id",
-                "created_at",
-            ],
-            rows,
-            Inserting::Quietly,
-        )
-        .await?;
+                ],
+            )
+        }));
+    }
+
+    /// Writes the change rows recorded so far, account by account in
+    /// account order (on PostgreSQL each account's feed lock first, so two
+    /// transactions never wait for each other's locks in a circle).
+    pub(super) async fn write_changes(&mut self) -> Result<()> {
+        let mut pending = std::mem::take(&mut self.changes.rows);
+        // Stable: an account's rows keep the order they were logged in.
+        pending.sort_by_key(|(scope, _)| scope.account_id());
+        let mut rest = pending.as_mut_slice();
+        while let Some((scope, _)) = rest.first() {
+            let scope = *scope;
+            let count = rest.iter().take_while(|(s, _)| *s == scope).count();
+            let (account, after) = rest.split_at_mut(count);
+            rest = after;
+            if self.dialect() == Dialect::Postgres {
+                let mut sql = self.sql();
+                sql.push("SELECT pg_advisory_xact_lock(CAST(")
+                    .bind(FEED_LOCK)
+                    .push(" AS INTEGER), CAST(")
+                    .bind(scope.account_id())
+                    .push(" AS INTEGER))");
+                self.execute(&sql).await?;
+            }
+            let rows = account
+                .iter_mut()
+                .map(|(_, values)| std::mem::take(values))
+                .collect();
+            self.insert_rows(
+                Some(scope),
+                "changes",
+                &[
+                    "action",
+                    "resource_type",
+                    "resource_id",
+                    "organization_id",
+                    "created_at",
+                ],
+                rows,
+                Inserting::Quietly,
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -144,8 +144,8 @@ pub(crate) enum Pool {
 pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
-    /// Whether it holds its account's change feed lock (PostgreSQL).
-    feed_locked: bool,
+    /// The change feed's rows, written when it commits.
+    changes: changes::PendingChanges,
     /// The account's enabled webhook subscriptions, once read in this
     /// transaction (every change it logs looks them up).
     webhooks: Option<Vec<Webhook>>,
@@ -288,7 +288,7 @@ impl Store {
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
-            feed_locked: false,
+            changes: changes::PendingChanges::default(),
             webhooks: None,
         })
     }
@@ -505,8 +505,9 @@ impl Tx {
         }
     }
 
-    /// Commits.
-    pub async fn commit(self) -> Result<()> {
+    /// Writes the change feed's rows it recorded, then commits.
+    pub async fn commit(mut self) -> Result<()> {
+        self.write_changes().await?;
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,
             TxInner::Postgres(tx) => tx.commit().await?,
