@@ -14,8 +14,11 @@ use crate::helpers::{read, Backend, TestApp};
 
 /// Concurrent client tasks.
 const CLIENTS: usize = 64;
-/// How long the clients keep writing.
+/// How long the clients keep writing (each writes every kind once first,
+/// however long that takes on a slow or busy machine).
 const RUN_FOR: Duration = Duration::from_secs(3);
+/// The kinds of write a client takes in turn.
+const KINDS: usize = 7;
 /// Upper bound on each client's requests, whatever the machine's speed.
 const MAX_ROUNDS: usize = 200;
 
@@ -93,11 +96,11 @@ async fn client(shared: Shared, n: usize, deadline: Instant) -> Tally {
     // Organizations this client made and has not deleted yet.
     let mut own: Vec<i64> = Vec::new();
     for round in 0..MAX_ROUNDS {
-        if Instant::now() >= deadline {
+        if round >= KINDS && Instant::now() >= deadline {
             break;
         }
         let tag = format!("c{n}-r{round}");
-        match (n + round) % 7 {
+        match (n + round) % KINDS {
             0 => {
                 let body = json!({"data": {"type": "organizations", "attributes": {
                     "name": format!("Org {tag}"),
@@ -243,11 +246,6 @@ async fn sixty_four_concurrent_writers_of_every_kind_all_succeed(app: TestApp) {
         all.failures.len(),
         all.requests,
         all.failures[..all.failures.len().min(5)].join("\n")
-    );
-    assert!(
-        all.requests >= CLIENTS * 7,
-        "every client wrote every kind at least once: {} requests",
-        all.requests
     );
     assert_eq!(
         total(&app, "/organizations?page[size]=1").await,
