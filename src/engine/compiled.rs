@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::names::parse_bool;
 use crate::query::{split_list, FilterMode, Query};
 use crate::resources::{
-    ColumnType, Field, Filter, FilterHow, Include, LinkTable, Parent, Resource, Scoping, Sort, ALL,
+    ColumnType, Field, Filter, FilterHow, Include, Join, LinkTable, Parent, Resource, Scoping,
+    Sort, ALL,
 };
 use crate::store::{Arg, Dialect, Sql, ORGANIZATION_COUNTED};
 
@@ -23,6 +24,15 @@ pub struct Compiled {
     pub from: String,
     /// ` <joins...>` alone.
     joins: String,
+    /// `select` for one record: each name a lookup join reads comes from a
+    /// scalar subquery instead (see [`one_record_form`]).
+    select_one: String,
+    /// `from` for one record: the joins [`one_record_form`] kept.
+    from_one: String,
+    /// ` AND EXISTS (...)` for each inner join replaced in `select_one`:
+    /// the row is read only when the record it joins exists, as the join
+    /// had it.
+    exists_one: String,
     /// Decoding kinds: id then every field.
     pub kinds: Vec<ColumnType>,
     filters: HashMap<&'static str, &'static Filter>,
@@ -80,6 +90,7 @@ impl Compiled {
             joins.push_str(join.sql);
         }
         let from = format!("{} t{joins}", def.table);
+        let (select_one, from_one, exists_one) = one_record_form(def);
         // Every list sorts by id, and by name and the timestamps where the resource has them.
         let mut sorts: HashMap<&'static str, Sort> = HashMap::new();
         sorts.insert("id", Sort::on("id", "t.id"));
@@ -117,6 +128,9 @@ impl Compiled {
             select,
             from,
             joins,
+            select_one,
+            from_one,
+            exists_one,
             kinds,
             filters: def.filters.iter().map(|f| (f.name, f)).collect(),
             sorts,
@@ -511,6 +525,20 @@ impl Compiled {
         sql
     }
 
+    /// [`Compiled::select_where`] for reading one record (a show): the
+    /// same columns, with the names of its lookup joins read by subquery.
+    /// PostgreSQL plans a join of small tables as hash joins, hashing each
+    /// table on every run for the one row; a subquery is one index lookup.
+    pub fn select_one_where(&self, mut sql: Sql, selection: &Selection<'_>) -> Sql {
+        sql.push("SELECT ")
+            .push(&self.select_one)
+            .push(" FROM ")
+            .push(&self.from_one);
+        self.push_where(&mut sql, selection);
+        sql.push(&self.exists_one);
+        sql
+    }
+
     /// `SELECT t.id, <fields> FROM <table and the joins those fields read>
     /// WHERE <account> AND t.id IN (ids) ORDER BY t.id`, with the column
     /// types to decode its rows by: a few fields of records without the
@@ -565,6 +593,112 @@ impl Compiled {
         sql.push(" ORDER BY t.id");
         sql
     }
+}
+
+/// A join that only looks up a referenced row's columns by its id:
+/// `[LEFT ]JOIN <table> <alias> ON <alias>.id = t.<column>`.
+struct Lookup {
+    table: &'static str,
+    alias: &'static str,
+    column: &'static str,
+    /// An inner join: no row when the referenced one is missing.
+    inner: bool,
+}
+
+/// `join` as a [`Lookup`], if it is one.
+fn lookup(join: &Join) -> Option<Lookup> {
+    let (inner, sql) = match join.sql.strip_prefix("LEFT ") {
+        Some(rest) => (false, rest),
+        None => (true, join.sql),
+    };
+    let words: Vec<&'static str> = sql.split_whitespace().collect();
+    match words.as_slice() {
+        ["JOIN", table, alias, "ON", key, "=", column]
+            if *alias == join.alias && key.strip_prefix(alias) == Some(".id") =>
+        {
+            Some(Lookup {
+                table,
+                alias,
+                column: column.strip_prefix("t.")?,
+                inner,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `expr` names a column of `alias` (`alias.` not preceded by a
+/// character of a longer name).
+fn reads_alias(expr: &str, alias: &str) -> bool {
+    let dotted = format!("{alias}.");
+    expr.match_indices(&dotted).any(|(at, _)| {
+        !expr[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// The select list, `FROM` clause and existence conditions of `def` for
+/// one record: a lookup join whose alias only bare `alias.column` fields
+/// read (and no other join) becomes one scalar subquery per such field,
+/// and an inner one also an `EXISTS` condition; every other join stays.
+fn one_record_form(def: &Resource) -> (String, String, String) {
+    let replaceable: Vec<Lookup> = def
+        .joins
+        .iter()
+        .filter_map(lookup)
+        .filter(|lookup| {
+            let alias = lookup.alias;
+            let bare = |expr: &str| {
+                expr.strip_prefix(alias)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|c| c.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            };
+            def.fields
+                .iter()
+                .all(|f| !reads_alias(f.expr, alias) || bare(f.expr))
+                && def
+                    .joins
+                    .iter()
+                    .filter(|j| j.alias != alias)
+                    .all(|j| !reads_alias(j.sql, alias))
+        })
+        .collect();
+    let by_id = |lookup: &Lookup| {
+        format!(
+            "FROM {table} {alias} WHERE {alias}.id = t.{column}",
+            table = lookup.table,
+            alias = lookup.alias,
+            column = lookup.column
+        )
+    };
+    let mut select = String::from("t.id");
+    for field in def.fields {
+        select.push_str(", ");
+        match replaceable
+            .iter()
+            .find(|lookup| reads_alias(field.expr, lookup.alias))
+        {
+            Some(lookup) => {
+                select.push_str(&format!("(SELECT {} {})", field.expr, by_id(lookup)));
+            }
+            None => select.push_str(field.expr),
+        }
+    }
+    let mut from = format!("{} t", def.table);
+    for join in def.joins {
+        if !replaceable.iter().any(|lookup| lookup.alias == join.alias) {
+            from.push(' ');
+            from.push_str(join.sql);
+        }
+    }
+    let exists = replaceable
+        .iter()
+        .filter(|lookup| lookup.inner)
+        .map(|lookup| format!(" AND EXISTS (SELECT 1 {})", by_id(lookup)))
+        .collect();
+    (select, from, exists)
 }
 
 /// Which rows a statement reads.

@@ -126,7 +126,7 @@ pub(crate) async fn show(
     id: i64,
     parent: Option<(&Parent, i64)>,
 ) -> Result<Option<Record>> {
-    let mut sql = compiled.select_where(
+    let mut sql = compiled.select_one_where(
         store.sql(),
         &Selection {
             account: account_of(compiled, scope),

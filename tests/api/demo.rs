@@ -407,7 +407,75 @@ async fn sample_flexible_assets_use_every_kind_of_trait(app: TestApp) {
     );
 }
 
+/// A show reads a record's names by subquery where a list joins them
+/// (`Compiled::select_one_where`): on the demo's records of every resource
+/// with joins, each show has the attributes its list entry has, set and
+/// unset names alike.
+async fn every_show_reads_what_its_list_reads(app: TestApp) {
+    let options = mortar::demo::DemoOptions {
+        organizations: 2,
+        configurations_per_organization: 8,
+        seed: 5,
+    };
+    let engine = mortar::engine::Engine::new(
+        app.store.clone(),
+        mortar::open_vault(&app.store, app.data_dir(), None)
+            .await
+            .expect("the server's vault"),
+        std::sync::Arc::new(mortar::open_files(app.data_dir()).expect("the server's files")),
+    );
+    mortar::demo::load(&engine, &app.account, options)
+        .await
+        .expect("demo data loads");
+    let mut compared = 0;
+    for resource in mortar::resources::ALL
+        .iter()
+        .filter(|r| !r.joins.is_empty() && r.ops.list && r.ops.show)
+    {
+        // Flexible assets are listed one type at a time.
+        let lists = if resource.route == "flexible_assets" {
+            let (_, types) = app.get("/flexible_asset_types").await;
+            crate::helpers::ids(&types)
+                .iter()
+                .map(|t| format!("/flexible_assets?filter[flexible_asset_type_id]={t}"))
+                .collect()
+        } else {
+            vec![format!("/{}?page[size]=100", resource.route)]
+        };
+        for path in lists {
+            let (status, list) = app.get(&path).await;
+            if status == 404 {
+                // Served only under a parent.
+                continue;
+            }
+            assert_eq!(status, 200, "{path}: {list}");
+            for entry in list["data"].as_array().unwrap() {
+                let id = entry["id"].as_str().unwrap();
+                // Without the secrets a show reveals and a list does not.
+                let (status, shown) = app
+                    .get(&format!("/{}/{id}?show_password=false", resource.route))
+                    .await;
+                assert_eq!(status, 200, "{} {id}: {shown}", resource.route);
+                let listed = entry["attributes"].as_object().unwrap();
+                // A document's show is a view: it counts it and moves
+                // `last-viewed-at`.
+                let viewed = ["last-viewed-at", "view-count"];
+                for (name, value) in listed.iter().filter(|(n, _)| !viewed.contains(&n.as_str())) {
+                    assert_eq!(
+                        &shown["data"]["attributes"][name], value,
+                        "{} {id}: {name}",
+                        resource.route
+                    );
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "only {compared} records compared");
+}
+
 crate::api_tests!(
     sample_data_is_served_as_the_api_writes_it,
-    sample_flexible_assets_use_every_kind_of_trait
+    sample_flexible_assets_use_every_kind_of_trait,
+    every_show_reads_what_its_list_reads,
 );
