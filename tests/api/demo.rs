@@ -6,6 +6,18 @@ use serde_json::json;
 
 use crate::helpers::{urlencode, TestApp};
 
+/// An engine on the test server's store, vault and files, as `mortar
+/// demo` builds one beside a server.
+async fn engine_of(app: &TestApp) -> mortar::engine::Engine {
+    mortar::engine::Engine::new(
+        app.store.clone(),
+        mortar::open_vault(&app.store, app.data_dir(), None)
+            .await
+            .expect("the server's vault"),
+        std::sync::Arc::new(mortar::open_files(app.data_dir()).expect("the server's files")),
+    )
+}
+
 async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
     let (_, logs) = app.get("/logs").await;
     let options = mortar::demo::DemoOptions {
@@ -13,13 +25,7 @@ async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
         configurations_per_organization: 20,
         seed: 11,
     };
-    let engine = mortar::engine::Engine::new(
-        app.store.clone(),
-        mortar::open_vault(&app.store, app.data_dir(), None)
-            .await
-            .expect("the server's vault"),
-        std::sync::Arc::new(mortar::open_files(app.data_dir()).expect("the server's files")),
-    );
+    let engine = engine_of(&app).await;
     let counts = mortar::demo::load(&engine, &app.account, options)
         .await
         .expect("demo data loads");
@@ -259,13 +265,7 @@ async fn sample_data_is_served_as_the_api_writes_it(app: TestApp) {
 }
 
 async fn sample_flexible_assets_use_every_kind_of_trait(app: TestApp) {
-    let engine = mortar::engine::Engine::new(
-        app.store.clone(),
-        mortar::open_vault(&app.store, app.data_dir(), None)
-            .await
-            .expect("the server's vault"),
-        std::sync::Arc::new(mortar::open_files(app.data_dir()).expect("the server's files")),
-    );
+    let engine = engine_of(&app).await;
     let options = mortar::demo::DemoOptions {
         organizations: 2,
         configurations_per_organization: 60,
@@ -417,13 +417,7 @@ async fn every_show_reads_what_its_list_reads(app: TestApp) {
         configurations_per_organization: 8,
         seed: 5,
     };
-    let engine = mortar::engine::Engine::new(
-        app.store.clone(),
-        mortar::open_vault(&app.store, app.data_dir(), None)
-            .await
-            .expect("the server's vault"),
-        std::sync::Arc::new(mortar::open_files(app.data_dir()).expect("the server's files")),
-    );
+    let engine = engine_of(&app).await;
     mortar::demo::load(&engine, &app.account, options)
         .await
         .expect("demo data loads");
