@@ -12,6 +12,8 @@
 //! from their change rows' `INSERT` to the end of their `COMMIT`, not for
 //! the whole write; other accounts' do not queue at all.
 
+use std::collections::BTreeMap;
+
 use super::{Arg, ColumnType, Dialect, Inserting, Scope, Store, Tx};
 use crate::error::Result;
 
@@ -49,28 +51,26 @@ pub struct NewChange {
     pub organization_id: Option<i64>,
 }
 
-/// Change rows a transaction writes when it commits.
-#[derive(Debug, Default)]
-pub(super) struct PendingChanges {
-    /// Each row's account and values, in the order the writes logged them.
-    rows: Vec<(Scope, Vec<Arg>)>,
-}
+/// Change rows a transaction writes when it commits: each account's, in
+/// the order its writes logged them, the accounts in id order.
+pub(super) type PendingChanges = BTreeMap<i64, Vec<Vec<Arg>>>;
 
 impl Tx {
     /// Adds `changes` of `scope` at `at` (ms) to the rows this transaction
     /// writes to the feed when it commits ([`Tx::commit`]).
     pub fn record_changes(&mut self, scope: Scope, changes: &[NewChange], at: i64) {
-        self.changes.rows.extend(changes.iter().map(|c| {
-            (
-                scope,
-                vec![
-                    Arg::from(c.action),
-                    Arg::from(c.resource_type),
-                    Arg::from(c.resource_id),
-                    Arg::from(c.organization_id),
-                    Arg::from(at),
-                ],
-            )
+        if changes.is_empty() {
+            return;
+        }
+        let rows = self.changes.entry(scope.account_id()).or_default();
+        rows.extend(changes.iter().map(|c| {
+            vec![
+                Arg::from(c.action),
+                Arg::from(c.resource_type),
+                Arg::from(c.resource_id),
+                Arg::from(c.organization_id),
+                Arg::from(at),
+            ]
         }));
     }
 
@@ -78,30 +78,18 @@ impl Tx {
     /// account order (on PostgreSQL each account's feed lock first, so two
     /// transactions never wait for each other's locks in a circle).
     pub(super) async fn write_changes(&mut self) -> Result<()> {
-        let mut pending = std::mem::take(&mut self.changes.rows);
-        // Stable: an account's rows keep the order they were logged in.
-        pending.sort_by_key(|(scope, _)| scope.account_id());
-        let mut rest = pending.as_mut_slice();
-        while let Some((scope, _)) = rest.first() {
-            let scope = *scope;
-            let count = rest.iter().take_while(|(s, _)| *s == scope).count();
-            let (account, after) = rest.split_at_mut(count);
-            rest = after;
+        for (account, rows) in std::mem::take(&mut self.changes) {
             if self.dialect() == Dialect::Postgres {
                 let mut sql = self.sql();
                 sql.push("SELECT pg_advisory_xact_lock(CAST(")
                     .bind(FEED_LOCK)
                     .push(" AS INTEGER), CAST(")
-                    .bind(scope.account_id())
+                    .bind(account)
                     .push(" AS INTEGER))");
                 self.execute(&sql).await?;
             }
-            let rows = account
-                .iter_mut()
-                .map(|(_, values)| std::mem::take(values))
-                .collect();
             self.insert_rows(
-                Some(scope),
+                Some(Scope::new(account)),
                 "changes",
                 &[
                     "action",
