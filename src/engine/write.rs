@@ -15,8 +15,8 @@ use super::{dependents, expirations, webhooks};
 use crate::clock::now_millis;
 use crate::error::{Error, Invalid, Result};
 use crate::resources::{
-    AfterWrite, BeforeDelete, BoxFuture, Change, Nested, NewRecord, Parent, Resource, WriteContext,
-    WriteEnv,
+    AfterWrite, BeforeDelete, BoxFuture, Change, Field, Nested, NewRecord, Parent, Reference,
+    Resource, WriteContext, WriteEnv,
 };
 use crate::store::{
     Arg, ColumnType, Dialect, NewChange, Record, Scope, Tx, UniqueViolation, Values,
@@ -483,40 +483,71 @@ async fn existing(
 }
 
 /// Checks that every `*_id` value names a record of its table in the account.
+///
+/// One statement asks every referenced table at once (a `UNION ALL` of one
+/// select per table, each row tagged with its field's place), so a write
+/// naming six references costs one round trip, not six. A bulk request
+/// with more ids than one statement should bind is asked in several.
 async fn check_references(
     tx: &mut Tx,
     scope: Scope,
     def: &Resource,
     items: &[(String, Values)],
 ) -> Result<()> {
-    let mut problems = Vec::new();
-    for field in def.fields.iter().filter(|f| f.references.is_some()) {
-        let reference = field.references.expect("filtered on references");
-        let Some(column) = field.column else { continue };
+    let fields: Vec<(&Field, &str, Reference)> = def
+        .fields
+        .iter()
+        .filter_map(|f| Some((f, f.column?, f.references?)))
+        .collect();
+    // Each referencing field's distinct ids, cut into chunks of at most CHUNK.
+    let mut parts: Vec<(usize, Vec<i64>)> = Vec::new();
+    for (place, (_, column, _)) in fields.iter().enumerate() {
         let wanted: BTreeSet<i64> = items
             .iter()
             .filter_map(|(_, v)| v.get(column).and_then(Arg::as_i64))
             .collect();
-        if wanted.is_empty() {
-            continue;
-        }
         let wanted: Vec<i64> = wanted.into_iter().collect();
-        let mut found = BTreeSet::new();
-        for chunk in wanted.chunks(CHUNK) {
-            let mut sql = tx.sql();
-            sql.push("SELECT id FROM ")
+        parts.extend(wanted.chunks(CHUNK).map(|chunk| (place, chunk.to_vec())));
+    }
+    let mut found: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); fields.len()];
+    let mut pending = parts.as_slice();
+    while !pending.is_empty() {
+        // As many parts as fit in one statement's CHUNK ids (at least one).
+        let mut ids = 0;
+        let taken = pending
+            .iter()
+            .take_while(|(_, chunk)| {
+                ids += chunk.len();
+                ids <= CHUNK
+            })
+            .count()
+            .max(1);
+        let (statement, rest) = pending.split_at(taken);
+        pending = rest;
+        let mut sql = tx.sql();
+        for (n, (place, chunk)) in statement.iter().enumerate() {
+            let reference = fields[*place].2;
+            if n > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.push(&format!("SELECT CAST({place} AS BIGINT), id FROM "))
                 .push(reference.table)
                 .push(" WHERE id IN ");
             sql.bind_list(chunk.iter().copied());
             if reference.scoped {
                 sql.push(" AND account_id = ").bind(scope.account_id());
             }
-            for row in tx.fetch(&sql, &[ColumnType::Int]).await? {
-                if let Some(id) = row[0].as_i64() {
-                    found.insert(id);
+        }
+        for row in tx.fetch(&sql, &[ColumnType::Int, ColumnType::Int]).await? {
+            if let (Some(place), Some(id)) = (row[0].as_i64(), row[1].as_i64()) {
+                if let Some(set) = usize::try_from(place).ok().and_then(|p| found.get_mut(p)) {
+                    set.insert(id);
                 }
             }
         }
+    }
+    let mut problems = Vec::new();
+    for ((field, column, reference), found) in fields.iter().zip(&found) {
         for (pointer, values) in items {
             if let Some(id) = values.get(column).and_then(Arg::as_i64) {
                 if !found.contains(&id) {

@@ -503,10 +503,17 @@ impl Hooks for ConfigurationHooks {
             let id = ctx.id;
             let addresses_written =
                 ctx.values.get("primary_ip").is_some() || ctx.values.get("mac_address").is_some();
-            let written = if addresses_written {
-                configuration_addresses(ctx.nested, ctx.scope, id).await?
-            } else {
+            let written = if !addresses_written {
                 None
+            } else if ctx.created {
+                // A new record holds what it was inserted with.
+                let text = |column| match ctx.values.get(column) {
+                    Some(Arg::Text(text)) => text.clone(),
+                    _ => None,
+                };
+                Some((text("primary_ip"), text("mac_address")))
+            } else {
+                configuration_addresses(ctx.nested, ctx.scope, id).await?
             };
             // A configuration just created has interfaces only if it
             // brought some inline.

@@ -1327,6 +1327,20 @@ async fn configuration_addresses_update_its_primary_interface(app: TestApp) {
     assert_eq!(interfaces.len(), 1);
     assert_eq!(interfaces[0]["attributes"]["ip-address"], "10.10.10.10");
     assert_eq!(interfaces[0]["attributes"]["primary"], true);
+    // Both addresses, in a notation the store normalises, reach it as stored.
+    let both = configuration(
+        &app,
+        &s,
+        json!({"name": "Both", "primary-ip": "10.10.10.20", "mac-address": "aa-bb-cc-dd-ee-01"}),
+    )
+    .await;
+    let interfaces = interfaces_of(&app, both).await;
+    assert_eq!(interfaces.len(), 1);
+    assert_eq!(interfaces[0]["attributes"]["ip-address"], "10.10.10.20");
+    assert_eq!(
+        interfaces[0]["attributes"]["mac-address"],
+        "AA:BB:CC:DD:EE:01"
+    );
 
     // Non-primary interfaces are left alone.
     app.create(

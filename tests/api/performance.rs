@@ -1,7 +1,8 @@
 //! What a list costs: a page of 1000 configurations with every computed name
 //! is one page query plus one count, and an include adds one statement for
 //! the whole page, not one per row (counted by the store itself); a page of
-//! flexible assets adds a fixed number for their traits.
+//! flexible assets adds a fixed number for their traits. A write checks
+//! every record it names in one statement, however many it names.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -194,8 +195,100 @@ async fn a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements
     );
 }
 
+/// A POST of one configuration; returns the status, the body and the
+/// statements it cost.
+async fn measured_post(app: &TestApp, attributes: Value) -> (u16, Value, u64) {
+    let before = app.store.statements();
+    let (code, body) = app
+        .send(
+            Method::POST,
+            "/configurations",
+            json!({"data": {"type": "configurations", "attributes": attributes}}),
+        )
+        .await;
+    (code, body, app.store.statements() - before)
+}
+
+async fn a_write_checks_every_record_it_names_in_one_statement(app: TestApp) {
+    let organization = app
+        .create("/organizations", json!({"name": "Checked Co"}))
+        .await;
+    let location = app
+        .create(
+            "/locations",
+            json!({"organization-id": organization, "name": "Headquarters"}),
+        )
+        .await;
+    let contact = app
+        .create(
+            "/contacts",
+            json!({"organization-id": organization, "first-name": "Ada", "last-name": "Lovelace"}),
+        )
+        .await;
+    let manufacturer = app.catalog_id("/manufacturers", "Dell").await;
+    let model = app
+        .create(
+            "/models",
+            json!({"manufacturer-id": manufacturer, "name": "OptiPlex 7010"}),
+        )
+        .await;
+    let system = app.catalog_id("/operating_systems", "Windows 11").await;
+    let kind = app
+        .catalog_id("/configuration_types", "Managed Workstation")
+        .await;
+    let status = app.catalog_id("/configuration_statuses", "Active").await;
+    // Warm the key cache, so that neither write below pays its lookup.
+    app.get("/configuration_types?page[size]=1").await;
+
+    let (code, body, two) = measured_post(
+        &app,
+        json!({"organization-id": organization, "configuration-type-id": kind, "name": "TWO"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let every = json!({
+        "organization-id": organization, "configuration-type-id": kind,
+        "configuration-status-id": status, "manufacturer-id": manufacturer,
+        "model-id": model, "operating-system-id": system,
+        "location-id": location, "contact-id": contact, "name": "EIGHT",
+    });
+    let (code, body, eight) = measured_post(&app, every.clone()).await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["data"]["attributes"]["model-name"], "OptiPlex 7010");
+    assert_eq!(
+        eight, two,
+        "eight references are checked in the statement that checks two"
+    );
+
+    // Each broken reference is still named, in the order of the fields,
+    // and nothing is written.
+    let mut broken = every;
+    broken["name"] = json!("BROKEN");
+    broken["configuration-status-id"] = json!(999_999);
+    broken["contact-id"] = json!(999_998);
+    let (code, body, _) = measured_post(&app, broken).await;
+    assert_eq!(code, 422, "{body}");
+    let pointers: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["source"]["pointer"].as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/data/attributes/configuration-status-id",
+            "/data/attributes/contact-id"
+        ],
+        "{body}"
+    );
+    let (_, body) = app.get("/configurations?filter[name]=BROKEN").await;
+    assert_eq!(body["meta"]["total-count"], 0);
+}
+
 crate::api_tests!(
     a_page_of_a_thousand_configurations_costs_two_statements,
+    a_write_checks_every_record_it_names_in_one_statement,
     a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements,
 );
 
