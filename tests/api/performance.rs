@@ -12,9 +12,21 @@ use crate::helpers::TestApp;
 const RECORDS: usize = 1000;
 const BATCH: usize = 250;
 
-/// Makes 1000 configurations with every reference (and so every computed
-/// name) set, through the nested bulk create route.
-async fn thousand_configurations(app: &TestApp) -> i64 {
+/// Every record a configuration can name, all in one organization.
+struct References {
+    organization: i64,
+    location: i64,
+    contact: i64,
+    manufacturer: i64,
+    model: i64,
+    system: i64,
+    kind: i64,
+    status: i64,
+}
+
+/// Makes an organization with a location and a contact, and a model, and
+/// finds a manufacturer, an operating system, a type and a status.
+async fn references(app: &TestApp) -> References {
     let organization = app
         .create(
             "/organizations",
@@ -45,6 +57,31 @@ async fn thousand_configurations(app: &TestApp) -> i64 {
         .catalog_id("/configuration_types", "Managed Workstation")
         .await;
     let status = app.catalog_id("/configuration_statuses", "Active").await;
+    References {
+        organization,
+        location,
+        contact,
+        manufacturer,
+        model,
+        system,
+        kind,
+        status,
+    }
+}
+
+/// Makes 1000 configurations with every reference (and so every computed
+/// name) set, through the nested bulk create route.
+async fn thousand_configurations(app: &TestApp) -> i64 {
+    let References {
+        organization,
+        location,
+        contact,
+        manufacturer,
+        model,
+        system,
+        kind,
+        status,
+    } = references(app).await;
     for batch in 0..RECORDS / BATCH {
         let data: Vec<Value> = (0..BATCH)
             .map(|i| {
@@ -210,33 +247,16 @@ async fn measured_post(app: &TestApp, attributes: Value) -> (u16, Value, u64) {
 }
 
 async fn a_write_checks_every_record_it_names_in_one_statement(app: TestApp) {
-    let organization = app
-        .create("/organizations", json!({"name": "Checked Co"}))
-        .await;
-    let location = app
-        .create(
-            "/locations",
-            json!({"organization-id": organization, "name": "Headquarters"}),
-        )
-        .await;
-    let contact = app
-        .create(
-            "/contacts",
-            json!({"organization-id": organization, "first-name": "Ada", "last-name": "Lovelace"}),
-        )
-        .await;
-    let manufacturer = app.catalog_id("/manufacturers", "Dell").await;
-    let model = app
-        .create(
-            "/models",
-            json!({"manufacturer-id": manufacturer, "name": "OptiPlex 7010"}),
-        )
-        .await;
-    let system = app.catalog_id("/operating_systems", "Windows 11").await;
-    let kind = app
-        .catalog_id("/configuration_types", "Managed Workstation")
-        .await;
-    let status = app.catalog_id("/configuration_statuses", "Active").await;
+    let References {
+        organization,
+        location,
+        contact,
+        manufacturer,
+        model,
+        system,
+        kind,
+        status,
+    } = references(&app).await;
     // Warm the key cache, so that neither write below pays its lookup.
     app.get("/configuration_types?page[size]=1").await;
 
