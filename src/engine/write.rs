@@ -500,15 +500,21 @@ async fn check_references(
         .filter_map(|f| Some((f, f.column?, f.references?)))
         .collect();
     // Each referencing field's distinct ids, cut into chunks of at most CHUNK.
-    let mut parts: Vec<(usize, Vec<i64>)> = Vec::new();
-    for (place, (_, column, _)) in fields.iter().enumerate() {
-        let wanted: BTreeSet<i64> = items
-            .iter()
-            .filter_map(|(_, v)| v.get(column).and_then(Arg::as_i64))
-            .collect();
-        let wanted: Vec<i64> = wanted.into_iter().collect();
-        parts.extend(wanted.chunks(CHUNK).map(|chunk| (place, chunk.to_vec())));
-    }
+    let wanted: Vec<Vec<i64>> = fields
+        .iter()
+        .map(|(_, column, _)| {
+            let ids: BTreeSet<i64> = items
+                .iter()
+                .filter_map(|(_, v)| v.get(column).and_then(Arg::as_i64))
+                .collect();
+            ids.into_iter().collect()
+        })
+        .collect();
+    let parts: Vec<(usize, &[i64])> = wanted
+        .iter()
+        .enumerate()
+        .flat_map(|(place, ids)| ids.chunks(CHUNK).map(move |chunk| (place, chunk)))
+        .collect();
     let mut found: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); fields.len()];
     let mut pending = parts.as_slice();
     while !pending.is_empty() {
@@ -525,8 +531,8 @@ async fn check_references(
         let (statement, rest) = pending.split_at(taken);
         pending = rest;
         let mut sql = tx.sql();
-        for (n, (place, chunk)) in statement.iter().enumerate() {
-            let reference = fields[*place].2;
+        for (n, &(place, chunk)) in statement.iter().enumerate() {
+            let reference = fields[place].2;
             if n > 0 {
                 sql.push(" UNION ALL ");
             }
