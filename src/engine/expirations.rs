@@ -78,6 +78,16 @@ pub const EXPIRATION_COLUMNS: [&str; 8] = [
     "updated_at",
 ];
 
+/// Whether `values` give `resource` any of its expiry dates: a new record
+/// without one has no expirations to write, nor any to remove.
+pub(crate) fn dated(resource: &Resource, values: &Values) -> bool {
+    resource.expirations.iter().any(|source| {
+        values
+            .get(source.column)
+            .is_some_and(|value| !value.is_null())
+    })
+}
+
 /// Rewrites the expirations of record `id` of `resource` from its current
 /// row: one per date source with a date, none for those without.
 pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: i64) -> Result<()> {

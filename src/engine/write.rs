@@ -3,7 +3,7 @@
 //! activity entries. [`Writer`] is also what hooks reach other records
 //! through ([`Nested`]), so a nested record gets exactly the same treatment.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -29,6 +29,9 @@ pub(crate) struct Writer<'e> {
     scope: Scope,
     schema: &'e Schema,
     env: WriteEnv<'e>,
+    /// The records this write has created, by table and id: they exist in
+    /// the account without asking the database.
+    created: HashSet<(&'static str, i64)>,
 }
 
 impl<'e> Writer<'e> {
@@ -39,6 +42,7 @@ impl<'e> Writer<'e> {
             scope,
             schema,
             env,
+            created: HashSet::new(),
         }
     }
 
@@ -55,7 +59,7 @@ impl<'e> Writer<'e> {
             .iter()
             .map(|i| (i.pointer.clone(), i.values.clone()))
             .collect();
-        check_references(&mut self.tx, scope, def, &pairs).await?;
+        check_references(&mut self.tx, scope, def, &pairs, &self.created).await?;
         let now = now_millis();
         let mut ids = Vec::with_capacity(items.len());
         for item in &mut items {
@@ -80,6 +84,7 @@ impl<'e> Writer<'e> {
                 Err(violation) => return Err(unique_violation(def, &item.pointer, &violation)),
             };
             ids.push(id);
+            self.created.insert((def.table, id));
             def.hooks
                 .after_write(AfterWrite {
                     nested: self,
@@ -93,7 +98,10 @@ impl<'e> Writer<'e> {
                     env,
                 })
                 .await?;
-            expirations::refresh(&mut self.tx, scope, def, id).await?;
+            // A new record has no expirations yet: only its dates make some.
+            if expirations::dated(def, &item.values) {
+                expirations::refresh(&mut self.tx, scope, def, id).await?;
+            }
         }
         let records = fetch_in(&mut self.tx, scope, compiled, &ids).await?;
         self.log(def, Action::Create, &records, now).await?;
@@ -152,7 +160,7 @@ impl<'e> Writer<'e> {
             .iter()
             .map(|c| (c.pointer.clone(), c.values.clone()))
             .collect();
-        check_references(&mut self.tx, scope, def, &pairs).await?;
+        check_references(&mut self.tx, scope, def, &pairs, &self.created).await?;
         changes.sort_by_key(|c| c.id);
         let now = now_millis();
         for change in &mut changes {
@@ -225,6 +233,9 @@ impl<'e> Writer<'e> {
             })
             .await?;
         let records = fetch_in(&mut self.tx, scope, compiled, &unique).await?;
+        for id in &unique {
+            self.created.remove(&(def.table, *id));
+        }
         dependents::delete(self, def, &unique).await?;
         for chunk in unique.chunks(CHUNK) {
             self.tx
@@ -434,6 +445,10 @@ impl Nested for Writer<'_> {
     ) -> BoxFuture<'a, Result<Vec<Record>>> {
         Box::pin(self.find_records(resource, matching))
     }
+
+    fn created_in_this_write(&self, resource: &'static Resource, id: i64) -> bool {
+        self.created.contains(&(resource.table, id))
+    }
 }
 
 /// Fails with a 404 naming the first id that is not in the account (or not
@@ -488,11 +503,14 @@ async fn existing(
 /// select per table, each row tagged with its field's place), so a write
 /// naming six references costs one round trip, not six. A bulk request
 /// with more ids than one statement should bind is asked in several.
+/// Records `created` earlier in the same write (a configuration's primary
+/// interface naming its new configuration) are not asked about.
 async fn check_references(
     tx: &mut Tx,
     scope: Scope,
     def: &Resource,
     items: &[(String, Values)],
+    created: &HashSet<(&'static str, i64)>,
 ) -> Result<()> {
     let fields: Vec<(&Field, &str, Reference)> = def
         .fields
@@ -502,10 +520,11 @@ async fn check_references(
     // Each referencing field's distinct ids, cut into chunks of at most CHUNK.
     let wanted: Vec<Vec<i64>> = fields
         .iter()
-        .map(|(_, column, _)| {
+        .map(|(_, column, reference)| {
             let ids: BTreeSet<i64> = items
                 .iter()
                 .filter_map(|(_, v)| v.get(column).and_then(Arg::as_i64))
+                .filter(|id| !created.contains(&(reference.table, *id)))
                 .collect();
             ids.into_iter().collect()
         })
@@ -556,7 +575,7 @@ async fn check_references(
     for ((field, column, reference), found) in fields.iter().zip(&found) {
         for (pointer, values) in items {
             if let Some(id) = values.get(column).and_then(Arg::as_i64) {
-                if !found.contains(&id) {
+                if !found.contains(&id) && !created.contains(&(reference.table, id)) {
                     problems.push(Invalid::new(
                         format!("{pointer}/{}", crate::names::dashed(field.name)),
                         format!(

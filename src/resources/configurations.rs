@@ -494,10 +494,11 @@ impl Hooks for ConfigurationHooks {
         })
     }
 
-    /// Inline interfaces are created through the interfaces' own rules (a
-    /// primary one gives the configuration its addresses); addresses
+    /// Inline interfaces are created through the interfaces' own checks,
+    /// and a primary one gives the configuration its addresses; addresses
     /// written to the configuration win, and reach its primary interface
-    /// (made when there is none).
+    /// (made when there is none). A new configuration settles its
+    /// interfaces here, so their own hooks leave it alone.
     fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let id = ctx.id;
@@ -515,15 +516,14 @@ impl Hooks for ConfigurationHooks {
             } else {
                 configuration_addresses(ctx.nested, ctx.scope, id).await?
             };
-            // A configuration just created has interfaces only if it
-            // brought some inline.
-            let mut may_have_interfaces = !ctx.created;
-            if ctx.created {
+            let primary = if ctx.created {
                 let item_pointer = ctx.pointer.trim_end_matches("/attributes");
                 let mut inline = inline_interfaces(ctx.relationships, item_pointer, id)?;
-                if !inline.is_empty() {
-                    // Only the primary one stays marked, so that creating
-                    // them does not mark and clear in turn.
+                if inline.is_empty() {
+                    None
+                } else {
+                    // Only the primary one stays marked: a new configuration
+                    // has at most one primary interface.
                     let primary = primary_interface(inline.iter().map(|(_, i)| marked_primary(i)));
                     for (i, (_, item)) in inline.iter_mut().enumerate() {
                         if Some(i) != primary && marked_primary(item) {
@@ -532,16 +532,13 @@ impl Hooks for ConfigurationHooks {
                             }
                         }
                     }
-                    ctx.nested
+                    let created = ctx
+                        .nested
                         .create_items(&CONFIGURATION_INTERFACES, inline)
                         .await?;
-                    may_have_interfaces = true;
+                    primary.and_then(|i| created.into_iter().nth(i))
                 }
-            }
-            let Some((ip, mac)) = written else {
-                return Ok(());
-            };
-            let primary = if may_have_interfaces {
+            } else {
                 ctx.nested
                     .find(
                         &CONFIGURATION_INTERFACES,
@@ -552,31 +549,50 @@ impl Hooks for ConfigurationHooks {
                     )
                     .await?
                     .pop()
-            } else {
-                None
             };
-            let mut addresses = Values::default();
-            addresses.set("ip_address", Arg::from(ip.clone()));
-            addresses.set("mac_address", Arg::from(mac.clone()));
-            match primary {
-                Some(interface) => {
-                    let current = (
-                        text_of(CONFIGURATION_INTERFACES.cell(&interface, "ip_address")),
-                        text_of(CONFIGURATION_INTERFACES.cell(&interface, "mac_address")),
-                    );
-                    if current != (ip, mac) {
+            // The primary interface's id and addresses.
+            let primary = primary.map(|interface| {
+                let cell = |name| text_of(CONFIGURATION_INTERFACES.cell(&interface, name));
+                (interface.id, (cell("ip_address"), cell("mac_address")))
+            });
+            let Some((ip, mac)) = written else {
+                // A new configuration takes its primary interface's addresses.
+                if let Some((_, (ip, mac))) = primary.filter(|_| ctx.created) {
+                    if ip.is_some() || mac.is_some() {
+                        let mut values = Values::default();
+                        values.set("primary_ip", Arg::from(ip));
+                        values.set("mac_address", Arg::from(mac));
                         ctx.nested
                             .update(
-                                &CONFIGURATION_INTERFACES,
+                                &CONFIGURATIONS,
                                 vec![Change {
                                     pointer: ctx.pointer.to_string(),
-                                    id: interface.id,
-                                    values: addresses,
+                                    id,
+                                    values,
                                 }],
                             )
                             .await?;
                     }
                 }
+                return Ok(());
+            };
+            let mut addresses = Values::default();
+            addresses.set("ip_address", Arg::from(ip.clone()));
+            addresses.set("mac_address", Arg::from(mac.clone()));
+            match primary {
+                Some((interface, current)) if current.0 != ip || current.1 != mac => {
+                    ctx.nested
+                        .update(
+                            &CONFIGURATION_INTERFACES,
+                            vec![Change {
+                                pointer: ctx.pointer.to_string(),
+                                id: interface,
+                                values: addresses,
+                            }],
+                        )
+                        .await?;
+                }
+                Some(_) => {}
                 None if ip.is_some() || mac.is_some() => {
                     addresses.set("configuration_id", Arg::from(id));
                     addresses.set("name", Arg::from("Primary"));
@@ -637,23 +653,46 @@ impl Hooks for InterfaceHooks {
     }
 
     /// A primary interface is its configuration's only one, and gives the
-    /// configuration its addresses.
+    /// configuration its addresses (a configuration created in this write
+    /// has settled that itself: see [`ConfigurationHooks`]).
     fn after_write<'a>(&'a self, ctx: AfterWrite<'a>) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let Some(interface) = ctx
-                .nested
-                .find(&CONFIGURATION_INTERFACES, vec![("id", Arg::from(ctx.id))])
-                .await?
-                .pop()
-            else {
+            let (configuration, primary, addresses) = if ctx.created {
+                // A new record holds what it was inserted with.
+                let text = |column| match ctx.values.get(column) {
+                    Some(Arg::Text(text)) => text.clone(),
+                    _ => None,
+                };
+                (
+                    ctx.values.get("configuration_id").and_then(Arg::as_i64),
+                    ctx.values.get("primary_interface") == Some(&Arg::from(true)),
+                    (text("ip_address"), text("mac_address")),
+                )
+            } else {
+                let Some(interface) = ctx
+                    .nested
+                    .find(&CONFIGURATION_INTERFACES, vec![("id", Arg::from(ctx.id))])
+                    .await?
+                    .pop()
+                else {
+                    return Ok(());
+                };
+                let cell = |name: &str| CONFIGURATION_INTERFACES.cell(&interface, name);
+                (
+                    cell("configuration_id").and_then(Cell::as_i64),
+                    matches!(cell("primary"), Some(Cell::Bool(true) | Cell::Int(1))),
+                    (text_of(cell("ip_address")), text_of(cell("mac_address"))),
+                )
+            };
+            let Some(configuration) = configuration else {
                 return Ok(());
             };
-            let cell = |name: &str| CONFIGURATION_INTERFACES.cell(&interface, name);
-            let primary = matches!(cell("primary"), Some(Cell::Bool(true) | Cell::Int(1)));
-            let Some(configuration) = cell("configuration_id").and_then(Cell::as_i64) else {
-                return Ok(());
-            };
-            if !primary {
+            if !primary
+                || (ctx.created
+                    && ctx
+                        .nested
+                        .created_in_this_write(&CONFIGURATIONS, configuration))
+            {
                 return Ok(());
             }
             let mut cleared = Values::default();
@@ -671,7 +710,6 @@ impl Hooks for InterfaceHooks {
                     ],
                 )
                 .await?;
-            let addresses = (text_of(cell("ip_address")), text_of(cell("mac_address")));
             if configuration_addresses(ctx.nested, ctx.scope, configuration).await?
                 == Some(addresses.clone())
             {

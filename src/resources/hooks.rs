@@ -129,6 +129,10 @@ pub trait Nested: Send {
         resource: &'static Resource,
         matching: Vec<(&'static str, crate::store::Arg)>,
     ) -> BoxFuture<'a, Result<Vec<Record>>>;
+
+    /// Whether record `id` of `resource` was created earlier in this write
+    /// (and is still there).
+    fn created_in_this_write(&self, resource: &'static Resource, id: i64) -> bool;
 }
 
 /// One record about to be written.

@@ -87,6 +87,11 @@ impl Arg {
             _ => None,
         }
     }
+
+    /// Whether this is SQL NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Arg::Int(None) | Arg::Text(None) | Arg::Bool(None))
+    }
 }
 
 /// One decoded value of a result row.

@@ -965,6 +965,48 @@ async fn inline_interfaces_are_created_with_the_configuration(app: TestApp) {
         .map(|i| i["attributes"]["primary"].as_bool().unwrap())
         .collect();
     assert_eq!(primaries, vec![false, true]);
+
+    // Addresses written to the configuration win over its inline primary
+    // interface's, and reach that interface; the others keep theirs.
+    let (status, body) = app
+        .send(
+            Method::POST,
+            "/configurations",
+            json!({"data": {"type": "configurations",
+                "attributes": {"organization-id": s.org, "name": "Written", "configuration-type-id": s.server,
+                    "primary-ip": "10.20.0.1", "mac-address": "0a:00:00:00:00:01"},
+                "relationships": {"configuration_interfaces": {"data": [
+                    {"type": "configuration_interfaces", "attributes": {"name": "wan", "ip_address": "10.20.0.9", "primary": true}},
+                    {"type": "configuration_interfaces", "attributes": {"name": "lan", "ip_address": "10.20.1.1"}},
+                ]}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["attributes"]["primary-ip"], "10.20.0.1");
+    let written = id_of(&body);
+    let addresses: Vec<(Value, Value, Value)> = interfaces_of(&app, written)
+        .await
+        .iter()
+        .map(|i| {
+            let a = &i["attributes"];
+            (
+                a["name"].clone(),
+                a["ip-address"].clone(),
+                a["primary"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            (json!("wan"), json!("10.20.0.1"), json!(true)),
+            (json!("lan"), json!("10.20.1.1"), json!(false)),
+        ]
+    );
+    assert_eq!(
+        interfaces_of(&app, written).await[0]["attributes"]["mac-address"],
+        "0A:00:00:00:00:01"
+    );
 }
 
 async fn an_interface_cannot_move_to_another_configuration(app: TestApp) {

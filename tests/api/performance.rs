@@ -2,8 +2,10 @@
 //! is one page query plus one count, and an include adds one statement for
 //! the whole page, not one per row (counted by the store itself); a page of
 //! flexible assets adds a fixed number for their traits. A write checks
-//! every record it names in one statement, however many it names.
+//! every record it names in one statement, however many it names, and a new
+//! configuration's primary interface costs only its own writes.
 
+use mortar::store::Dialect;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -306,9 +308,60 @@ async fn a_write_checks_every_record_it_names_in_one_statement(app: TestApp) {
     assert_eq!(body["meta"]["total-count"], 0);
 }
 
+async fn a_new_configuration_and_its_primary_interface_cost_only_their_own_writes(app: TestApp) {
+    let References {
+        organization, kind, ..
+    } = references(&app).await;
+    // Warm the key cache, so that neither write below pays its lookup.
+    app.get("/configuration_types?page[size]=1").await;
+
+    let (code, body, bare) = measured_post(
+        &app,
+        json!({"organization-id": organization, "configuration-type-id": kind, "name": "BARE"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    // PostgreSQL also takes the change feed's ordering lock.
+    let budget = match app.store.dialect() {
+        Dialect::Sqlite => 7,
+        Dialect::Postgres => 8,
+    };
+    assert_eq!(
+        bare, budget,
+        "the reference check, the insert, the read-back, the search entry, the activity \
+         entry, the webhook lookup and the change feed; no dates, so no expirations"
+    );
+
+    let (code, body, addressed) = measured_post(
+        &app,
+        json!({"organization-id": organization, "configuration-type-id": kind, "name": "ADDRESSED",
+            "primary-ip": "10.0.0.1", "mac-address": "0a-00-00-00-00-01"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(
+        addressed - bare,
+        3,
+        "the interface's insert, its read-back and its activity entry: its \
+         configuration is known to exist, and has no other interface to clear"
+    );
+    let id = body["data"]["id"].as_str().expect("id");
+    let (_, body) = app
+        .get(&format!(
+            "/configurations/{id}/relationships/configuration_interfaces"
+        ))
+        .await;
+    let interface = &body["data"][0]["attributes"];
+    assert_eq!(body["data"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(interface["primary"], true);
+    assert_eq!(interface["ip-address"], "10.0.0.1");
+    assert_eq!(interface["mac-address"], "0A:00:00:00:00:01");
+}
+
 crate::api_tests!(
     a_page_of_a_thousand_configurations_costs_two_statements,
     a_write_checks_every_record_it_names_in_one_statement,
+    a_new_configuration_and_its_primary_interface_cost_only_their_own_writes,
     a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements,
 );
 
