@@ -282,7 +282,7 @@ pub async fn create(
         .create_webhook(scope, settings, |id| vault.seal(scope, &place(id), &secret))
         .await?;
     let subscription = (settings.url.as_str(), settings.organization_id);
-    logged(&mut tx, scope, actor, Action::Create, id, subscription).await?;
+    logged(&mut tx, scope, actor, Action::Create, id, subscription);
     tx.commit().await?;
     let webhook = store
         .webhook(scope, id)
@@ -312,8 +312,7 @@ pub async fn update(
         Action::Update,
         id,
         subscription,
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(true)
 }
@@ -333,24 +332,23 @@ pub async fn delete(store: &Store, scope: Scope, webhook: &Webhook, actor: &Acto
         Action::Delete,
         webhook.id,
         subscription,
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(true)
 }
 
 /// The activity log entry of a change to subscription `id`, named by its
 /// URL, of its organization (if it has one), when an `actor` made it.
-async fn logged(
+fn logged(
     tx: &mut Tx,
     scope: Scope,
     actor: Option<&Actor>,
     action: Action,
     id: i64,
     (url, organization_id): (&str, Option<i64>),
-) -> Result<()> {
+) {
     let Some(actor) = actor else {
-        return Ok(());
+        return;
     };
     let entry = Entry {
         action,
@@ -359,7 +357,7 @@ async fn logged(
         resource_name: Some(url.chars().take(NAME_LENGTH).collect()),
         organization_id,
     };
-    activity::record(tx, scope, actor, &[entry], now_millis()).await
+    activity::record(tx, scope, actor, &[entry], now_millis());
 }
 
 /// Registers the `deliver_webhook` job and the clean-up of finished

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::resources::Resource;
-use crate::store::{Actor, Arg, Cell, Inserting, Record, Scope, Store, Tx};
+use crate::store::{Actor, Arg, Cell, Record, Scope, Store, Tx};
 
 /// What happened to a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,14 +81,10 @@ impl Entry {
 /// and a title can be long text (a related item's notes).
 pub const NAME_LENGTH: usize = 255;
 
-/// Writes `entries` in `tx`, attributed to `actor`, at time `at` (ms).
-pub async fn record(
-    tx: &mut Tx,
-    scope: Scope,
-    actor: &Actor,
-    entries: &[Entry],
-    at: i64,
-) -> Result<()> {
+/// Logs `entries` in `tx`, attributed to `actor`, at time `at` (ms), as rows
+/// of [`crate::store::ACTIVITY_COLUMNS`]: they are written when it commits,
+/// with the rest of its entries.
+pub fn record(tx: &mut Tx, scope: Scope, actor: &Actor, entries: &[Entry], at: i64) {
     let rows = entries
         .iter()
         .map(|entry| {
@@ -106,26 +102,7 @@ pub async fn record(
             ]
         })
         .collect();
-    tx.insert_rows(
-        Some(scope),
-        "activity_log",
-        &[
-            "api_key_id",
-            "user_id",
-            "organization_id",
-            "action",
-            "resource_type",
-            "resource_id",
-            "resource_name",
-            "ip_address",
-            "user_agent",
-            "created_at",
-        ],
-        rows,
-        Inserting::Quietly,
-    )
-    .await?;
-    Ok(())
+    tx.record_activity(scope, rows);
 }
 
 /// Writes `entries` in a transaction of their own (reveals, which change no data).
@@ -136,6 +113,6 @@ pub async fn record_now(
     entries: &[Entry],
 ) -> Result<()> {
     let mut tx = store.begin().await?;
-    record(&mut tx, scope, actor, entries, crate::clock::now_millis()).await?;
+    record(&mut tx, scope, actor, entries, crate::clock::now_millis());
     tx.commit().await
 }

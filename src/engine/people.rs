@@ -53,7 +53,7 @@ impl Engine {
             return Err(Error::NotFound(format!("this account has no user {user}")));
         };
         let entry = people_entry(Action::Update, "User", user, name);
-        activity::record(&mut tx, caller.scope, &caller.actor, &[entry], now()).await?;
+        activity::record(&mut tx, caller.scope, &caller.actor, &[entry], now());
         tx.commit().await
     }
 
@@ -106,7 +106,7 @@ impl Engine {
             return Err(Error::invalid("/name", "is already the name of a group"));
         };
         let entry = people_entry(Action::Create, "Group", id, name.to_string());
-        activity::record(&mut tx, caller.scope, &caller.actor, &[entry], now()).await?;
+        activity::record(&mut tx, caller.scope, &caller.actor, &[entry], now());
         tx.commit().await?;
         Ok(id)
     }
@@ -133,7 +133,7 @@ impl Engine {
                 group,
                 format!("user {user} {what}"),
             );
-            activity::record(&mut tx, caller.scope, &caller.actor, &[entry], now()).await?;
+            activity::record(&mut tx, caller.scope, &caller.actor, &[entry], now());
         }
         tx.commit().await?;
         Ok(changed)

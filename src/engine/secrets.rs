@@ -108,7 +108,7 @@ pub(crate) async fn audit(
     // (read only when a subscription may want them).
     let at = crate::clock::now_millis();
     let mut tx = store.begin().await?;
-    activity::record(&mut tx, caller.scope, &caller.actor, &entries, at).await?;
+    activity::record(&mut tx, caller.scope, &caller.actor, &entries, at);
     let embedded = if decorations.revealed_passwords.is_empty()
         || tx.enabled_webhooks(caller.scope).await?.is_empty()
     {

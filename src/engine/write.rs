@@ -301,7 +301,7 @@ impl<'e> Writer<'e> {
             .iter()
             .map(|r| Entry::for_record(def, r, action))
             .collect();
-        activity::record(&mut self.tx, self.scope, self.env.actor, &entries, at).await?;
+        activity::record(&mut self.tx, self.scope, self.env.actor, &entries, at);
         if let Some(user_id) = self.env.actor.user_id {
             let counts = super::metrics::write_counts(def, records, action, user_id, at);
             if !counts.is_empty() {

@@ -7,6 +7,7 @@
 //! does not compile.
 
 mod accounts;
+mod activity;
 pub mod backup;
 mod changes;
 mod checkpoint;
@@ -40,6 +41,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey, UserGrant};
+pub use activity::ACTIVITY_COLUMNS;
 pub use changes::{ChangeRow, NewChange};
 pub use exports::{AttachmentFile, ExportTask};
 pub use files::StoredFile;
@@ -144,6 +146,8 @@ pub(crate) enum Pool {
 pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
+    /// The activity log's rows, written when it commits.
+    activity: activity::PendingActivity,
     /// The change feed's rows, written when it commits.
     changes: changes::PendingChanges,
     /// The account's enabled webhook subscriptions, once read in this
@@ -288,6 +292,7 @@ impl Store {
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
+            activity: activity::PendingActivity::default(),
             changes: changes::PendingChanges::default(),
             webhooks: None,
         })
@@ -505,8 +510,9 @@ impl Tx {
         }
     }
 
-    /// Writes the change feed's rows it recorded, then commits.
+    /// Writes the activity and change feed rows it recorded, then commits.
     pub async fn commit(mut self) -> Result<()> {
+        self.write_activity().await?;
         self.write_changes().await?;
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,

@@ -328,8 +328,8 @@ async fn a_new_configuration_and_its_primary_interface_cost_only_their_own_write
     };
     assert_eq!(
         bare, budget,
-        "the reference check, the insert, the read-back, the search entry, the activity \
-         entry, the webhook lookup and the change feed; no dates, so no expirations"
+        "the reference check, the insert, the read-back, the search entry, the webhook \
+         lookup, the activity entry and the change feed; no dates, so no expirations"
     );
 
     let (code, body, addressed) = measured_post(
@@ -341,9 +341,10 @@ async fn a_new_configuration_and_its_primary_interface_cost_only_their_own_write
     assert_eq!(code, 201, "{body}");
     assert_eq!(
         addressed - bare,
-        3,
-        "the interface's insert, its read-back and its activity entry: its \
-         configuration is known to exist, and has no other interface to clear"
+        2,
+        "the interface's insert and its read-back: its configuration is known \
+         to exist and has no other interface to clear, and its activity entry \
+         is written with the configuration's"
     );
     let id = body["data"]["id"].as_str().expect("id");
     let (_, body) = app
