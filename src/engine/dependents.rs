@@ -145,13 +145,22 @@ pub(crate) async fn release_files(writer: &mut Writer<'_>, matching: &[Match]) -
     Ok(())
 }
 
+/// Whether writing `values` to a record of `resource` can change its name
+/// (its title field: a column written, or a name computed from others).
+pub(crate) fn renames(resource: &Resource, values: &Values) -> bool {
+    match resource.field(resource.title_field).and_then(|f| f.column) {
+        Some(column) => values.get(column).is_some(),
+        None => true,
+    }
+}
+
 /// Keeps embedded passwords' `cached-resource-name` equal to their record's
-/// name after `records` of `resource` were updated.
+/// name after `records` of `resource` were renamed ([`renames`]).
 pub(crate) async fn renamed(
     tx: &mut Tx,
     scope: Scope,
     resource: &Resource,
-    records: &[Record],
+    records: &[&Record],
 ) -> Result<()> {
     if !resource.carries.passwords {
         return Ok(());

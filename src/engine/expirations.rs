@@ -88,6 +88,25 @@ pub(crate) fn dated(resource: &Resource, values: &Values) -> bool {
     })
 }
 
+/// Whether writing `values` to a record of `resource` can change its
+/// expirations, which derive from its organization, its title and its
+/// dates alone (the columns [`refresh`] reads).
+pub(crate) fn touched(resource: &Resource, values: &Values) -> bool {
+    !resource.expirations.is_empty()
+        && ["organization_id", title_column(resource)]
+            .into_iter()
+            .chain(resource.expirations.iter().map(|source| source.column))
+            .any(|column| values.get(column).is_some())
+}
+
+/// The column holding the name an expiration carries.
+fn title_column(resource: &Resource) -> &'static str {
+    resource
+        .field(resource.title_field)
+        .and_then(|f| f.column)
+        .unwrap_or("name")
+}
+
 /// Rewrites the expirations of record `id` of `resource` from its current
 /// row: one per date source with a date, none for those without.
 pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: i64) -> Result<()> {
@@ -213,13 +232,9 @@ async fn owner_row(
     id: i64,
     extra: &[(&str, ColumnType)],
 ) -> Result<Option<Vec<Cell>>> {
-    let title = resource
-        .field(resource.title_field)
-        .and_then(|f| f.column)
-        .unwrap_or("name");
     let mut columns = vec![
         ("organization_id", ColumnType::Int),
-        (title, ColumnType::Text),
+        (title_column(resource), ColumnType::Text),
     ];
     columns.extend_from_slice(extra);
     Ok(tx

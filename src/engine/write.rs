@@ -199,12 +199,23 @@ impl<'e> Writer<'e> {
                     env,
                 })
                 .await?;
-            expirations::refresh(&mut self.tx, scope, def, change.id).await?;
+            if expirations::touched(def, &change.values) {
+                expirations::refresh(&mut self.tx, scope, def, change.id).await?;
+            }
         }
         let unique: BTreeSet<i64> = changes.iter().map(|c| c.id).collect();
         let unique: Vec<i64> = unique.into_iter().collect();
         let records = fetch_in(&mut self.tx, scope, compiled, &unique).await?;
-        dependents::renamed(&mut self.tx, scope, def, &records).await?;
+        let renaming: BTreeSet<i64> = changes
+            .iter()
+            .filter(|c| dependents::renames(def, &c.values))
+            .map(|c| c.id)
+            .collect();
+        let renamed: Vec<&Record> = records
+            .iter()
+            .filter(|r| renaming.contains(&r.id))
+            .collect();
+        dependents::renamed(&mut self.tx, scope, def, &renamed).await?;
         self.log(def, Action::Update, &records, now).await?;
         Ok(records)
     }

@@ -538,7 +538,7 @@ impl Hooks for ConfigurationHooks {
                         .await?;
                     primary.and_then(|i| created.into_iter().nth(i))
                 }
-            } else {
+            } else if written.is_some() {
                 ctx.nested
                     .find(
                         &CONFIGURATION_INTERFACES,
@@ -549,6 +549,8 @@ impl Hooks for ConfigurationHooks {
                     )
                     .await?
                     .pop()
+            } else {
+                None
             };
             // The primary interface's id and addresses.
             let primary = primary.map(|interface| {

@@ -357,6 +357,41 @@ async fn a_new_configuration_and_its_primary_interface_cost_only_their_own_write
     assert_eq!(interface["primary"], true);
     assert_eq!(interface["ip-address"], "10.0.0.1");
     assert_eq!(interface["mac-address"], "0A:00:00:00:00:01");
+
+    // A change that leaves the addresses alone does not look at them, nor
+    // at the interfaces; one that leaves the name, the organization and
+    // the dates alone rewrites neither the expirations nor the names its
+    // embedded passwords keep.
+    let patch = |attributes: Value| {
+        let app = &app;
+        let path = format!("/configurations/{id}");
+        async move {
+            let before = app.store.statements();
+            let (code, body) = app
+                .send(
+                    Method::PATCH,
+                    &path,
+                    json!({"data": {"type": "configurations", "attributes": attributes}}),
+                )
+                .await;
+            assert_eq!(code, 200, "{body}");
+            assert_eq!(body["data"]["attributes"]["primary-ip"], "10.0.0.1");
+            app.store.statements() - before
+        }
+    };
+    let renamed = patch(json!({"name": "RENAMED"})).await;
+    assert_eq!(
+        renamed,
+        budget + 3,
+        "the row's lookup, the UPDATE, the expirations' read and DELETE, the \
+         passwords' name, the read-back, search, webhooks, activity and feed"
+    );
+    let noted = patch(json!({"notes": "Rack 4"})).await;
+    assert_eq!(
+        noted,
+        renamed - 3,
+        "no expirations' read or DELETE, no passwords' name"
+    );
 }
 
 crate::api_tests!(
