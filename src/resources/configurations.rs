@@ -403,16 +403,12 @@ pub fn settle_new(configuration: &mut Values, interfaces: &mut Vec<Values>) {
     for (i, interface) in interfaces.iter_mut().enumerate() {
         interface.set("primary_interface", Arg::from(Some(i) == primary));
     }
-    let text = |values: &Values, column: &str| match values.get(column) {
-        Some(Arg::Text(value)) => value.clone(),
-        _ => None,
-    };
     let written =
         configuration.get("primary_ip").is_some() || configuration.get("mac_address").is_some();
     if written {
         let (ip, mac) = (
-            text(configuration, "primary_ip"),
-            text(configuration, "mac_address"),
+            text_value(configuration, "primary_ip"),
+            text_value(configuration, "mac_address"),
         );
         match primary {
             Some(i) => {
@@ -430,10 +426,13 @@ pub fn settle_new(configuration: &mut Values, interfaces: &mut Vec<Values>) {
             None => {}
         }
     } else if let Some(i) = primary {
-        configuration.set("primary_ip", Arg::from(text(&interfaces[i], "ip_address")));
+        configuration.set(
+            "primary_ip",
+            Arg::from(text_value(&interfaces[i], "ip_address")),
+        );
         configuration.set(
             "mac_address",
-            Arg::from(text(&interfaces[i], "mac_address")),
+            Arg::from(text_value(&interfaces[i], "mac_address")),
         );
     }
 }
@@ -444,6 +443,14 @@ fn marked_primary(item: &Map<String, Value>) -> bool {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => crate::names::parse_bool(s).unwrap_or(false),
         _ => false,
+    }
+}
+
+/// The text `values` hold for `column` (`None` when absent or null).
+fn text_value(values: &Values, column: &str) -> Option<String> {
+    match values.get(column) {
+        Some(Arg::Text(text)) => text.clone(),
+        _ => None,
     }
 }
 
@@ -508,10 +515,7 @@ impl Hooks for ConfigurationHooks {
                 None
             } else if ctx.created {
                 // A new record holds what it was inserted with.
-                let text = |column| match ctx.values.get(column) {
-                    Some(Arg::Text(text)) => text.clone(),
-                    _ => None,
-                };
+                let text = |column| text_value(ctx.values, column);
                 Some((text("primary_ip"), text("mac_address")))
             } else {
                 configuration_addresses(ctx.nested, ctx.scope, id).await?
@@ -661,10 +665,7 @@ impl Hooks for InterfaceHooks {
         Box::pin(async move {
             let (configuration, primary, addresses) = if ctx.created {
                 // A new record holds what it was inserted with.
-                let text = |column| match ctx.values.get(column) {
-                    Some(Arg::Text(text)) => text.clone(),
-                    _ => None,
-                };
+                let text = |column| text_value(ctx.values, column);
                 (
                     ctx.values.get("configuration_id").and_then(Arg::as_i64),
                     ctx.values.get("primary_interface") == Some(&Arg::from(true)),
