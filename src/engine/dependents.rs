@@ -148,7 +148,7 @@ pub(crate) async fn release_files(writer: &mut Writer<'_>, matching: &[Match]) -
 /// Whether writing `values` to a record of `resource` can change its name
 /// (its title field: a column written, or a name computed from others).
 pub(crate) fn renames(resource: &Resource, values: &Values) -> bool {
-    match resource.field(resource.title_field).and_then(|f| f.column) {
+    match resource.title_column() {
         Some(column) => values.get(column).is_some(),
         None => true,
     }

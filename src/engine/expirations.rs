@@ -101,10 +101,7 @@ pub(crate) fn touched(resource: &Resource, values: &Values) -> bool {
 
 /// The column holding the name an expiration carries.
 fn title_column(resource: &Resource) -> &'static str {
-    resource
-        .field(resource.title_field)
-        .and_then(|f| f.column)
-        .unwrap_or("name")
+    resource.title_column().unwrap_or("name")
 }
 
 /// Rewrites the expirations of record `id` of `resource` from its current

@@ -933,6 +933,12 @@ impl Resource {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The column the title field is stored in; `None` when the title is
+    /// computed from other columns.
+    pub fn title_column(&self) -> Option<&'static str> {
+        self.field(self.title_field).and_then(|f| f.column)
+    }
 }
 
 impl std::fmt::Debug for Resource {
