@@ -155,7 +155,8 @@ pub(crate) fn renames(resource: &Resource, values: &Values) -> bool {
 }
 
 /// Keeps embedded passwords' `cached-resource-name` equal to their record's
-/// name after `records` of `resource` were renamed ([`renames`]).
+/// name after `records` of `resource` were renamed ([`renames`]), in one
+/// statement for all of them.
 pub(crate) async fn renamed(
     tx: &mut Tx,
     scope: Scope,
@@ -165,26 +166,23 @@ pub(crate) async fn renamed(
     if !resource.carries.passwords {
         return Ok(());
     }
-    for record in records {
-        let Some(name) = resource
-            .cell(record, resource.title_field)
-            .and_then(Cell::as_str)
-        else {
-            continue;
-        };
-        let mut values = Values::default();
-        values.set("cached_resource_name", Arg::from(name));
-        tx.update_rows(
-            scope,
-            PASSWORDS.table,
-            &values,
-            &[
-                Match::Eq("resource_type", Arg::from(resource.class)),
-                Match::Eq("resource_id", Arg::from(record.id)),
-                Match::Ne("cached_resource_name", Arg::from(name)),
-            ],
-        )
-        .await?;
-    }
+    let names: Vec<Vec<Arg>> = records
+        .iter()
+        .filter_map(|record| {
+            let name = resource
+                .cell(record, resource.title_field)
+                .and_then(Cell::as_str)?;
+            Some(vec![Arg::from(record.id), Arg::from(name)])
+        })
+        .collect();
+    tx.update_each(
+        scope,
+        PASSWORDS.table,
+        &[("resource_id", ColumnType::Int)],
+        &["cached_resource_name"],
+        names,
+        &[Match::Eq("resource_type", Arg::from(resource.class))],
+    )
+    .await?;
     Ok(())
 }

@@ -2,11 +2,17 @@
 //! ([`Resource::expirations`]): rewritten in the same transaction as every
 //! write to the record, deleted with it (see `dependents`).
 
+use std::collections::{BTreeMap, HashSet};
+
 use crate::clock::{now_millis, parse_range_bound, RangeEnd};
 use crate::error::Result;
 use crate::resources::expirations::EXPIRATIONS;
 use crate::resources::{Expiry, Resource};
-use crate::store::{Arg, Cell, ColumnType, Lock, Match, Scope, Tx, Values};
+use crate::store::{Arg, Cell, ColumnType, Inserting, Lock, Match, Scope, Tx, Values};
+
+/// Largest number of records whose expirations one pass rewrites (their
+/// ids are bound into its statements).
+const CHUNK: usize = 1000;
 
 /// One expiration row a record's dates make.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,9 +110,18 @@ fn title_column(resource: &Resource) -> &'static str {
     resource.title_column().unwrap_or("name")
 }
 
-/// Rewrites the expirations of record `id` of `resource` from its current
-/// row: one per date source with a date, none for those without.
-pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: i64) -> Result<()> {
+/// Rewrites the expirations of records `ids` of `resource` from their
+/// current rows: one per date source with a date, none for those without.
+/// An expiration that stays keeps its id and creation time. However many
+/// the records, it costs a read of them, one `UPDATE` of the expirations
+/// that stay, one `INSERT` of the new ones and a `DELETE` per set of
+/// sources that lost their dates (per thousand records).
+pub(crate) async fn refresh(
+    tx: &mut Tx,
+    scope: Scope,
+    resource: &Resource,
+    ids: &[i64],
+) -> Result<()> {
     if resource.expirations.is_empty() {
         return Ok(());
     }
@@ -115,63 +130,130 @@ pub(crate) async fn refresh(tx: &mut Tx, scope: Scope, resource: &Resource, id: 
         .iter()
         .map(|s| (s.column, s.column_type))
         .collect();
-    let Some(row) = owner_row(tx, scope, resource, id, &dates).await? else {
-        return Ok(());
-    };
-    let rows = match row[0].as_i64() {
-        Some(organization) => expiration_rows(
-            resource,
-            id,
-            organization,
-            row[1].as_str(),
-            &row[2..],
-            now_millis(),
-        ),
-        None => Vec::new(),
-    };
-    // The dates the record does not have (any more): one delete for all.
-    let mut gone = Vec::new();
-    for source in resource.expirations {
-        let owner = vec![
-            Match::Eq("resource_type", Arg::from(resource.class)),
-            Match::Eq("resource_id", Arg::from(id)),
-            Match::Eq("description", Arg::from(source.description)),
-        ];
-        let new = rows
-            .iter()
-            .find(|r| r.get("description") == Some(&Arg::from(source.description)));
-        let Some(new) = new else {
-            gone.push(Arg::from(source.description));
-            continue;
+    for chunk in ids.chunks(CHUNK) {
+        let now = now_millis();
+        let mut wanted = Vec::new();
+        // The records whose sources lost their dates, by those sources.
+        let mut gone: BTreeMap<Vec<&'static str>, Vec<Arg>> = BTreeMap::new();
+        for row in owner_rows(tx, scope, resource, chunk, &dates).await? {
+            let Some(id) = row[0].as_i64() else { continue };
+            let rows = match row[1].as_i64() {
+                Some(organization) => {
+                    expiration_rows(resource, id, organization, row[2].as_str(), &row[3..], now)
+                }
+                None => Vec::new(),
+            };
+            let lost: Vec<&'static str> = resource
+                .expirations
+                .iter()
+                .map(|source| source.description)
+                .filter(|description| {
+                    !rows
+                        .iter()
+                        .any(|r| r.get("description") == Some(&Arg::from(*description)))
+                })
+                .collect();
+            if !lost.is_empty() {
+                gone.entry(lost).or_default().push(Arg::from(id));
+            }
+            wanted.extend(rows);
+        }
+        let kept = if wanted.is_empty() {
+            HashSet::new()
+        } else {
+            update_kept(tx, scope, resource, &wanted).await?
         };
-        // An existing row keeps its creation time.
-        let mut changed = new.clone();
-        for column in ["resource_type", "resource_id", "description", "created_at"] {
-            changed.take(column);
+        let new: Vec<Vec<Arg>> = wanted
+            .into_iter()
+            .filter(|row| !kept.contains(&row_key(row)))
+            .map(|row| row.0.into_iter().map(|(_, value)| value).collect())
+            .collect();
+        if !new.is_empty() {
+            tx.insert_rows(
+                Some(scope),
+                EXPIRATIONS.table,
+                &EXPIRATION_COLUMNS,
+                new,
+                Inserting::Quietly,
+            )
+            .await?;
         }
-        if tx
-            .update_rows(scope, EXPIRATIONS.table, &changed, &owner)
-            .await?
-            == 0
-        {
-            tx.insert(scope, EXPIRATIONS.table, new)
-                .await?
-                .map_err(|_| {
-                    crate::error::Error::Internal(anyhow::anyhow!(
-                        "an expiration row clashed with itself"
-                    ))
-                })?;
+        for (descriptions, records) in gone {
+            let owners = [
+                Match::Eq("resource_type", Arg::from(resource.class)),
+                Match::In("resource_id", records),
+                Match::In(
+                    "description",
+                    descriptions.into_iter().map(Arg::from).collect(),
+                ),
+            ];
+            tx.delete_rows(scope, EXPIRATIONS.table, &owners).await?;
         }
-    }
-    if !gone.is_empty() {
-        let owner = [
-            Match::Eq("resource_type", Arg::from(resource.class)),
-            Match::Eq("resource_id", Arg::from(id)),
-            Match::In("description", gone),
-        ];
-        tx.delete_rows(scope, EXPIRATIONS.table, &owner).await?;
     }
     Ok(())
+}
+
+/// An expiration row's record and description: what names it among its
+/// resource's.
+fn row_key(row: &Values) -> (Option<i64>, Option<String>) {
+    let id = match row.get("resource_id") {
+        Some(Arg::Int(id)) => *id,
+        _ => None,
+    };
+    let description = match row.get("description") {
+        Some(Arg::Text(description)) => description.clone(),
+        _ => None,
+    };
+    (id, description)
+}
+
+/// Updates the expirations of `rows` (made by [`expiration_rows`]) that
+/// exist, in one statement; the record and description of each it updated.
+async fn update_kept(
+    tx: &mut Tx,
+    scope: Scope,
+    resource: &Resource,
+    rows: &[Values],
+) -> Result<HashSet<(Option<i64>, Option<String>)>> {
+    const KEYS: [(&str, ColumnType); 2] = [
+        ("resource_id", ColumnType::Int),
+        ("description", ColumnType::Text),
+    ];
+    const CHANGED: [&str; 4] = [
+        "organization_id",
+        "resource_name",
+        "expiration_date",
+        "updated_at",
+    ];
+    let values = rows
+        .iter()
+        .map(|row| {
+            KEYS.iter()
+                .map(|(column, _)| *column)
+                .chain(CHANGED)
+                .map(|column| row.get(column).cloned().unwrap_or(Arg::Int(None)))
+                .collect()
+        })
+        .collect();
+    let updated = tx
+        .update_each(
+            scope,
+            EXPIRATIONS.table,
+            &KEYS,
+            &CHANGED,
+            values,
+            &[Match::Eq("resource_type", Arg::from(resource.class))],
+        )
+        .await?;
+    Ok(updated
+        .into_iter()
+        .map(|key| {
+            (
+                key.first().and_then(Cell::as_i64),
+                key.get(1).and_then(Cell::as_str).map(str::to_string),
+            )
+        })
+        .collect())
 }
 
 /// Replaces every expiration of record `id` of `resource` by `rows`
@@ -192,56 +274,57 @@ pub(crate) async fn replace(
     if rows.is_empty() {
         return Ok(());
     }
-    let Some(row) = owner_row(tx, scope, resource, id, &[]).await? else {
+    let Some(row) = owner_rows(tx, scope, resource, &[id], &[]).await?.pop() else {
         return Ok(());
     };
     let now = now_millis();
-    for (description, at) in rows {
-        let mut values = Values::default();
-        values.set("organization_id", Arg::from(row[0].as_i64()));
-        values.set("resource_type", Arg::from(resource.class));
-        values.set("resource_id", Arg::from(id));
-        values.set(
-            "resource_name",
-            Arg::from(row[1].as_str().map(str::to_string)),
-        );
-        values.set("description", Arg::from(description.clone()));
-        values.set("expiration_date", Arg::from(*at));
-        values.set("created_at", Arg::from(now));
-        values.set("updated_at", Arg::from(now));
-        tx.insert(scope, EXPIRATIONS.table, &values)
-            .await?
-            .map_err(|_| {
-                crate::error::Error::Internal(anyhow::anyhow!(
-                    "two expirations of one record share a description"
-                ))
-            })?;
-    }
+    let new = rows
+        .iter()
+        .map(|(description, at)| {
+            vec![
+                Arg::from(row[1].as_i64()),
+                Arg::from(resource.class),
+                Arg::from(id),
+                Arg::from(row[2].as_str().map(str::to_string)),
+                Arg::from(description.as_str()),
+                Arg::from(*at),
+                Arg::from(now),
+                Arg::from(now),
+            ]
+        })
+        .collect();
+    tx.insert_rows(
+        Some(scope),
+        EXPIRATIONS.table,
+        &EXPIRATION_COLUMNS,
+        new,
+        Inserting::Quietly,
+    )
+    .await?;
     Ok(())
 }
 
-/// The organization and title of record `id` of `resource`, then the
-/// `extra` columns: what an expiration carries of its record.
-async fn owner_row(
+/// The id, organization and title of records `ids` of `resource`, then the
+/// `extra` columns: what the expirations of each carry of it.
+async fn owner_rows(
     tx: &mut Tx,
     scope: Scope,
     resource: &Resource,
-    id: i64,
+    ids: &[i64],
     extra: &[(&str, ColumnType)],
-) -> Result<Option<Vec<Cell>>> {
+) -> Result<Vec<Vec<Cell>>> {
     let mut columns = vec![
+        ("id", ColumnType::Int),
         ("organization_id", ColumnType::Int),
         (title_column(resource), ColumnType::Text),
     ];
     columns.extend_from_slice(extra);
-    Ok(tx
-        .select(
-            scope,
-            resource.table,
-            &columns,
-            &[Match::id(id)],
-            Lock::None,
-        )
-        .await?
-        .pop())
+    tx.select(
+        scope,
+        resource.table,
+        &columns,
+        &[Match::ids(ids)],
+        Lock::None,
+    )
+    .await
 }

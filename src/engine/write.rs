@@ -98,11 +98,15 @@ impl<'e> Writer<'e> {
                     env,
                 })
                 .await?;
-            // A new record has no expirations yet: only its dates make some.
-            if expirations::dated(def, &item.values) {
-                expirations::refresh(&mut self.tx, scope, def, id).await?;
-            }
         }
+        // A new record has no expirations yet: only its dates make some.
+        let dated: Vec<i64> = items
+            .iter()
+            .zip(&ids)
+            .filter(|(item, _)| expirations::dated(def, &item.values))
+            .map(|(_, id)| *id)
+            .collect();
+        expirations::refresh(&mut self.tx, scope, def, &dated).await?;
         let records = fetch_in(&mut self.tx, scope, compiled, &ids).await?;
         self.log(def, Action::Create, &records, now).await?;
         Ok(records)
@@ -199,10 +203,14 @@ impl<'e> Writer<'e> {
                     env,
                 })
                 .await?;
-            if expirations::touched(def, &change.values) {
-                expirations::refresh(&mut self.tx, scope, def, change.id).await?;
-            }
         }
+        let touched: BTreeSet<i64> = changes
+            .iter()
+            .filter(|c| expirations::touched(def, &c.values))
+            .map(|c| c.id)
+            .collect();
+        let touched: Vec<i64> = touched.into_iter().collect();
+        expirations::refresh(&mut self.tx, scope, def, &touched).await?;
         let unique: BTreeSet<i64> = changes.iter().map(|c| c.id).collect();
         let unique: Vec<i64> = unique.into_iter().collect();
         let records = fetch_in(&mut self.tx, scope, compiled, &unique).await?;

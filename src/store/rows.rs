@@ -368,3 +368,68 @@ impl Tx {
         Ok(ids)
     }
 }
+
+impl Tx {
+    /// Sets values of its own on each of several of the account's rows of
+    /// `table`, in as few statements as the dialect's bound-parameter limit
+    /// allows (`UPDATE ... FROM (VALUES ...)`), rather than one per row.
+    /// Each of `rows` holds the values of `keys` (which name the row to
+    /// change) and then those of `columns` (what it is set to); only rows
+    /// that also meet `matching` change. Returns the keys of the rows that
+    /// changed, so that a caller can insert those that were not there.
+    pub async fn update_each(
+        &mut self,
+        scope: Scope,
+        table: &str,
+        keys: &[(&str, ColumnType)],
+        columns: &[&str],
+        rows: Vec<Vec<Arg>>,
+        matching: &[Match],
+    ) -> Result<Vec<Vec<Cell>>> {
+        let width = keys.len() + columns.len();
+        let per_statement = (parameter_budget(self.dialect()) / width.max(1)).clamp(1, MAX_ROWS);
+        let key_types = types(keys);
+        let mut changed = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut sql = self.sql();
+            sql.push("UPDATE ").push(table).push(" SET ");
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                // VALUES names its columns column1, column2, ... in both dialects.
+                sql.push(column)
+                    .push(" = v.column")
+                    .push(&(keys.len() + i + 1).to_string());
+            }
+            sql.push(" FROM (VALUES ");
+            for (i, row) in rows.by_ref().take(per_statement).enumerate() {
+                debug_assert_eq!(row.len(), width, "a row of {table}");
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind_list(row);
+            }
+            sql.push(") AS v");
+            push_where(&mut sql, scope, matching);
+            for (i, (key, _)) in keys.iter().enumerate() {
+                sql.push(" AND ")
+                    .push(table)
+                    .push(".")
+                    .push(key)
+                    .push(" = v.column")
+                    .push(&(i + 1).to_string());
+            }
+            sql.push(" RETURNING ");
+            for (i, (key, _)) in keys.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push(table).push(".").push(key);
+            }
+            changed.extend(self.fetch(&sql, &key_types).await?);
+        }
+        Ok(changed)
+    }
+}

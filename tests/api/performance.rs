@@ -3,7 +3,8 @@
 //! the whole page, not one per row (counted by the store itself); a page of
 //! flexible assets adds a fixed number for their traits. A write checks
 //! every record it names in one statement, however many it names, and a new
-//! configuration's primary interface costs only its own writes.
+//! configuration's primary interface costs only its own writes, and a bulk
+//! rename one `UPDATE` per record and a fixed number of statements besides.
 
 use mortar::store::Dialect;
 use reqwest::Method;
@@ -392,8 +393,148 @@ async fn a_new_configuration_and_its_primary_interface_cost_only_their_own_write
     );
 }
 
+/// Bulk PATCHes `changes` (each an id and attributes) to the
+/// configurations; returns the statements it cost.
+async fn measured_bulk_patch(app: &TestApp, changes: Vec<(i64, Value)>) -> u64 {
+    let data: Vec<Value> = changes
+        .into_iter()
+        .map(|(id, mut attributes)| {
+            attributes["id"] = json!(id);
+            json!({"type": "configurations", "attributes": attributes})
+        })
+        .collect();
+    let before = app.store.statements();
+    let (code, body) = app
+        .send(Method::PATCH, "/configurations", json!({ "data": data }))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    app.store.statements() - before
+}
+
+/// The expirations of configuration `id`, by description: id, name,
+/// date and creation time.
+async fn expirations_of(app: &TestApp, id: i64) -> Vec<(String, Value, Value, Value, Value)> {
+    let (code, body) = app
+        .get(&format!(
+            "/expirations?filter[resource_id]={id}&filter[resource_type_name]=Configuration"
+        ))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let mut expirations: Vec<_> = body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|e| {
+            let a = &e["attributes"];
+            (
+                a["description"].as_str().expect("description").to_string(),
+                e["id"].clone(),
+                a["resource-name"].clone(),
+                a["expiration-date"].clone(),
+                a["created-at"].clone(),
+            )
+        })
+        .collect();
+    expirations.sort_by(|a, b| a.0.cmp(&b.0));
+    expirations
+}
+
+async fn a_bulk_rename_costs_one_update_per_record_and_a_fixed_number_besides(app: TestApp) {
+    let References {
+        organization, kind, ..
+    } = references(&app).await;
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        let id = app
+            .create(
+                "/configurations",
+                json!({"organization-id": organization, "configuration-type-id": kind,
+                    "name": format!("WS-{n:02}"), "warranty-expires-at": "2027-03-01",
+                    "mitp-end-of-life-date": "2029-12-31"}),
+            )
+            .await;
+        app.create(
+            "/passwords",
+            json!({"organization-id": organization, "name": format!("WS-{n:02} admin"),
+                "password": "p", "resource-type": "Configuration", "resource-id": id}),
+        )
+        .await;
+        ids.push(id);
+    }
+    let before = expirations_of(&app, ids[0]).await;
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    let rename = |ids: &[i64], round: &str| {
+        ids.iter()
+            .map(|id| (*id, json!({"name": format!("{round}-{id}")})))
+            .collect::<Vec<_>>()
+    };
+    let five = measured_bulk_patch(&app, rename(&ids[..5], "A")).await;
+    let twenty_five = measured_bulk_patch(&app, rename(&ids[5..], "B")).await;
+    assert_eq!(
+        twenty_five - five,
+        20,
+        "twenty more records cost their twenty UPDATEs, and the expirations \
+         and the passwords' names one set of statements for all"
+    );
+
+    // Each expiration carries its record's new name, and keeps its id,
+    // date and creation time.
+    let after = expirations_of(&app, ids[0]).await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!(
+            (&old.0, &old.1, &old.3, &old.4),
+            (&new.0, &new.1, &new.3, &new.4)
+        );
+        assert_eq!(new.2, format!("A-{}", ids[0]));
+    }
+    let (_, body) = app
+        .get(&format!(
+            "/passwords?filter[cached_resource_name]=B-{}",
+            ids[29]
+        ))
+        .await;
+    assert_eq!(body["meta"]["total-count"], 1, "{body}");
+    assert_eq!(body["data"][0]["attributes"]["name"], "WS-29 admin");
+
+    // In one request, one record loses a date, one gains one and moves
+    // another, and one is renamed.
+    measured_bulk_patch(
+        &app,
+        vec![
+            (ids[1], json!({"mitp-end-of-life-date": null})),
+            (
+                ids[2],
+                json!({"mitp-device-expiration-date": "2028-06-30",
+                "warranty-expires-at": "2027-09-01"}),
+            ),
+            (ids[3], json!({"name": "C"})),
+        ],
+    )
+    .await;
+    let lost = expirations_of(&app, ids[1]).await;
+    assert_eq!(
+        lost.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(),
+        ["Warranty expiration"]
+    );
+    let gained = expirations_of(&app, ids[2]).await;
+    let dates: Vec<(&str, &Value)> = gained.iter().map(|e| (e.0.as_str(), &e.3)).collect();
+    assert_eq!(
+        dates,
+        [
+            ("Device expiration", &json!("2028-06-30T00:00:00.000Z")),
+            ("End of life", &json!("2029-12-31T00:00:00.000Z")),
+            ("Warranty expiration", &json!("2027-09-01T00:00:00.000Z")),
+        ]
+    );
+    let renamed = expirations_of(&app, ids[3]).await;
+    assert!(renamed.iter().all(|e| e.2 == "C"), "{renamed:?}");
+}
+
 crate::api_tests!(
     a_page_of_a_thousand_configurations_costs_two_statements,
+    a_bulk_rename_costs_one_update_per_record_and_a_fixed_number_besides,
     a_write_checks_every_record_it_names_in_one_statement,
     a_new_configuration_and_its_primary_interface_cost_only_their_own_writes,
     a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements,
