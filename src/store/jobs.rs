@@ -355,7 +355,7 @@ impl Store {
             },
             Err(_) => RetryFailed::Duplicate,
         };
-        if outcome == RetryFailed::Requeued && matches!(self.pool, Pool::Postgres(_)) {
+        if outcome == RetryFailed::Requeued && matches!(self.pool, Pool::Postgres { .. }) {
             let mut sql = tx.sql();
             sql.push("SELECT pg_notify(")
                 .bind(CHANNEL)
@@ -385,10 +385,10 @@ impl Store {
     /// (`LISTEN`), until the store closes; true if it listens. SQLite has no
     /// such channel: its workers poll.
     pub async fn listen_for_jobs(&self, wake: Arc<tokio::sync::Notify>) -> Result<bool> {
-        let Pool::Postgres(pool) = &self.pool else {
+        let Pool::Postgres { driver, .. } = &self.pool else {
             return Ok(false);
         };
-        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(driver).await?;
         listener.listen(CHANNEL).await?;
         tokio::spawn(async move {
             loop {

@@ -28,7 +28,7 @@ pub fn latest_version() -> i64 {
 pub async fn run(store: &Store) -> anyhow::Result<()> {
     match store.pool() {
         Pool::Sqlite(pool) => SQLITE.run(pool).await,
-        Pool::Postgres(pool) => POSTGRES.run(pool).await,
+        Pool::Postgres { driver, .. } => POSTGRES.run(driver).await,
     }
     .context("running database migrations")?;
     load_reference_data(store)

@@ -20,6 +20,7 @@ mod jobs;
 mod metrics;
 mod migrate;
 mod oauth;
+mod postgres;
 mod record;
 mod rows;
 mod search;
@@ -38,7 +39,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
+use sqlx::{PgPool, SqlitePool};
 
 pub use accounts::{hash_key, AccountSummary, ApiKeyRecord, Authenticated, NewKey, UserGrant};
 pub use activity::ACTIVITY_COLUMNS;
@@ -139,7 +140,12 @@ pub(crate) enum Pool {
     /// Embedded SQLite (the default).
     Sqlite(SqlitePool),
     /// PostgreSQL.
-    Postgres(PgPool),
+    Postgres {
+        /// The driver's pool, for the migrations and the job listener.
+        driver: PgPool,
+        /// The connections every statement and transaction runs on.
+        connections: postgres::Connections,
+    },
 }
 
 /// An open transaction on either backend; its statements count towards its store's.
@@ -158,7 +164,8 @@ pub struct Tx {
 enum TxInner {
     /// A member of the SQLite writer's group commit.
     Sqlite(group::GroupTx),
-    Postgres(Transaction<'static, Postgres>),
+    /// A PostgreSQL connection inside `BEGIN`.
+    Postgres(postgres::Lease),
 }
 
 impl Store {
@@ -185,12 +192,7 @@ impl Store {
                     format!("cannot connect to PostgreSQL at {place} (is it running, and is the URL right?)")
                 })?;
                 sqlx::Connection::close(first).await.ok();
-                let pool = postgres_pool(config.max_connections)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await
-                    .with_context(|| format!("connecting to PostgreSQL at {place}"))?;
-                Store::new(Pool::Postgres(pool))
+                postgres_store(options, config.max_connections)?
             }
             Some(url) => open_sqlite(SqliteConnectOptions::from_str(url)?, config).await?,
             None => {
@@ -214,19 +216,14 @@ impl Store {
         let options = session_settings(PgConnectOptions::from_str(url)?)
             .options([("search_path", schema)])
             .application_name(schema);
-        let pool = postgres_pool(4).connect_with(options).await?;
-        let store = Store::new(Pool::Postgres(pool));
+        let store = postgres_store(options, 4)?;
         migrate::run(&store).await?;
         Ok(store)
     }
 
     /// Connects to PostgreSQL without migrating (to create or drop test schemas).
     pub async fn open_admin_postgres(url: &str) -> anyhow::Result<Store> {
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(PgConnectOptions::from_str(url)?)
-            .await?;
-        Ok(Store::new(Pool::Postgres(pool)))
+        postgres_store(PgConnectOptions::from_str(url)?, 1)
     }
 
     fn new(pool: Pool) -> Store {
@@ -257,7 +254,7 @@ impl Store {
     pub fn dialect(&self) -> Dialect {
         match self.pool {
             Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::Postgres { .. } => Dialect::Postgres,
         }
     }
 
@@ -287,7 +284,11 @@ impl Store {
                 })?;
                 TxInner::Sqlite(writer.begin().await?)
             }
-            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+            Pool::Postgres { connections, .. } => {
+                let mut lease = connections.get().await?;
+                lease.begin().await?;
+                TxInner::Postgres(lease)
+            }
         };
         Ok(Tx {
             inner,
@@ -306,7 +307,9 @@ impl Store {
         }
         Ok(match &self.pool {
             Pool::Sqlite(pool) => sql::fetch_sqlite(pool, sql, kinds).await?,
-            Pool::Postgres(pool) => sql::fetch_postgres(pool, sql, kinds).await?,
+            Pool::Postgres { connections, .. } => {
+                connections.get().await?.fetch(sql, kinds).await?
+            }
         })
     }
 
@@ -337,7 +340,7 @@ impl Store {
     pub fn pool_connections(&self) -> (u32, usize) {
         match &self.pool {
             Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
-            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres { connections, .. } => connections.status(),
         }
     }
 
@@ -356,7 +359,7 @@ impl Store {
                 self.statements.fetch_sub(1, Ordering::Relaxed);
                 changed
             }
-            Pool::Postgres(pool) => sql::execute_postgres(pool, sql).await?,
+            Pool::Postgres { connections, .. } => connections.get().await?.execute(sql).await?,
         })
     }
 
@@ -378,7 +381,7 @@ impl Store {
             (Pool::Sqlite(pool), None) => analyze_sqlite(pool).await?,
             // After a bulk load (the demo, an import) the planner needs
             // statistics before autovacuum gets to them.
-            (Pool::Postgres(_), _) => {
+            (Pool::Postgres { .. }, _) => {
                 let mut sql = self.sql();
                 sql.push("ANALYZE");
                 self.execute(&sql).await?;
@@ -401,7 +404,13 @@ impl Store {
         }
         match &self.pool {
             Pool::Sqlite(pool) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
+            Pool::Postgres {
+                driver,
+                connections,
+            } => {
+                connections.close();
+                driver.close().await;
+            }
         }
     }
 }
@@ -431,7 +440,7 @@ impl Tx {
             TxInner::Sqlite(tx) => {
                 tx.with_connection(|c| sql::fetch_rusqlite(c, &sql.text, &sql.args, kinds))?
             }
-            TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, kinds).await?,
+            TxInner::Postgres(lease) => lease.fetch(sql, kinds).await?,
         })
     }
 
@@ -442,7 +451,7 @@ impl Tx {
             TxInner::Sqlite(tx) => {
                 tx.with_connection(|c| sql::execute_rusqlite(c, &sql.text, &sql.args))?
             }
-            TxInner::Postgres(tx) => sql::execute_postgres(&mut **tx, sql).await?,
+            TxInner::Postgres(lease) => lease.execute(sql).await?,
         })
     }
 
@@ -463,7 +472,7 @@ impl Tx {
                     },
                 }
             }
-            TxInner::Postgres(tx) => match sql::execute_postgres(&mut **tx, sql).await {
+            TxInner::Postgres(lease) => match lease.execute(sql).await {
                 Ok(changed) => Ok(Ok(changed)),
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                     Ok(Err(UniqueViolation::from_error(e.as_ref())))
@@ -493,7 +502,7 @@ impl Tx {
                     }
                 }
             }
-            TxInner::Postgres(tx) => sql::fetch_postgres(&mut **tx, sql, &kinds).await,
+            TxInner::Postgres(lease) => lease.fetch(sql, &kinds).await,
         };
         match result {
             Ok(rows) => rows
@@ -516,7 +525,7 @@ impl Tx {
         self.write_changes().await?;
         match self.inner {
             TxInner::Sqlite(tx) => tx.commit().await?,
-            TxInner::Postgres(tx) => tx.commit().await?,
+            TxInner::Postgres(mut lease) => lease.commit().await?,
         }
         Ok(())
     }
@@ -584,30 +593,20 @@ fn unique_columns(message: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// How long a pooled PostgreSQL connection may have sat idle before it is
-/// checked on its way out of the pool.
-const POSTGRES_IDLE_CHECK: Duration = Duration::from_secs(5);
-
-/// A PostgreSQL pool of up to `max` connections that checks a connection
-/// (one round trip) before handing it out only when it has been idle for
-/// [`POSTGRES_IDLE_CHECK`]. The driver's default checks every one, every
-/// time: a second round trip for a show of one record. A connection is
-/// checked again as it goes back to the pool, so one in use within the last
-/// seconds was answering then; one the database dropped since fails its
-/// statement (the request gets a 503 with `Retry-After`, a write is tried
-/// again) and the pool replaces it.
-fn postgres_pool(max: u32) -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(max)
-        .test_before_acquire(false)
-        .before_acquire(|connection, meta| {
-            Box::pin(async move {
-                if meta.idle_for >= POSTGRES_IDLE_CHECK {
-                    sqlx::Connection::ping(connection).await?;
-                }
-                Ok(true)
-            })
-        })
+/// A PostgreSQL store over sessions opened with `options`: statements
+/// and transactions on up to `max` pooled connections
+/// ([`postgres::Connections`]), the migrations and the job listener on the
+/// driver's pool, which opens a connection only when one of them asks.
+fn postgres_store(options: PgConnectOptions, max: u32) -> anyhow::Result<Store> {
+    let driver = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options.clone());
+    let connections = postgres::Connections::new(options, max)?;
+    Ok(Store::new(Pool::Postgres {
+        driver,
+        connections,
+    }))
 }
 
 /// The settings of every PostgreSQL session the store opens.

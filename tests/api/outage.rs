@@ -2,7 +2,8 @@
 //! in the outage get a 503 JSON:API error with `Retry-After` within the
 //! pool's wait (never a hang, never a crash), and the server recovers by
 //! itself; a connection the database dropped while it sat idle in the pool
-//! is replaced before a request uses it. The server reaches the database through a TCP proxy the test
+//! is replaced before a request uses it; a failed write or a request given
+//! up mid-statement leaves no transaction open. The server reaches the database through a TCP proxy the test
 //! cuts and restores, so the shared PostgreSQL of the other tests stays up.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -172,5 +173,110 @@ async fn connections_dropped_while_idle_are_replaced_before_a_request_uses_them(
     for _ in 0..3 {
         let (status, body) = app.get("/organizations").await;
         assert_eq!(status, 200, "{body}");
+    }
+}
+
+/// Sessions of the app's connections that sit inside a transaction.
+async fn sessions_in_a_transaction(admin: &mut sqlx::PgConnection, schema: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE application_name = $1 AND state LIKE 'idle in transaction%'",
+    )
+    .bind(schema)
+    .fetch_one(admin)
+    .await
+    .unwrap()
+}
+
+/// Waits up to 5 s for no session of the app to be inside a transaction;
+/// fails naming `whose` transaction was left open otherwise.
+async fn settled(admin: &mut sqlx::PgConnection, schema: &str, whose: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sessions_in_a_transaction(admin, schema).await > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        sessions_in_a_transaction(admin, schema).await,
+        0,
+        "{whose} transaction was left open"
+    );
+}
+
+/// A pooled connection goes back to the pool without a round trip when its
+/// work ended normally; one whose write failed part-way, or whose client
+/// gave up mid-statement, is rolled back at once, not when a later request
+/// happens to take it: no session is left inside a transaction holding its
+/// locks, the failed writes leave nothing, and every request after them is
+/// answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs MORTAR_TEST_DATABASE_URL; scripts/test runs it"]
+async fn failed_and_abandoned_requests_leave_no_transaction_open() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let (url, schema) = app.postgres_schema().expect("a PostgreSQL app");
+    let mut admin: sqlx::PgConnection = sqlx::Connection::connect(url).await.unwrap();
+    let (status, body) = app
+        .send(
+            reqwest::Method::POST,
+            "/flexible_asset_types",
+            serde_json::json!({"data": {"type": "flexible_asset_types", "attributes": {"name": "Circuit"},
+                "relationships": {"flexible_asset_fields": {"data": [
+                    {"type": "flexible_asset_fields", "attributes": {"order": 1, "name": "Name", "kind": "Text", "show-in-list": true}}]}}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let kind = body["data"]["id"].as_str().expect("id").to_string();
+    let fields = format!("/flexible_asset_types/{kind}/relationships/flexible_asset_fields");
+
+    // Several connections open, so that the next request could be handed
+    // another one than a failed write's.
+    let lists: Vec<_> = (0..4).map(|_| app.get("/organizations")).collect();
+    for (status, body) in futures::future::join_all(lists).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    // Each write inserts its first field, then fails on the second, whose
+    // name the type already has.
+    for round in 0..6 {
+        let (status, body) = app
+            .send(
+                reqwest::Method::POST,
+                &fields,
+                serde_json::json!({"data": [
+                    {"type": "flexible_asset_fields", "attributes": {"order": 10 + round, "name": format!("Extra {round}"), "kind": "Text"}},
+                    {"type": "flexible_asset_fields", "attributes": {"order": 100 + round, "name": "Name", "kind": "Text"}}]}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+    }
+    // With nothing else running, no later request flushes what they left.
+    settled(&mut admin, schema, "a failed write's").await;
+    // Clients that give up before the answer, many of them mid-statement.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(3))
+        .build()
+        .unwrap();
+    for _ in 0..40 {
+        let _ = impatient
+            .get(format!("{}/configuration_types?page[size]=1000", app.base))
+            .header("x-api-key", &app.key)
+            .send()
+            .await;
+    }
+
+    settled(&mut admin, schema, "a given-up request's").await;
+    // The fields the failed writes inserted are gone, and a new one by the
+    // same name goes in without waiting on them.
+    let (status, body) = app
+        .send(
+            reqwest::Method::POST,
+            &fields,
+            serde_json::json!({"data": {"type": "flexible_asset_fields",
+                "attributes": {"order": 2, "name": "Extra 0", "kind": "Text"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for _ in 0..10 {
+        let (status, body) = app.get(&fields).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["meta"]["total-count"], 2, "{body}");
     }
 }
