@@ -58,17 +58,47 @@ pub fn expiration_rows(
     expiring(resource.expirations, dates)
         .into_iter()
         .map(|date| {
-            Values(vec![
-                ("organization_id", Arg::from(organization_id)),
-                ("resource_type", Arg::from(resource.class)),
-                ("resource_id", Arg::from(id)),
-                ("resource_name", Arg::from(name.map(str::to_string))),
-                ("description", Arg::from(date.description)),
-                ("expiration_date", Arg::from(date.at)),
-                ("created_at", Arg::from(now)),
-                ("updated_at", Arg::from(now)),
-            ])
+            expiration_row(
+                resource,
+                id,
+                Some(organization_id),
+                name,
+                date.description,
+                date.at,
+                now,
+            )
         })
+        .collect()
+}
+
+/// One expiration row of record `id` of `resource`, in the order of
+/// [`EXPIRATION_COLUMNS`].
+fn expiration_row(
+    resource: &Resource,
+    id: i64,
+    organization_id: Option<i64>,
+    name: Option<&str>,
+    description: &str,
+    at: i64,
+    now: i64,
+) -> Values {
+    Values(vec![
+        ("organization_id", Arg::from(organization_id)),
+        ("resource_type", Arg::from(resource.class)),
+        ("resource_id", Arg::from(id)),
+        ("resource_name", Arg::from(name.map(str::to_string))),
+        ("description", Arg::from(description)),
+        ("expiration_date", Arg::from(at)),
+        ("created_at", Arg::from(now)),
+        ("updated_at", Arg::from(now)),
+    ])
+}
+
+/// The values of `rows` (made by [`expiration_row`]), for
+/// [`Tx::insert_rows`] with [`EXPIRATION_COLUMNS`].
+fn row_values(rows: Vec<Values>) -> Vec<Vec<Arg>> {
+    rows.into_iter()
+        .map(|row| row.0.into_iter().map(|(_, value)| value).collect())
         .collect()
 }
 
@@ -163,11 +193,12 @@ pub(crate) async fn refresh(
         } else {
             update_kept(tx, scope, resource, &wanted).await?
         };
-        let new: Vec<Vec<Arg>> = wanted
-            .into_iter()
-            .filter(|row| !kept.contains(&row_key(row)))
-            .map(|row| row.0.into_iter().map(|(_, value)| value).collect())
-            .collect();
+        let new = row_values(
+            wanted
+                .into_iter()
+                .filter(|row| !kept.contains(&row_key(row)))
+                .collect(),
+        );
         if !new.is_empty() {
             tx.insert_rows(
                 Some(scope),
@@ -281,23 +312,22 @@ pub(crate) async fn replace(
     let new = rows
         .iter()
         .map(|(description, at)| {
-            vec![
-                Arg::from(row[1].as_i64()),
-                Arg::from(resource.class),
-                Arg::from(id),
-                Arg::from(row[2].as_str().map(str::to_string)),
-                Arg::from(description.as_str()),
-                Arg::from(*at),
-                Arg::from(now),
-                Arg::from(now),
-            ]
+            expiration_row(
+                resource,
+                id,
+                row[1].as_i64(),
+                row[2].as_str(),
+                description,
+                *at,
+                now,
+            )
         })
         .collect();
     tx.insert_rows(
         Some(scope),
         EXPIRATIONS.table,
         &EXPIRATION_COLUMNS,
-        new,
+        row_values(new),
         Inserting::Quietly,
     )
     .await?;
