@@ -53,19 +53,9 @@ for round in $(seq "$ROUNDS"); do
             store_args postgres "$data" $PG_DB
         fi
         start_server $PORT "$BENCH_WORK/builds-$label.log" || exit 1
-        SERVER_PIDS=$SERVER_PID
-        if [ "$STORE" = postgres ]; then
-            SERVER_PIDS="$SERVER_PID $(head -1 "$(psql "$PG_ADMIN" -Atc 'SHOW data_directory')/postmaster.pid")"
-        fi
-        export SERVER_PIDS
-        url="http://127.0.0.1:$PORT"
-        for ep in $ENDPOINTS; do
-            case $ep in
-                static) measure "$label" static "$round" 64 "$url" path "path=/countries/1" "key=$key" ;;
-                *) measure "$label" "$ep" "$round" 64 "$url" "$ep" "ids=1:$ROWS" "orgs=2:$(( ORGS + 1 ))" \
-                       "pages=1:$(( ROWS / ORGS / 50 ))" "key=$key" ;;
-            esac
-        done | tee -a "$RESULTS_DIR/builds.txt"
+        server_pids "$STORE"
+        # shellcheck disable=SC2086 # ENDPOINTS is a list
+        measure_requests "$label" "$round" $PORT "$key" $ENDPOINTS | tee -a "$RESULTS_DIR/builds.txt"
         stop_server
     done
 done

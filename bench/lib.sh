@@ -68,3 +68,30 @@ stop_server() {
     SERVER_PID=
 }
 trap stop_server EXIT
+
+# server_pids STORE: exports SERVER_PIDS, the processes whose CPU counts as
+# the server's: the server start_server started and, on PostgreSQL, the
+# database's postmaster (with its backends, which `measure` adds).
+server_pids() {
+    SERVER_PIDS=$SERVER_PID
+    if [ "$1" = postgres ]; then
+        SERVER_PIDS="$SERVER_PID $(head -1 "$(psql "$PG_ADMIN" -Atc 'SHOW data_directory')/postmaster.pid")"
+    fi
+    export SERVER_PIDS
+}
+
+# measure_requests LABEL ROUND PORT KEY ENDPOINTS...: the side-by-side
+# benchmark's requests (static, one, list50, list1000, post) against the
+# server on PORT, with the 100 x 1,000 dataset's ids, organizations and
+# pages, results under LABEL (the shared `measure`, 64 connections).
+measure_requests() {
+    local label=$1 round=$2 url="http://127.0.0.1:$3" key=$4 ep
+    shift 4
+    for ep in "$@"; do
+        case $ep in
+            static) measure "$label" static "$round" 64 "$url" path "path=/countries/1" "key=$key" ;;
+            *) measure "$label" "$ep" "$round" 64 "$url" "$ep" "ids=1:100000" "orgs=2:101" \
+                   "pages=1:20" "key=$key" ;;
+        esac
+    done
+}

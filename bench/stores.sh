@@ -42,18 +42,7 @@ for store in $STORES; do
     fi
     key=$(cat "$data/.bench-key")
     start_server $PORT "$BENCH_WORK/stores-$store.log" || exit 1
-    SERVER_PIDS=$SERVER_PID
-    if [ "$store" = postgres ]; then
-        SERVER_PIDS="$SERVER_PID $(head -1 "$(psql "$PG_ADMIN" -Atc 'SHOW data_directory')/postmaster.pid")"
-    fi
-    export SERVER_PIDS
-    url="http://127.0.0.1:$PORT"
-    for ep in static one list50 list1000 post; do
-        case $ep in
-            static) measure "mortar-$store" static 1 64 "$url" path "path=/countries/1" "key=$key" ;;
-            *) measure "mortar-$store" "$ep" 1 64 "$url" "$ep" "ids=1:$ROWS" "orgs=2:$(( ORGS + 1 ))" \
-                   "pages=1:$(( ROWS / ORGS / 50 ))" "key=$key" ;;
-        esac
-    done
+    server_pids "$store"
+    measure_requests "mortar-$store" 1 $PORT "$key" static one list50 list1000 post
     stop_server
 done
