@@ -2,8 +2,6 @@
 //! entry its writes logged, in one statement per account rather than one
 //! per write (a configuration and its primary interface are one `INSERT`).
 
-use std::collections::BTreeMap;
-
 use super::{Arg, Inserting, Scope, Tx};
 use crate::error::Result;
 
@@ -22,25 +20,16 @@ pub const ACTIVITY_COLUMNS: [&str; 10] = [
     "created_at",
 ];
 
-/// Activity rows a transaction writes when it commits, by account, in the
-/// order they were logged.
-pub(super) type PendingActivity = BTreeMap<i64, Vec<Vec<Arg>>>;
-
 impl Tx {
     /// Adds activity `rows` of `scope` (values of [`ACTIVITY_COLUMNS`]) to
     /// those this transaction writes when it commits ([`Tx::commit`]).
     pub fn record_activity(&mut self, scope: Scope, rows: Vec<Vec<Arg>>) {
-        if !rows.is_empty() {
-            self.activity
-                .entry(scope.account_id())
-                .or_default()
-                .extend(rows);
-        }
+        self.activity.add(scope, rows);
     }
 
     /// Writes the activity rows recorded so far, account by account.
     pub(super) async fn write_activity(&mut self) -> Result<()> {
-        for (account, rows) in std::mem::take(&mut self.activity) {
+        for (account, rows) in self.activity.take() {
             self.insert_rows(
                 Some(Scope::new(account)),
                 "activity_log",

@@ -12,8 +12,6 @@
 //! from their change rows' `INSERT` to the end of their `COMMIT`, not for
 //! the whole write; other accounts' do not queue at all.
 
-use std::collections::BTreeMap;
-
 use super::{Arg, ColumnType, Dialect, Inserting, Scope, Store, Tx};
 use crate::error::Result;
 
@@ -51,34 +49,29 @@ pub struct NewChange {
     pub organization_id: Option<i64>,
 }
 
-/// Change rows a transaction writes when it commits: each account's, in
-/// the order its writes logged them, the accounts in id order.
-pub(super) type PendingChanges = BTreeMap<i64, Vec<Vec<Arg>>>;
-
 impl Tx {
     /// Adds `changes` of `scope` at `at` (ms) to the rows this transaction
     /// writes to the feed when it commits ([`Tx::commit`]).
     pub fn record_changes(&mut self, scope: Scope, changes: &[NewChange], at: i64) {
-        if changes.is_empty() {
-            return;
-        }
-        let rows = self.changes.entry(scope.account_id()).or_default();
-        rows.extend(changes.iter().map(|c| {
-            vec![
-                Arg::from(c.action),
-                Arg::from(c.resource_type),
-                Arg::from(c.resource_id),
-                Arg::from(c.organization_id),
-                Arg::from(at),
-            ]
-        }));
+        self.changes.add(
+            scope,
+            changes.iter().map(|c| {
+                vec![
+                    Arg::from(c.action),
+                    Arg::from(c.resource_type),
+                    Arg::from(c.resource_id),
+                    Arg::from(c.organization_id),
+                    Arg::from(at),
+                ]
+            }),
+        );
     }
 
     /// Writes the change rows recorded so far, account by account in
     /// account order (on PostgreSQL each account's feed lock first, so two
     /// transactions never wait for each other's locks in a circle).
     pub(super) async fn write_changes(&mut self) -> Result<()> {
-        for (account, rows) in std::mem::take(&mut self.changes) {
+        for (account, rows) in self.changes.take() {
             if self.dialect() == Dialect::Postgres {
                 let mut sql = self.sql();
                 sql.push("SELECT pg_advisory_xact_lock(CAST(")

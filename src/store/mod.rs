@@ -153,12 +153,33 @@ pub struct Tx {
     inner: TxInner,
     statements: Arc<AtomicU64>,
     /// The activity log's rows, written when it commits.
-    activity: activity::PendingActivity,
+    activity: RowsAtCommit,
     /// The change feed's rows, written when it commits.
-    changes: changes::PendingChanges,
+    changes: RowsAtCommit,
     /// The account's enabled webhook subscriptions, once read in this
     /// transaction (every change it logs looks them up).
     webhooks: Option<Vec<Webhook>>,
+}
+
+/// Rows a transaction writes to one table when it commits: by account (in
+/// account order), each account's in the order they were added, so that
+/// each account's rows go in one multi-row `INSERT`.
+#[derive(Default)]
+struct RowsAtCommit(std::collections::BTreeMap<i64, Vec<Vec<Arg>>>);
+
+impl RowsAtCommit {
+    /// Adds `rows` of `scope`.
+    fn add(&mut self, scope: Scope, rows: impl IntoIterator<Item = Vec<Arg>>) {
+        let mut rows = rows.into_iter().peekable();
+        if rows.peek().is_some() {
+            self.0.entry(scope.account_id()).or_default().extend(rows);
+        }
+    }
+
+    /// The rows added so far, by account, leaving none.
+    fn take(&mut self) -> std::collections::BTreeMap<i64, Vec<Vec<Arg>>> {
+        std::mem::take(&mut self.0)
+    }
 }
 
 enum TxInner {
@@ -293,8 +314,8 @@ impl Store {
         Ok(Tx {
             inner,
             statements: self.statements.clone(),
-            activity: activity::PendingActivity::default(),
-            changes: changes::PendingChanges::default(),
+            activity: RowsAtCommit::default(),
+            changes: RowsAtCommit::default(),
             webhooks: None,
         })
     }
