@@ -167,44 +167,51 @@ pub(crate) async fn refresh(
         let mut gone: BTreeMap<Vec<&'static str>, Vec<Arg>> = BTreeMap::new();
         for row in owner_rows(tx, scope, resource, chunk, &dates).await? {
             let Some(id) = row[0].as_i64() else { continue };
-            let rows = match row[1].as_i64() {
-                Some(organization) => {
-                    expiration_rows(resource, id, organization, row[2].as_str(), &row[3..], now)
-                }
+            let organization = row[1].as_i64();
+            let dated = match organization {
+                Some(_) => expiring(resource.expirations, &row[3..]),
                 None => Vec::new(),
             };
             let lost: Vec<&'static str> = resource
                 .expirations
                 .iter()
                 .map(|source| source.description)
-                .filter(|description| {
-                    !rows
-                        .iter()
-                        .any(|r| r.get("description") == Some(&Arg::from(*description)))
-                })
+                .filter(|description| !dated.iter().any(|d| d.description == *description))
                 .collect();
             if !lost.is_empty() {
                 gone.entry(lost).or_default().push(Arg::from(id));
             }
-            wanted.extend(rows);
+            let name = row[2].as_str().map(str::to_string);
+            wanted.extend(dated.into_iter().map(|date| Wanted {
+                id,
+                organization,
+                name: name.clone(),
+                date,
+            }));
         }
-        let kept = if wanted.is_empty() {
-            HashSet::new()
-        } else {
-            update_kept(tx, scope, resource, &wanted).await?
-        };
-        let new = row_values(
-            wanted
-                .into_iter()
-                .filter(|row| !kept.contains(&row_key(row)))
-                .collect(),
-        );
+        let kept = update_kept(tx, scope, resource, &wanted, now).await?;
+        let new: Vec<Values> = wanted
+            .iter()
+            .filter(|w| !kept.contains(&(w.id, w.date.description.to_string())))
+            .map(|w| {
+                let (description, at) = (w.date.description, w.date.at);
+                expiration_row(
+                    resource,
+                    w.id,
+                    w.organization,
+                    w.name.as_deref(),
+                    description,
+                    at,
+                    now,
+                )
+            })
+            .collect();
         if !new.is_empty() {
             tx.insert_rows(
                 Some(scope),
                 EXPIRATIONS.table,
                 &EXPIRATION_COLUMNS,
-                new,
+                row_values(new),
                 Inserting::Quietly,
             )
             .await?;
@@ -224,66 +231,65 @@ pub(crate) async fn refresh(
     Ok(())
 }
 
-/// An expiration row's record and description: what names it among its
-/// resource's.
-fn row_key(row: &Values) -> (Option<i64>, Option<String>) {
-    let id = match row.get("resource_id") {
-        Some(Arg::Int(id)) => *id,
-        _ => None,
-    };
-    let description = match row.get("description") {
-        Some(Arg::Text(description)) => description.clone(),
-        _ => None,
-    };
-    (id, description)
+/// An expiration a record's dates make, before it is written.
+struct Wanted {
+    /// The record's id.
+    id: i64,
+    /// Its organization.
+    organization: Option<i64>,
+    /// Its name (title).
+    name: Option<String>,
+    /// The date and its description.
+    date: Expiring,
 }
 
-/// Updates the expirations of `rows` (made by [`expiration_rows`]) that
-/// exist, in one statement; the record and description of each it updated.
+/// Updates, in one statement, those of the `wanted` expirations that exist
+/// (to their record's organization and name, their date, and `now`); the
+/// record id and description of each it updated.
 async fn update_kept(
     tx: &mut Tx,
     scope: Scope,
     resource: &Resource,
-    rows: &[Values],
-) -> Result<HashSet<(Option<i64>, Option<String>)>> {
-    const KEYS: [(&str, ColumnType); 2] = [
-        ("resource_id", ColumnType::Int),
-        ("description", ColumnType::Text),
-    ];
-    const CHANGED: [&str; 4] = [
-        "organization_id",
-        "resource_name",
-        "expiration_date",
-        "updated_at",
-    ];
-    let values = rows
+    wanted: &[Wanted],
+    now: i64,
+) -> Result<HashSet<(i64, String)>> {
+    if wanted.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let values = wanted
         .iter()
-        .map(|row| {
-            KEYS.iter()
-                .map(|(column, _)| *column)
-                .chain(CHANGED)
-                .map(|column| row.get(column).cloned().unwrap_or(Arg::Int(None)))
-                .collect()
+        .map(|w| {
+            vec![
+                Arg::from(w.id),
+                Arg::from(w.date.description),
+                Arg::from(w.organization),
+                Arg::from(w.name.clone()),
+                Arg::from(w.date.at),
+                Arg::from(now),
+            ]
         })
         .collect();
     let updated = tx
         .update_each(
             scope,
             EXPIRATIONS.table,
-            &KEYS,
-            &CHANGED,
+            &[
+                ("resource_id", ColumnType::Int),
+                ("description", ColumnType::Text),
+            ],
+            &[
+                "organization_id",
+                "resource_name",
+                "expiration_date",
+                "updated_at",
+            ],
             values,
             &[Match::Eq("resource_type", Arg::from(resource.class))],
         )
         .await?;
     Ok(updated
         .into_iter()
-        .map(|key| {
-            (
-                key.first().and_then(Cell::as_i64),
-                key.get(1).and_then(Cell::as_str).map(str::to_string),
-            )
-        })
+        .filter_map(|key| Some((key.first()?.as_i64()?, key.get(1)?.as_str()?.to_string())))
         .collect())
 }
 
