@@ -237,23 +237,29 @@ async fn a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements
     );
 }
 
-/// A write of one configuration's `attributes` to `path`; returns the
-/// status, the body and the statements it cost.
+/// Sends `document` to `path`; returns the status, the body and the
+/// statements the request cost.
+async fn measured_send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    document: Value,
+) -> (u16, Value, u64) {
+    let before = app.store.statements();
+    let (code, body) = app.send(method, path, document).await;
+    (code, body, app.store.statements() - before)
+}
+
+/// A write of one configuration's `attributes` to `path`, as
+/// [`measured_send`].
 async fn measured_write(
     app: &TestApp,
     method: Method,
     path: &str,
     attributes: Value,
 ) -> (u16, Value, u64) {
-    let before = app.store.statements();
-    let (code, body) = app
-        .send(
-            method,
-            path,
-            json!({"data": {"type": "configurations", "attributes": attributes}}),
-        )
-        .await;
-    (code, body, app.store.statements() - before)
+    let document = json!({"data": {"type": "configurations", "attributes": attributes}});
+    measured_send(app, method, path, document).await
 }
 
 /// A POST of one configuration, as [`measured_write`].
@@ -403,12 +409,15 @@ async fn measured_bulk_patch(app: &TestApp, changes: Vec<(i64, Value)>) -> u64 {
             json!({"type": "configurations", "attributes": attributes})
         })
         .collect();
-    let before = app.store.statements();
-    let (code, body) = app
-        .send(Method::PATCH, "/configurations", json!({ "data": data }))
-        .await;
+    let (code, body, statements) = measured_send(
+        app,
+        Method::PATCH,
+        "/configurations",
+        json!({ "data": data }),
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
-    app.store.statements() - before
+    statements
 }
 
 /// The expirations of configuration `id`, by description: id, name,
