@@ -94,12 +94,25 @@ fn expiration_row(
     ])
 }
 
-/// The values of `rows` (made by [`expiration_row`]), for
-/// [`Tx::insert_rows`] with [`EXPIRATION_COLUMNS`].
-fn row_values(rows: Vec<Values>) -> Vec<Vec<Arg>> {
-    rows.into_iter()
+/// Inserts expiration `rows` (made by [`expiration_row`]) in as few
+/// statements as the dialect allows.
+async fn insert_expirations(tx: &mut Tx, scope: Scope, rows: Vec<Values>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = rows
+        .into_iter()
         .map(|row| row.0.into_iter().map(|(_, value)| value).collect())
-        .collect()
+        .collect();
+    tx.insert_rows(
+        Some(scope),
+        EXPIRATIONS.table,
+        &EXPIRATION_COLUMNS,
+        rows,
+        Inserting::Quietly,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The columns of [`expiration_rows`], in order.
@@ -206,16 +219,7 @@ pub(crate) async fn refresh(
                 )
             })
             .collect();
-        if !new.is_empty() {
-            tx.insert_rows(
-                Some(scope),
-                EXPIRATIONS.table,
-                &EXPIRATION_COLUMNS,
-                row_values(new),
-                Inserting::Quietly,
-            )
-            .await?;
-        }
+        insert_expirations(tx, scope, new).await?;
         for (descriptions, records) in gone {
             let owners = [
                 Match::Eq("resource_type", Arg::from(resource.class)),
@@ -329,15 +333,7 @@ pub(crate) async fn replace(
             )
         })
         .collect();
-    tx.insert_rows(
-        Some(scope),
-        EXPIRATIONS.table,
-        &EXPIRATION_COLUMNS,
-        row_values(new),
-        Inserting::Quietly,
-    )
-    .await?;
-    Ok(())
+    insert_expirations(tx, scope, new).await
 }
 
 /// The id, organization and title of records `ids` of `resource`, then the
