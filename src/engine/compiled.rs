@@ -419,17 +419,19 @@ impl Compiled {
         for (sort, descending) in page.sorts {
             sql.push(sort.expr).push(direction(*descending != reversed));
         }
+        // The page's size is in the text (`Sql::limit`), for PostgreSQL's
+        // plan of the joins; the offset is bound.
         if page.cursor {
             // One more than the page, to tell whether another follows.
-            sql.push("t.id ASC LIMIT ").bind(i64::from(page.size) + 1);
+            sql.push("t.id ASC").limit(u64::from(page.size) + 1);
         } else if let Some((limit, offset)) = from_end {
-            sql.push("t.id DESC LIMIT ")
-                .bind(limit as i64)
+            sql.push("t.id DESC")
+                .limit(limit)
                 .push(" OFFSET ")
                 .bind(offset as i64);
         } else {
-            sql.push("t.id ASC LIMIT ")
-                .bind(i64::from(page.size))
+            sql.push("t.id ASC")
+                .limit(u64::from(page.size))
                 .push(" OFFSET ")
                 .bind(start as i64);
         }
