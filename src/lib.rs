@@ -46,7 +46,7 @@ use crate::config::ServeArgs;
 use crate::engine::Engine;
 use crate::http::auth::{KeyCache, RateLimiter};
 use crate::http::AppState;
-use crate::store::Store;
+use crate::store::{Dialect, Store};
 
 /// Logs to stderr; `RUST_LOG` picks the level (default `info`). Colours
 /// only on a terminal: a log file or a service's journal gets plain text.
@@ -284,6 +284,9 @@ pub async fn serve_until_signal(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr().unwrap_or(args.listen);
     tracing::info!(%address, "listening");
     tokio::spawn(keep_statistics_fresh(store.clone()));
+    if store.dialect() == Dialect::Postgres {
+        tokio::spawn(keep_counts_folded(store.clone()));
+    }
     let workers = start_workers(&state, &args).await?;
     // One signal stops both: the listener (in-flight requests finish) and
     // the job workers (running jobs finish within their grace period).
@@ -403,6 +406,23 @@ async fn keep_statistics_fresh(store: Store) {
         every.tick().await;
         if let Err(error) = store.optimize().await {
             tracing::warn!(%error, "could not refresh the planner's statistics");
+        }
+    }
+}
+
+/// How often a server on PostgreSQL folds the rows of its kept counts
+/// ([`Store::fold_counts`]). A count sums the rows its organization's writes
+/// added since the last fold: a few at this pace, however busy the writers.
+const FOLD_COUNTS_EVERY: Duration = Duration::from_secs(2);
+
+/// Folds the kept counts' rows every [`FOLD_COUNTS_EVERY`].
+async fn keep_counts_folded(store: Store) {
+    let mut every = tokio::time::interval(FOLD_COUNTS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(error) = store.fold_counts().await {
+            tracing::warn!(%error, "could not fold the kept counts; left for the next try");
         }
     }
 }

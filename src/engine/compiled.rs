@@ -11,7 +11,7 @@ use crate::resources::{
     ColumnType, Field, Filter, FilterHow, Include, Join, LinkTable, Parent, Resource, Scoping,
     Sort, ALL,
 };
-use crate::store::{Arg, Dialect, Sql, ORGANIZATION_COUNTED};
+use crate::store::{Arg, Dialect, Sql, ACCOUNT_ORDERED, ORGANIZATION_COUNTED};
 
 /// One resource, ready to serve.
 #[derive(Debug)]
@@ -409,6 +409,11 @@ impl Compiled {
             sql.push(", ").push(sort.expr).push(&format!(" AS s{i}"));
         }
         sql.push(" FROM ").push(self.def.table).push(" t");
+        if self.in_account_order(dialect, selection, page.sorts) {
+            sql.push(" INDEXED BY ")
+                .push(self.def.table)
+                .push("_account");
+        }
         sql.push(&self.joins_for(page.sorts));
         self.push_where(&mut sql, selection);
         if let Some(cursor) = page.after {
@@ -447,23 +452,48 @@ impl Compiled {
         sql
     }
 
+    /// Whether SQLite reads a page through the table's index on its account
+    /// (`store::ACCOUNT_ORDERED`): a whole account's list in id order, the
+    /// default. Its planner would take another index led by `account_id`
+    /// and sort the whole account for each page (11 ms for a page of 50 of
+    /// 100,000 configurations, against 0.01 ms through the index).
+    /// PostgreSQL picks that index itself.
+    fn in_account_order(
+        &self,
+        dialect: Dialect,
+        selection: &Selection<'_>,
+        sorts: &[(Sort, bool)],
+    ) -> bool {
+        dialect == Dialect::Sqlite
+            && self.def.scoping == Scoping::Account
+            && self.def.window_days.is_none()
+            && ACCOUNT_ORDERED.contains(&self.def.table)
+            && selection.account.is_some()
+            && selection.parent.is_none()
+            && selection.conditions.is_empty()
+            && sorts.iter().all(|(sort, _)| sort.expr == "t.id")
+    }
+
     /// `SELECT COUNT(*)` over the same selection, and whether it is a kept
-    /// count instead: on SQLite, where the selection is a whole account or
-    /// some of its organizations and the table's records are counted per
-    /// organization, the sum of those counts (`organization_counts`, kept by
-    /// triggers), a lookup that costs the same however many records there
-    /// are.
+    /// count instead: where the selection is a whole account or some of its
+    /// organizations and the table's records are counted per organization,
+    /// the sum of those counts (`organization_counts`, kept by triggers: one
+    /// row per organization on SQLite, a few rows of changes on PostgreSQL),
+    /// which costs the same however many records there are.
     pub fn count_sql(&self, mut sql: Sql, selection: &Selection<'_>) -> (Sql, bool) {
-        if let Some((account, organizations)) = self.kept_count_key(sql.dialect(), selection) {
+        if let Some((account, organizations)) = self.kept_count_key(selection) {
+            // PostgreSQL sums BIGINTs as NUMERIC.
             sql.push(
-                "SELECT COALESCE(SUM(records), 0) FROM organization_counts WHERE table_name = ",
+                "SELECT CAST(COALESCE(SUM(records), 0) AS BIGINT) FROM organization_counts \
+                 WHERE table_name = ",
             )
             .bind(self.def.table)
             .push(" AND account_id = ")
             .bind(account);
             if let Some(organizations) = organizations {
-                // One organization's count is one row by its key; an
-                // account's, or several organizations', a range.
+                // One organization's count is one row by its key on
+                // SQLite; an account's, several organizations', or one on
+                // PostgreSQL, a short range.
                 if organizations.len() == 1 {
                     sql.by_key();
                 }
@@ -482,15 +512,10 @@ impl Compiled {
     /// Where `organization_counts` answers the count of a selection: the
     /// account and, unless the selection is the whole account, the
     /// organizations it is exactly (a nested route under one, or
-    /// `filter[organization_id]`). Any other condition, and PostgreSQL,
-    /// count the records themselves.
-    fn kept_count_key(
-        &self,
-        dialect: Dialect,
-        selection: &Selection<'_>,
-    ) -> Option<(i64, Option<Vec<Arg>>)> {
-        let counted = dialect == Dialect::Sqlite
-            && self.def.scoping == Scoping::Account
+    /// `filter[organization_id]`). Any other condition counts the records
+    /// themselves.
+    fn kept_count_key(&self, selection: &Selection<'_>) -> Option<(i64, Option<Vec<Arg>>)> {
+        let counted = self.def.scoping == Scoping::Account
             && self.def.window_days.is_none()
             && ORGANIZATION_COUNTED.contains(&self.def.table);
         if !counted {

@@ -25,16 +25,45 @@ pub fn latest_version() -> i64 {
 }
 
 /// Brings the schema up to date, then loads missing reference data.
+///
+/// On SQLite, migrating a database made by an earlier version refreshes the
+/// planner's statistics afterwards: the store refreshed them when it opened,
+/// before the migrations, and an index a migration adds has none until the
+/// next refresh. SQLite guesses such an index is selective and reads
+/// through it (a whole account's list sorted by name took 35 ms a page
+/// through the new index on the account alone, 0.1 ms through its own).
 pub async fn run(store: &Store) -> anyhow::Result<()> {
     match store.pool() {
-        Pool::Sqlite(pool) => SQLITE.run(pool).await,
-        Pool::Postgres { driver, .. } => POSTGRES.run(driver).await,
+        Pool::Sqlite(pool) => {
+            let before = newest_applied(pool).await;
+            SQLITE
+                .run(pool)
+                .await
+                .context("running database migrations")?;
+            if before > 0 && before < latest_version() {
+                store
+                    .optimize()
+                    .await
+                    .context("refreshing the planner's statistics after migrating")?;
+            }
+        }
+        Pool::Postgres { driver, .. } => POSTGRES
+            .run(driver)
+            .await
+            .context("running database migrations")?,
     }
-    .context("running database migrations")?;
     load_reference_data(store)
         .await
         .context("loading reference data")?;
     Ok(())
+}
+
+/// The newest migration applied to a SQLite database, 0 for a new one.
+async fn newest_applied(pool: &sqlx::SqlitePool) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0)
 }
 
 const COUNTRIES: &str = include_str!("../../data/countries.csv");

@@ -69,9 +69,10 @@ pub use webhooks::{
 
 use crate::error::Result;
 
-/// Tables whose records SQLite counts per account and organization in
-/// `organization_counts`, kept by triggers (migration 0027), for the
-/// `total-count` of lists filtered by organization.
+/// Tables whose records the store counts per account and organization in
+/// `organization_counts`, kept by triggers (migration 0027 on SQLite, 0029
+/// on PostgreSQL), for the `total-count` of lists filtered by organization
+/// and of whole accounts' lists.
 pub const ORGANIZATION_COUNTED: &[&str] = &[
     "configurations",
     "contacts",
@@ -79,6 +80,21 @@ pub const ORGANIZATION_COUNTED: &[&str] = &[
     "passwords",
     "domains",
     "documents",
+];
+
+/// Tables with an index on their account alone, in id order (migration
+/// 0029: `<table>_account`), for a whole account's list in its default
+/// order: SQLite reads such a page through it by name (`INDEXED BY`).
+pub const ACCOUNT_ORDERED: &[&str] = &[
+    "organizations",
+    "configurations",
+    "contacts",
+    "locations",
+    "passwords",
+    "domains",
+    "documents",
+    "flexible_assets",
+    "expirations",
 ];
 
 /// The account a request acts for. Only authentication (and the CLI, for the
@@ -401,14 +417,47 @@ impl Store {
             }
             (Pool::Sqlite(pool), None) => analyze_sqlite(pool).await?,
             // After a bulk load (the demo, an import) the planner needs
-            // statistics before autovacuum gets to them.
+            // statistics before autovacuum gets to them, and the load's
+            // counts are folded first.
             (Pool::Postgres { .. }, _) => {
+                self.fold_counts().await?;
                 let mut sql = self.sql();
                 sql.push("ANALYZE");
                 self.execute(&sql).await?;
             }
         }
         Ok(())
+    }
+
+    /// On PostgreSQL, folds each organization's rows of `organization_counts`
+    /// into one (their sum, or none if it is 0): writes add a row per
+    /// statement there instead of updating one (migration 0029), so that
+    /// concurrent writers never wait on each other's counter rows, and a
+    /// count sums what has piled up since the last fold. Returns how many
+    /// sums it wrote. SQLite's counts are one row each already: nothing
+    /// to do.
+    ///
+    /// A fold deletes the rows its statement sees and inserts their sum in
+    /// one statement, so a count reads either the rows or their sum; rows
+    /// that writers add meanwhile are left for the next fold, and a fold
+    /// running beside another (two servers) skips the rows the other took.
+    pub async fn fold_counts(&self) -> Result<u64> {
+        if self.dialect() != Dialect::Postgres {
+            return Ok(0);
+        }
+        let mut sql = self.sql();
+        sql.push(
+            "WITH folded AS (\
+                DELETE FROM organization_counts \
+                WHERE (table_name, account_id, organization_id) IN (\
+                    SELECT table_name, account_id, organization_id FROM organization_counts \
+                    GROUP BY table_name, account_id, organization_id HAVING COUNT(*) > 1) \
+                RETURNING table_name, account_id, organization_id, records) \
+             INSERT INTO organization_counts (table_name, account_id, organization_id, records) \
+             SELECT table_name, account_id, organization_id, SUM(records) FROM folded \
+             GROUP BY table_name, account_id, organization_id HAVING SUM(records) <> 0",
+        );
+        self.execute(&sql).await
     }
 
     /// Runs a trivial query: whether the database answers (readiness).

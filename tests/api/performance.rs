@@ -5,7 +5,10 @@
 //! every record it names in one statement, however many it names, and a new
 //! configuration's primary interface costs only its own writes, and a bulk
 //! rename one `UPDATE` per record and a fixed number of statements besides.
+//! A page of a whole account's list is read in id order from an index.
 
+use mortar::engine::compiled::{Page, Schema, Selection};
+use mortar::resources::ColumnType;
 use mortar::store::Dialect;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -541,7 +544,96 @@ async fn a_bulk_rename_costs_one_update_per_record_and_a_fixed_number_besides(ap
     assert!(renamed.iter().all(|e| e.2 == "C"), "{renamed:?}");
 }
 
+/// A page of a whole account's list in its default order (by id) is read
+/// from an index in that order, not found by reading every record of the
+/// account: SQLite through the table's index on its account (its planner
+/// would take another index on `account_id` and sort the whole account);
+/// PostgreSQL plans for the page's 50 records (it planned a bound `LIMIT`
+/// as a tenth of the account, and at 100,000 configurations hash-joined
+/// every one of them for a page of 50).
+async fn a_whole_accounts_page_is_read_in_id_order_from_an_index(app: TestApp) {
+    thousand_configurations(&app).await;
+    app.store
+        .optimize()
+        .await
+        .expect("the planner's statistics");
+    let schema = Schema::build(&[]);
+    let compiled = schema.by_route("configurations").expect("configurations");
+    let selection = Selection {
+        account: Some(app.account.id),
+        ..Selection::default()
+    };
+    let page = Page {
+        sorts: &[],
+        size: 50,
+        number: 2,
+        cursor: false,
+        after: None,
+    };
+    let page_sql = compiled.page_sql(app.store.sql(), &selection, &page, None);
+    let mut sql = app.store.sql();
+    let kinds = match app.store.dialect() {
+        Dialect::Sqlite => {
+            sql.push("EXPLAIN QUERY PLAN ");
+            vec![
+                ColumnType::Int,
+                ColumnType::Int,
+                ColumnType::Int,
+                ColumnType::Text,
+            ]
+        }
+        Dialect::Postgres => {
+            sql.push("EXPLAIN ");
+            vec![ColumnType::Text]
+        }
+    };
+    sql.push(&page_sql.text);
+    sql.args = page_sql.args.clone();
+    let rows = app
+        .store
+        .fetch(&sql, &kinds)
+        .await
+        .expect("the page's plan");
+    let plan: Vec<&str> = rows
+        .iter()
+        .filter_map(|row| row.last().and_then(|cell| cell.as_str()))
+        .collect();
+    let plan = plan.join("\n");
+    match app.store.dialect() {
+        Dialect::Sqlite => assert!(
+            plan.contains("COVERING INDEX configurations_account (account_id=?)"),
+            "{plan}"
+        ),
+        // The plan is made once for any values: it must know the page's
+        // size, where for a bound one it guessed a tenth of the account.
+        Dialect::Postgres => assert!(
+            plan.lines()
+                .any(|line| line.contains("Limit  (") && line.contains(" rows=50 ")),
+            "{plan}"
+        ),
+    }
+    // And it is the second 50 in id order.
+    let (code, body) = app
+        .get("/configurations?page[size]=50&page[number]=2")
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let ids: Vec<i64> = body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|record| record["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids.len(), 50);
+    assert_eq!(ids, sorted);
+    let (_, first) = app.get("/configurations?page[size]=50").await;
+    let last_of_first: i64 = first["data"][49]["id"].as_str().unwrap().parse().unwrap();
+    assert!(last_of_first < ids[0], "{last_of_first} then {}", ids[0]);
+}
+
 crate::api_tests!(
+    a_whole_accounts_page_is_read_in_id_order_from_an_index,
     a_page_of_a_thousand_configurations_costs_two_statements,
     a_bulk_rename_costs_one_update_per_record_and_a_fixed_number_besides,
     a_write_checks_every_record_it_names_in_one_statement,
@@ -597,5 +689,46 @@ async fn sqlite_finds_records_by_id_through_the_primary_key_after_a_restart() {
     assert!(
         after.contains("USING INTEGER PRIMARY KEY"),
         "with statistics: {after}"
+    );
+}
+
+/// A database made by an earlier version gets the planner's statistics of
+/// the indexes its migrations add when the store opens it: without them
+/// SQLite guesses a new index is selective, and read a whole account's
+/// list sorted by name through the new index on the account alone.
+#[tokio::test]
+async fn sqlite_knows_the_indexes_a_migration_adds_once_it_has_run() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    thousand_configurations(&app).await;
+    // The database as the version before 0029 left it.
+    for table in mortar::store::ACCOUNT_ORDERED {
+        let mut sql = app.store.sql();
+        sql.push(&format!("DROP INDEX {table}_account"));
+        app.store.execute(&sql).await.expect("drop the index");
+    }
+    let mut sql = app.store.sql();
+    sql.push("DELETE FROM _sqlx_migrations WHERE version = 29");
+    app.store.execute(&sql).await.expect("forget the migration");
+    let statistics = |store: mortar::store::Store| async move {
+        let mut sql = store.sql();
+        sql.push("SELECT stat FROM sqlite_stat1 WHERE idx = 'configurations_account'");
+        store
+            .fetch(&sql, &[ColumnType::Text])
+            .await
+            .expect("the statistics")
+    };
+    assert!(statistics(app.store.clone()).await.is_empty());
+    // A restart of the new version migrates it.
+    let reopened = mortar::store::Store::open(&app.args().store.store_config(2))
+        .await
+        .expect("the store opens and migrates");
+    let known = statistics(reopened.clone()).await;
+    reopened.close().await;
+    assert_eq!(known.len(), 1, "{known:?}");
+    assert!(
+        known[0][0]
+            .as_str()
+            .is_some_and(|stat| stat.starts_with("1000")),
+        "{known:?}"
     );
 }

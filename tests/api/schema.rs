@@ -10,11 +10,10 @@ use crate::helpers::{Backend, TestApp};
 /// index's shadow tables and the queue of its changes until a write group
 /// commits (`search_pending`), which PostgreSQL replaces with a GIN index
 /// over the stored tsvector `search_entries.document` (left out on that
-/// side); and the per-organization record counts its triggers keep
-/// (`organization_counts`), where PostgreSQL counts the index.
+/// side).
 const SQLITE_ONLY_TABLES: &str = "'search_index', 'search_index_data', 'search_index_idx', \
                                   'search_index_docsize', 'search_index_config', \
-                                  'search_pending', 'organization_counts'";
+                                  'search_pending'";
 
 async fn columns(store: &Store) -> Vec<(String, String)> {
     let mut sql = store.sql();
