@@ -8,7 +8,9 @@
 #   STORE=postgres bench/builds.sh "before=... after=..." 3 "one list50 post"
 #
 # STORE is sqlite (the default) or postgres; the dataset is bench/stores.sh's
-# (made here if absent, by the first build). SQLite runs on a fresh copy of
+# (made here if absent, by the first build). PG_DB and BENCH_WORK name
+# another: a build refuses a database a newer build has migrated, so builds
+# whose migrations differ are measured on PostgreSQL one run each. SQLite runs on a fresh copy of
 # it each time, so POSTs do not pile up; PostgreSQL is vacuumed before each
 # round. Server CPU on PostgreSQL counts the database's processes too.
 # Each run: 4 s warm-up, 8 s measured, 64 connections (BENCH_DURATION,
@@ -26,7 +28,7 @@ ROUNDS=${2:-3}
 ENDPOINTS=${3:-"static one list50 list1000 post"}
 STORE=${STORE:-sqlite}
 ORGS=100 ROWS=100000
-PG_DB=mortar_bench_stores
+PG_DB=${PG_DB:-mortar_bench_stores}
 PORT=3935
 
 # shellcheck source=/dev/null
