@@ -391,12 +391,17 @@ impl Compiled {
             }
             _ => None,
         };
-        let direction = |descending: bool| match (dialect, descending) {
-            // NULL sorts as the smallest value on both backends (SQLite's rule).
-            (Dialect::Postgres, false) => " ASC NULLS FIRST, ",
-            (Dialect::Postgres, true) => " DESC NULLS LAST, ",
-            (Dialect::Sqlite, false) => " ASC, ",
-            (Dialect::Sqlite, true) => " DESC, ",
+        // NULL sorts as the smallest value on both backends (SQLite's rule);
+        // PostgreSQL's indexes on sorted columns order NULLs first to match.
+        // An id is never NULL, and its indexes (the primary key, the
+        // account's) order it plainly: said with a `NULLS` clause, the order
+        // would not match them read backwards, and a page by `-id` would
+        // sort the whole account.
+        let direction = |expr: &str, descending: bool| match (dialect, descending) {
+            (Dialect::Postgres, false) if expr != "t.id" => " ASC NULLS FIRST, ",
+            (Dialect::Postgres, true) if expr != "t.id" => " DESC NULLS LAST, ",
+            (_, false) => " ASC, ",
+            (_, true) => " DESC, ",
         };
         sql.push("SELECT ").push(&self.select);
         if page.cursor {
@@ -422,7 +427,8 @@ impl Compiled {
         sql.push(" ORDER BY ");
         let reversed = from_end.is_some();
         for (sort, descending) in page.sorts {
-            sql.push(sort.expr).push(direction(*descending != reversed));
+            sql.push(sort.expr)
+                .push(direction(sort.expr, *descending != reversed));
         }
         // The page's size is in the text (`Sql::limit`), for PostgreSQL's
         // plan of the joins; the offset is bound.
@@ -444,9 +450,9 @@ impl Compiled {
             .push(self.def.table)
             .push(" t ON t.id = page_keys.id");
         sql.push(&self.joins).push(" ORDER BY ");
-        for (i, (_, descending)) in page.sorts.iter().enumerate() {
+        for (i, (sort, descending)) in page.sorts.iter().enumerate() {
             sql.push(&format!("page_keys.s{i}"))
-                .push(direction(*descending));
+                .push(direction(sort.expr, *descending));
         }
         sql.push("page_keys.id ASC");
         sql
