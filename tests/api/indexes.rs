@@ -1,8 +1,8 @@
 //! Every filter, sort and nested route of every resource is served by an
 //! index: one whose leading columns are the column itself, or the account and
-//! the column (the shape every scoped query takes). A sort's index orders
-//! NULLs first, as the API does, so that it serves the sort in either
-//! direction (PostgreSQL orders them last unless told).
+//! the column (the shape every scoped query takes). The index of a sort of
+//! an account's list orders NULLs first, as the API does, so that it serves
+//! the sort in either direction (PostgreSQL orders them last unless told).
 
 use std::collections::BTreeMap;
 
