@@ -93,11 +93,19 @@ impl Compiled {
         let (select_one, from_one, exists_one) = one_record_form(def);
         // Every list sorts by id, and by name and the timestamps where the resource has them.
         let mut sorts: HashMap<&'static str, Sort> = HashMap::new();
-        sorts.insert("id", Sort::on("id", "t.id"));
+        // Ids and the timestamps are never NULL (every table declares them
+        // `NOT NULL`).
+        sorts.insert("id", Sort::on("id", "t.id").never_null());
         for standard in ["name", "created_at", "updated_at"] {
             if let Some(field) = def.field(standard) {
                 if field.column.is_some() || field.expr.starts_with("t.") {
-                    sorts.insert(field.name, Sort::on(field.name, field.expr));
+                    let sort = Sort::on(field.name, field.expr);
+                    let sort = if standard == "name" {
+                        sort
+                    } else {
+                        sort.never_null()
+                    };
+                    sorts.insert(field.name, sort);
                 }
             }
         }
@@ -784,6 +792,20 @@ fn push_after(sql: &mut Sql, sorts: &[(Sort, bool)], cursor: &super::cursor::Cur
         }
         sql.bind(cursor.id).push(")");
         return;
+    }
+    if let (Some((first, descending)), Some(value)) = (sorts.first(), cursor.values.first()) {
+        if first.never_null && !is_null(value) {
+            // Every record after the cursor is on one side of its first
+            // value: said once outside the branches, it bounds the index
+            // read, which the branches alone leave to a filter over every
+            // record before the cursor (a page of 1,000 by `-id` near the
+            // end of 100,000: 15 ms on SQLite and 67 on PostgreSQL).
+            let bound = if *descending { " <= " } else { " >= " };
+            sql.push(" AND ")
+                .push(first.expr)
+                .push(bound)
+                .bind(value.clone());
+        }
     }
     sql.push(" AND (");
     // Each branch: the keys before `i` equal, key `i` beyond; the last

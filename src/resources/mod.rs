@@ -597,6 +597,10 @@ pub struct Sort {
     pub expr: &'static str,
     /// Alias of the join the expression needs, if any.
     pub join: Option<&'static str>,
+    /// Whether the expression is never NULL (an id, a record's timestamps):
+    /// the records after a cursor then lie on one side of its value, which
+    /// bounds the read of the sort's index.
+    pub never_null: bool,
 }
 
 impl Sort {
@@ -606,6 +610,7 @@ impl Sort {
             name,
             expr,
             join: None,
+            never_null: false,
         }
     }
 
@@ -615,6 +620,15 @@ impl Sort {
             name,
             expr,
             join: Some(join),
+            never_null: false,
+        }
+    }
+
+    /// This sort, on an expression that is never NULL.
+    pub const fn never_null(self) -> Sort {
+        Sort {
+            never_null: true,
+            ..self
         }
     }
 }

@@ -69,6 +69,9 @@ async fn cursor_pages_follow_every_sort_with_ties_and_nulls(app: TestApp) {
         "sort=-serial_number",
         "sort=-serial_number,name",
         "sort=-created_at",
+        "sort=-id",
+        "sort=-updated_at,name",
+        "sort=created_at,-serial_number",
         "sort=organization_name,-id",
     ] {
         let expected = all_in_order(&app, "/configurations", sort).await;
