@@ -38,7 +38,7 @@ pub static LOGS: Resource = Resource {
         filter!("user_id", Int),
     ],
     sorts: &[
-        Sort::on("created_at", "t.created_at"),
+        Sort::on("created_at", "t.created_at").never_null(),
         Sort::on("name", "t.resource_name"),
     ],
     ops: Ops {
