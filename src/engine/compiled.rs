@@ -96,16 +96,15 @@ impl Compiled {
         // Ids and the timestamps are never NULL (every table declares them
         // `NOT NULL`).
         sorts.insert("id", Sort::on("id", "t.id").never_null());
-        for standard in ["name", "created_at", "updated_at"] {
+        for (standard, never_null) in [("name", false), ("created_at", true), ("updated_at", true)]
+        {
             if let Some(field) = def.field(standard) {
                 if field.column.is_some() || field.expr.starts_with("t.") {
                     let sort = Sort::on(field.name, field.expr);
-                    let sort = if standard == "name" {
-                        sort
-                    } else {
-                        sort.never_null()
-                    };
-                    sorts.insert(field.name, sort);
+                    sorts.insert(
+                        field.name,
+                        if never_null { sort.never_null() } else { sort },
+                    );
                 }
             }
         }
