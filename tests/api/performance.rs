@@ -554,12 +554,8 @@ async fn a_bulk_rename_costs_one_update_per_record_and_a_fixed_number_besides(ap
 /// as a tenth of the account, and at 100,000 configurations hash-joined
 /// every one of them for a page of 50).
 async fn a_whole_accounts_page_is_read_in_id_order_from_an_index(app: TestApp) {
-    thousand_configurations(&app).await;
-    app.store
-        .optimize()
-        .await
-        .expect("the planner's statistics");
-    let plan = page_plan(&app, &[]).await;
+    thousand_configurations_with_statistics(&app).await;
+    let plan = plan_of_page(&app, &[], None).await;
     match app.store.dialect() {
         Dialect::Sqlite => assert!(
             plan.contains("COVERING INDEX configurations_account (account_id=?)"),
@@ -595,11 +591,7 @@ async fn a_whole_accounts_page_is_read_in_id_order_from_an_index(app: TestApp) {
 /// for `-id`, the timestamps and some names, a page of 100,000
 /// configurations at a time.)
 async fn a_whole_accounts_page_in_any_standard_order_is_read_from_an_index(app: TestApp) {
-    thousand_configurations(&app).await;
-    app.store
-        .optimize()
-        .await
-        .expect("the planner's statistics");
+    thousand_configurations_with_statistics(&app).await;
     for (sort, descending) in [
         ("id", true),
         ("name", false),
@@ -608,7 +600,7 @@ async fn a_whole_accounts_page_in_any_standard_order_is_read_from_an_index(app: 
         ("created_at", true),
         ("updated_at", true),
     ] {
-        let plan = page_plan(&app, &[(sort, descending)]).await;
+        let plan = plan_of_page(&app, &[(sort, descending)], None).await;
         let sorted_whole = match app.store.dialect() {
             // The id subquery's steps are those its first line (the
             // co-routine or the materialized view) is the parent of.
@@ -672,11 +664,7 @@ async fn a_whole_accounts_page_in_any_standard_order_is_read_from_an_index(app: 
 /// and filtered out one by one (a page of 1,000 by `-id` near the end of
 /// 100,000 configurations took 15 ms on SQLite and 67 on PostgreSQL).
 async fn a_cursor_page_by_id_or_a_timestamp_reads_from_the_cursor_on(app: TestApp) {
-    thousand_configurations(&app).await;
-    app.store
-        .optimize()
-        .await
-        .expect("the planner's statistics");
+    thousand_configurations_with_statistics(&app).await;
     for (sort, descending) in [
         ("id", true),
         ("updated_at", true),
@@ -717,14 +705,19 @@ async fn a_cursor_page_by_id_or_a_timestamp_reads_from_the_cursor_on(app: TestAp
     }
 }
 
-/// The plan of the second page of 50 of the account's configurations in
-/// `sorts`' order, a line per step (SQLite's: id, parent and detail).
-async fn page_plan(app: &TestApp, sorts: &[(&str, bool)]) -> String {
-    plan_of_page(app, sorts, None).await
+/// [`thousand_configurations`], then the planner's statistics, as a
+/// server's hourly refresh leaves them.
+async fn thousand_configurations_with_statistics(app: &TestApp) {
+    thousand_configurations(app).await;
+    app.store
+        .optimize()
+        .await
+        .expect("the planner's statistics");
 }
 
 /// The plan of the page of 50 of the account's configurations in `sorts`'
-/// order: the second numbered one, or the cursor page after `after`.
+/// order (the second numbered one, or the cursor page after `after`), a
+/// line per step (SQLite's: id, parent and detail).
 async fn plan_of_page(app: &TestApp, sorts: &[(&str, bool)], after: Option<&Cursor>) -> String {
     let schema = Schema::build(&[]);
     let compiled = schema.by_route("configurations").expect("configurations");
