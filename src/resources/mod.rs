@@ -223,6 +223,21 @@ pub struct Reference {
 }
 
 impl Field {
+    /// Whether the API never lets the field be NULL (required, or never set
+    /// to null); its column is declared `NOT NULL`.
+    pub const fn never_null(&self) -> bool {
+        matches!(
+            self.access,
+            Access::Writable {
+                nullable: false,
+                ..
+            } | Access::CreateOnly {
+                nullable: false,
+                ..
+            }
+        )
+    }
+
     const fn base(name: &'static str, column_type: ColumnType) -> Field {
         Field {
             name,
@@ -597,9 +612,9 @@ pub struct Sort {
     pub expr: &'static str,
     /// Alias of the join the expression needs, if any.
     pub join: Option<&'static str>,
-    /// Whether the expression is never NULL (an id, a record's timestamps):
-    /// the records after a cursor then lie on one side of its value, which
-    /// bounds the read of the sort's index.
+    /// Whether the expression is never NULL (an id, a record's timestamps,
+    /// a required name): the records after a descending cursor then lie on
+    /// one side of its value, which bounds the read of the sort's index.
     pub never_null: bool,
 }
 

@@ -68,6 +68,7 @@ async fn cursor_pages_follow_every_sort_with_ties_and_nulls(app: TestApp) {
         "sort=serial_number",
         "sort=-serial_number",
         "sort=-serial_number,name",
+        "sort=serial_number,-name",
         "sort=-created_at",
         "sort=-id",
         "sort=-updated_at,name",

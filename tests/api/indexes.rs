@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use mortar::engine::compiled::Schema;
 use mortar::resources::{ColumnType, FilterHow, Scoping, ALL};
 use mortar::store::Dialect;
 
@@ -168,4 +169,59 @@ async fn every_filter_sort_and_nested_route_has_an_index(app: TestApp) {
     assert!(missing.is_empty(), "no index serves: {missing:#?}");
 }
 
-crate::api_tests!(every_filter_sort_and_nested_route_has_an_index);
+/// A cursor page of a sort the engine calls never NULL is bounded by the
+/// cursor's value alone, which would skip records whose key is NULL: each
+/// such sort must read a column the schema declares `NOT NULL`.
+async fn every_sort_called_never_null_reads_a_not_null_column(app: TestApp) {
+    let schema = Schema::build(&[]);
+    let mut checked = 0;
+    let mut nullable = Vec::new();
+    for resource in ALL {
+        for sort in schema.get(resource).all_sorts() {
+            if !sort.never_null {
+                continue;
+            }
+            let column = sort.expr.strip_prefix("t.").unwrap_or_else(|| {
+                panic!(
+                    "{} sort {}: not a column of the table",
+                    resource.route, sort.name
+                )
+            });
+            let mut sql = app.store.sql();
+            match app.store.dialect() {
+                Dialect::Sqlite => sql
+                    .push("SELECT COUNT(*) FROM pragma_table_info(")
+                    .bind(resource.table)
+                    .push(") WHERE name = ")
+                    .bind(column)
+                    .push(" AND (\"notnull\" = 1 OR pk = 1)"),
+                Dialect::Postgres => sql
+                    .push("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ")
+                    .bind(resource.table)
+                    .push(" AND column_name = ")
+                    .bind(column)
+                    .push(" AND is_nullable = 'NO'"),
+            };
+            let rows = app
+                .store
+                .fetch(&sql, &[ColumnType::Int])
+                .await
+                .expect("the column");
+            if rows[0][0].as_i64() != Some(1) {
+                nullable.push(format!("{}.{column} (sort {})", resource.table, sort.name));
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        nullable.is_empty(),
+        "called never NULL, but nullable: {nullable:#?}"
+    );
+    // Every listed resource's id and timestamps, and the required names.
+    assert!(checked > 100, "only {checked} sorts are called never NULL");
+}
+
+crate::api_tests!(
+    every_filter_sort_and_nested_route_has_an_index,
+    every_sort_called_never_null_reads_a_not_null_column,
+);
