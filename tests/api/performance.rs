@@ -663,7 +663,7 @@ async fn a_whole_accounts_page_in_any_standard_order_is_read_from_an_index(app: 
 /// sort's index from the cursor on: the records before the cursor are not
 /// read and filtered out one by one (a page of 1,000 by `-id` near the end
 /// of 100,000 configurations took 15 ms on SQLite and 67 on PostgreSQL).
-async fn a_cursor_page_by_id_or_a_timestamp_reads_from_the_cursor_on(app: TestApp) {
+async fn a_cursor_page_by_id_a_timestamp_or_a_name_reads_from_the_cursor_on(app: TestApp) {
     thousand_configurations_with_statistics(&app).await;
     for (sort, descending) in [
         ("id", true),
@@ -801,7 +801,7 @@ fn ids_of(body: &Value) -> Vec<i64> {
 crate::api_tests!(
     a_whole_accounts_page_is_read_in_id_order_from_an_index,
     a_whole_accounts_page_in_any_standard_order_is_read_from_an_index,
-    a_cursor_page_by_id_or_a_timestamp_reads_from_the_cursor_on,
+    a_cursor_page_by_id_a_timestamp_or_a_name_reads_from_the_cursor_on,
     a_page_of_a_thousand_configurations_costs_two_statements,
     a_bulk_rename_costs_one_update_per_record_and_a_fixed_number_besides,
     a_write_checks_every_record_it_names_in_one_statement,
