@@ -1,7 +1,8 @@
 //! Statements as text plus typed arguments, rendered for either dialect, and
 //! the decoding of result rows into [`Cell`]s.
 
-use sqlx::{ColumnIndex, Decode, Postgres, Row, Sqlite, Type};
+use sqlx::postgres::PgRow;
+use sqlx::{Column, ColumnIndex, Decode, Postgres, Row, Sqlite, Type, TypeInfo, ValueRef};
 
 /// How values of a field are stored, checked and rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,7 +305,75 @@ where
     let rows = bind_all!(sqlx::query(&sql.text), &sql.args)
         .fetch_all(executor)
         .await?;
-    rows.iter().map(|row| decode(row, kinds)).collect()
+    decode_postgres(&rows, kinds)
+}
+
+/// Decodes a PostgreSQL statement's rows. Every row of a statement has the
+/// same columns, so whether each column's type can be read as its kind
+/// (the check `Row::try_get` makes on every value) is worked out once, from
+/// the first row; as there, a value of a column that cannot be read is an
+/// error, a NULL never is.
+fn decode_postgres(rows: &[PgRow], kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>>, sqlx::Error> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns = first.columns();
+    let unreadable: Vec<bool> = columns
+        .iter()
+        .zip(kinds)
+        .map(|(column, kind)| {
+            let found = column.type_info();
+            !found.is_null()
+                && !match kind {
+                    ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
+                        <i64 as Type<Postgres>>::compatible(found)
+                    }
+                    ColumnType::Text | ColumnType::Date | ColumnType::Json => {
+                        <String as Type<Postgres>>::compatible(found)
+                    }
+                    ColumnType::Bool => <bool as Type<Postgres>>::compatible(found),
+                }
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let mut cells = Vec::with_capacity(kinds.len());
+            for (index, kind) in kinds.iter().enumerate() {
+                let value = row.try_get_raw(index)?;
+                if value.is_null() {
+                    cells.push(Cell::Null);
+                    continue;
+                }
+                let column_error = |source| sqlx::Error::ColumnDecode {
+                    index: format!("{index:?}"),
+                    source,
+                };
+                if unreadable[index] {
+                    let found = columns[index].type_info();
+                    return Err(column_error(match kind {
+                        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
+                            sqlx::error::mismatched_types::<Postgres, i64>(found)
+                        }
+                        ColumnType::Text | ColumnType::Date | ColumnType::Json => {
+                            sqlx::error::mismatched_types::<Postgres, String>(found)
+                        }
+                        ColumnType::Bool => sqlx::error::mismatched_types::<Postgres, bool>(found),
+                    }));
+                }
+                let cell = match kind {
+                    ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
+                        <i64 as Decode<Postgres>>::decode(value).map(Cell::Int)
+                    }
+                    ColumnType::Text | ColumnType::Date | ColumnType::Json => {
+                        <String as Decode<Postgres>>::decode(value).map(Cell::Text)
+                    }
+                    ColumnType::Bool => <bool as Decode<Postgres>>::decode(value).map(Cell::Bool),
+                };
+                cells.push(cell.map_err(column_error)?);
+            }
+            Ok(cells)
+        })
+        .collect()
 }
 
 pub(crate) async fn execute_sqlite<'c, E>(executor: E, sql: &Sql) -> Result<u64, sqlx::Error>
