@@ -1,7 +1,7 @@
 //! Statements as text plus typed arguments, rendered for either dialect, and
 //! the decoding of result rows into [`Cell`]s.
 
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgRow, PgTypeInfo};
 use sqlx::{Column, ColumnIndex, Decode, Postgres, Row, Sqlite, Type, TypeInfo, ValueRef};
 
 /// How values of a field are stored, checked and rendered.
@@ -318,21 +318,20 @@ fn decode_postgres(rows: &[PgRow], kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>
         return Ok(Vec::new());
     };
     let columns = first.columns();
-    let unreadable: Vec<bool> = columns
+    let unreadable: Vec<Option<String>> = columns
         .iter()
         .zip(kinds)
         .map(|(column, kind)| {
             let found = column.type_info();
-            !found.is_null()
-                && !match kind {
-                    ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
-                        <i64 as Type<Postgres>>::compatible(found)
-                    }
-                    ColumnType::Text | ColumnType::Date | ColumnType::Json => {
-                        <String as Type<Postgres>>::compatible(found)
-                    }
-                    ColumnType::Bool => <bool as Type<Postgres>>::compatible(found),
+            match kind {
+                ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
+                    unreadable_as::<i64>(found)
                 }
+                ColumnType::Text | ColumnType::Date | ColumnType::Json => {
+                    unreadable_as::<String>(found)
+                }
+                ColumnType::Bool => unreadable_as::<bool>(found),
+            }
         })
         .collect();
     rows.iter()
@@ -348,17 +347,8 @@ fn decode_postgres(rows: &[PgRow], kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>
                     index: format!("{index:?}"),
                     source,
                 };
-                if unreadable[index] {
-                    let found = columns[index].type_info();
-                    return Err(column_error(match kind {
-                        ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
-                            sqlx::error::mismatched_types::<Postgres, i64>(found)
-                        }
-                        ColumnType::Text | ColumnType::Date | ColumnType::Json => {
-                            sqlx::error::mismatched_types::<Postgres, String>(found)
-                        }
-                        ColumnType::Bool => sqlx::error::mismatched_types::<Postgres, bool>(found),
-                    }));
+                if let Some(why) = &unreadable[index] {
+                    return Err(column_error(why.clone().into()));
                 }
                 let cell = match kind {
                     ColumnType::Int | ColumnType::IdString | ColumnType::Timestamp => {
@@ -374,6 +364,13 @@ fn decode_postgres(rows: &[PgRow], kinds: &[ColumnType]) -> Result<Vec<Vec<Cell>
             Ok(cells)
         })
         .collect()
+}
+
+/// Why a value of PostgreSQL type `found` cannot be read as a `T` (the
+/// driver's own message), or `None` when it can.
+fn unreadable_as<T: Type<Postgres>>(found: &PgTypeInfo) -> Option<String> {
+    (!found.is_null() && !T::compatible(found))
+        .then(|| sqlx::error::mismatched_types::<Postgres, T>(found).to_string())
 }
 
 pub(crate) async fn execute_sqlite<'c, E>(executor: E, sql: &Sql) -> Result<u64, sqlx::Error>
@@ -415,6 +412,25 @@ mod tests {
             .bind_list(["x", "y"]);
         assert_eq!(pg.text, "a = $1 AND b IN ($2, $3)");
         assert_eq!(pg.args.len(), 3);
+    }
+
+    #[test]
+    fn a_postgres_column_is_read_as_its_kind_only_when_the_driver_could() {
+        use sqlx::postgres::PgTypeInfo;
+        assert_eq!(unreadable_as::<i64>(&PgTypeInfo::with_name("int8")), None);
+        assert_eq!(
+            unreadable_as::<String>(&PgTypeInfo::with_name("text")),
+            None
+        );
+        assert_eq!(
+            unreadable_as::<String>(&PgTypeInfo::with_name("varchar")),
+            None
+        );
+        assert_eq!(unreadable_as::<bool>(&PgTypeInfo::with_name("bool")), None);
+        let why = unreadable_as::<i64>(&PgTypeInfo::with_name("int4"))
+            .expect("an int4 column is not read as i64, as Row::try_get refuses it");
+        assert!(why.contains("int4"), "{why}");
+        assert!(unreadable_as::<bool>(&PgTypeInfo::with_name("text")).is_some());
     }
 }
 
