@@ -380,7 +380,9 @@ impl Compiled {
     /// needs), then every computed column joined for that page alone.
     ///
     /// A cursor page also selects each sort value after the fields, for the
-    /// next cursor, and one record more than the page.
+    /// next cursor, and one record more than the page. Descending from a
+    /// value on a key that can be NULL, SQLite reads the values after the
+    /// cursor and the NULLs after them as two ranges ([`nulls_apart`]).
     ///
     /// With the `total` known beforehand (a kept count), a numbered page
     /// nearer the end than the start is read from the end: the same records
@@ -403,60 +405,63 @@ impl Compiled {
             }
             _ => None,
         };
-        // NULL sorts as the smallest value on both backends (SQLite's rule);
-        // PostgreSQL's indexes on sorted columns order NULLs first to match.
-        // An id is never NULL, and its indexes (the primary key, the
-        // account's) order it plainly: said with a `NULLS` clause, the order
-        // would not match them read backwards, and a page by `-id` would
-        // sort the whole account.
-        let direction = |expr: &str, descending: bool| match (dialect, descending) {
-            (Dialect::Postgres, false) if expr != "t.id" => " ASC NULLS FIRST, ",
-            (Dialect::Postgres, true) if expr != "t.id" => " DESC NULLS LAST, ",
-            (_, false) => " ASC, ",
-            (_, true) => " DESC, ",
-        };
         sql.push("SELECT ").push(&self.select);
         if page.cursor {
             for i in 0..page.sorts.len() {
                 sql.push(&format!(", page_keys.s{i}"));
             }
         }
-        sql.push(" FROM (SELECT t.id");
-        for (i, (sort, _)) in page.sorts.iter().enumerate() {
-            sql.push(", ").push(sort.expr).push(&format!(" AS s{i}"));
-        }
-        sql.push(" FROM ").push(self.def.table).push(" t");
-        if self.in_account_order(dialect, selection, page.sorts) {
-            sql.push(" INDEXED BY ")
-                .push(self.def.table)
-                .push("_account");
-        }
-        sql.push(&self.joins_for(page.sorts));
-        self.push_where(&mut sql, selection);
-        if let Some(cursor) = page.after {
-            push_after(&mut sql, page.sorts, cursor);
-        }
-        sql.push(" ORDER BY ");
-        let reversed = from_end.is_some();
-        for (sort, descending) in page.sorts {
-            sql.push(sort.expr)
-                .push(direction(sort.expr, *descending != reversed));
-        }
+        sql.push(" FROM (");
         // The page's size is in the text (`Sql::limit`), for PostgreSQL's
-        // plan of the joins; the offset is bound.
-        if page.cursor {
-            // One more than the page, to tell whether another follows.
-            sql.push("t.id ASC").limit(u64::from(page.size) + 1);
-        } else if let Some((limit, offset)) = from_end {
-            sql.push("t.id DESC")
-                .limit(limit)
-                .push(" OFFSET ")
-                .bind(offset as i64);
-        } else {
-            sql.push("t.id ASC")
-                .limit(u64::from(page.size))
-                .push(" OFFSET ")
-                .bind(start as i64);
+        // plan of the joins; the offset is bound. A cursor page reads one
+        // record more than the page, to tell whether another follows.
+        let cursor_rows = u64::from(page.size) + 1;
+        match (page.after, from_end) {
+            (Some(cursor), _) => match nulls_apart(dialect, page.sorts, cursor) {
+                Some(first) => {
+                    // The values after the cursor, then the NULLs, which
+                    // come last. No one range of the key's index holds
+                    // both (as one condition, SQLite read every record
+                    // after the cursor and sorted them for each page), so
+                    // each is read as a range of its own, a page at most,
+                    // and the two (two pages at most) are put in order.
+                    sql.push("SELECT * FROM (");
+                    self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
+                        push_after(sql, page.sorts, cursor, true);
+                    });
+                    sql.limit(cursor_rows)
+                        .push(") page_values UNION ALL SELECT * FROM (");
+                    self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
+                        sql.push(" AND ").push(first.expr).push(" IS NULL");
+                    });
+                    sql.limit(cursor_rows).push(") page_nulls ORDER BY ");
+                    for (i, (sort, descending)) in page.sorts.iter().enumerate() {
+                        sql.push(&format!("s{i}"))
+                            .push(direction(dialect, sort.expr, *descending));
+                    }
+                    sql.push("id ASC").limit(cursor_rows);
+                }
+                None => {
+                    self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
+                        push_after(sql, page.sorts, cursor, false);
+                    });
+                    sql.limit(cursor_rows);
+                }
+            },
+            (None, _) if page.cursor => {
+                self.push_page_keys(&mut sql, selection, page.sorts, false, |_| {});
+                sql.limit(cursor_rows);
+            }
+            (None, Some((limit, offset))) => {
+                self.push_page_keys(&mut sql, selection, page.sorts, true, |_| {});
+                sql.limit(limit).push(" OFFSET ").bind(offset as i64);
+            }
+            (None, None) => {
+                self.push_page_keys(&mut sql, selection, page.sorts, false, |_| {});
+                sql.limit(u64::from(page.size))
+                    .push(" OFFSET ")
+                    .bind(start as i64);
+            }
         }
         sql.push(") page_keys JOIN ")
             .push(self.def.table)
@@ -464,10 +469,43 @@ impl Compiled {
         sql.push(&self.joins).push(" ORDER BY ");
         for (i, (sort, descending)) in page.sorts.iter().enumerate() {
             sql.push(&format!("page_keys.s{i}"))
-                .push(direction(sort.expr, *descending));
+                .push(direction(dialect, sort.expr, *descending));
         }
         sql.push("page_keys.id ASC");
         sql
+    }
+
+    /// `SELECT t.id, <sort> AS s0, ... FROM <table> t ... WHERE ...`, then
+    /// what `after` adds to the conditions, ordered by the sorts and the id
+    /// (`reversed`: each the other way), without a limit.
+    fn push_page_keys(
+        &self,
+        sql: &mut Sql,
+        selection: &Selection<'_>,
+        sorts: &[(Sort, bool)],
+        reversed: bool,
+        after: impl FnOnce(&mut Sql),
+    ) {
+        let dialect = sql.dialect();
+        sql.push("SELECT t.id");
+        for (i, (sort, _)) in sorts.iter().enumerate() {
+            sql.push(", ").push(sort.expr).push(&format!(" AS s{i}"));
+        }
+        sql.push(" FROM ").push(self.def.table).push(" t");
+        if self.in_account_order(dialect, selection, sorts) {
+            sql.push(" INDEXED BY ")
+                .push(self.def.table)
+                .push("_account");
+        }
+        sql.push(&self.joins_for(sorts));
+        self.push_where(sql, selection);
+        after(sql);
+        sql.push(" ORDER BY ");
+        for (sort, descending) in sorts {
+            sql.push(sort.expr)
+                .push(direction(dialect, sort.expr, *descending != reversed));
+        }
+        sql.push(if reversed { "t.id DESC" } else { "t.id ASC" });
     }
 
     /// Whether SQLite reads a page through the table's index on its account
@@ -779,9 +817,56 @@ impl Page<'_> {
     }
 }
 
+/// The ordering of a sort key in SQL: NULL sorts as the smallest value on
+/// both backends (SQLite's rule); PostgreSQL's indexes on sorted columns
+/// order NULLs first to match. An id is never NULL, and its indexes (the
+/// primary key, the account's) order it plainly: said with a `NULLS`
+/// clause, the order would not match them read backwards, and a page by
+/// `-id` would sort the whole account.
+fn direction(dialect: Dialect, expr: &str, descending: bool) -> &'static str {
+    match (dialect, descending) {
+        (Dialect::Postgres, false) if expr != "t.id" => " ASC NULLS FIRST, ",
+        (Dialect::Postgres, true) if expr != "t.id" => " DESC NULLS LAST, ",
+        (_, false) => " ASC, ",
+        (_, true) => " DESC, ",
+    }
+}
+
+/// The first sort, when the records after `cursor` are its values below the
+/// cursor's and then its NULLs (which sort last in a descending order), and
+/// those are read as two ranges of its index: a descending first key that
+/// can be NULL, from a value, on SQLite.
+///
+/// On SQLite every index ends in the rowid (the id), so the key's NULLs are
+/// read in the page's order and only a page of them is read. PostgreSQL's
+/// indexes on sorted columns do not end in the id: reading the NULLs apart
+/// would sort all of them for every page, against reading the index from
+/// its top (the records before the cursor filtered out), so a walk there
+/// keeps the one read until those indexes end in the id.
+fn nulls_apart<'s>(
+    dialect: Dialect,
+    sorts: &'s [(Sort, bool)],
+    cursor: &super::cursor::Cursor,
+) -> Option<&'s Sort> {
+    match (dialect, sorts.first(), cursor.values.first()) {
+        (Dialect::Sqlite, Some((first, true)), Some(value))
+            if !first.never_null && !is_null(value) =>
+        {
+            Some(first)
+        }
+        _ => None,
+    }
+}
+
 /// Appends ` AND (...)`: records after `cursor` in the order of `sorts`
-/// then id, NULL being the smallest value (as the ORDER BY has it).
-fn push_after(sql: &mut Sql, sorts: &[(Sort, bool)], cursor: &super::cursor::Cursor) {
+/// then id, NULL being the smallest value (as the ORDER BY has it); with
+/// `nulls_apart` ([`nulls_apart`]), only those with a value of the first key.
+fn push_after(
+    sql: &mut Sql,
+    sorts: &[(Sort, bool)],
+    cursor: &super::cursor::Cursor,
+    nulls_apart: bool,
+) {
     if sorts.iter().all(|(_, descending)| !descending) && !cursor.values.iter().any(is_null) {
         // Ascending from non-NULL values: a row value, which both databases
         // turn into one range scan of the sort's index. (A NULL key later in
@@ -804,8 +889,8 @@ fn push_after(sql: &mut Sql, sorts: &[(Sort, bool)], cursor: &super::cursor::Cur
         // cursor (a page of 1,000 by `-id` near the end of 100,000: 15 ms on
         // SQLite and 67 on PostgreSQL). NULL sorts first, so ascending from
         // a value never meets one, descending from NULL meets nothing else,
-        // and descending from a value meets the NULLs last unless the key
-        // is never NULL (no bound then).
+        // and descending from a value meets the NULLs last, unless the key
+        // is never NULL or they are read apart (no bound otherwise).
         match (is_null(value), descending) {
             (false, false) => {
                 sql.push(" AND ")
@@ -813,7 +898,7 @@ fn push_after(sql: &mut Sql, sorts: &[(Sort, bool)], cursor: &super::cursor::Cur
                     .push(" >= ")
                     .bind(value.clone());
             }
-            (false, true) if first.never_null => {
+            (false, true) if first.never_null || nulls_apart => {
                 sql.push(" AND ")
                     .push(first.expr)
                     .push(" <= ")
