@@ -152,7 +152,7 @@ pub fn sweep_local_exports(
 pub fn new_key(account_id: i64) -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    format!("{account_id}/{}", hex::encode(bytes))
+    format!("{account_id}/{}", data_encoding::HEXLOWER.encode(&bytes))
 }
 
 /// Blobs as files under a root directory (`<data dir>/attachments`): key

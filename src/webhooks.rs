@@ -55,14 +55,14 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes())
 }
 
 /// A new signing secret.
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("whsec_{}", hex::encode(bytes))
+    format!("whsec_{}", data_encoding::HEXLOWER.encode(&bytes))
 }
 
 /// Where subscription `id`'s secret is sealed.

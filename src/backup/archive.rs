@@ -85,7 +85,7 @@ impl Writer {
         self.members.push(Member {
             path: path.to_string(),
             size,
-            sha256: hex::encode(reader.hasher.finalize()),
+            sha256: data_encoding::HEXLOWER.encode(&reader.hasher.finalize()),
         });
         Ok(())
     }
@@ -256,7 +256,7 @@ pub(super) fn read(
         seen.push(Member {
             path: name,
             size: reader.bytes,
-            sha256: hex::encode(reader.hasher.finalize()),
+            sha256: data_encoding::HEXLOWER.encode(&reader.hasher.finalize()),
         });
     }
     let Some(manifest) = manifest else {

@@ -34,7 +34,7 @@ fn delivery_id() -> String {
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex::encode(bytes);
+    let hex = data_encoding::HEXLOWER.encode(&bytes);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

@@ -18,7 +18,11 @@ use crate::store::Record;
 /// The strong ETag of `record` shown as `body`.
 pub(super) fn etag(record: &Record, body: &[u8]) -> String {
     let digest = Sha256::digest(body);
-    format!("\"{}-{}\"", record.fingerprint(), hex::encode(&digest[..8]))
+    format!(
+        "\"{}-{}\"",
+        record.fingerprint(),
+        data_encoding::HEXLOWER.encode(&digest[..8])
+    )
 }
 
 /// The entity tags of an `If-Match` or `If-None-Match` header: `*`, or a

@@ -96,7 +96,7 @@ async fn idempotent(
         digest.update(parts.uri.query().unwrap_or_default().as_bytes());
         digest.update([0]);
         digest.update(&bytes);
-        hex::encode(digest.finalize())
+        data_encoding::HEXLOWER.encode(&digest.finalize())
     };
 
     let engine = &state.engine;

@@ -31,7 +31,7 @@ pub fn acceptable(id: &str) -> bool {
 fn generate() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    data_encoding::HEXLOWER.encode(&bytes)
 }
 
 /// Middleware: picks the id, serves the request inside its scope, stamps the response.

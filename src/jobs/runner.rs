@@ -102,7 +102,7 @@ fn millis(duration: Duration) -> i64 {
 fn random_tag() -> String {
     let mut bytes = [0u8; 6];
     rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    data_encoding::HEXLOWER.encode(&bytes)
 }
 
 impl Workers {

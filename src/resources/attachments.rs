@@ -261,7 +261,7 @@ async fn attach(ctx: WriteContext<'_>) -> Result<()> {
     let Upload { bytes, file_name } = upload;
     let size = i64::try_from(bytes.len())
         .map_err(|_| Error::Internal(anyhow::anyhow!("a file size beyond i64")))?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let sha256 = data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes));
     let detected = content_type(&bytes);
     let key = ctx.env.files.put(ctx.scope.account_id(), bytes).await?;
     let values = ctx.values;

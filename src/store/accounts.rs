@@ -123,7 +123,7 @@ pub(super) fn grant_from_row(row: &[super::Cell]) -> Authenticated {
 
 /// The SHA-256 digest of a key, hex encoded, as stored.
 pub fn hash_key(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    data_encoding::HEXLOWER.encode(&Sha256::digest(secret.as_bytes()))
 }
 
 /// Catalog rows every new account starts with.
@@ -320,7 +320,7 @@ impl Store {
     ) -> anyhow::Result<NewKey> {
         let mut bytes = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let secret = format!("mtr_{}", hex::encode(bytes));
+        let secret = format!("mtr_{}", data_encoding::HEXLOWER.encode(&bytes));
         let mut tx = self.begin().await?;
         let id = tx
             .insert_api_key(

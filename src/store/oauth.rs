@@ -53,7 +53,7 @@ pub struct ClientGrant {
 fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{prefix}{}", hex::encode(bytes))
+    format!("{prefix}{}", data_encoding::HEXLOWER.encode(&bytes))
 }
 
 impl Store {

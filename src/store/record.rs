@@ -55,6 +55,6 @@ impl Record {
                 Cell::Bool(v) => hasher.update([3, u8::from(*v)]),
             }
         }
-        hex::encode(&hasher.finalize()[..8])
+        data_encoding::HEXLOWER.encode(&hasher.finalize()[..8])
     }
 }

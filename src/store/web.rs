@@ -52,7 +52,7 @@ pub struct WebSession {
 
 /// The SHA-256 of a session token, as stored.
 pub fn token_hash(token: &str) -> String {
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(token.as_bytes()))
 }
 
 const USER_COLUMNS: &str = "u.id, u.account_id, u.email, u.name, u.role_name, u.password_hash, \

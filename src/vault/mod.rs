@@ -101,7 +101,7 @@ impl MasterKey {
 
     /// A short public fingerprint (first 16 hex digits of SHA-256), to tell keys apart.
     pub fn fingerprint(&self) -> String {
-        hex::encode(&Sha256::digest(self.0.as_ref())[..8])
+        data_encoding::HEXLOWER.encode(&Sha256::digest(self.0.as_ref())[..8])
     }
 
     fn wrap(&self, account: i64, data_key: &[u8; 32]) -> String {

@@ -84,7 +84,7 @@ fn subtle_compare(a: &[u8], b: &[u8]) -> bool {
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    data_encoding::HEXLOWER.encode(&bytes)
 }
 
 /// The value of cookie `name` the request carries.

@@ -302,7 +302,7 @@ impl TestApp {
                 }
             }
         }
-        hex::encode(digest.finalize())
+        data_encoding::HEXLOWER.encode(&digest.finalize())
     }
 
     /// A request with account A's key.

@@ -156,7 +156,11 @@ fn verify(received: &Received, secret: &str) {
     let (t, v1) = (t.expect("t="), v1.expect("v1="));
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.{}", received.body).as_bytes());
-    assert_eq!(hex::encode(mac.finalize().into_bytes()), v1, "{header}");
+    assert_eq!(
+        data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes()),
+        v1,
+        "{header}"
+    );
     assert_eq!(received.header("x-mortar-timestamp"), t);
     let age = chrono::Utc::now().timestamp() - t.parse::<i64>().unwrap();
     assert!((0..300).contains(&age), "timestamp {t} is {age} s old");
