@@ -838,7 +838,9 @@ fn direction(dialect: Dialect, expr: &str, descending: bool) -> &'static str {
 /// can be NULL, from a value, on SQLite.
 ///
 /// On SQLite every index ends in the rowid (the id), so the key's NULLs are
-/// read in the page's order and only a page of them is read. PostgreSQL's
+/// read in id order: with no sort after the key, that is the page's order
+/// and only a page of them is read (with one, they are sorted, as every
+/// record after the cursor was by the one condition before). PostgreSQL's
 /// indexes on sorted columns do not end in the id: reading the NULLs apart
 /// would sort all of them for every page, against reading the index from
 /// its top (the records before the cursor filtered out), so a walk there
