@@ -416,48 +416,41 @@ impl Compiled {
         // plan of the joins; the offset is bound. A cursor page reads one
         // record more than the page, to tell whether another follows.
         let cursor_rows = u64::from(page.size) + 1;
-        match (page.after, from_end) {
-            (Some(cursor), _) => match nulls_apart(dialect, page.sorts, cursor) {
-                Some(first) => {
-                    // The values after the cursor, then the NULLs, which
-                    // come last. No one range of the key's index holds
-                    // both (as one condition, SQLite read every record
-                    // after the cursor and sorted them for each page), so
-                    // each is read as a range of its own, a page at most,
-                    // and the two (two pages at most) are put in order.
-                    sql.push("SELECT * FROM (");
-                    self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
-                        push_after(sql, page.sorts, cursor, true);
-                    });
-                    sql.limit(cursor_rows)
-                        .push(") page_values UNION ALL SELECT * FROM (");
-                    self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
-                        sql.push(" AND ").push(first.expr).push(" IS NULL");
-                    });
-                    sql.limit(cursor_rows).push(") page_nulls ORDER BY ");
-                    for (i, (sort, descending)) in page.sorts.iter().enumerate() {
-                        sql.push(&format!("s{i}"))
-                            .push(direction(dialect, sort.expr, *descending));
-                    }
-                    sql.push("id ASC").limit(cursor_rows);
+        let nulls_read_apart = page.after.and_then(|cursor| {
+            nulls_apart(dialect, page.sorts, cursor).map(|first| (cursor, first))
+        });
+        if let Some((cursor, first)) = nulls_read_apart {
+            // The values after the cursor, then the NULLs, which come last.
+            // No one range of the key's index holds both (as one condition,
+            // SQLite read every record after the cursor and sorted them for
+            // each page), so each is read as a range of its own, a page at
+            // most, and the two (two pages at most) are put in order.
+            sql.push("SELECT * FROM (");
+            self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
+                push_after(sql, page.sorts, cursor, true);
+            });
+            sql.limit(cursor_rows)
+                .push(") page_values UNION ALL SELECT * FROM (");
+            self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
+                sql.push(" AND ").push(first.expr).push(" IS NULL");
+            });
+            sql.limit(cursor_rows).push(") page_nulls ORDER BY ");
+            for (i, (sort, descending)) in page.sorts.iter().enumerate() {
+                sql.push(&format!("s{i}"))
+                    .push(direction(dialect, sort.expr, *descending));
+            }
+            sql.push("id ASC").limit(cursor_rows);
+        } else {
+            self.push_page_keys(&mut sql, selection, page.sorts, from_end.is_some(), |sql| {
+                if let Some(cursor) = page.after {
+                    push_after(sql, page.sorts, cursor, false);
                 }
-                None => {
-                    self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
-                        push_after(sql, page.sorts, cursor, false);
-                    });
-                    sql.limit(cursor_rows);
-                }
-            },
-            (None, _) if page.cursor => {
-                self.push_page_keys(&mut sql, selection, page.sorts, false, |_| {});
+            });
+            if page.cursor {
                 sql.limit(cursor_rows);
-            }
-            (None, Some((limit, offset))) => {
-                self.push_page_keys(&mut sql, selection, page.sorts, true, |_| {});
+            } else if let Some((limit, offset)) = from_end {
                 sql.limit(limit).push(" OFFSET ").bind(offset as i64);
-            }
-            (None, None) => {
-                self.push_page_keys(&mut sql, selection, page.sorts, false, |_| {});
+            } else {
                 sql.limit(u64::from(page.size))
                     .push(" OFFSET ")
                     .bind(start as i64);
