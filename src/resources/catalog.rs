@@ -57,7 +57,10 @@ pub static CONFIGURATION_TYPES: Resource = named(
         column!("kind", Text).max_len(64),
         Field::computed(
             "configurations_count",
-            "(SELECT COUNT(*) FROM configurations c WHERE c.configuration_type_id = t.id)",
+            // Kept by triggers (migration 0031), as counting the type's
+            // configurations costs as many index entries as it has.
+            "(SELECT CAST(COALESCE(SUM(k.records), 0) AS BIGINT) FROM reference_counts k \
+             WHERE k.counted = 'configurations.configuration_type_id' AND k.reference_id = t.id)",
             ColumnType::Int,
         ),
         CREATED,
@@ -91,7 +94,9 @@ pub static PASSWORD_CATEGORIES: Resource = named(
 
 const PASSWORDS_COUNT: Field = Field::computed(
     "passwords_count",
-    "(SELECT COUNT(*) FROM passwords p WHERE p.password_category_id = t.id)",
+    // Kept by triggers (migration 0031), as `configurations-count` is.
+    "(SELECT CAST(COALESCE(SUM(k.records), 0) AS BIGINT) FROM reference_counts k \
+     WHERE k.counted = 'passwords.password_category_id' AND k.reference_id = t.id)",
     ColumnType::Int,
 );
 

@@ -82,6 +82,15 @@ pub const ORGANIZATION_COUNTED: &[&str] = &[
     "documents",
 ];
 
+/// What `reference_counts` counts (migration 0031), as its `counted`
+/// column names it: the table of the records and their column naming a
+/// reference. A configuration type's `configurations-count` and a password
+/// category's `passwords-count` read these counts.
+pub const REFERENCE_COUNTED: &[&str] = &[
+    "configurations.configuration_type_id",
+    "passwords.password_category_id",
+];
+
 /// Tables with an index on their account alone, in id order (migration
 /// 0029: `<table>_account`), for a whole account's list in its default
 /// order: SQLite reads such a page through it by name (`INDEXED BY`).
@@ -429,13 +438,14 @@ impl Store {
         Ok(())
     }
 
-    /// On PostgreSQL, folds each organization's rows of `organization_counts`
-    /// into one (their sum, or none if it is 0): writes add a row per
-    /// statement there instead of updating one (migration 0029), so that
-    /// concurrent writers never wait on each other's counter rows, and a
-    /// count sums what has piled up since the last fold. Returns how many
-    /// sums it wrote. SQLite's counts are one row each already: nothing
-    /// to do.
+    /// On PostgreSQL, folds the rows of each kept count
+    /// (`organization_counts`: an organization's records of a table;
+    /// `reference_counts`: the records naming a reference) into one, their
+    /// sum, or none if it is 0: writes add a row per statement there instead
+    /// of updating one (migrations 0029 and 0031), so that concurrent
+    /// writers never wait on each other's counter rows, and a count sums what
+    /// has piled up since the last fold. Returns how many sums it wrote.
+    /// SQLite's counts are one row each already: nothing to do.
     ///
     /// A fold deletes the rows its statement sees and inserts their sum in
     /// one statement, so a count reads either the rows or their sum; rows
@@ -445,19 +455,27 @@ impl Store {
         if self.dialect() != Dialect::Postgres {
             return Ok(0);
         }
-        let mut sql = self.sql();
-        sql.push(
-            "WITH folded AS (\
-                DELETE FROM organization_counts \
-                WHERE (table_name, account_id, organization_id) IN (\
-                    SELECT table_name, account_id, organization_id FROM organization_counts \
-                    GROUP BY table_name, account_id, organization_id HAVING COUNT(*) > 1) \
-                RETURNING table_name, account_id, organization_id, records) \
-             INSERT INTO organization_counts (table_name, account_id, organization_id, records) \
-             SELECT table_name, account_id, organization_id, SUM(records) FROM folded \
-             GROUP BY table_name, account_id, organization_id HAVING SUM(records) <> 0",
-        );
-        self.execute(&sql).await
+        let mut folded = 0;
+        for (table, key) in [
+            (
+                "organization_counts",
+                "table_name, account_id, organization_id",
+            ),
+            ("reference_counts", "counted, reference_id"),
+        ] {
+            let mut sql = self.sql();
+            sql.push(&format!(
+                "WITH folded AS (\
+                    DELETE FROM {table} WHERE ({key}) IN (\
+                        SELECT {key} FROM {table} GROUP BY {key} HAVING COUNT(*) > 1) \
+                    RETURNING {key}, records) \
+                 INSERT INTO {table} ({key}, records) \
+                 SELECT {key}, SUM(records) FROM folded \
+                 GROUP BY {key} HAVING SUM(records) <> 0"
+            ));
+            folded += self.execute(&sql).await?;
+        }
+        Ok(folded)
     }
 
     /// Runs a trivial query: whether the database answers (readiness).

@@ -6,7 +6,7 @@
 //! them, and they must match the records.
 
 use mortar::resources::ColumnType;
-use mortar::store::{Dialect, ORGANIZATION_COUNTED};
+use mortar::store::{Dialect, ORGANIZATION_COUNTED, REFERENCE_COUNTED};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -315,7 +315,251 @@ async fn every_numbered_page_is_its_slice_of_the_whole_list(app: TestApp) {
     }
 }
 
+/// The `configurations-count` of each configuration type in `types` and
+/// the `passwords-count` of each password category in `categories`, as
+/// their list and their show answer them (they must agree).
+async fn reference_totals(app: &TestApp, types: &[i64], categories: &[i64]) -> Vec<i64> {
+    let mut out = Vec::new();
+    for (route, attribute, ids) in [
+        ("configuration_types", "configurations-count", types),
+        ("password_categories", "passwords-count", categories),
+    ] {
+        let path = format!("/{route}?page[size]=1000");
+        let (status, body) = app.get(&path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        for id in ids {
+            let listed = body["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .find(|record| record["id"].as_str().and_then(|s| s.parse().ok()) == Some(*id))
+                .unwrap_or_else(|| panic!("{route}/{id} is not listed: {body}"));
+            let listed = &listed["attributes"][attribute];
+            let (status, shown) = app.get(&format!("/{route}/{id}")).await;
+            assert_eq!(status, 200, "{shown}");
+            assert_eq!(
+                &shown["data"]["attributes"][attribute], listed,
+                "{route}/{id}"
+            );
+            out.push(listed.as_i64().unwrap_or_else(|| panic!("{path}: {body}")));
+        }
+    }
+    out
+}
+
+/// Each reference's kept count (the sum of its rows in `reference_counts`)
+/// equals the records naming it, counted afresh, before and after a fold.
+async fn reference_counts_match_the_records(app: &TestApp) {
+    for _ in 0..2 {
+        for counted in REFERENCE_COUNTED {
+            let (table, column) = counted.split_once('.').expect("table.column");
+            let mut sql = app.store.sql();
+            sql.push(&format!(
+                "SELECT {column}, COUNT(*) FROM {table} WHERE {column} IS NOT NULL \
+                 GROUP BY 1 ORDER BY 1"
+            ));
+            let kinds = [ColumnType::Int, ColumnType::Int];
+            let recounted = app.store.fetch(&sql, &kinds).await.expect("recount");
+            let mut sql = app.store.sql();
+            sql.push(
+                "SELECT reference_id, CAST(SUM(records) AS BIGINT) FROM reference_counts \
+                 WHERE counted = ",
+            )
+            .bind(*counted)
+            .push(" GROUP BY 1 HAVING SUM(records) <> 0 ORDER BY 1");
+            let kept = app.store.fetch(&sql, &kinds).await.expect("kept counts");
+            assert_eq!(kept, recounted, "the kept counts of {counted}");
+        }
+        app.store.fold_counts().await.expect("fold the kept counts");
+    }
+    if app.store.dialect() == Dialect::Postgres {
+        let mut sql = app.store.sql();
+        sql.push(
+            "SELECT counted, CAST(COUNT(*) AS BIGINT) FROM reference_counts \
+             GROUP BY counted, reference_id HAVING COUNT(*) > 1 OR SUM(records) = 0",
+        );
+        let left = app
+            .store
+            .fetch(&sql, &[ColumnType::Text, ColumnType::Int])
+            .await
+            .expect("rows left after a fold");
+        assert!(left.is_empty(), "a fold left {left:?}");
+    }
+}
+
+/// A configuration type's `configurations-count` and a password category's
+/// `passwords-count` follow every write that names them: creates one at a
+/// time and in bulk, a change of type one at a time and in bulk, deletes,
+/// and refused writes; another account's records never count.
+async fn reference_counts_follow_every_write_naming_the_reference(app: TestApp) {
+    let org = app
+        .create("/organizations", json!({"name": "Counted"}))
+        .await;
+    let mut types = Vec::new();
+    let mut categories = Vec::new();
+    for name in ["Counted firewall", "Counted switch"] {
+        types.push(
+            app.create("/configuration_types", json!({"name": name}))
+                .await,
+        );
+        categories.push(
+            app.create("/password_categories", json!({"name": name}))
+                .await,
+        );
+    }
+    let (firewall, switch) = (types[0], types[1]);
+    assert_eq!(
+        reference_totals(&app, &types, &categories).await,
+        [0, 0, 0, 0]
+    );
+
+    let configuration = |n: usize, kind: i64| {
+        json!({"type": "configurations", "attributes": {"organization-id": org,
+               "name": format!("edge-{n}"), "configuration-type-id": kind}})
+    };
+    let mut configurations = Vec::new();
+    for (n, kind) in [firewall, firewall, switch].into_iter().enumerate() {
+        configurations.push(
+            app.create(
+                "/configurations",
+                configuration(n, kind)["attributes"].clone(),
+            )
+            .await,
+        );
+    }
+    // Two more in one bulk create (the organization's route); one naming
+    // no type is refused with the rest of its request.
+    let bulk = format!("/organizations/{org}/relationships/configurations");
+    let mut untyped = configuration(9, firewall);
+    untyped["attributes"]
+        .as_object_mut()
+        .expect("attributes")
+        .remove("configuration-type-id");
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &bulk,
+            json!({"data": [configuration(8, firewall), untyped]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = app
+        .send(
+            Method::POST,
+            &bulk,
+            json!({"data": [configuration(3, firewall), configuration(4, switch)]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    configurations.extend(crate::helpers::ids(&body));
+    for (n, category) in [categories[0], categories[1], categories[1]]
+        .into_iter()
+        .enumerate()
+    {
+        app.create(
+            "/passwords",
+            json!({"organization-id": org, "name": format!("admin-{n}"), "password": "s3cret",
+                   "password-category-id": category}),
+        )
+        .await;
+    }
+    // Another account's records name their own references only.
+    let rival = app
+        .create_as(&app.other_key, "/organizations", json!({"name": "Rival"}))
+        .await;
+    let rival_type = app
+        .create_as(
+            &app.other_key,
+            "/configuration_types",
+            json!({"name": "Counted firewall"}),
+        )
+        .await;
+    app.create_as(
+        &app.other_key,
+        "/configurations",
+        json!({"organization-id": rival, "name": "fw", "configuration-type-id": rival_type}),
+    )
+    .await;
+    assert_eq!(
+        reference_totals(&app, &types, &categories).await,
+        [3, 2, 1, 2]
+    );
+    reference_counts_match_the_records(&app).await;
+
+    // One configuration changes type, one is deleted, two change type in
+    // one bulk update, and one refused update names no type.
+    let patch = |id: i64, kind: Value| json!({"type": "configurations", "attributes": {"id": id, "configuration-type-id": kind}});
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/configurations/{}", configurations[0]),
+            json!({"data": patch(configurations[0], json!(switch))}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/configurations",
+            json!({"data": [{"type": "configurations", "attributes": {"id": configurations[2]}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/configurations",
+            json!({"data": [patch(configurations[3], json!(switch)),
+                            patch(configurations[4], json!(firewall))]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            &format!("/configurations/{}", configurations[1]),
+            json!({"data": patch(configurations[1], Value::Null)}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    // A bulk update naming a configuration that does not exist changes
+    // nothing.
+    let (status, body) = app
+        .send(
+            Method::PATCH,
+            "/configurations",
+            json!({"data": [patch(configurations[3], json!(firewall)),
+                            patch(999_999_999, json!(firewall))]}),
+        )
+        .await;
+    assert!((400..500).contains(&status), "{status}: {body}");
+    // firewall: 1 and 4; switch: 0 and 3.
+    assert_eq!(
+        reference_totals(&app, &types, &categories).await,
+        [2, 2, 1, 2]
+    );
+    reference_counts_match_the_records(&app).await;
+
+    // The switch type's configurations go in one bulk delete; the
+    // firewall type's count stands.
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/configurations",
+            json!({"data": [{"type": "configurations", "attributes": {"id": configurations[0]}},
+                            {"type": "configurations", "attributes": {"id": configurations[3]}}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        reference_totals(&app, &types, &categories).await,
+        [2, 0, 1, 2]
+    );
+    reference_counts_match_the_records(&app).await;
+}
+
 crate::api_tests!(
     list_totals_follow_creates_moves_deletes_and_cascades,
     every_numbered_page_is_its_slice_of_the_whole_list,
+    reference_counts_follow_every_write_naming_the_reference,
 );

@@ -754,8 +754,19 @@ async fn thousand_configurations_with_statistics(app: &TestApp) {
 /// order (the second numbered one, or the cursor page after `after`), a
 /// line per step (SQLite's: id, parent and detail).
 async fn plan_of_page(app: &TestApp, sorts: &[(&str, bool)], after: Option<&Cursor>) -> String {
+    plan_of_route_page(app, "configurations", sorts, after).await
+}
+
+/// The plan of the second page of 50 of the whole account's list at
+/// `route`, sorted by `sorts`, or of the page after the cursor `after`.
+async fn plan_of_route_page(
+    app: &TestApp,
+    route: &str,
+    sorts: &[(&str, bool)],
+    after: Option<&Cursor>,
+) -> String {
     let schema = Schema::build(&[]);
-    let compiled = schema.by_route("configurations").expect("configurations");
+    let compiled = schema.by_route(route).expect("a route");
     let query = Query {
         sort: sorts
             .iter()
@@ -813,6 +824,30 @@ async fn plan_of_page(app: &TestApp, sorts: &[(&str, bool)], after: Option<&Curs
         .join("\n")
 }
 
+/// A page of configuration types or password categories reads each one's
+/// `configurations-count` or `passwords-count` from the counts the store
+/// keeps, not by counting the records that name it: a list of types
+/// counted every configuration of the account.
+async fn a_page_of_types_reads_their_kept_counts(app: TestApp) {
+    thousand_configurations_with_statistics(&app).await;
+    for (route, counted) in [
+        ("configuration_types", "configurations"),
+        ("password_categories", "passwords"),
+    ] {
+        let plan = plan_of_route_page(&app, route, &[], None).await;
+        // SQLite's plan names the count by its key, PostgreSQL's by its index.
+        assert!(
+            plan.contains("(counted=? AND reference_id=?)")
+                || plan.contains("reference_counts_key"),
+            "{route}: {plan}"
+        );
+        assert!(
+            !plan.contains(&format!("on {counted} ")) && !plan.contains(&format!("{counted}_")),
+            "{route} reads {counted}: {plan}"
+        );
+    }
+}
+
 /// The ids of a list response's records, in its order.
 fn ids_of(body: &Value) -> Vec<i64> {
     body["data"]
@@ -832,6 +867,7 @@ crate::api_tests!(
     a_write_checks_every_record_it_names_in_one_statement,
     a_new_configuration_and_its_primary_interface_cost_only_their_own_writes,
     a_page_of_a_thousand_flexible_assets_costs_a_fixed_number_of_statements,
+    a_page_of_types_reads_their_kept_counts,
 );
 
 /// SQLite picks indexes by the statistics the store refreshes when it opens
@@ -898,6 +934,20 @@ async fn sqlite_knows_the_indexes_a_migration_adds_once_it_has_run() {
         let mut sql = app.store.sql();
         sql.push(&format!("DROP INDEX {table}_account"));
         app.store.execute(&sql).await.expect("drop the index");
+    }
+    // And without what the versions after it added (0031's kept counts).
+    for statement in [
+        "DROP TRIGGER configurations_type_count_ai",
+        "DROP TRIGGER configurations_type_count_ad",
+        "DROP TRIGGER configurations_type_count_au",
+        "DROP TRIGGER passwords_category_count_ai",
+        "DROP TRIGGER passwords_category_count_ad",
+        "DROP TRIGGER passwords_category_count_au",
+        "DROP TABLE reference_counts",
+    ] {
+        let mut sql = app.store.sql();
+        sql.push(statement);
+        app.store.execute(&sql).await.expect(statement);
     }
     let mut sql = app.store.sql();
     sql.push("DELETE FROM _sqlx_migrations WHERE version >= 29");
