@@ -281,7 +281,10 @@ impl Engine {
             if query.page_number > max {
                 return Err(Error::bad_parameter(
                     "page[number]",
-                    format!("must be between 1 and {max}; page further back with filter[created_at] and sort=created_at"),
+                    format!(
+                        "must be between 1 and {max}; read further with cursor pages \
+                         (page[after]=) or with filter[created_at] and sort=created_at"
+                    ),
                 ));
             }
         }

@@ -336,7 +336,12 @@ pub(super) fn list_body<'a>(
         .collect();
     let (meta, links) = match &listed.cursor {
         Some(cursor) => cursor_envelope(&ctx.link_base(), params, cursor),
-        None => envelope(&ctx.link_base(), params, listed.total),
+        None => envelope(
+            &ctx.link_base(),
+            params,
+            listed.total,
+            listed.resource.max_page,
+        ),
     };
     Document {
         data,

@@ -120,7 +120,7 @@ pub(super) async fn search(ctx: Ctx) -> Result<Response> {
             Some(object(group, record, true, &origin))
         })
         .collect();
-    let (mut meta, links) = envelope(&ctx.link_base(), &params, found.total());
+    let (mut meta, links) = envelope(&ctx.link_base(), &params, found.total(), None);
     let counts: Map<String, Value> = found
         .counts
         .iter()

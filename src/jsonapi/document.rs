@@ -290,11 +290,22 @@ pub struct LinkBase {
     pub path: String,
 }
 
-/// Page arithmetic and the `meta` + `links` of a list.
-pub fn envelope(base: &LinkBase, params: &QueryParams, total: u64) -> (Value, Value) {
+/// Page arithmetic and the `meta` + `links` of a list. A list that serves
+/// at most `max_page` numbered pages (logs: 5) counts and links only those,
+/// so that a script following `links.next` or counting up to `total-pages`
+/// stops at the last page it can read; `total-count` still counts every
+/// record.
+pub fn envelope(
+    base: &LinkBase,
+    params: &QueryParams,
+    total: u64,
+    max_page: Option<u32>,
+) -> (Value, Value) {
     let size = u64::from(params.query.size());
     let page = u64::from(params.query.page_number);
-    let total_pages = total.div_ceil(size);
+    let total_pages = max_page.map_or(total.div_ceil(size), |max| {
+        total.div_ceil(size).min(u64::from(max))
+    });
     let next = (page < total_pages).then_some(page + 1);
     let prev = (page > 1).then(|| (page - 1).min(total_pages.max(1)));
     let mut filters = Map::new();
@@ -413,7 +424,7 @@ mod tests {
     #[test]
     fn last_page_has_no_next_link() {
         let params = QueryParams::parse(Some("page[number]=3&page[size]=10&sort=name")).unwrap();
-        let (meta, links) = envelope(&base(), &params, 25);
+        let (meta, links) = envelope(&base(), &params, 25, None);
         assert_eq!(meta["total-pages"], 3);
         assert_eq!(meta["next-page"], Value::Null);
         assert_eq!(meta["has-next-page"], false);
@@ -425,9 +436,27 @@ mod tests {
     }
 
     #[test]
+    fn a_list_of_five_pages_at_most_links_no_further() {
+        let params = QueryParams::parse(Some("page[number]=5&page[size]=10")).unwrap();
+        let (meta, links) = envelope(&base(), &params, 2_000, Some(5));
+        assert_eq!(meta["total-pages"], 5);
+        assert_eq!(meta["total-count"], 2_000);
+        assert_eq!(meta["next-page"], Value::Null);
+        assert_eq!(meta["has-next-page"], false);
+        assert!(links.get("next").is_none());
+        assert_eq!(
+            links["last"],
+            "http://example.test/organizations?page%5Bnumber%5D=5&page%5Bsize%5D=10"
+        );
+        let params = QueryParams::parse(Some("page[number]=4&page[size]=10")).unwrap();
+        let (meta, _) = envelope(&base(), &params, 2_000, Some(5));
+        assert_eq!(meta["next-page"], 5);
+    }
+
+    #[test]
     fn first_page_links_forward_with_every_parameter() {
         let params = QueryParams::parse(Some("filter[name]=a+b&page[size]=10")).unwrap();
-        let (meta, links) = envelope(&base(), &params, 25);
+        let (meta, links) = envelope(&base(), &params, 25, None);
         assert_eq!(meta["prev-page"], Value::Null);
         assert_eq!(meta["next-page"], 2);
         assert_eq!(

@@ -1,7 +1,7 @@
 //! The activity log: one entry per change, written with the change, read at `GET /logs`.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
@@ -90,16 +90,54 @@ async fn a_failed_write_logs_nothing(app: TestApp) {
     assert_eq!(body["meta"]["total-count"], 0);
 }
 
+/// The pages a script reads from `first` (a path) following `links.next`
+/// until there is none, each answered 200.
+async fn follow_next(app: &TestApp, first: &str) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut next = Some(first.to_string());
+    while let Some(path) = next {
+        let (status, body) = app.get(&path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(pages.len() < 100, "the walk does not end");
+        next = body["links"]["next"].as_str().map(|url| {
+            url.strip_prefix(app.base.as_str())
+                .expect("a link to this server")
+                .to_string()
+        });
+        pages.push(body);
+    }
+    pages
+}
+
 async fn logs_serve_pages_one_to_five_and_filter_by_time(app: TestApp) {
     for i in 0..6 {
         app.create("/manufacturers", json!({"name": format!("Logged {i}")}))
             .await;
     }
-    let (status, body) = app.get("/logs?page[size]=1&page[number]=5").await;
-    assert_eq!(status, 200);
-    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    // A script that follows `links.next` from the first page reads the
+    // five pages and stops there, every link one it can follow; a sixth
+    // page asked for by number is refused, saying how to read further.
+    let pages = follow_next(&app, "/logs?page[size]=1").await;
+    assert_eq!(pages.len(), 5);
+    for body in &pages {
+        assert_eq!(body["data"].as_array().unwrap().len(), 1);
+        assert_eq!(body["meta"]["total-count"], 6);
+        assert_eq!(body["meta"]["total-pages"], 5);
+    }
     let (status, body) = app.get("/logs?page[size]=1&page[number]=6").await;
     assert_eq!(status, 400, "{body}");
+    let detail = body["errors"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("page[after]") && detail.contains("filter[created_at]"),
+        "{detail}"
+    );
+    // Cursor pages read every entry.
+    let pages = follow_next(&app, "/logs?page[size]=4&page[after]=").await;
+    let read: usize = pages
+        .iter()
+        .map(|body| body["data"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(read, 6);
     let (_, body) = app.get("/logs?filter[created_at]=*, 2001-01-01").await;
     assert_eq!(body["meta"]["total-count"], 0);
     let (_, body) = app
