@@ -4,19 +4,34 @@ benchmark here names.
 
     python3 bench/sweep.py PORT KEY [SLOW_MS]
 
-Reads the collections and their sorts from `/openapi.json`. For each
-collection it asks a page of 50 in the default order, then for each sort
-ascending and descending the first page and the last (`page[number]` from
-the first page's `meta.total-pages`). Each request is timed three times on
-one connection and its best time kept. Prints every request slower than
-SLOW_MS (20 by default), slowest first, then the ten slowest of the rest
-and how many requests were timed.
+Reads the collections, their sorts and includes from `/openapi.json`.
+For each collection it asks a page of 50 in the default order, the same
+page with each include it offers, its first record's show with each
+include the show offers, then for each sort ascending and descending the
+first page and the last (`page[number]` from the first page's
+`meta.total-pages`). Each request is timed three times on one connection
+and its best time kept. Prints every request slower than SLOW_MS (20 by
+default), slowest first, then the ten slowest of the rest and how many
+requests were timed.
 """
 import http.client
 import json
 import re
 import sys
 import time
+
+
+def named_list(operation, parameter):
+    """The names an operation's `parameter` takes, from the comma list its
+    description ends with ("Comma list of: a, b."), or none."""
+    described = next(
+        (p["description"] for p in operation.get("parameters", []) if p.get("name") == parameter),
+        None,
+    )
+    if described is None or ":" not in described:
+        return []
+    listed = re.sub(r"\.$", "", described.split(":", 1)[1].strip())
+    return [name.strip() for name in listed.split(",") if name.strip()]
 
 
 def main():
@@ -39,6 +54,13 @@ def main():
             body = raw
         return best, json.loads(body)
 
+    def timed(path):
+        """`path`'s best time and itself, which must be answered."""
+        ms, body = get(path)
+        if ms is None:
+            raise SystemExit(f"{path}: {body['errors'][0]['detail']}")
+        return ms, path
+
     _, document = get("/openapi.json")
     timings = []
     for path, item in sorted(document["paths"].items()):
@@ -50,8 +72,7 @@ def main():
         )
         if sort_parameter is None:
             continue
-        listed = sort_parameter["description"].split(":", 1)[1]
-        sorts = [s.strip() for s in re.sub(r"\.$", "", listed.strip()).split(",") if s.strip()]
+        sorts = named_list(operation, "sort")
         base = f"{path}?page%5Bsize%5D=50"
         ms, body = get(base)
         if ms is None:
@@ -68,6 +89,16 @@ def main():
         timings.append((ms, base))
         total = body.get("meta", {}).get("total-count", 0)
         print(f"{path}: {total} records, {len(sorts)} sorts", file=sys.stderr)
+        # The page with each include it offers, and its first record's
+        # show with each include the show offers.
+        for include in named_list(operation, "include"):
+            timings.append(timed(f"{base}&include={include}"))
+        show = document["paths"].get(f"{path}/{{id}}", {}).get("get")
+        if show and body["data"]:
+            record = f"{path}/{body['data'][0]['id']}"
+            timings.append(timed(record))
+            for include in named_list(show, "include"):
+                timings.append(timed(f"{record}?include={include}"))
         for sort in sorts:
             for key_sort in (sort, f"-{sort}"):
                 first = f"{base}&sort={key_sort}"
