@@ -48,12 +48,7 @@ for round in $(seq "$ROUNDS"); do
     fi
     for build in $BUILDS; do
         label=${build%%=*}; BIN=${build#*=}
-        if [ "$STORE" = sqlite ]; then
-            rm -rf "$BENCH_WORK/builds-data"; cp -r "$data" "$BENCH_WORK/builds-data"
-            store_args sqlite "$BENCH_WORK/builds-data" $PG_DB
-        else
-            store_args postgres "$data" $PG_DB
-        fi
+        run_store_args "$STORE" "$data" $PG_DB "$BENCH_WORK/builds-data"
         start_server $PORT "$BENCH_WORK/builds-$label.log" || exit 1
         server_pids "$STORE"
         # shellcheck disable=SC2086 # ENDPOINTS is a list

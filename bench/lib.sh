@@ -22,6 +22,19 @@ store_args() {
     fi
 }
 
+# run_store_args STORE DATA_DIR PG_DB COPY_DIR: `store_args` for one
+# build's run on a dataset: on SQLite a fresh copy of DATA_DIR at COPY_DIR,
+# so that one run's writes do not reach the next; on PostgreSQL the
+# database itself.
+run_store_args() {
+    if [ "$1" = sqlite ]; then
+        rm -rf "$4"; cp -r "$2" "$4"
+        store_args sqlite "$4" "$3"
+    else
+        store_args postgres "$2" "$3"
+    fi
+}
+
 # demo_dataset STORE DATA_DIR PG_DB ORGS PER_ORG: loads `mortar demo` (ORGS
 # organizations of PER_ORG configurations) into the store `store_args`
 # names for the same STORE DATA_DIR PG_DB, with an API key in

@@ -30,12 +30,7 @@ key=$(cat "$data/.bench-key")
 
 for build in $BUILDS; do
     label=${build%%=*}; BIN=${build#*=}
-    if [ "$STORE" = sqlite ]; then
-        rm -rf "$BENCH_WORK/paths-data"; cp -r "$data" "$BENCH_WORK/paths-data"
-        store_args sqlite "$BENCH_WORK/paths-data" $PG_DB
-    else
-        store_args postgres "$data" $PG_DB
-    fi
+    run_store_args "$STORE" "$data" $PG_DB "$BENCH_WORK/paths-data"
     start_server $PORT "$BENCH_WORK/paths-$label.log" || exit 1
     for path in "$@"; do
         out=$(wrk -t1 -c4 -d5s --latency -H "x-api-key: $key" "http://127.0.0.1:$PORT$path")

@@ -54,15 +54,17 @@ def main():
             body = raw
         return best, json.loads(body)
 
+    timings = []
+
     def timed(path):
-        """`path`'s best time and itself, which must be answered."""
+        """Times `path`, which must be answered, into `timings`; its body."""
         ms, body = get(path)
         if ms is None:
             raise SystemExit(f"{path}: {body['errors'][0]['detail']}")
-        return ms, path
+        timings.append((ms, path))
+        return body
 
     _, document = get("/openapi.json")
-    timings = []
     for path, item in sorted(document["paths"].items()):
         operation = item.get("get")
         if "{" in path or not operation:
@@ -92,28 +94,19 @@ def main():
         # The page with each include it offers, and its first record's
         # show with each include the show offers.
         for include in named_list(operation, "include"):
-            timings.append(timed(f"{base}&include={include}"))
+            timed(f"{base}&include={include}")
         show = document["paths"].get(f"{path}/{{id}}", {}).get("get")
         if show and body["data"]:
             record = f"{path}/{body['data'][0]['id']}"
-            timings.append(timed(record))
+            timed(record)
             for include in named_list(show, "include"):
-                timings.append(timed(f"{record}?include={include}"))
+                timed(f"{record}?include={include}")
         for sort in sorts:
             for key_sort in (sort, f"-{sort}"):
                 first = f"{base}&sort={key_sort}"
-                ms, body = get(first)
-                if ms is None:
-                    raise SystemExit(f"{first}: {body['errors'][0]['detail']}")
-                timings.append((ms, first))
-                pages = body.get("meta", {}).get("total-pages") or 1
+                pages = timed(first).get("meta", {}).get("total-pages") or 1
                 if pages > 1:
-                    last = f"{first}&page%5Bnumber%5D={pages}"
-                    ms, answer = get(last)
-                    if ms is None:
-                        print(f"{last}: {answer['errors'][0]['detail']}", file=sys.stderr)
-                        continue
-                    timings.append((ms, last))
+                    timed(f"{first}&page%5Bnumber%5D={pages}")
     timings.sort(reverse=True)
     slow = [t for t in timings if t[0] >= slow_ms]
     print(f"{len(timings)} requests timed; {len(slow)} at or above {slow_ms:g} ms")
