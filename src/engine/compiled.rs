@@ -416,9 +416,9 @@ impl Compiled {
         // plan of the joins; the offset is bound. A cursor page reads one
         // record more than the page, to tell whether another follows.
         let cursor_rows = u64::from(page.size) + 1;
-        let nulls_read_apart = page.after.and_then(|cursor| {
-            nulls_apart(dialect, page.sorts, cursor).map(|first| (cursor, first))
-        });
+        let nulls_read_apart = page
+            .after
+            .and_then(|cursor| nulls_apart(page.sorts, cursor).map(|first| (cursor, first)));
         if let Some((cursor, first)) = nulls_read_apart {
             // The values after the cursor, then the NULLs, which come last.
             // No one range of the key's index holds both (as one condition,
@@ -431,7 +431,15 @@ impl Compiled {
             });
             sql.limit(cursor_rows)
                 .push(") page_values UNION ALL SELECT * FROM (");
-            self.push_page_keys(&mut sql, selection, page.sorts, false, |sql| {
+            // The NULLs in the order of their index, the key ascending:
+            // the same records in the same order (the key is NULL
+            // throughout), but PostgreSQL's planner sees that the index
+            // holds them so, where the key descending would have it sort
+            // them all.
+            let nulls_order: Vec<(Sort, bool)> = std::iter::once((*first, false))
+                .chain(page.sorts[1..].iter().copied())
+                .collect();
+            self.push_page_keys(&mut sql, selection, &nulls_order, false, |sql| {
                 sql.push(" AND ").push(first.expr).push(" IS NULL");
             });
             sql.limit(cursor_rows).push(") page_nulls ORDER BY ");
@@ -828,27 +836,16 @@ fn direction(dialect: Dialect, expr: &str, descending: bool) -> &'static str {
 /// The first sort, when the records after `cursor` are its values below the
 /// cursor's and then its NULLs (which sort last in a descending order), and
 /// those are read as two ranges of its index: a descending first key that
-/// can be NULL, from a value, on SQLite.
+/// can be NULL, from a value.
 ///
-/// On SQLite every index ends in the rowid (the id), so the key's NULLs are
-/// read in id order: with no sort after the key, that is the page's order
-/// and only a page of them is read (with one, they are sorted, as every
-/// record after the cursor was by the one condition before). PostgreSQL's
-/// indexes on sorted columns do not end in the id: reading the NULLs apart
-/// would sort all of them for every page, against reading the index from
-/// its top (the records before the cursor filtered out), so a walk there
-/// keeps the one read until those indexes end in the id.
-fn nulls_apart<'s>(
-    dialect: Dialect,
-    sorts: &'s [(Sort, bool)],
-    cursor: &super::cursor::Cursor,
-) -> Option<&'s Sort> {
-    match (dialect, sorts.first(), cursor.values.first()) {
-        (Dialect::Sqlite, Some((first, true)), Some(value))
-            if !first.never_null && !is_null(value) =>
-        {
-            Some(first)
-        }
+/// The key's index ends in the id (SQLite's every index ends in the rowid;
+/// PostgreSQL's since migration 0032), so the key's NULLs are read in id
+/// order: with no sort after the key, that is the page's order and only a
+/// page of them is read (with one, they are sorted, as every record after
+/// the cursor was by the one condition before).
+fn nulls_apart<'s>(sorts: &'s [(Sort, bool)], cursor: &super::cursor::Cursor) -> Option<&'s Sort> {
+    match (sorts.first(), cursor.values.first()) {
+        (Some((first, true)), Some(value)) if !first.never_null && !is_null(value) => Some(first),
         _ => None,
     }
 }
