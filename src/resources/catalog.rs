@@ -10,6 +10,25 @@ const CREATED: Field = Field::created_at();
 const UPDATED: Field = Field::updated_at();
 const NAME_FILTERS: &[Filter] = &[filter!("id", Int), filter!("name", Text)];
 
+/// The computed field `name`: how many records name this one, read from the
+/// count `reference_counts` keeps for `counted` (migration 0031; "table.column",
+/// one of `store::REFERENCE_COUNTED`), as counting the records themselves
+/// costs as many index entries as there are records.
+macro_rules! reference_count {
+    ($name:literal, $counted:literal) => {
+        Field::computed(
+            $name,
+            concat!(
+                "(SELECT CAST(COALESCE(SUM(k.records), 0) AS BIGINT) FROM reference_counts k \
+                 WHERE k.counted = '",
+                $counted,
+                "' AND k.reference_id = t.id)"
+            ),
+            ColumnType::Int,
+        )
+    };
+}
+
 /// A catalog resource: a unique name and timestamps, list/show/create/update.
 const fn named(
     json_type: &'static str,
@@ -55,13 +74,9 @@ pub static CONFIGURATION_TYPES: Resource = named(
     &[
         NAME,
         column!("kind", Text).max_len(64),
-        Field::computed(
+        reference_count!(
             "configurations_count",
-            // Kept by triggers (migration 0031), as counting the type's
-            // configurations costs as many index entries as it has.
-            "(SELECT CAST(COALESCE(SUM(k.records), 0) AS BIGINT) FROM reference_counts k \
-             WHERE k.counted = 'configurations.configuration_type_id' AND k.reference_id = t.id)",
-            ColumnType::Int,
+            "configurations.configuration_type_id"
         ),
         CREATED,
         UPDATED,
@@ -92,13 +107,8 @@ pub static PASSWORD_CATEGORIES: Resource = named(
     &[NAME, PASSWORDS_COUNT, CREATED, UPDATED],
 );
 
-const PASSWORDS_COUNT: Field = Field::computed(
-    "passwords_count",
-    // Kept by triggers (migration 0031), as `configurations-count` is.
-    "(SELECT CAST(COALESCE(SUM(k.records), 0) AS BIGINT) FROM reference_counts k \
-     WHERE k.counted = 'passwords.password_category_id' AND k.reference_id = t.id)",
-    ColumnType::Int,
-);
+const PASSWORDS_COUNT: Field =
+    reference_count!("passwords_count", "passwords.password_category_id");
 
 /// `manufacturers`; `include=models` lists a manufacturer's models.
 pub static MANUFACTURERS: Resource = Resource {
