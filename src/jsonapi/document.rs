@@ -303,9 +303,8 @@ pub fn envelope(
 ) -> (Value, Value) {
     let size = u64::from(params.query.size());
     let page = u64::from(params.query.page_number);
-    let total_pages = max_page.map_or(total.div_ceil(size), |max| {
-        total.div_ceil(size).min(u64::from(max))
-    });
+    let every_page = total.div_ceil(size);
+    let total_pages = max_page.map_or(every_page, |max| every_page.min(u64::from(max)));
     let next = (page < total_pages).then_some(page + 1);
     let prev = (page > 1).then(|| (page - 1).min(total_pages.max(1)));
     let mut filters = Map::new();
